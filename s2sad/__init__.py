@@ -1,0 +1,38 @@
+"""s2sad: source-to-source automatic differentiation for Python and NumPy.
+
+>>> import numpy as np, s2sad
+>>> @s2sad.grad
+... def f(x1, x2):
+...     return np.log(x1) + x1 * x2 - np.sin(x2)
+>>> f(2.0, 5.0)
+5.5
+"""
+
+from .api import grad, source, value_and_grad, vjp
+from .check import check_grad
+from .errors import (
+    ArgumentError,
+    NoRuleError,
+    OutputError,
+    S2SADError,
+    SourceUnavailableError,
+    UnsupportedSyntaxError,
+)
+from .rules import register_adjoint, register_nondifferentiable
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "source",
+    "check_grad",
+    "register_adjoint",
+    "register_nondifferentiable",
+    "S2SADError",
+    "UnsupportedSyntaxError",
+    "NoRuleError",
+    "SourceUnavailableError",
+    "ArgumentError",
+    "OutputError",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Analyses over the SSA core: what each operation is, activity, kinds."""

@@ -1,0 +1,122 @@
+"""Activity and kinds of the SSA core's names.
+
+*Varied* names depend, through differentiable operations, on a ``wrt``
+argument; only they get adjoints or tangents. Integer and boolean results
+(comparisons, ``len``, shapes, indices) are never varied.
+
+*Kinds* say what a name holds, as far as the argument kinds seen at the call
+tell: ``"scalar"`` (a Python or NumPy number), ``"array"``, ``"int"`` or
+``None`` (unknown). The transforms use them to drop ``unbroadcast`` where the
+shapes cannot differ.
+
+Both are fixpoints over the whole function, so loops are handled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gast
+
+from .resolve import Op
+
+
+def statements(stmts: list[gast.stmt]):
+    """Every statement, nested ones included, in program order."""
+    for s in stmts:
+        yield s
+        for field_ in ("body", "orelse"):
+            yield from statements(getattr(s, field_, []) or [])
+
+
+def _names(node: gast.AST | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def varied_names(fn: gast.FunctionDef, wrt: list[str], ops: dict[int, Op]) -> set[str]:
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in statements(fn.body):
+            target, inputs = _flow(s, ops)
+            if target is None or target in varied:
+                continue
+            if inputs & varied:
+                varied.add(target)
+                changed = True
+    return varied
+
+
+def _flow(s: gast.stmt, ops: dict[int, Op]) -> tuple[str | None, set[str]]:
+    """The name a statement defines (or mutates) and the names whose
+    derivative flows into it."""
+    if isinstance(s, gast.Assign):
+        tgt = s.targets[0]
+        if isinstance(tgt, gast.Subscript):  # x[i] = v: v flows into x
+            return tgt.value.id, _names(s.value)
+        op = ops.get(id(s))
+        if op is None or op.kind in ("inactive", "const"):
+            return None, set()
+        if op.kind in ("copy", "tuple", "user"):
+            return tgt.id, _names(s.value)
+        assert op.rule is not None
+        return tgt.id, set().union(*(_names(op.args[p]) for p in op.rule.reverse if p in op.args))
+    if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Attribute):
+        recv = s.value.func.value
+        if isinstance(recv, gast.Name) and s.value.func.attr in ("append", "extend", "insert"):
+            return recv.id, _names(gast.Tuple(elts=list(s.value.args), ctx=gast.Load()))
+    return None, set()
+
+
+def infer_kinds(fn: gast.FunctionDef, arg_kinds: dict[str, Any], ops: dict[int, Op]) -> dict[str, Any]:
+    kinds: dict[str, Any] = dict(arg_kinds)
+    conflicting: set[str] = set()
+    for _ in range(3):
+        for s in statements(fn.body):
+            if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+                _set(kinds, conflicting, s.target.id, "int")
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                continue
+            _set(kinds, conflicting, s.targets[0].id, _kind_of(s.value, ops.get(id(s)), kinds))
+    return kinds
+
+
+def _set(kinds: dict[str, Any], conflicting: set[str], name: str, kind: Any) -> None:
+    if name in conflicting:
+        return
+    if name in kinds and kinds[name] != kind:
+        conflicting.add(name)
+        kinds[name] = None
+        return
+    kinds[name] = kind
+
+
+def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
+    if isinstance(node, gast.Constant):
+        if isinstance(node.value, bool) or isinstance(node.value, int):
+            return "int"
+        if isinstance(node.value, float):
+            return "scalar"
+        return None
+    if isinstance(node, gast.Name):
+        return kinds.get(node.id)
+    return None
+
+
+def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
+    if op is None:
+        return None
+    if op.kind == "copy":
+        return kind_of_atom(value, kinds)
+    if op.kind == "const":
+        return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
+    if op.kind == "inactive":
+        return "int" if isinstance(value, (gast.Compare, gast.BoolOp, gast.UnaryOp)) else None
+    if op.kind != "rule" or op.rule is None or op.rule.kind is None:
+        return None
+    arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
+    consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
+    return op.rule.kind(arg_kinds, consts)

@@ -1,0 +1,174 @@
+"""Decide what each core operation is: which rule differentiates it, and
+which of the rule's parameters each operand binds to.
+
+Names are resolved from the function's globals and closure, never from their
+spelling: ``np.sin``, ``numpy.sin`` and ``from numpy import sin`` are one
+primitive. A call with no rule is refused here, before any code runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..frontend.parse import ParsedFunction
+from ..ir.normalize import const
+from ..rules.table import RULES, Rule
+
+
+@dataclass
+class Op:
+    """One operation ``z = op(...)`` with its rule and bound operands.
+
+    ``rule`` is None for operations that never carry a derivative (copies are
+    ``kind == "copy"``). ``args`` maps each rule parameter to the operand
+    expression (an atom, or a list/tuple of atoms for a sequence parameter).
+    """
+
+    kind: str  # "copy", "rule", "inactive", "const"
+    rule: Rule | None = None
+    args: dict[str, gast.expr] = field(default_factory=dict)
+
+
+class Resolver:
+    def __init__(self, pf: ParsedFunction, locals_: set[str]):
+        self.pf = pf
+        self.locals = locals_
+
+    def value_of(self, node: gast.expr) -> tuple[bool, Any]:
+        """The object a global reference (``np``, ``np.linalg.norm``) denotes."""
+        if isinstance(node, gast.Name):
+            if node.id in self.locals:
+                return False, None
+            return self.pf.resolve_root(node.id)
+        if isinstance(node, gast.Attribute):
+            ok, base = self.value_of(node.value)
+            if ok and hasattr(base, node.attr):
+                return True, getattr(base, node.attr)
+        return False, None
+
+    def is_global(self, node: gast.expr) -> bool:
+        while isinstance(node, gast.Attribute):
+            node = node.value
+        return isinstance(node, gast.Name) and node.id not in self.locals
+
+    def op(self, value: gast.expr) -> Op:
+        if isinstance(value, gast.Name):
+            return Op("inactive") if value.id not in self.locals else Op("copy", args={"x": value})
+        if isinstance(value, gast.Constant) or self.is_global(value):
+            return Op("const")
+        if isinstance(value, gast.BinOp):
+            return self._bind(self._operator(value.op, value), [value.left, value.right], [], value)
+        if isinstance(value, gast.UnaryOp):
+            if isinstance(value.op, gast.Not):
+                return Op("inactive")
+            return self._bind(self._operator(value.op, value), [value.operand], [], value)
+        if isinstance(value, (gast.Compare, gast.BoolOp)):
+            return Op("inactive")
+        if isinstance(value, gast.Call):
+            return self.call(value)
+        if isinstance(value, gast.Attribute):
+            rule = RULES.method(value.attr)
+            if rule is None:
+                raise self._no_rule(value, f"the attribute .{value.attr}", method=True)
+            return self._bind(rule, [value.value], [], value)
+        if isinstance(value, gast.Subscript):
+            return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
+        if isinstance(value, (gast.Tuple, gast.List)):
+            return Op("inactive") if not value.elts else Op("tuple", args={"items": value})
+        raise UnsupportedSyntaxError(f"s2sad cannot differentiate {type(value).__name__}", self.pf.location(value))
+
+    def _operator(self, op: gast.AST, node: gast.AST) -> Rule:
+        rule = RULES.operator(type(op))
+        if rule is None:
+            raise UnsupportedSyntaxError(
+                f"s2sad has no rule for the operator {type(op).__name__}", self.pf.location(node)
+            )
+        return rule
+
+    def call(self, call: gast.Call) -> Op:
+        func = call.func
+        if isinstance(func, gast.Attribute) and not self.is_global(func):
+            rule = RULES.method(func.attr)
+            if rule is None:
+                raise self._no_rule(call, f"the method .{func.attr}()", method=True)
+            return self._bind(rule, [func.value, *call.args], call.keywords, call)
+        ok, obj = self.value_of(func)
+        if not ok:
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot tell which function `{_text(func)}` is",
+                self.pf.location(call),
+                "call a function defined at module level or imported, by its name",
+            )
+        rule = RULES.lookup(obj)
+        if rule is not None:
+            return self._bind(rule, list(call.args), call.keywords, call)
+        if RULES.is_inactive(obj):
+            return Op("inactive")
+        if callable(obj) and getattr(obj, "__code__", None) is not None and not getattr(obj, "_s2sad_rule", False):
+            return Op("user", args={"fn": func}, rule=None)
+        raise self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})")
+
+    def _bind(self, rule: Rule, args: list[gast.expr], keywords: list[gast.keyword], node: gast.AST) -> Op:
+        bound: dict[str, gast.expr] = {}
+        params = list(rule.params)
+        for i, a in enumerate(args):
+            if rule.varargs and i >= len(params) - 1 and params[-1] not in bound:
+                rest = args[i:]
+                bound[params[-1]] = gast.Tuple(elts=list(rest), ctx=gast.Load())
+                break
+            if i >= len(params):
+                raise self._bad_args(rule, node, f"takes at most {len(params)} arguments")
+            bound[params[i]] = a
+        for kw in keywords:
+            if kw.arg not in params:
+                raise self._bad_args(rule, node, f"has no parameter {kw.arg!r} that s2sad knows")
+            bound[kw.arg] = kw.value
+        for p in params:
+            if p not in bound:
+                if p in rule.defaults:
+                    bound[p] = const(rule.defaults[p])
+                elif rule.varargs and p == params[-1]:
+                    bound[p] = gast.Tuple(elts=[], ctx=gast.Load())
+                else:
+                    raise self._bad_args(rule, node, f"needs the argument {p!r}")
+        for p in ("out",):
+            if p in bound and not (isinstance(bound[p], gast.Constant) and bound[p].value is None):
+                raise self._bad_args(rule, node, "writes into `out=`, which s2sad cannot differentiate")
+        return Op("rule" if rule.differentiable else "inactive", rule, bound)
+
+    def _bad_args(self, rule: Rule, node: gast.AST, what: str) -> UnsupportedSyntaxError:
+        return UnsupportedSyntaxError(
+            f"s2sad's rule for {rule.name} {what}", self.pf.location(node), "call it with the common arguments"
+        )
+
+    def _no_rule(self, node: gast.AST, what: str, method: bool = False) -> NoRuleError:
+        hint = (
+            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead"
+            if method
+            else "register a derivative with s2sad.register_adjoint(fn, {'x': 'g * ...'}), "
+            "or declare it s2sad.register_nondifferentiable(fn) if its result carries no derivative"
+        )
+        return NoRuleError(f"s2sad has no derivative rule for {what}", self.pf.location(node), hint)
+
+
+_GETITEM = RULES.add(
+    "._getitem", "x, idx", {"x": "getitem_adjoint(g, x, idx)"}, {"x": "x_dot[idx]"}, kind="unknown", name="indexing"
+)
+
+
+def _text(node: gast.expr) -> str:
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        return f"{_text(node.value)}.{node.attr}"
+    return type(node).__name__
+
+
+def _describe(obj: Any) -> str:
+    mod = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    return f"{mod}.{name}" if mod else str(name)

@@ -1,0 +1,218 @@
+"""The public API: ``grad``, ``value_and_grad``, ``vjp``, ``source``.
+
+Each returns a function that, when called, specialises the derivative to
+the kinds of its arguments (Python float, ndarray...), builds it once per
+kind signature and caches it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from .errors import ArgumentError, OutputError, S2SADError
+from .pipeline import Derivative, build_reverse, kind_of_value
+
+Wrt = Union[int, str, Sequence[int | str]]
+
+_lock = threading.RLock()
+_cache: dict[tuple, Derivative] = {}
+
+
+def _param_names(fn: Callable[..., Any]) -> list[str]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"cannot read the signature of {fn!r}") from exc
+    return [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _resolve_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:
+    """Names of the ``wrt`` arguments, and whether one gradient (not a tuple) is asked."""
+    params = _param_names(fn)
+    single = isinstance(wrt, (int, str))
+    items = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    if not items:
+        raise ArgumentError("wrt is empty: name at least one argument to differentiate with respect to")
+    names = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise ArgumentError(f"wrt must be an argument position or name, not {w!r}")
+        if isinstance(w, int):
+            if not -len(params) <= w < len(params):
+                raise ArgumentError(
+                    f"wrt={w}: {fn.__name__} has {len(params)} positional arguments ({', '.join(params)})"
+                )
+            names.append(params[w])
+        else:
+            if w not in params:
+                raise ArgumentError(f"wrt={w!r}: {fn.__name__} has no argument {w!r} (it has {', '.join(params)})")
+            names.append(w)
+    return tuple(names), single
+
+
+def _bind(fn: Callable[..., Any], args: tuple, kwargs: dict) -> inspect.BoundArguments:
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise ArgumentError(f"bad call of the derivative of {fn.__name__}: {exc}") from None
+    bound.apply_defaults()
+    return bound
+
+
+def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
+    kind = kind_of_value(value)
+    if kind == "scalar":
+        return
+    if kind == "array" and np.issubdtype(value.dtype, np.inexact):
+        return
+    what = type(value).__name__
+    if isinstance(value, np.ndarray):
+        what = f"an array of dtype {value.dtype}"
+    raise ArgumentError(
+        f"cannot differentiate {fn_name} with respect to {w!r}: it is {what}",
+        hint="pass a float or a float array (e.g. 3.0 rather than 3, or x.astype(float))",
+    )
+
+
+def derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str) -> Derivative:
+    kinds = {k: kind_of_value(v) for k, v in bound.arguments.items()}
+    key = (fn, getattr(fn, "__code__", None), wrt, mode, tuple(sorted(kinds.items())))
+    with _lock:
+        hit = _cache.get(key)
+        if hit is None:
+            hit = build_reverse(fn, wrt, kinds, seed_default=(mode != "vjp"))
+            _cache[key] = hit
+    return hit
+
+
+def _shape_like(g: Any, x: Any) -> Any:
+    """Give the adjoint the argument's type: a float for a float."""
+    if isinstance(x, float) and not isinstance(x, np.floating):
+        return float(g)
+    if isinstance(x, np.ndarray) and np.shape(g) != x.shape:
+        g = np.broadcast_to(g, x.shape).copy() if np.ndim(g) == 0 else g
+    if isinstance(x, np.ndarray) and np.shape(g) != x.shape:
+        raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")
+    return g
+
+
+class _Derived:
+    """A derivative of ``fn``; also exposes its generated ``source``."""
+
+    def __init__(self, fn: Callable[..., Any], wrt: Wrt, mode: str):
+        self.fn = fn
+        self.wrt, self.single = _resolve_wrt(fn, wrt)
+        self.mode = mode
+        functools.update_wrapper(self, fn)
+
+    def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
+        bound = _bind(self.fn, args, kwargs)
+        for w in self.wrt:
+            _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
+        d = derivative(self.fn, self.wrt, bound, self.mode)
+        call_args = list(bound.args)
+        if seed is not None:
+            call_args.append(seed)
+        value, grads = d.fn(*call_args, **bound.kwargs)
+        if seed is None and np.ndim(value) != 0:
+            raise OutputError(
+                f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
+                hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
+            )
+        if len(self.wrt) == 1:
+            grads = (grads,)
+        grads = tuple(_shape_like(g, bound.arguments[w]) for g, w in zip(grads, self.wrt))
+        return value, grads[0] if self.single else grads
+
+    def source(self, *args: Any, **kwargs: Any) -> str:
+        """The generated source, specialised to these example arguments
+        (or to float arguments when none are given)."""
+        if not args and not kwargs:
+            return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0])
+        bound = _bind(self.fn, args, kwargs)
+        return derivative(self.fn, self.wrt, bound, self.mode).source
+
+
+class _Grad(_Derived):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run(args, kwargs)[1]
+
+
+class _ValueAndGrad(_Derived):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run(args, kwargs)
+
+
+def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0) -> Any:
+    """The gradient of a scalar function, as generated Python code.
+
+    ``wrt`` names the arguments by position or name; one gives one gradient,
+    a tuple gives a tuple. Works as ``grad(f)``, ``@grad`` and ``@grad(wrt=...)``.
+
+    >>> import numpy as np, s2sad
+    >>> def f(x1, x2):
+    ...     return np.log(x1) + x1 * x2 - np.sin(x2)
+    >>> s2sad.grad(f)(2.0, 5.0)
+    5.5
+    """
+    if fn is None:
+        return lambda f: _Grad(f, wrt, "grad")
+    return _Grad(fn, wrt, "grad")
+
+
+def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0) -> Any:
+    """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
+    if fn is None:
+        return lambda f: _ValueAndGrad(f, wrt, "grad")
+    return _ValueAndGrad(fn, wrt, "grad")
+
+
+def vjp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
+    """Vector-Jacobian product: ``vjp(f)(*args, out_bar) -> (value, adjoints)``.
+
+    For functions with non-scalar outputs; ``out_bar`` has the output's shape.
+    """
+    derived = _Derived(fn, wrt, "vjp")
+
+    def run(*args: Any) -> Any:
+        if not args:
+            raise ArgumentError("vjp(f) is called with f's arguments followed by the output adjoint")
+        return derived._run(args[:-1], {}, seed=args[-1])
+
+    run.wrt = derived.wrt  # type: ignore[attr-defined]
+    return run
+
+
+def source(fn: Callable[..., Any], wrt: Wrt = 0, kinds: dict[str, str | None] | None = None) -> str:
+    """The generated gradient source of ``fn``.
+
+    With no ``kinds``, arguments are taken as floats (annotations ``np.ndarray``
+    and array defaults make them arrays); ``kinds`` maps an argument name to
+    ``"scalar"``, ``"array"`` or ``None`` (unknown).
+    """
+    names, _ = _resolve_wrt(fn, wrt)
+    assumed = _assumed_kinds(fn)
+    assumed.update(kinds or {})
+    return build_reverse(fn, names, assumed).source
+
+
+def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for p in inspect.signature(fn).parameters.values():
+        ann = p.annotation
+        text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
+        if p.default is not p.empty:
+            out[p.name] = kind_of_value(p.default)
+        elif "ndarray" in str(text) or "Array" in str(text):
+            out[p.name] = "array"
+        elif ann in (int, "int"):
+            out[p.name] = "int"
+        else:
+            out[p.name] = "scalar"
+    return out

@@ -1,0 +1,1 @@
+"""Code generation: gast tree -> source text -> a compiled, debuggable function."""

@@ -1,0 +1,112 @@
+"""Turn generated trees into source text and compiled functions.
+
+The only place that calls astor. Generated source is registered in
+``linecache`` under a stable file name (``<s2sad grad of f at file.py:12>``) so
+tracebacks and pdb show its lines.
+"""
+
+from __future__ import annotations
+
+import linecache
+from typing import Any
+
+import astor
+import gast
+
+
+def expr_source(node: gast.AST) -> str:
+    text = astor.to_source(gast.gast_to_ast(node)).strip()
+    return text
+
+
+def to_source(node: gast.AST) -> str:
+    """Source text of any gast node."""
+    if isinstance(node, gast.FunctionDef):
+        return render_function(node, {})
+    return astor.to_source(gast.gast_to_ast(node))
+
+
+def _strip_parens(text: str) -> str:
+    if text.startswith("(") and text.endswith(")"):
+        depth = 0
+        for i, ch in enumerate(text):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and i != len(text) - 1:
+                return text
+        return text[1:-1]
+    return text
+
+
+def render_function(
+    fn: gast.FunctionDef, comments: dict[int, str], header: str = "", leading: dict[int, str] | None = None
+) -> str:
+    """Source of ``fn``; ``comments`` maps id(statement) to a trailing comment,
+    ``leading`` to a comment line above it."""
+    lines: list[str] = []
+    if header:
+        lines.extend(f"# {h}" if h else "#" for h in header.splitlines())
+    args = fn.args
+    stub = gast.FunctionDef(
+        name=fn.name, args=args, body=[gast.Pass()], decorator_list=[], returns=None, type_comment=None, type_params=[]
+    )
+    sig = astor.to_source(gast.gast_to_ast(gast.Module(body=[stub], type_ignores=[]))).splitlines()[0]
+    lines.append(sig)
+    _block(fn.body, 1, lines, comments, leading or {})
+    return "\n".join(lines) + "\n"
+
+
+def _block(
+    stmts: list[gast.stmt], depth: int, lines: list[str], comments: dict[int, str], leading: dict[int, str]
+) -> None:
+    pad = "    " * depth
+    if not stmts:
+        lines.append(pad + "pass")
+    for s in stmts:
+        note = comments.get(id(s), "")
+        if id(s) in leading:
+            lines.append(pad + "# " + leading[id(s)])
+        suffix = f"  # {note}" if note else ""
+        if isinstance(s, gast.If):
+            lines.append(f"{pad}if {_strip_parens(expr_source(s.test))}:{suffix}")
+            _block(s.body, depth + 1, lines, comments, leading)
+            orelse = s.orelse
+            while len(orelse) == 1 and isinstance(orelse[0], gast.If) and id(orelse[0]) not in comments:
+                lines.append(f"{pad}elif {_strip_parens(expr_source(orelse[0].test))}:")
+                _block(orelse[0].body, depth + 1, lines, comments, leading)
+                orelse = orelse[0].orelse
+            if orelse:
+                lines.append(f"{pad}else:")
+                _block(orelse, depth + 1, lines, comments, leading)
+        elif isinstance(s, gast.For):
+            target = expr_source(s.target)
+            lines.append(f"{pad}for {_strip_parens(target)} in {expr_source(s.iter)}:{suffix}")
+            _block(s.body, depth + 1, lines, comments, leading)
+        elif isinstance(s, gast.While):
+            lines.append(f"{pad}while {_strip_parens(expr_source(s.test))}:{suffix}")
+            _block(s.body, depth + 1, lines, comments, leading)
+        elif isinstance(s, gast.FunctionDef):
+            sub_text = render_function(s, comments, leading=leading)
+            lines.extend(pad + ln if ln else ln for ln in sub_text.splitlines())
+        else:
+            text = astor.to_source(gast.gast_to_ast(s)).rstrip("\n")
+            for i, ln in enumerate(text.splitlines()):
+                lines.append(pad + ln + (suffix if i == 0 else ""))
+
+
+_counter = [0]
+
+
+def compile_function(source: str, fn_name: str, filename: str, globals_: dict[str, Any], injected: dict[str, Any]) -> Any:
+    """Compile ``source`` (one ``def``) into a function whose globals are the
+    user's module globals and whose ``injected`` names are closure variables."""
+    _counter[0] += 1
+    params = ", ".join(injected)
+    factory = f"def __s2sad_factory__({params}):\n"
+    body = "".join("    " + ln + "\n" if ln else "\n" for ln in source.splitlines())
+    text = factory + body + f"    return {fn_name}\n"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    code = compile(text, filename, "exec")
+    namespace: dict[str, Any] = {}
+    exec(code, globals_, namespace)  # noqa: S102 - this is the code generator's job
+    return namespace["__s2sad_factory__"](**injected)

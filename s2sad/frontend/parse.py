@@ -1,0 +1,111 @@
+"""Read a Python function's source into a gast ``FunctionDef``.
+
+The only place that calls ``gast.parse``. Line numbers and columns of the
+returned tree are those of the real file, so errors and source maps point at
+the user's own lines.
+"""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+
+from ..errors import Location, SourceUnavailableError
+
+
+@dataclass
+class ParsedFunction:
+    """A function's tree and the namespace its free names live in."""
+
+    fn: Callable[..., Any]
+    node: gast.FunctionDef
+    filename: str
+    globals: dict[str, Any]
+    closure: dict[str, Any]
+
+    def location(self, node: gast.AST) -> Location:
+        return Location(self.filename, getattr(node, "lineno", self.node.lineno), getattr(node, "col_offset", 0))
+
+    def resolve_root(self, name: str) -> tuple[bool, Any]:
+        """Look a free name up as Python would: closure, globals, builtins."""
+        if name in self.closure:
+            return True, self.closure[name]
+        if name in self.globals:
+            return True, self.globals[name]
+        builtins = self.globals.get("__builtins__", __builtins__)
+        if isinstance(builtins, dict):
+            if name in builtins:
+                return True, builtins[name]
+        elif hasattr(builtins, name):
+            return True, getattr(builtins, name)
+        return False, None
+
+
+def parse_source(text: str) -> gast.Module:
+    """Parse source text into a gast module."""
+    return gast.parse(text)
+
+
+def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
+    """Parse ``fn`` and return its ``FunctionDef`` with real line numbers."""
+    if not inspect.isfunction(fn):
+        raise SourceUnavailableError(
+            f"cannot differentiate {fn!r}: it is not a Python function defined in source",
+            hint="s2sad transforms Python source; built-ins and C functions need a rule "
+            "(see s2sad.register_adjoint)",
+        )
+    code = fn.__code__
+    filename = code.co_filename
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot read the source of {fn.__qualname__!r} (defined in {filename})",
+            hint="define the function in a file or a notebook cell; code typed at a bare "
+            "REPL has no source to read",
+        ) from exc
+    text = textwrap.dedent("".join(lines))
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    module = parse_source(text)
+    node = module.body[0]
+    if isinstance(node, gast.Expr) and isinstance(node.value, gast.Lambda):
+        node = _lambda_to_def(node.value, fn)
+    if not isinstance(node, gast.FunctionDef):
+        # A lambda assigned to a name: `f = lambda x: ...`
+        lam = next((n for n in gast.walk(node) if isinstance(n, gast.Lambda)), None)
+        if lam is None:
+            raise SourceUnavailableError(f"cannot find the definition of {fn.__qualname__!r} in its source")
+        node = _lambda_to_def(lam, fn)
+    for sub in gast.walk(node):
+        if hasattr(sub, "lineno") and sub.lineno is not None:
+            sub.lineno += first - 1
+            sub.col_offset = (sub.col_offset or 0) + indent
+            if getattr(sub, "end_lineno", None) is not None:
+                sub.end_lineno += first - 1
+    node.decorator_list = []
+    if not linecache.getline(filename, 1):
+        linecache.updatecache(filename, fn.__globals__)
+    closure: dict[str, Any] = {}
+    if fn.__closure__:
+        for name, cell in zip(code.co_freevars, fn.__closure__):
+            try:
+                closure[name] = cell.cell_contents
+            except ValueError:
+                pass
+    return ParsedFunction(fn, node, filename, fn.__globals__, closure)
+
+
+def _lambda_to_def(lam: gast.Lambda, fn: Callable[..., Any]) -> gast.FunctionDef:
+    ret = gast.Return(value=lam.body)
+    gast.copy_location(ret, lam.body)
+    name = fn.__name__ if fn.__name__.isidentifier() else "lambda_"
+    node = gast.FunctionDef(
+        name=name, args=lam.args, body=[ret], decorator_list=[], returns=None, type_comment=None, type_params=[]
+    )
+    return gast.copy_location(node, lam)

@@ -1,0 +1,1 @@
+"""The intermediate form: normalization to ANF and SSA renaming."""

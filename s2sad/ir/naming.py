@@ -1,0 +1,82 @@
+"""Every generated name is decided here.
+
+Rules (see DESIGN.md): SSA versions keep the user's name (``z``, ``z_1``,
+``z_2``), fresh temporaries are short (``t1``, ``t2``), the adjoint of ``v`` is
+``v_bar`` and its tangent ``v_dot``. A name is never handed out twice and never
+collides with a name the user's function mentions.
+
+>>> n = Namer({"x", "t1"})
+>>> n.temp(), n.version("x"), n.version("x"), n.adjoint("x")
+('t2', 'x_1', 'x_2', 'x_bar')
+"""
+
+from __future__ import annotations
+
+import re
+
+import gast
+
+
+class Namer:
+    """Hands out fresh, readable names that avoid ``taken``."""
+
+    def __init__(self, taken: set[str] | None = None):
+        self.taken: set[str] = set(taken or ())
+        self._temps = 0
+        self._adjoints: dict[str, str] = {}
+        self._tangents: dict[str, str] = {}
+
+    @classmethod
+    def for_function(cls, node: gast.AST) -> Namer:
+        return cls({n.id for n in gast.walk(node) if isinstance(n, gast.Name)} | _arg_names(node))
+
+    def claim(self, name: str) -> str:
+        """Reserve ``name`` exactly, or the first free ``name_k``."""
+        if name not in self.taken:
+            self.taken.add(name)
+            return name
+        return self.version(name)
+
+    def temp(self, prefix: str = "t") -> str:
+        while True:
+            self._temps += 1
+            name = f"{prefix}{self._temps}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def version(self, name: str) -> str:
+        """A new SSA version of a user's name: x -> x_1, x_1 -> x_2."""
+        base = re.sub(r"_\d+$", "", name) or name
+        k = 1
+        while f"{base}_{k}" in self.taken:
+            k += 1
+        fresh = f"{base}_{k}"
+        self.taken.add(fresh)
+        return fresh
+
+    def adjoint(self, name: str) -> str:
+        if name not in self._adjoints:
+            self._adjoints[name] = self._derived(name, "bar")
+        return self._adjoints[name]
+
+    def tangent(self, name: str) -> str:
+        if name not in self._tangents:
+            self._tangents[name] = self._derived(name, "dot")
+        return self._tangents[name]
+
+    def _derived(self, name: str, suffix: str) -> str:
+        cand = f"{name}_{suffix}"
+        k = 1
+        while cand in self.taken:
+            k += 1
+            cand = f"{name}_{suffix}{k}"
+        self.taken.add(cand)
+        return cand
+
+
+def _arg_names(node: gast.AST) -> set[str]:
+    if isinstance(node, gast.FunctionDef):
+        a = node.args
+        return {x.id for x in a.posonlyargs + a.args + a.kwonlyargs if isinstance(x, gast.Name)}
+    return set()

@@ -1,0 +1,601 @@
+"""Normalize a user's function into the small core the transforms accept (ANF).
+
+Input: any ``FunctionDef`` that passed :mod:`s2sad.frontend.check`.
+
+Output guarantees (the *core*), checked by :func:`check_core` in tests:
+
+* every statement is one of
+  - ``name = op`` where ``op`` is an *atom*, ``a <binop> b``, ``<unaryop> a``,
+    ``a <cmp> b``, ``f(atoms..., kw=atom...)``, ``a.attr``,
+    ``a.method(atoms...)``, ``a[index]``, ``(atoms...)`` or ``[atoms...]``;
+  - ``a[index] = atom`` (a write into a local array);
+  - ``if atom: ... else: ...``;
+  - ``for name in atom: ...`` where the atom is bound to a ``range``;
+  - ``while atom: ...`` whose condition name is recomputed at the end of the body;
+  - ``break`` (only as ``if flag: break`` at the end of a loop body);
+  - ``atom.method(atoms...)`` as an expression statement (e.g. ``lst.append(v)``);
+  - ``raise ...`` (kept as written);
+  - one ``return atom``, the last statement of the function.
+* an atom is a local name, a constant, or a reference to a global
+  (``np``, ``np.pi``, ``W``); an index holds atoms, slices of atoms, ``None``
+  and ``...``.
+* list and tuple literals passed to a call stay inline (``np.stack([a, b])``).
+* ``a += b`` is ``a = a + b``; ``a < b < c`` is ``(a < b) and (b < c)``;
+  ``and``/``or``/``a if c else b`` become ``if`` statements; tuple targets are
+  unpacked one name at a time; ``for x in X`` iterates over ``range(len(X))``.
+* ``break``, ``continue`` and early ``return`` become flags that guard the rest
+  of the body, so control only leaves a loop at the end of its body.
+
+>>> import gast
+>>> from s2sad.ir.naming import Namer
+>>> fn = gast.parse("def f(x, y):\\n    return np.log(x) + x * y - np.sin(y)").body[0]
+>>> print(unparse(normalize(fn, Namer.for_function(fn))).strip())
+def f(x, y):
+    t1 = np.log(x)
+    t2 = x * y
+    t3 = t1 + t2
+    t4 = np.sin(y)
+    y_1 = t3 - t4
+    return y_1
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import gast
+
+from ..errors import Location, UnsupportedSyntaxError
+from .naming import Namer
+
+ATOM_TYPES = (gast.Name, gast.Constant)
+
+
+def unparse(node: gast.AST) -> str:
+    from ..codegen.emit import to_source
+
+    return to_source(node)
+
+
+def local_names(fn: gast.FunctionDef) -> set[str]:
+    """Arguments and every name the function assigns."""
+    names = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    if fn.args.vararg:
+        names.add(fn.args.vararg.id)
+    if fn.args.kwarg:
+        names.add(fn.args.kwarg.id)
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            names.add(node.id)
+    return names
+
+
+def name(id_: str, ctx: type = gast.Load) -> gast.Name:
+    return gast.Name(id=id_, ctx=ctx(), annotation=None, type_comment=None)
+
+
+def const(value: object) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
+    tgt = name(target, gast.Store) if isinstance(target, str) else target
+    return gast.Assign(targets=[tgt], value=value, type_comment=None)
+
+
+@dataclass
+class _Loop:
+    brk: str | None = None
+    cont: str | None = None
+    has_break: bool = False
+    has_continue: bool = False
+
+
+class Normalizer:
+    """One walk over the user's tree that emits core statements."""
+
+    def __init__(self, fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>"):
+        self.fn = fn
+        self.namer = namer
+        self.filename = filename
+        self.locals = local_names(fn)
+        self.ret_flag: str | None = None
+        self.ret_value: str | None = None
+        self.has_early_return = _has_early_return(fn.body)
+        self.loops: list[_Loop] = []
+
+    # ----------------------------------------------------------------- errors
+    def refuse(self, node: gast.AST, what: str, hint: str) -> UnsupportedSyntaxError:
+        loc = Location(self.filename, getattr(node, "lineno", self.fn.lineno), getattr(node, "col_offset", 0) or 0)
+        return UnsupportedSyntaxError(f"s2sad cannot differentiate {what}", loc, hint)
+
+    # ------------------------------------------------------------- functions
+    def run(self) -> gast.FunctionDef:
+        out = copy.copy(self.fn)
+        body: list[gast.stmt] = []
+        if self.has_early_return:
+            self.ret_flag = self.namer.claim("returned")
+            self.ret_value = self.namer.claim("result")
+            body.append(gast.copy_location(assign(self.ret_flag, const(False)), self.fn))
+            body.append(gast.copy_location(assign(self.ret_value, const(None)), self.fn))
+        self.block(self.fn.body, body, top=True)
+        if self.has_early_return:
+            body.append(gast.copy_location(gast.Return(value=name(self.ret_value)), self.fn))
+        elif not body or not isinstance(body[-1], gast.Return):
+            body.append(gast.copy_location(gast.Return(value=const(None)), self.fn))
+        out.body = body
+        return out
+
+    def block(self, stmts: list[gast.stmt], out: list[gast.stmt], top: bool = False) -> None:
+        """Normalize ``stmts`` into ``out``; after a statement that may leave the
+        block early (break, continue, return), guard the rest with a flag test."""
+        for i, stmt in enumerate(stmts):
+            self.stmt(stmt, out)
+            if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
+                return  # the rest of the block is dead code
+            rest = stmts[i + 1 :]
+            flag = self._exit_flag_after(stmt)
+            if rest and flag is not None:
+                guard: list[gast.stmt] = []
+                self.block(rest, guard)
+                test = self._not(flag, stmt, out)
+                out.append(gast.copy_location(gast.If(test=test, body=guard, orelse=[]), rest[0]))
+                return
+
+    def _exit_flag_after(self, stmt: gast.stmt) -> str | None:
+        """The condition under which control may have left the current block
+        inside ``stmt`` (None when it cannot)."""
+        flags = []
+        if self.ret_flag and _has_early_return([stmt]):
+            flags.append(self.ret_flag)
+        if self.loops and not isinstance(stmt, (gast.For, gast.While)):
+            loop = self.loops[-1]
+            if _contains(stmt, gast.Break):
+                flags.append(loop.brk)
+            if _contains(stmt, gast.Continue):
+                flags.append(loop.cont)
+        flags = [f for f in flags if f]
+        if not flags:
+            return None
+        if len(flags) == 1:
+            return flags[0]
+        return "|".join(flags)
+
+    def _not(self, flag: str, anchor: gast.AST, out: list[gast.stmt]) -> gast.expr:
+        t = self.namer.temp("go")
+        parts = flag.split("|")
+        expr: gast.expr = name(parts[0])
+        for p in parts[1:]:
+            expr = gast.BoolOp(op=gast.Or(), values=[expr, name(p)])
+        out.append(gast.copy_location(assign(t, gast.UnaryOp(op=gast.Not(), operand=expr)), anchor))
+        return name(t)
+
+    # ------------------------------------------------------------ statements
+    def stmt(self, s: gast.stmt, out: list[gast.stmt]) -> None:
+        method = getattr(self, "stmt_" + type(s).__name__, None)
+        if method is None:
+            raise self.refuse(s, f"a {type(s).__name__.lower()} statement", _HINTS.get(type(s).__name__, _DEFAULT_HINT))
+        n0 = len(out)
+        method(s, out)
+        for new in out[n0:]:
+            _locate(new, s)
+
+    def stmt_Pass(self, s: gast.Pass, out: list[gast.stmt]) -> None:
+        pass
+
+    def stmt_Expr(self, s: gast.Expr, out: list[gast.stmt]) -> None:
+        if isinstance(s.value, gast.Constant):
+            return  # docstring or bare constant
+        if isinstance(s.value, gast.Call):
+            out.append(gast.Expr(value=self.call(s.value, out)))
+            return
+        raise self.refuse(s, "an expression statement that is not a call", "remove it or assign its value to a name")
+
+    def stmt_Assert(self, s: gast.Assert, out: list[gast.stmt]) -> None:
+        pass  # a precondition does not change any derivative
+
+    def stmt_Raise(self, s: gast.Raise, out: list[gast.stmt]) -> None:
+        out.append(s)
+
+    def stmt_AnnAssign(self, s: gast.AnnAssign, out: list[gast.stmt]) -> None:
+        if s.value is not None:
+            self.assign_to(s.target, s.value, out)
+
+    def stmt_Assign(self, s: gast.Assign, out: list[gast.stmt]) -> None:
+        if len(s.targets) == 1:
+            self.assign_to(s.targets[0], s.value, out)
+            return
+        a = self.atom(s.value, out)
+        for tgt in s.targets:
+            self.assign_to(tgt, a, out)
+
+    def stmt_AugAssign(self, s: gast.AugAssign, out: list[gast.stmt]) -> None:
+        tgt = s.target
+        if isinstance(tgt, gast.Name):
+            self.assign_to(name(tgt.id, gast.Store), gast.BinOp(left=name(tgt.id), op=s.op, right=s.value), out)
+        elif isinstance(tgt, gast.Subscript):
+            base = self._local_base(tgt)
+            idx = self.index(tgt.slice, out)
+            cur = self.namer.temp()
+            out.append(assign(cur, gast.Subscript(value=name(base), slice=idx, ctx=gast.Load())))
+            val = self.expr(gast.BinOp(left=name(cur), op=s.op, right=s.value), out)
+            out.append(assign(gast.Subscript(value=name(base), slice=copy.deepcopy(idx), ctx=gast.Store()), val))
+        else:
+            raise self.refuse(tgt, "an augmented assignment to an attribute", "assign to a local name instead")
+
+    def assign_to(self, tgt: gast.expr, value: gast.expr, out: list[gast.stmt]) -> None:
+        if isinstance(tgt, gast.Name):
+            out.append(assign(tgt.id, self.expr(value, out)))
+        elif isinstance(tgt, (gast.Tuple, gast.List)):
+            self._unpack(tgt, value, out)
+        elif isinstance(tgt, gast.Subscript):
+            base = self._local_base(tgt)
+            idx = self.index(tgt.slice, out)
+            val = self.atom(value, out)
+            out.append(assign(gast.Subscript(value=name(base), slice=idx, ctx=gast.Store()), val))
+        else:
+            raise self.refuse(tgt, f"an assignment to {type(tgt).__name__.lower()}", "assign to a local name instead")
+
+    def _unpack(self, tgt: gast.Tuple | gast.List, value: gast.expr, out: list[gast.stmt]) -> None:
+        if any(isinstance(e, gast.Starred) for e in tgt.elts):
+            raise self.refuse(tgt, "starred unpacking", "unpack into a fixed number of names")
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(tgt.elts):
+            # Evaluate every right-hand side before any target is written: a, b = b, a
+            vals = []
+            for e in value.elts:
+                a = self.atom(e, out)
+                if isinstance(a, gast.Name) and a.id in self.locals:
+                    t = self.namer.temp()
+                    out.append(assign(t, a))
+                    a = name(t)
+                vals.append(a)
+            for t_, v in zip(tgt.elts, vals):
+                self.assign_to(t_, v, out)
+            return
+        whole = self.atom(value, out)
+        for k, t_ in enumerate(tgt.elts):
+            item = gast.Subscript(value=copy.deepcopy(whole), slice=const(k), ctx=gast.Load())
+            self.assign_to(t_, item, out)
+
+    def _local_base(self, tgt: gast.Subscript) -> str:
+        if not (isinstance(tgt.value, gast.Name) and tgt.value.id in self.locals):
+            raise self.refuse(tgt, "a write into something other than a local array", "write into a local array")
+        return tgt.value.id
+
+    def stmt_Return(self, s: gast.Return, out: list[gast.stmt]) -> None:
+        value = s.value if s.value is not None else const(None)
+        if self.ret_flag is None:
+            out.append(gast.Return(value=self.atom(value, out, into="y")))
+            return
+        out.append(assign(self.ret_value, self.expr(value, out)))
+        out.append(assign(self.ret_flag, const(True)))
+        for loop in self.loops:
+            self._need_flag(loop, "brk")
+            out.append(assign(loop.brk, const(True)))
+
+    def stmt_If(self, s: gast.If, out: list[gast.stmt]) -> None:
+        test = self.test(s.test, out)
+        body: list[gast.stmt] = []
+        orelse: list[gast.stmt] = []
+        self.block(s.body, body)
+        self.block(s.orelse, orelse)
+        out.append(gast.If(test=test, body=body, orelse=orelse))
+
+    def stmt_Break(self, s: gast.Break, out: list[gast.stmt]) -> None:
+        loop = self.loops[-1]
+        self._need_flag(loop, "brk")
+        out.append(assign(loop.brk, const(True)))
+
+    def stmt_Continue(self, s: gast.Continue, out: list[gast.stmt]) -> None:
+        loop = self.loops[-1]
+        self._need_flag(loop, "cont")
+        out.append(assign(loop.cont, const(True)))
+
+    def _need_flag(self, loop: _Loop, kind: str) -> None:
+        if getattr(loop, kind) is None:
+            setattr(loop, kind, self.namer.claim("stop" if kind == "brk" else "skip"))
+
+    def stmt_For(self, s: gast.For, out: list[gast.stmt]) -> None:
+        if s.orelse:
+            raise self.refuse(s, "a for loop with an else clause", "move the else block after the loop")
+        loop = self._open_loop(s)
+        rng, prologue = self.iteration(s, out)
+        index = prologue.pop(0)
+        body: list[gast.stmt] = []
+        if loop.cont:
+            body.append(assign(loop.cont, const(False)))
+        self.block(prologue + s.body, body)
+        self._close_loop(loop, body, out)
+        out.append(gast.For(target=index, iter=rng, body=body, orelse=[], type_comment=None))
+
+    def stmt_While(self, s: gast.While, out: list[gast.stmt]) -> None:
+        if s.orelse:
+            raise self.refuse(s, "a while loop with an else clause", "move the else block after the loop")
+        loop = self._open_loop(s)
+        cond = self.namer.claim("cond")
+        out.append(assign(cond, self.expr(s.test, out)))
+        body: list[gast.stmt] = []
+        if loop.cont:
+            body.append(assign(loop.cont, const(False)))
+        self.block(s.body, body)
+        recompute: list[gast.stmt] = []
+        recompute.append(assign(cond, self.expr(copy.deepcopy(s.test), recompute)))
+        if loop.brk:
+            go = self._not(loop.brk, s, body)
+            body.append(gast.If(test=go, body=recompute, orelse=[]))
+        else:
+            body.extend(recompute)
+        self._close_loop(loop, body, out)
+        out.append(gast.While(test=name(cond), body=body, orelse=[]))
+
+    def _open_loop(self, s: gast.stmt) -> _Loop:
+        loop = _Loop()
+        if _contains_own(s.body, gast.Break) or (self.ret_flag and _has_early_return(s.body)):
+            self._need_flag(loop, "brk")
+        if _contains_own(s.body, gast.Continue):
+            self._need_flag(loop, "cont")
+        self.loops.append(loop)
+        return loop
+
+    def _close_loop(self, loop: _Loop, body: list[gast.stmt], out: list[gast.stmt]) -> None:
+        self.loops.pop()
+        if loop.brk:
+            out.insert(len(out), assign(loop.brk, const(False)))
+            body.append(gast.If(test=name(loop.brk), body=[gast.Break()], orelse=[]))
+        if loop.cont:
+            out.append(assign(loop.cont, const(False)))
+
+    def iteration(self, s: gast.For, out: list[gast.stmt]) -> tuple[gast.Name, list[gast.stmt]]:
+        """Turn ``for target in iterable`` into ``for i in r`` (``r`` a range)
+        plus the statements that bind ``target`` at the top of the body.
+        Returns the range atom and [index name, *binding statements]."""
+        it = s.iter
+        fn = self._global_callee(it)
+        if fn == "range":
+            args = [self.atom(a, out) for a in it.args]
+            r = self.namer.temp("r")
+            out.append(assign(r, gast.Call(func=name("range"), args=args, keywords=[])))
+            if isinstance(s.target, gast.Name):
+                return name(r), [name(s.target.id, gast.Store)]
+            raise self.refuse(s.target, "unpacking a range index", "use a single loop variable")
+        if fn == "enumerate" and len(it.args) == 1 and not it.keywords:
+            if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
+                raise self.refuse(s.target, "enumerate without `i, x` targets", "write `for i, x in enumerate(xs)`")
+            i_tgt, x_tgt = s.target.elts
+            seq = self.atom(it.args[0], out)
+            idx = i_tgt.id if isinstance(i_tgt, gast.Name) else self.namer.temp("i")
+            r = self._range_len([seq], out)
+            item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+            return name(r), [name(idx, gast.Store), assign(x_tgt, item)]
+        if fn == "zip" and not it.keywords:
+            seqs = [self.atom(a, out) for a in it.args]
+            if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == len(seqs)):
+                raise self.refuse(s.target, "zip without one target per sequence", "write `for a, b in zip(xs, ys)`")
+            idx = self.namer.temp("i")
+            r = self._range_len(seqs, out)
+            binds = [
+                assign(t, gast.Subscript(value=copy.deepcopy(q), slice=name(idx), ctx=gast.Load()))
+                for t, q in zip(s.target.elts, seqs)
+            ]
+            return name(r), [name(idx, gast.Store), *binds]
+        if fn is not None and fn != "reversed":
+            raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
+        if fn == "reversed":
+            raise self.refuse(it, "iterating over reversed(...)", "iterate over range(n - 1, -1, -1) instead")
+        seq = self.atom(it, out)
+        idx = self.namer.temp("i")
+        r = self._range_len([seq], out)
+        item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+        return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
+
+    def _range_len(self, seqs: list[gast.expr], out: list[gast.stmt]) -> str:
+        lens = []
+        for q in seqs:
+            n = self.namer.temp("n")
+            out.append(assign(n, gast.Call(func=name("len"), args=[copy.deepcopy(q)], keywords=[])))
+            lens.append(name(n))
+        if len(lens) > 1:
+            n = self.namer.temp("n")
+            out.append(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
+            lens = [name(n)]
+        r = self.namer.temp("r")
+        out.append(assign(r, gast.Call(func=name("range"), args=lens, keywords=[])))
+        return r
+
+    def _global_callee(self, node: gast.expr) -> str | None:
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id not in self.locals:
+            return node.func.id
+        return None
+
+    # ----------------------------------------------------------- expressions
+    def atom(self, e: gast.expr, out: list[gast.stmt], into: str | None = None) -> gast.expr:
+        """Evaluate ``e`` into an atom, emitting statements into ``out``."""
+        if isinstance(e, gast.Name):
+            return name(e.id)
+        if isinstance(e, gast.Constant):
+            return const(e.value)
+        if self._global_chain(e):
+            return copy.deepcopy(e)
+        value = self.expr(e, out)
+        t = self.namer.claim(into) if into is not None else self.namer.temp()
+        out.append(gast.copy_location(assign(t, value), e))
+        return name(t)
+
+    def _global_chain(self, e: gast.expr) -> bool:
+        while isinstance(e, gast.Attribute):
+            e = e.value
+        return isinstance(e, gast.Name) and e.id not in self.locals
+
+    def expr(self, e: gast.expr, out: list[gast.stmt], into: str | None = None) -> gast.expr:
+        """Evaluate ``e`` into a single core operation whose operands are atoms."""
+        method = getattr(self, "expr_" + type(e).__name__, None)
+        if isinstance(e, (gast.Name, gast.Constant)) or (isinstance(e, gast.Attribute) and self._global_chain(e)):
+            return self.atom(e, out)
+        if method is None:
+            raise self.refuse(e, _EXPR_WHAT.get(type(e).__name__, f"a {type(e).__name__} expression"), _DEFAULT_HINT)
+        return method(e, out, into)
+
+    def expr_BinOp(self, e: gast.BinOp, out, into=None):
+        return gast.BinOp(left=self.atom(e.left, out), op=e.op, right=self.atom(e.right, out))
+
+    def expr_UnaryOp(self, e: gast.UnaryOp, out, into=None):
+        if isinstance(e.op, gast.UAdd):
+            return self.atom(e.operand, out)
+        return gast.UnaryOp(op=e.op, operand=self.atom(e.operand, out))
+
+    def expr_Compare(self, e: gast.Compare, out, into=None):
+        if len(e.ops) == 1:
+            return gast.Compare(left=self.atom(e.left, out), ops=e.ops, comparators=[self.atom(e.comparators[0], out)])
+        # a < b < c  ->  (a < b) and (b < c), with b evaluated once
+        left = self.atom(e.left, out)
+        rights = [self.atom(c, out) for c in e.comparators]
+        lefts = [left, *rights[:-1]]
+        parts = [
+            gast.Compare(left=copy.deepcopy(lft), ops=[op], comparators=[copy.deepcopy(r)])
+            for lft, op, r in zip(lefts, e.ops, rights)
+        ]
+        return self.expr_BoolOp(gast.BoolOp(op=gast.And(), values=parts), out, into)
+
+    def expr_BoolOp(self, e: gast.BoolOp, out, into=None):
+        # `a and b` -> t = a; if t: t = b   (short-circuit kept; a value-preserving copy)
+        t = self.namer.temp()
+        out.append(gast.copy_location(assign(t, self.expr(e.values[0], out)), e))
+        rest = gast.BoolOp(op=e.op, values=e.values[1:]) if len(e.values) > 2 else e.values[1]
+        gast.copy_location(rest, e)
+        branch: list[gast.stmt] = []
+        branch.append(gast.copy_location(assign(t, self.expr(rest, branch)), e))
+        test: gast.expr = name(t)
+        if isinstance(e.op, gast.Or):
+            nt = self.namer.temp()
+            out.append(assign(nt, gast.UnaryOp(op=gast.Not(), operand=name(t))))
+            test = name(nt)
+        out.append(gast.If(test=test, body=branch, orelse=[]))
+        return name(t)
+
+    def expr_IfExp(self, e: gast.IfExp, out, into=None):
+        test = self.test(e.test, out)
+        t = self.namer.temp()
+        body: list[gast.stmt] = []
+        orelse: list[gast.stmt] = []
+        body.append(assign(t, self.expr(e.body, body)))
+        orelse.append(assign(t, self.expr(e.orelse, orelse)))
+        out.append(gast.If(test=test, body=body, orelse=orelse))
+        return name(t)
+
+    def test(self, e: gast.expr, out: list[gast.stmt]) -> gast.expr:
+        return self.atom(e, out)
+
+    def expr_Call(self, e: gast.Call, out, into=None):
+        return self.call(e, out)
+
+    def call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Call:
+        for a in e.args:
+            if isinstance(a, gast.Starred):
+                raise self.refuse(a, "a call with *args", "pass the arguments one by one")
+        for k in e.keywords:
+            if k.arg is None:
+                raise self.refuse(k.value, "a call with **kwargs", "pass keyword arguments one by one")
+        func = e.func
+        if isinstance(func, gast.Attribute) and not self._global_chain(func):
+            func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr, ctx=gast.Load())
+        elif isinstance(func, gast.Name) and func.id not in self.locals:
+            func = name(func.id)
+        elif not self._global_chain(func):
+            func = self.atom(func, out)
+        args = [self._arg(a, out) for a in e.args]
+        kws = [gast.keyword(arg=k.arg, value=self._arg(k.value, out)) for k in e.keywords]
+        return gast.Call(func=func, args=args, keywords=kws)
+
+    def _arg(self, a: gast.expr, out: list[gast.stmt]) -> gast.expr:
+        if isinstance(a, (gast.List, gast.Tuple)):
+            return type(a)(elts=[self._arg(x, out) for x in a.elts], ctx=gast.Load())
+        return self.atom(a, out)
+
+    def expr_Attribute(self, e: gast.Attribute, out, into=None):
+        return gast.Attribute(value=self.atom(e.value, out), attr=e.attr, ctx=gast.Load())
+
+    def expr_Subscript(self, e: gast.Subscript, out, into=None):
+        return gast.Subscript(value=self.atom(e.value, out), slice=self.index(e.slice, out), ctx=gast.Load())
+
+    def index(self, idx: gast.expr, out: list[gast.stmt]) -> gast.expr:
+        if isinstance(idx, gast.Slice):
+            parts = [None if p is None else self.atom(p, out) for p in (idx.lower, idx.upper, idx.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(idx, gast.Tuple):
+            return gast.Tuple(elts=[self.index(x, out) for x in idx.elts], ctx=gast.Load())
+        return self.atom(idx, out)
+
+    def expr_Tuple(self, e: gast.Tuple, out, into=None):
+        return gast.Tuple(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
+
+    def expr_List(self, e: gast.List, out, into=None):
+        return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
+
+
+_DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (Supported Python)"
+_HINTS = {
+    "Try": "move the try/except outside the differentiated function",
+    "With": "move the with block outside the differentiated function",
+    "Global": "pass the value as an argument instead of using `global`",
+    "Nonlocal": "pass the value as an argument instead of using `nonlocal`",
+    "ClassDef": "define the class outside the differentiated function",
+    "Import": "import at module level",
+    "ImportFrom": "import at module level",
+    "Delete": "remove the `del` statement",
+    "AsyncFunctionDef": "differentiate a plain (non-async) function",
+    "FunctionDef": "define the helper at module level (nested functions are not supported yet)",
+}
+_EXPR_WHAT = {
+    "Lambda": "a lambda expression inside the function",
+    "ListComp": "a list comprehension",
+    "GeneratorExp": "a generator expression",
+    "SetComp": "a set comprehension",
+    "DictComp": "a dict comprehension",
+    "Dict": "a dict literal",
+    "Set": "a set literal",
+    "Yield": "a generator (yield)",
+    "YieldFrom": "a generator (yield from)",
+    "Await": "an await expression",
+    "JoinedStr": "an f-string",
+    "NamedExpr": "an assignment expression (:=)",
+    "Starred": "a starred expression",
+}
+
+
+def _contains(node: gast.AST, kind: type) -> bool:
+    """Does ``node`` hold a ``kind`` statement that belongs to the enclosing loop?"""
+    return _contains_own([node], kind)
+
+
+def _contains_own(stmts: list[gast.stmt], kind: type) -> bool:
+    for s in stmts:
+        if isinstance(s, kind):
+            return True
+        if isinstance(s, gast.If) and (_contains_own(s.body, kind) or _contains_own(s.orelse, kind)):
+            return True
+    return False
+
+
+def _has_early_return(stmts: list[gast.stmt], top: bool = True) -> bool:
+    """Is there a ``return`` anywhere but as the last top-level statement?"""
+    for i, s in enumerate(stmts):
+        if isinstance(s, gast.Return):
+            if not (top and i == len(stmts) - 1):
+                return True
+        elif isinstance(s, (gast.If, gast.For, gast.While)):
+            inner = list(s.body) + list(s.orelse)
+            if _has_early_return(inner, top=False):
+                return True
+    return False
+
+
+def _locate(node: gast.AST, src: gast.AST) -> None:
+    for sub in gast.walk(node):
+        if isinstance(sub, (gast.stmt, gast.expr)) and getattr(sub, "lineno", None) is None:
+            gast.copy_location(sub, src)
+
+
+def normalize(fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>") -> gast.FunctionDef:
+    """Return the core (ANF) form of ``fn``; see the module docstring."""
+    return Normalizer(fn, namer, filename).run()

@@ -1,0 +1,182 @@
+"""Rename the core so that each name is assigned by one statement.
+
+Input: the core of :mod:`s2sad.ir.normalize`.
+
+Output guarantees:
+
+* in straight-line code every name is assigned once: a reassigned user name
+  gets versions ``x``, ``x_1``, ``x_2``...;
+* after an ``if``, a name that a branch changed has one version, assigned at
+  the end of each branch (the branch's last definition is renamed to it, or a
+  copy ``x_2 = x_1`` closes the branch);
+* a name a loop changes (*loop-carried*) keeps its pre-loop version, which the
+  last definition in the body writes again; every other name a loop body
+  assigns is assigned once per iteration.
+
+So a name is only ever overwritten by a later iteration of a loop, and the
+reverse sweep needs to save values only inside loops.
+
+>>> import gast
+>>> from s2sad.ir.naming import Namer
+>>> from s2sad.ir.normalize import normalize, unparse
+>>> fn = gast.parse("def f(x):\\n    x = x * 2\\n    for i in range(3):\\n        x = np.sin(x) + 1\\n    return x").body[0]
+>>> namer = Namer.for_function(fn)
+>>> print(unparse(to_ssa(normalize(fn, namer), namer)).strip())
+def f(x):
+    x_1 = x * 2
+    r1 = range(3)
+    for i in r1:
+        t2 = np.sin(x_1)
+        x_1 = t2 + 1
+    return x_1
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from .naming import Namer
+
+
+def rename(stmts: list[gast.stmt], old: str, new: str) -> None:
+    """Replace every occurrence of the name ``old`` by ``new`` in place."""
+    for s in stmts:
+        for node in gast.walk(s):
+            if isinstance(node, gast.Name) and node.id == old:
+                node.id = new
+
+
+def assigned(stmts: list[gast.stmt]) -> set[str]:
+    """Names assigned anywhere in ``stmts`` (loop targets included)."""
+    out: set[str] = set()
+    for s in stmts:
+        for node in gast.walk(s):
+            if isinstance(node, gast.Assign):
+                for t in node.targets:
+                    if isinstance(t, gast.Name):
+                        out.add(t.id)
+            elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+                out.add(node.target.id)
+    return out
+
+
+class SSA:
+    def __init__(self, namer: Namer, params: list[str]):
+        self.namer = namer
+        self.seen: set[str] = set(params)
+
+    def define(self, user: str, env: dict[str, str]) -> str:
+        if user not in self.seen:
+            self.seen.add(user)
+            env[user] = user
+            return user
+        version = self.namer.version(user)
+        env[user] = version
+        return version
+
+    def load(self, node: gast.AST, env: dict[str, str]) -> None:
+        for sub in gast.walk(node):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
+                sub.id = env[sub.id]
+
+    def block(self, stmts: list[gast.stmt], env: dict[str, str]) -> tuple[list[gast.stmt], set[str]]:
+        """Rename ``stmts``; return them and the versions they define."""
+        out: list[gast.stmt] = []
+        defined: set[str] = set()
+        for s in stmts:
+            defined |= self.stmt(s, env, out)
+        return out, defined
+
+    def stmt(self, s: gast.stmt, env: dict[str, str], out: list[gast.stmt]) -> set[str]:
+        if isinstance(s, gast.Assign):
+            self.load(s.value, env)
+            tgt = s.targets[0]
+            if isinstance(tgt, gast.Name):
+                tgt.id = self.define(tgt.id, env)
+                out.append(s)
+                return {tgt.id}
+            self.load(tgt, env)  # a write into an array: its name and index are reads
+            out.append(s)
+            return set()
+        if isinstance(s, gast.If):
+            return self.if_(s, env, out)
+        if isinstance(s, (gast.For, gast.While)):
+            return self.loop(s, env, out)
+        self.load(s, env)
+        out.append(s)
+        return set()
+
+    def if_(self, s: gast.If, env: dict[str, str], out: list[gast.stmt]) -> set[str]:
+        self.load(s.test, env)
+        env_then, env_else = dict(env), dict(env)
+        s.body, def_then = self.block(s.body, env_then)
+        s.orelse, def_else = self.block(s.orelse, env_else)
+        defined = def_then | def_else
+        for user in sorted(set(env_then) | set(env_else)):
+            v_then, v_else = env_then.get(user), env_else.get(user)
+            if v_then == v_else:
+                env[user] = v_then  # type: ignore[assignment]
+                continue
+            if v_then is None or v_else is None:
+                env[user] = v_then or v_else  # type: ignore[assignment]
+                continue
+            merged = v_then if v_then in def_then else v_else if v_else in def_else else self.namer.version(user)
+            for branch, version, defs in ((s.body, v_then, def_then), (s.orelse, v_else, def_else)):
+                if version == merged:
+                    continue
+                if version in defs:
+                    rename(branch, version, merged)
+                else:
+                    branch.append(gast.copy_location(_copy(merged, version), s))
+            env[user] = merged
+            defined.add(merged)
+        out.append(s)
+        return defined
+
+    def loop(self, s: gast.For | gast.While, env: dict[str, str], out: list[gast.stmt]) -> set[str]:
+        if isinstance(s, gast.For):
+            self.load(s.iter, env)
+        else:
+            self.load(s.test, env)
+        body_assigned = assigned(s.body)
+        carried = {u: env[u] for u in body_assigned if u in env}
+        inner = dict(env)
+        defined: set[str] = set()
+        if isinstance(s, gast.For):
+            assert isinstance(s.target, gast.Name)
+            s.target.id = self.define(s.target.id, inner)
+            defined.add(s.target.id)
+        body, defs = self.block(s.body, inner)
+        defined |= defs
+        for user, head in carried.items():
+            last = inner[user]
+            if last == head:
+                continue
+            if last in defs:
+                rename(body, last, head)
+            else:
+                body.append(gast.copy_location(_copy(head, last), s))
+            inner[user] = head
+        s.body = body
+        env.update(inner)
+        out.append(s)
+        return defined
+
+
+def _copy(target: str, source: str) -> gast.Assign:
+    return gast.Assign(
+        targets=[gast.Name(id=target, ctx=gast.Store(), annotation=None, type_comment=None)],
+        value=gast.Name(id=source, ctx=gast.Load(), annotation=None, type_comment=None),
+        type_comment=None,
+    )
+
+
+def to_ssa(fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
+    """Return ``fn`` (core form) renamed as described in the module docstring."""
+    fn = copy.deepcopy(fn)
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    env = {p: p for p in params}
+    fn.body, _ = SSA(namer, params).block(fn.body, env)
+    return fn

@@ -1,0 +1,142 @@
+"""The whole pipeline, in order, in one place (DESIGN.md):
+
+parse -> normalize -> SSA -> resolve + analyses -> reverse -> codegen.
+
+:func:`build_reverse` returns a :class:`Derivative`: the generated source and
+the compiled function, specialised to the kinds of the arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+import numpy as np
+
+from . import runtime
+from .analysis.activity import infer_kinds, statements, varied_names
+from .analysis.resolve import Resolver
+from .codegen.emit import compile_function, render_function
+from .errors import OutputError
+from .frontend.parse import ParsedFunction, parse_function
+from .ir.naming import Namer
+from .ir.normalize import assign, local_names, name, normalize
+from .ir.ssa import to_ssa
+from .reverse.templates import RUNTIME_NAMES
+from .reverse.transform import ReverseTransform
+
+
+@dataclass
+class Derivative:
+    """A generated function and its source."""
+
+    fn: Callable[..., Any]
+    source: str
+    name: str
+    output: str
+
+
+def _injected(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], dict[str, Any]]:
+    """Names the generated code needs (numpy, math, runtime helpers), renamed
+    where the user's function already uses the name for something else."""
+    wanted: dict[str, Any] = {"np": np, "math": math}
+    wanted.update({h: getattr(runtime, h) for h in RUNTIME_NAMES})
+    rename: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key, value in wanted.items():
+        ok, current = pf.resolve_root(key)
+        if key in namer.taken and not (ok and current is value):
+            chosen = namer.claim("_" + key)
+        else:
+            namer.taken.add(key)
+            chosen = key
+        rename[key] = chosen
+        values[chosen] = value
+    return rename, values
+
+
+def kind_of_value(value: Any) -> str | None:
+    if isinstance(value, (bool, np.bool_)):
+        return "int"
+    if isinstance(value, (int, np.integer)):
+        return "int"
+    if isinstance(value, (float, np.floating)):
+        return "scalar"
+    if isinstance(value, np.ndarray):
+        return "array"
+    return None
+
+
+def build_reverse(
+    fn: Callable[..., Any],
+    wrt: tuple[str, ...],
+    arg_kinds: dict[str, str | None],
+    seed_default: bool = True,
+) -> Derivative:
+    """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``."""
+    pf = parse_function(fn)
+    namer = Namer.for_function(pf.node)
+    rename, injected = _injected(pf, namer)
+    core = normalize(pf.node, namer, pf.filename)
+    ssa = to_ssa(core, namer)
+    resolver = Resolver(pf, local_names(ssa))
+    ops = {}
+    for s in statements(ssa.body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            ops[id(s)] = resolver.op(s.value)
+    varied = varied_names(ssa, list(wrt), ops)
+    kinds = infer_kinds(ssa, arg_kinds, ops)
+    ret = ssa.body[-1]
+    assert isinstance(ret, gast.Return)
+    if isinstance(ret.value, gast.Constant) and ret.value.value is None:
+        raise OutputError(
+            f"{pf.node.name} returns nothing, so it has no gradient", pf.location(pf.node), "return a scalar value"
+        )
+    output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
+    seed = namer.adjoint(output)
+    comments: dict[int, str] = {}
+    transform = ReverseTransform(ssa, ops, varied, kinds, namer, rename, comments)
+    transform.filename = pf.filename
+    forward, reverse, returned = transform.run(list(wrt), seed)
+    value: gast.expr = ret.value
+    if transform.restores(output):
+        # the reverse sweep rewinds `output` to its first value: keep the result
+        kept = namer.claim("value")
+        forward.append(assign(kept, name(output)))
+        value = name(kept)
+    leading: dict[int, str] = {}
+    if forward:
+        leading[id(forward[0])] = "forward sweep"
+    if reverse:
+        leading[id(reverse[0])] = "reverse sweep"
+    body = forward + reverse
+    body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
+    args = ssa.args
+    seed_arg = name(seed, gast.Param)
+    new_args = gast.arguments(
+        args=list(args.args) + [seed_arg],
+        posonlyargs=list(args.posonlyargs),
+        vararg=None,
+        kwonlyargs=list(args.kwonlyargs),
+        kw_defaults=list(args.kw_defaults),
+        kwarg=None,
+        defaults=list(args.defaults) + ([gast.Constant(value=1.0, kind=None)] if seed_default else []),
+    )
+    dname = namer.claim("d" + pf.node.name)
+    gen = gast.FunctionDef(
+        name=dname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
+    )
+    source = render_function(gen, comments, leading=leading)
+    line = pf.node.lineno
+    filename = f"<s2sad: gradient of {pf.node.name} ({pf.filename}:{line})>"
+    compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected))
+    return Derivative(compiled, source, dname, output)
+
+
+def _closure_values(pf: ParsedFunction, injected: dict[str, Any]) -> dict[str, Any]:
+    values = dict(pf.closure)
+    values.update(injected)
+    return values

@@ -1,0 +1,1 @@
+"""Reverse mode: forward sweep + reverse sweep in one generated function."""

@@ -1,0 +1,113 @@
+"""Splice a rule's template into generated code and tidy the result.
+
+Shared by reverse and forward mode: the template's parameter names are
+replaced by the call's operands, ``g`` by the incoming adjoint, ``z`` by the
+result; then ``unbroadcast`` is dropped where the kinds show the shapes agree,
+and trivial arithmetic (``x ** 1``, ``2 - 1``, ``g * 1.0``) is folded.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import gast
+
+from ..analysis.activity import kind_of_atom
+from ..ir.normalize import const, name
+
+RUNTIME_NAMES = frozenset(
+    {
+        "unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
+        "prod_adjoint", "var_adjoint", "matmul_adjoint", "dot_adjoint", "tensordot_adjoint", "einsum_adjoint",
+        "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
+        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint",
+    }
+)  # fmt: skip
+
+
+def as_value(index: gast.expr) -> gast.expr:
+    """An index (which may hold slices) as an ordinary expression."""
+    if isinstance(index, gast.Slice):
+        parts = [p if p is not None else const(None) for p in (index.lower, index.upper, index.step)]
+        return gast.Call(func=name("slice"), args=[copy.deepcopy(p) for p in parts], keywords=[])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[as_value(e) for e in index.elts], ctx=gast.Load())
+    return copy.deepcopy(index)
+
+
+def instantiate(
+    template: gast.expr,
+    bindings: dict[str, gast.expr],
+    rename: Callable[[str], str],
+) -> gast.expr:
+    """Copy ``template`` with its names replaced: ``bindings`` first, then
+    ``rename`` for module and helper names (``np``, ``unbroadcast``)."""
+    tree = copy.deepcopy(template)
+
+    class Sub(gast.NodeTransformer):
+        def visit_Subscript(self, node: gast.Subscript) -> gast.AST:
+            node.value = self.visit(node.value)
+            if isinstance(node.slice, gast.Name) and node.slice.id in bindings:
+                node.slice = copy.deepcopy(bindings[node.slice.id])
+            else:
+                node.slice = self.visit(node.slice)
+            return node
+
+        def visit_Name(self, node: gast.Name) -> gast.AST:
+            if node.id in bindings:
+                return as_value(bindings[node.id])
+            node.id = rename(node.id)
+            return node
+
+    return Sub().visit(tree)
+
+
+def simplify(expr: gast.expr, kinds: dict[str, Any], operand_kinds: list[Any], result_kind: Any) -> gast.expr:
+    """Drop ``unbroadcast(e, x)`` where shapes agree, fold trivial arithmetic."""
+
+    class Simp(gast.NodeTransformer):
+        def visit_Call(self, node: gast.Call) -> gast.AST:
+            self.generic_visit(node)
+            f = node.func
+            if isinstance(f, gast.Name) and f.id.endswith("unbroadcast") and len(node.args) == 2:
+                e, x = node.args
+                kx = kind_of_atom(x, kinds)
+                others = list(operand_kinds)
+                if kx in others:
+                    others.remove(kx)
+                if kx == "scalar" and result_kind == "scalar":
+                    return e
+                if kx == "array" and others and all(k in ("scalar", "int") for k in others):
+                    return e
+            return node
+
+        def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
+            self.generic_visit(node)
+            return fold(node)
+
+    return Simp().visit(expr)
+
+
+def _num(node: gast.AST) -> Any:
+    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+        return node.value
+    return None
+
+
+def fold(node: gast.BinOp) -> gast.expr:
+    left, right = _num(node.left), _num(node.right)
+    op = type(node.op)
+    if left is not None and right is not None and op in (gast.Add, gast.Sub, gast.Mult):
+        value = {gast.Add: left + right, gast.Sub: left - right, gast.Mult: left * right}[op]
+        return const(value)
+    if op is gast.Pow and right == 1:
+        return node.left
+    if op is gast.Mult and right == 1:
+        return node.left
+    if op is gast.Mult and left == 1:
+        return node.right
+    if op is gast.Div and right == 1:
+        return node.left
+    return node

@@ -1,0 +1,481 @@
+"""Reverse mode as a source transformation.
+
+Input: the SSA core of a function (see :mod:`s2sad.ir.ssa`), the resolved
+operation of every assignment, the names that are varied and their kinds.
+
+Output: the statements of one function that runs the forward sweep, then the
+reverse sweep, and returns the adjoints of the ``wrt`` arguments.
+
+How it works (DESIGN.md, "Reverse mode"):
+
+* The reverse sweep visits statements backwards. For ``z = f(a, b)`` it takes
+  ``z``'s adjoint and adds one *partial adjoint* per operand and pathway:
+  the first contribution to ``a_bar`` assigns it, later ones add.
+* Adjoints are symbolic until needed: a zero adjoint is never built or added,
+  and ``t_bar = z_bar`` is not emitted: ``t`` simply shares ``z_bar`` (the
+  copy is made only if ``z_bar`` is about to be rebound).
+* A name is only overwritten inside a loop (SSA guarantees it). Where the
+  reverse sweep reads such a name, the forward sweep pushes its old value
+  before the assignment and the reverse sweep pops it back after the
+  assignment's adjoint: after reversing any statement, every value the rest
+  of the reverse sweep reads is what it was before that statement ran.
+* ``if`` is replayed on the same (saved) condition; ``for`` over a range runs
+  ``reversed(range)``; a ``while`` loop and a loop with ``break`` count their
+  iterations.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..analysis.activity import kind_of_atom, statements
+from ..analysis.resolve import Op
+from ..ir.naming import Namer
+from ..ir.normalize import assign, const, name
+from ..ir.ssa import assigned
+from .templates import instantiate, simplify
+
+
+class Pop(gast.stmt):
+    """Placeholder in the reverse sweep: restore ``name`` from the tape if the
+    reverse sweep turns out to read it."""
+
+    _fields = ("name",)
+
+
+@dataclass
+class Adjoints:
+    """The adjoint of each name: absent (zero) or the expression holding it."""
+
+    of: dict[str, str] = field(default_factory=dict)  # name -> variable holding its adjoint
+
+    def copy(self) -> Adjoints:
+        return Adjoints(dict(self.of))
+
+
+class ReverseTransform:
+    def __init__(
+        self,
+        fn: gast.FunctionDef,
+        ops: dict[int, Op],
+        varied: set[str],
+        kinds: dict[str, Any],
+        namer: Namer,
+        rename: dict[str, str],
+        comments: dict[int, str],
+    ):
+        self.fn = fn
+        self.ops = ops
+        self.varied = varied
+        self.kinds = kinds
+        self.namer = namer
+        self.rename = rename  # np -> the name numpy has in generated code, helpers likewise
+        self.comments = comments
+        self.adj = Adjoints()
+        self.tape = namer.claim("tape")
+        self.uses_tape = False
+        self.loop_depth = 0
+
+    # --------------------------------------------------------------- naming
+    def bar(self, n: str) -> str:
+        return self.namer.adjoint(n)
+
+    def runtime(self, n: str) -> str:
+        return self.rename.get(n, n)
+
+    # ------------------------------------------------------------ adjoints
+    def release(self, var: str, out: list[gast.stmt]) -> None:
+        """Before ``var`` is rebound, give every name sharing it its own copy."""
+        for n, holder in list(self.adj.of.items()):
+            if holder == var and self.bar(n) != var:
+                own = self.bar(n)
+                out.append(assign(own, name(var)))
+                self.adj.of[n] = own
+
+    def accumulate(self, n: str, expr: gast.expr, out: list[gast.stmt], comment: str = "") -> None:
+        if n not in self.varied:
+            return
+        own = self.bar(n)
+        holder = self.adj.of.get(n)
+        if holder is None:
+            if isinstance(expr, gast.Name):
+                self.adj.of[n] = expr.id
+                return
+            value = expr
+        else:
+            value = gast.BinOp(left=name(holder), op=gast.Add(), right=expr)
+        self.release(own, out)
+        stmt = assign(own, value)
+        if comment:
+            self.comments[id(stmt)] = comment
+        out.append(stmt)
+        self.adj.of[n] = own
+
+    def materialize(self, n: str, out: list[gast.stmt]) -> None:
+        """Make ``n``'s adjoint live in its own variable (zeros if it is zero)."""
+        own = self.bar(n)
+        holder = self.adj.of.get(n)
+        if holder == own:
+            return
+        self.release(own, out)
+        if holder is None:
+            out.append(assign(own, gast.Call(func=name(self.runtime("zeros_like")), args=[name(n)], keywords=[])))
+        else:
+            out.append(assign(own, name(holder)))
+        self.adj.of[n] = own
+
+    # ------------------------------------------------------------- sweeps
+    def run(self, wrt: list[str], seed: str) -> tuple[list[gast.stmt], list[gast.stmt], gast.expr]:
+        """Return (forward sweep, reverse sweep, returned adjoints)."""
+        self.plan_counters()
+        body = self.fn.body
+        assert isinstance(body[-1], gast.Return)
+        result = body[-1].value
+        self.output = result
+        if isinstance(result, gast.Name) and result.id in self.varied:
+            self.adj.of[result.id] = seed
+        reverse = self.block(body[:-1])
+        needed = _needed(reverse)
+        forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
+        reverse = _resolve_pops(reverse, needed, self.tape)
+        self.popped = _popped(reverse)
+        out: list[gast.stmt] = []
+        grads = []
+        for w in wrt:
+            self.materialize(w, out)
+            grads.append(name(self.bar(w)))
+        reverse.extend(out)
+        if self.uses_tape:
+            forward.insert(0, assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
+        returned = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+        return forward, reverse, returned
+
+    def restores(self, n: str) -> bool:
+        """Does the reverse sweep rewind ``n`` to an earlier value?"""
+        return n in self.popped
+
+    # ----------------------------------------------------- reverse sweep
+    def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for s in reversed(stmts):
+            self.stmt(s, out)
+        return out
+
+    def stmt(self, s: gast.stmt, out: list[gast.stmt]) -> None:
+        if isinstance(s, gast.Assign):
+            if isinstance(s.targets[0], gast.Name):
+                self.assign(s, out)
+            else:
+                self.write(s, out)
+        elif isinstance(s, gast.If):
+            self.if_(s, out)
+        elif isinstance(s, gast.For):
+            self.for_(s, out)
+        elif isinstance(s, gast.While):
+            self.while_(s, out)
+        # Expr (print), Raise, Break: nothing flows back
+
+    def assign(self, s: gast.Assign, out: list[gast.stmt]) -> None:
+        z = s.targets[0].id
+        holder = self.adj.of.pop(z, None)
+        op = self.ops[id(s)]
+        if holder is not None:
+            self.contributions(z, name(holder), op, out, s)
+        if self.loop_depth:
+            out.append(Pop(name=name(z)))
+
+    def contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
+        if op.kind == "copy":
+            src = op.args["x"]
+            if isinstance(src, gast.Name):
+                self.accumulate(src.id, g, out)
+            return
+        if op.kind == "user":
+            from ..errors import UnsupportedSyntaxError
+
+            raise UnsupportedSyntaxError(
+                "s2sad cannot differentiate calls to other Python functions yet",
+                self.location(s),
+                "register a rule for the function with s2sad.register_adjoint",
+            )
+        if op.kind != "rule" or op.rule is None:
+            return
+        rule = op.rule
+        operand_kinds = [kind_of_atom(op.args[p], self.kinds) for p in rule.reverse if p in op.args]
+        for p, template in rule.reverse.items():
+            arg = op.args.get(p)
+            if arg is None or not (_names_in(arg) & self.varied):
+                continue
+            bindings = dict(op.args)
+            bindings["g"] = g
+            bindings["z"] = name(z)
+            expr = simplify(instantiate(template, bindings, self.runtime), self.kinds, operand_kinds, self.kinds.get(z))
+            if p == rule.sequence or (rule.varargs and p == rule.params[-1]):
+                self.sequence_contributions(arg, expr, z, out)
+            elif isinstance(arg, gast.Name):
+                self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
+
+    def sequence_contributions(self, items: gast.expr, expr: gast.expr, z: str, out: list[gast.stmt]) -> None:
+        elts = items.elts if isinstance(items, (gast.Tuple, gast.List)) else []
+        parts = self.namer.temp("g")
+        out.append(assign(parts, expr))
+        for k, item in enumerate(elts):
+            if isinstance(item, gast.Name):
+                piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
+                self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
+
+    def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:
+        from ..errors import UnsupportedSyntaxError
+
+        raise UnsupportedSyntaxError(
+            "s2sad cannot differentiate writes into arrays yet", self.location(s), "build the array with np.stack"
+        )
+
+    def location(self, s: gast.AST) -> Any:
+        from ..errors import Location
+
+        return Location(self.filename, getattr(s, "lineno", 0) or 0, getattr(s, "col_offset", 0) or 0)
+
+    filename = "<unknown>"
+
+    def if_(self, s: gast.If, out: list[gast.stmt]) -> None:
+        before = self.adj.copy()
+        then = self.block(s.body)
+        after_then = self.adj
+        self.adj = before.copy()
+        orelse = self.block(s.orelse)
+        after_else = self.adj
+        merged = Adjoints()
+        for n in set(after_then.of) | set(after_else.of):
+            a, b = after_then.of.get(n), after_else.of.get(n)
+            if a == b:
+                merged.of[n] = a  # type: ignore[assignment]
+                continue
+            for branch, state in ((then, after_then), (orelse, after_else)):
+                self.adj = state
+                self.materialize(n, branch)
+            merged.of[n] = self.bar(n)
+        self.adj = merged
+        if not then and not orelse:
+            return
+        out.append(gast.If(test=copy.deepcopy(s.test), body=then or [gast.Pass()], orelse=orelse))
+
+    def loop_entry(self, body: list[gast.stmt], out: list[gast.stmt]) -> dict[str, str]:
+        """Give every adjoint the reversed body may touch its own variable,
+        so that each reverse iteration starts from the same state."""
+        local = assigned(body) - self.defined_outside(body)
+        touched = set()
+        for sub in statements(body):
+            touched |= _names_in(sub) & self.varied
+        for n in sorted(touched):
+            if n not in local or n in self.adj.of:
+                self.materialize(n, out)
+        return dict(self.adj.of)
+
+    def defined_outside(self, body: list[gast.stmt]) -> set[str]:
+        inside = {id(x) for x in statements(body)}
+        out = _params(self.fn)
+        for st in statements(self.fn.body):
+            if id(st) in inside:
+                continue
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+                out.add(st.targets[0].id)
+            elif isinstance(st, gast.For) and isinstance(st.target, gast.Name):
+                out.add(st.target.id)
+        return out
+
+    def loop_exit(self, entry: dict[str, str], body: list[gast.stmt]) -> None:
+        for n, holder in entry.items():
+            if self.adj.of.get(n) != holder:
+                self.materialize(n, body)
+        for n in list(self.adj.of):
+            if n not in entry:
+                del self.adj.of[n]
+
+    def for_(self, s: gast.For, out: list[gast.stmt]) -> None:
+        entry = self.loop_entry(s.body, out)
+        self.loop_depth += 1
+        body = self.block(s.body)
+        self.loop_depth -= 1
+        self.loop_exit(entry, body)
+        if not body:
+            return
+        rng: gast.expr = copy.deepcopy(s.iter)
+        if _has_break(s.body):
+            count = self.counters[id(s)]
+            rng = gast.Subscript(value=rng, slice=gast.Slice(lower=None, upper=name(count), step=None), ctx=gast.Load())
+        rev = gast.Call(func=name("reversed"), args=[rng], keywords=[])
+        out.append(gast.For(target=copy.deepcopy(s.target), iter=rev, body=body, orelse=[], type_comment=None))
+        if self.loop_depth and id(s) in self.counters:
+            out.append(Pop(name=name(self.counters[id(s)])))
+
+    def while_(self, s: gast.While, out: list[gast.stmt]) -> None:
+        entry = self.loop_entry(s.body, out)
+        self.loop_depth += 1
+        body = self.block(s.body)
+        self.loop_depth -= 1
+        self.loop_exit(entry, body)
+        if not body:
+            return
+        count = self.counters[id(s)]
+        it = gast.Call(func=name("range"), args=[name(count)], keywords=[])
+        out.append(gast.For(target=name(self.namer.temp("_"), gast.Store), iter=it, body=body, orelse=[], type_comment=None))
+        if self.loop_depth:
+            out.append(Pop(name=name(count)))
+
+    counters: dict[int, str]
+
+    # ----------------------------------------------------- forward sweep
+    def forward(self, stmts: list[gast.stmt], needed: set[str], defined: set[str]) -> list[gast.stmt]:
+        """The primal statements, with the pushes the reverse sweep relies on."""
+        out: list[gast.stmt] = []
+        for s in stmts:
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                z = s.targets[0].id
+                if self.loop_depth and z in needed:
+                    self.push(z, out)
+                defined.add(z)
+                out.append(s)
+            elif isinstance(s, gast.If):
+                s.body = self.forward(s.body, needed, defined)
+                s.orelse = self.forward(s.orelse, needed, defined)
+                out.append(s)
+            elif isinstance(s, (gast.For, gast.While)):
+                self.forward_loop(s, needed, defined, out)
+            else:
+                out.append(s)
+        return out
+
+    def push(self, z: str, out: list[gast.stmt]) -> None:
+        self.uses_tape = True
+        append = gast.Attribute(value=name(self.tape), attr="append", ctx=gast.Load())
+        out.append(gast.Expr(value=gast.Call(func=append, args=[name(z)], keywords=[])))
+
+    def forward_loop(self, s: gast.For | gast.While, needed: set[str], defined: set[str], out: list[gast.stmt]) -> None:
+        if self.loop_depth == 0:
+            # names first assigned inside the loop start the tape with a placeholder
+            for n in sorted((assigned(s.body) & needed) - defined):
+                out.append(assign(n, const(None)))
+                defined.add(n)
+        counted = isinstance(s, gast.While) or _has_break(s.body)
+        if counted:
+            count = self.counters[id(s)]
+            init = assign(count, const(0))
+            if self.loop_depth and count in needed:
+                self.push(count, out)
+            out.append(init)
+        self.loop_depth += 1
+        s.body = self.forward(s.body, needed, defined)
+        self.loop_depth -= 1
+        if counted:
+            inc = assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)))
+            s.body.insert(0, inc)
+        out.append(s)
+
+    def plan_counters(self) -> None:
+        self.counters = {}
+        for s in statements(self.fn.body):
+            if isinstance(s, gast.While) or (isinstance(s, gast.For) and _has_break(s.body)):
+                self.counters[id(s)] = self.namer.temp("n")
+
+
+def _params(fn: gast.FunctionDef) -> set[str]:
+    return {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+
+
+def _names_in(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _has_break(body: list[gast.stmt]) -> bool:
+    for s in body:
+        if isinstance(s, gast.Break):
+            return True
+        if isinstance(s, gast.If) and (_has_break(s.body) or _has_break(s.orelse)):
+            return True
+    return False
+
+
+def _loads(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _live(stmts: list[gast.stmt], needed: set[str]) -> bool:
+    """Does ``stmts`` hold real code, or a Pop of a needed name?"""
+    for s in stmts:
+        if isinstance(s, Pop):
+            if s.name.id in needed:
+                return True
+        elif isinstance(s, (gast.If, gast.For)):
+            if _live(s.body, needed) or _live(s.orelse, needed):
+                return True
+        elif not isinstance(s, gast.Pass):
+            return True
+    return False
+
+
+def _reads(stmts: list[gast.stmt], needed: set[str]) -> set[str]:
+    out: set[str] = set()
+    for s in stmts:
+        if isinstance(s, Pop):
+            continue
+        if isinstance(s, gast.If):
+            if _live(s.body, needed) or _live(s.orelse, needed):
+                out |= _loads(s.test) | _reads(s.body, needed) | _reads(s.orelse, needed)
+        elif isinstance(s, gast.For):
+            if _live(s.body, needed):
+                out |= _loads(s.iter) | _reads(s.body, needed)
+        else:
+            out |= _loads(s)
+    return out
+
+
+def _needed(reverse: list[gast.stmt]) -> set[str]:
+    """Names the reverse sweep reads: by its own code, and by the branch tests
+    and loop ranges that must replay to restore a value it reads (fixpoint)."""
+    needed: set[str] = set()
+    while True:
+        more = _reads(reverse, needed)
+        if more <= needed:
+            return needed
+        needed |= more
+
+
+def _popped(stmts: list[gast.stmt]) -> set[str]:
+    out = set()
+    for s in stmts:
+        for node in gast.walk(s):
+            if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call):
+                f = node.value.func
+                if isinstance(f, gast.Attribute) and f.attr == "pop":
+                    out.add(node.targets[0].id)
+    return out
+
+
+def _resolve_pops(stmts: list[gast.stmt], needed: set[str], tape: str) -> list[gast.stmt]:
+    """Turn needed Pops into ``x = tape.pop()``; drop the rest and what they empty."""
+    out: list[gast.stmt] = []
+    for s in stmts:
+        if isinstance(s, Pop):
+            if s.name.id in needed:
+                pop = gast.Call(func=gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load()), args=[], keywords=[])
+                out.append(assign(s.name.id, pop))
+            continue
+        if isinstance(s, gast.If):
+            s.body = _resolve_pops(s.body, needed, tape)
+            s.orelse = _resolve_pops(s.orelse, needed, tape)
+            if not s.body and not s.orelse:
+                continue
+            if not s.body:
+                s.test = gast.UnaryOp(op=gast.Not(), operand=s.test)
+                s.body, s.orelse = s.orelse, []
+        elif isinstance(s, gast.For):
+            s.body = _resolve_pops(s.body, needed, tape)
+            if not s.body:
+                continue
+        out.append(s)
+    return out

@@ -1,0 +1,10 @@
+"""Derivative rules: one declarative table per namespace.
+
+``table`` defines :class:`Rule` and the registry; ``operators`` (Python
+operators, builtins and ``math``) and ``numpy`` fill it. Users add rules with
+:func:`s2sad.register_adjoint`, the same call the built-in tables use.
+"""
+
+from . import numpy as _numpy  # noqa: F401,E402  (fills RULES)
+from . import operators as _operators  # noqa: F401,E402  (fills RULES)
+from .table import RULES, Rule, register_adjoint, register_nondifferentiable  # noqa: F401

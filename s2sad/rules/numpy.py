@@ -1,0 +1,194 @@
+"""Rules for NumPy: elementwise functions, reductions, linear algebra, shapes.
+
+Each row: the NumPy function, its signature, reverse templates (adjoint
+contribution per differentiable parameter, in ``g``, ``z`` and the
+parameters) and forward templates (tangent contribution of ``<param>_dot``).
+Method forms (``x.sum()``) are keyed by ``".name"`` and take the array as
+``self``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .table import RULES
+
+add = RULES.add
+
+# ------------------------------------------------------------- elementwise
+_UNARY = {
+    np.sin: "g * np.cos(x)",
+    np.cos: "-g * np.sin(x)",
+    np.tan: "g / np.cos(x) ** 2",
+    np.arcsin: "g / np.sqrt(1.0 - x * x)",
+    np.arccos: "-g / np.sqrt(1.0 - x * x)",
+    np.arctan: "g / (1.0 + x * x)",
+    np.sinh: "g * np.cosh(x)",
+    np.cosh: "g * np.sinh(x)",
+    np.tanh: "g * (1.0 - z * z)",
+    np.arcsinh: "g / np.sqrt(x * x + 1.0)",
+    np.arccosh: "g / np.sqrt(x * x - 1.0)",
+    np.arctanh: "g / (1.0 - x * x)",
+    np.exp: "g * z",
+    np.expm1: "g * (z + 1.0)",
+    np.exp2: "g * z * np.log(2.0)",
+    np.log: "g / x",
+    np.log1p: "g / (1.0 + x)",
+    np.log2: "g / (x * np.log(2.0))",
+    np.log10: "g / (x * np.log(10.0))",
+    np.sqrt: "g / (2.0 * z)",
+    np.cbrt: "g / (3.0 * z * z)",
+    np.square: "g * 2.0 * x",
+    np.abs: "g * np.sign(x)",
+    np.fabs: "g * np.sign(x)",
+    np.negative: "-g",
+    np.reciprocal: "-g * z * z",
+    np.positive: "g",
+}
+for _fn, _rev in _UNARY.items():
+    # each reverse rule is linear in g, written once: the forward rule is the
+    # same expression in x_dot
+    _fwd = _rev.replace("g * ", "x_dot * ", 1).replace("g / ", "x_dot / ", 1).replace("-g", "-x_dot", 1)
+    if _rev == "g":
+        _fwd = "x_dot"
+    add(_fn, "x", {"x": _rev}, {"x": _fwd})
+add(np.absolute, "x", {"x": "g * np.sign(x)"}, {"x": "x_dot * np.sign(x)"})
+
+_BINARY = {
+    np.add: ({"x": "unbroadcast(g, x)", "y": "unbroadcast(g, y)"}, {"x": "x_dot", "y": "y_dot"}),
+    np.subtract: ({"x": "unbroadcast(g, x)", "y": "unbroadcast(-g, y)"}, {"x": "x_dot", "y": "-y_dot"}),
+    np.multiply: ({"x": "unbroadcast(g * y, x)", "y": "unbroadcast(g * x, y)"}, {"x": "x_dot * y", "y": "x * y_dot"}),
+    np.divide: ({"x": "unbroadcast(g / y, x)", "y": "unbroadcast(-g * z / y, y)"}, {"x": "x_dot / y", "y": "-y_dot * z / y"}),
+    np.true_divide: ({"x": "unbroadcast(g / y, x)", "y": "unbroadcast(-g * z / y, y)"}, {"x": "x_dot / y", "y": "-y_dot * z / y"}),
+    np.power: (
+        {"x": "unbroadcast(g * y * x ** (y - 1), x)", "y": "unbroadcast(g * z * np.log(np.where(x == 0, 1.0, x)), y)"},
+        {"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * z * np.log(np.where(x == 0, 1.0, x))"},
+    ),
+    np.arctan2: (
+        {"x": "unbroadcast(g * y / (x * x + y * y), x)", "y": "unbroadcast(-g * x / (x * x + y * y), y)"},
+        {"x": "x_dot * y / (x * x + y * y)", "y": "-y_dot * x / (x * x + y * y)"},
+    ),
+    np.hypot: ({"x": "unbroadcast(g * x / z, x)", "y": "unbroadcast(g * y / z, y)"}, {"x": "x_dot * x / z", "y": "y_dot * y / z"}),
+    np.maximum: (
+        {"x": "unbroadcast(g * balanced_eq(x, z, y), x)", "y": "unbroadcast(g * balanced_eq(y, z, x), y)"},
+        {"x": "x_dot * balanced_eq(x, z, y)", "y": "y_dot * balanced_eq(y, z, x)"},
+    ),
+    np.minimum: (
+        {"x": "unbroadcast(g * balanced_eq(x, z, y), x)", "y": "unbroadcast(g * balanced_eq(y, z, x), y)"},
+        {"x": "x_dot * balanced_eq(x, z, y)", "y": "y_dot * balanced_eq(y, z, x)"},
+    ),
+    np.logaddexp: (
+        {"x": "unbroadcast(g * np.exp(x - z), x)", "y": "unbroadcast(g * np.exp(y - z), y)"},
+        {"x": "x_dot * np.exp(x - z)", "y": "y_dot * np.exp(y - z)"},
+    ),
+}
+for _fn, (_rev, _fwd) in _BINARY.items():
+    add(_fn, "x, y", _rev, _fwd)
+# np.arctan2 is arctan2(y, x) in NumPy's own words; the names above are positional.
+
+add(np.where, "condition, x, y",
+    {"x": "unbroadcast(np.where(condition, g, 0.0), x)", "y": "unbroadcast(np.where(condition, 0.0, g), y)"},
+    {"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"})
+add(np.clip, "x, a_min, a_max",
+    {"x": "unbroadcast(g * ((x >= a_min) & (x <= a_max)), x)",
+     "a_min": "unbroadcast(g * (x < a_min), a_min)", "a_max": "unbroadcast(g * (x > a_max), a_max)"},
+    {"x": "x_dot * ((x >= a_min) & (x <= a_max))", "a_min": "a_min_dot * (x < a_min)", "a_max": "a_max_dot * (x > a_max)"})
+for _fn in (np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax, np.argmin, np.argsort,
+            np.shape, np.ndim, np.size, np.isnan, np.isinf, np.isfinite, np.zeros, np.ones, np.empty,
+            np.zeros_like, np.ones_like, np.empty_like, np.arange, np.linspace, np.eye, np.identity,
+            np.greater, np.less, np.equal, np.not_equal, np.greater_equal, np.less_equal,
+            np.logical_and, np.logical_or, np.logical_not, np.any, np.all, np.nonzero, np.floor_divide,
+            np.mod, np.full_like):
+    RULES.inactive(_fn)
+RULES.inactive(".argmax", ".argmin", ".argsort", ".any", ".all", ".nonzero")
+
+# ---------------------------------------------------------------- reductions
+_RED = "x, axis=None, dtype=None, out=None, keepdims=False"
+add(np.sum, _RED, {"x": "reduce_adjoint(g, x, axis, keepdims)"}, {"x": "np.sum(x_dot, axis=axis, keepdims=keepdims)"},
+    kind="reduction")
+add(np.mean, _RED, {"x": "mean_adjoint(g, x, axis, keepdims)"}, {"x": "np.mean(x_dot, axis=axis, keepdims=keepdims)"},
+    kind="reduction")
+add(np.prod, _RED, {"x": "prod_adjoint(g, x, axis, keepdims)"},
+    {"x": "np.sum(prod_adjoint(1.0, x, axis, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+_EXT = "x, axis=None, out=None, keepdims=False"
+for _fn in (np.max, np.min, np.amax, np.amin):
+    add(_fn, _EXT, {"x": "extremum_adjoint(g, x, z, axis, keepdims)"},
+        {"x": "np.sum(extremum_adjoint(1.0, x, z, axis, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+_VAR = "x, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
+add(np.var, _VAR, {"x": "var_adjoint(g, x, axis, ddof, keepdims)"},
+    {"x": "np.sum(var_adjoint(1.0, x, axis, ddof, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+add(np.std, _VAR, {"x": "var_adjoint(g / (2.0 * z), x, axis, ddof, keepdims)"},
+    {"x": "np.sum(var_adjoint(1.0, x, axis, ddof, True) * x_dot, axis=axis, keepdims=keepdims) / (2.0 * z)"},
+    kind="reduction")
+add(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", {"x": "norm_adjoint(g, x, z, ord, axis, keepdims)"},
+    {"x": "np.sum(norm_adjoint(1.0, x, z, ord, axis, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+add(np.cumsum, "x, axis=None", {"x": "cumsum_adjoint(g, x, axis)"},
+    {"x": "np.cumsum(x_dot, axis)"}, kind="array")
+
+# ------------------------------------------------------------ linear algebra
+add(np.dot, "x, y", {"x": "dot_adjoint(g, x, y, 0)", "y": "dot_adjoint(g, x, y, 1)"},
+    {"x": "np.dot(x_dot, y)", "y": "np.dot(x, y_dot)"}, kind="unknown")
+add(np.matmul, "x, y", {"x": "matmul_adjoint(g, x, y, 0)", "y": "matmul_adjoint(g, x, y, 1)"},
+    {"x": "np.matmul(x_dot, y)", "y": "np.matmul(x, y_dot)"}, kind="unknown")
+add(np.inner, "x, y", {"x": "tensordot_adjoint(g, x, y, ([-1], [-1]), 0)", "y": "tensordot_adjoint(g, x, y, ([-1], [-1]), 1)"},
+    {"x": "np.inner(x_dot, y)", "y": "np.inner(x, y_dot)"}, kind="unknown")
+add(np.vdot, "x, y", {"x": "np.reshape(g * np.ravel(y), np.shape(x))", "y": "np.reshape(g * np.ravel(x), np.shape(y))"},
+    {"x": "np.vdot(x_dot, y)", "y": "np.vdot(x, y_dot)"}, kind="scalar")
+add(np.outer, "x, y", {"x": "np.reshape(np.dot(g, np.ravel(y)), np.shape(x))", "y": "np.reshape(np.dot(np.ravel(x), g), np.shape(y))"},
+    {"x": "np.outer(x_dot, y)", "y": "np.outer(x, y_dot)"}, kind="array")
+add(np.tensordot, "x, y, axes=2", {"x": "tensordot_adjoint(g, x, y, axes, 0)", "y": "tensordot_adjoint(g, x, y, axes, 1)"},
+    {"x": "np.tensordot(x_dot, y, axes)", "y": "np.tensordot(x, y_dot, axes)"}, kind="unknown")
+add(np.einsum, "subscripts, *operands", {"operands": "einsum_adjoints(g, subscripts, operands)"},
+    {"operands": "einsum_tangent(subscripts, operands, operands_dot)"}, kind="unknown", sequence="operands")
+add(np.trace, "x", {"x": "g * np.eye(np.shape(x)[0], np.shape(x)[1])"}, {"x": "np.trace(x_dot)"}, kind="scalar")
+
+# ------------------------------------------------------------------- shapes
+add(np.reshape, "x, newshape", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.reshape(x_dot, newshape)"}, kind="array")
+add(np.ravel, "x", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.ravel(x_dot)"}, kind="array")
+add(np.transpose, "x, axes=None", {"x": "transpose_adjoint(g, axes)"}, {"x": "np.transpose(x_dot, axes)"}, kind="array")
+add(np.expand_dims, "x, axis", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.expand_dims(x_dot, axis)"}, kind="array")
+add(np.squeeze, "x, axis=None", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.squeeze(x_dot, axis)"}, kind="unknown")
+add(np.broadcast_to, "x, shape", {"x": "unbroadcast(g, x)"}, {"x": "np.broadcast_to(x_dot, shape)"}, kind="array")
+add(np.concatenate, "arrays, axis=0", {"arrays": "concatenate_adjoint(g, arrays, axis)"},
+    {"arrays": "np.concatenate(arrays_dot, axis)"}, kind="array", sequence="arrays")
+add(np.stack, "arrays, axis=0", {"arrays": "stack_adjoint(g, arrays, axis)"},
+    {"arrays": "np.stack(arrays_dot, axis)"}, kind="array", sequence="arrays")
+add(np.array, "items", {"items": "array_adjoint(g, items)"}, {"items": "np.array(items_dot)"},
+    kind="array", sequence="items")
+add(np.asarray, "x", {"x": "g"}, {"x": "x_dot"}, kind="array")
+add(np.copy, "x", {"x": "g"}, {"x": "np.copy(x_dot)"}, kind="array")
+
+# -------------------------------------------------------------- method forms
+add(".sum", "self, axis=None, dtype=None, out=None, keepdims=False", {"self": "reduce_adjoint(g, self, axis, keepdims)"},
+    {"self": "np.sum(self_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+add(".mean", "self, axis=None, dtype=None, out=None, keepdims=False", {"self": "mean_adjoint(g, self, axis, keepdims)"},
+    {"self": "np.mean(self_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+add(".prod", "self, axis=None, dtype=None, out=None, keepdims=False", {"self": "prod_adjoint(g, self, axis, keepdims)"},
+    {"self": "np.sum(prod_adjoint(1.0, self, axis, True) * self_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+for _m in (".max", ".min"):
+    add(_m, "self, axis=None, out=None, keepdims=False", {"self": "extremum_adjoint(g, self, z, axis, keepdims)"},
+        {"self": "np.sum(extremum_adjoint(1.0, self, z, axis, True) * self_dot, axis=axis, keepdims=keepdims)"},
+        kind="reduction")
+add(".var", "self, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
+    {"self": "var_adjoint(g, self, axis, ddof, keepdims)"},
+    {"self": "np.sum(var_adjoint(1.0, self, axis, ddof, True) * self_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+add(".std", "self, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
+    {"self": "var_adjoint(g / (2.0 * z), self, axis, ddof, keepdims)"},
+    {"self": "np.sum(var_adjoint(1.0, self, axis, ddof, True) * self_dot, axis=axis, keepdims=keepdims) / (2.0 * z)"},
+    kind="reduction")
+add(".dot", "self, y", {"self": "dot_adjoint(g, self, y, 0)", "y": "dot_adjoint(g, self, y, 1)"},
+    {"self": "np.dot(self_dot, y)", "y": "np.dot(self, y_dot)"}, kind="unknown")
+add(".reshape", "self, *shape", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.reshape(self_dot, shape)"},
+    kind="array")
+add(".ravel", "self", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.ravel(self_dot)"}, kind="array")
+add(".flatten", "self", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.ravel(self_dot)"}, kind="array")
+add(".squeeze", "self, axis=None", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.squeeze(self_dot, axis)"},
+    kind="unknown")
+add(".transpose", "self, *axes", {"self": "transpose_adjoint(g, axes or None)"},
+    {"self": "np.transpose(self_dot, axes or None)"}, kind="array")
+add(".copy", "self", {"self": "g"}, {"self": "np.copy(self_dot)"}, kind="unknown")
+add(".T", "self", {"self": "np.transpose(g)"}, {"self": "np.transpose(self_dot)"}, kind="array")
+add(".clip", "self, a_min=None, a_max=None",
+    {"self": "unbroadcast(g * ((self >= a_min) & (self <= a_max)), self)"},
+    {"self": "self_dot * ((self >= a_min) & (self <= a_max))"}, kind="unknown")
+RULES.inactive(".shape", ".ndim", ".size", ".dtype", ".astype_int")

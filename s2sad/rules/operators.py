@@ -1,0 +1,94 @@
+"""Rules for Python's operators, its builtins and the ``math`` module.
+
+One row per primitive: signature, reverse templates, forward templates.
+``unbroadcast(e, x)`` sums a broadcast adjoint back to ``x``'s shape; the
+transform drops it where the kinds of the operands show it is not needed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import gast
+
+from .table import RULES
+
+add = RULES.add
+
+# ---------------------------------------------------------------- operators
+add(gast.Add, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(g, y)"}, {"x": "x_dot", "y": "y_dot"})
+add(gast.Sub, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(-g, y)"}, {"x": "x_dot", "y": "-y_dot"})
+add(gast.Mult, "x, y", {"x": "unbroadcast(g * y, x)", "y": "unbroadcast(g * x, y)"}, {"x": "x_dot * y", "y": "x * y_dot"})
+add(gast.Div, "x, y", {"x": "unbroadcast(g / y, x)", "y": "unbroadcast(-g * z / y, y)"}, {"x": "x_dot / y", "y": "-y_dot * z / y"})
+add(
+    gast.Pow,
+    "x, y",
+    {"x": "unbroadcast(g * y * x ** (y - 1), x)", "y": "unbroadcast(g * z * np.log(np.where(x == 0, 1.0, x)), y)"},
+    {"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * z * np.log(np.where(x == 0, 1.0, x))"},
+)
+add(
+    gast.MatMult,
+    "x, y",
+    {"x": "matmul_adjoint(g, x, y, 0)", "y": "matmul_adjoint(g, x, y, 1)"},
+    {"x": "x_dot @ y", "y": "x @ y_dot"},
+    kind="array",
+)
+add(gast.USub, "x", {"x": "-g"}, {"x": "-x_dot"})
+for _op in (gast.FloorDiv, gast.Mod, gast.Not, gast.Invert, gast.BitAnd, gast.BitOr, gast.BitXor,
+            gast.LShift, gast.RShift):
+    add(_op, "x, y", kind="int")
+# comparisons are never differentiable: the transform treats every Compare as inactive
+
+# ----------------------------------------------------------------- builtins
+add(builtins.abs, "x", {"x": "g * np.sign(x)"}, {"x": "x_dot * np.sign(x)"})
+add(builtins.float, "x", {"x": "g"}, {"x": "x_dot"}, kind="scalar")
+add(builtins.max, "x, y", {"x": "unbroadcast(g * balanced_eq(x, z, y), x)", "y": "unbroadcast(g * balanced_eq(y, z, x), y)"},
+    {"x": "x_dot * balanced_eq(x, z, y)", "y": "y_dot * balanced_eq(y, z, x)"})
+add(builtins.min, "x, y", {"x": "unbroadcast(g * balanced_eq(x, z, y), x)", "y": "unbroadcast(g * balanced_eq(y, z, x), y)"},
+    {"x": "x_dot * balanced_eq(x, z, y)", "y": "y_dot * balanced_eq(y, z, x)"})
+add(builtins.sum, "items", {"items": "sum_list_adjoint(g, items)"}, {"items": "sum(items_dot)"},
+    sequence="items", kind="unknown")
+RULES.inactive(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round, builtins.print,
+               builtins.isinstance, builtins.type, builtins.enumerate, builtins.zip)
+
+# --------------------------------------------------------------------- math
+_MATH = {
+    "sin": "g * math.cos(x)",
+    "cos": "-g * math.sin(x)",
+    "tan": "g / math.cos(x) ** 2",
+    "exp": "g * z",
+    "log": "g / x",
+    "log1p": "g / (1.0 + x)",
+    "log2": "g / (x * math.log(2.0))",
+    "log10": "g / (x * math.log(10.0))",
+    "expm1": "g * (z + 1.0)",
+    "sqrt": "g / (2.0 * z)",
+    "tanh": "g * (1.0 - z * z)",
+    "sinh": "g * math.cosh(x)",
+    "cosh": "g * math.sinh(x)",
+    "asin": "g / math.sqrt(1.0 - x * x)",
+    "acos": "-g / math.sqrt(1.0 - x * x)",
+    "atan": "g / (1.0 + x * x)",
+    "asinh": "g / math.sqrt(x * x + 1.0)",
+    "acosh": "g / math.sqrt(x * x - 1.0)",
+    "atanh": "g / (1.0 - x * x)",
+    "fabs": "g * math.copysign(1.0, x)",
+    "erf": "g * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)",
+    "erfc": "-g * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)",
+}
+for _name, _rev in _MATH.items():
+    # every reverse rule above is linear in g with g written once: its forward
+    # rule is the same expression in x_dot
+    _fwd = _rev.replace("g * ", "x_dot * ", 1).replace("g / ", "x_dot / ", 1).replace("-g", "-x_dot", 1)
+    add(getattr(math, _name), "x", {"x": _rev}, {"x": _fwd}, kind="scalar")
+
+add(math.pow, "x, y", {"x": "g * y * x ** (y - 1)", "y": "g * z * math.log(x) if x > 0 else 0.0"},
+    {"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * z * math.log(x) if x > 0 else 0.0"}, kind="scalar")
+add(math.atan2, "y, x", {"y": "g * x / (x * x + y * y)", "x": "-g * y / (x * x + y * y)"},
+    {"y": "y_dot * x / (x * x + y * y)", "x": "-x_dot * y / (x * x + y * y)"}, kind="scalar")
+add(math.hypot, "x, y", {"x": "g * x / z", "y": "g * y / z"}, {"x": "x_dot * x / z", "y": "y_dot * y / z"},
+    kind="scalar")
+add(math.copysign, "x, y", {"x": "g * math.copysign(1.0, x) * math.copysign(1.0, y)"},
+    {"x": "x_dot * math.copysign(1.0, x) * math.copysign(1.0, y)"}, kind="scalar")
+RULES.inactive(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite)

@@ -1,0 +1,225 @@
+"""The rule table and the public API to extend it.
+
+A rule is data: the primitive's parameter list, and for each differentiable
+parameter a reverse template (an expression in ``g``, the adjoint of the
+result ``z``, and the parameters) and a forward template (linear in
+``<param>_dot``). Templates are Python expressions; the transform splices them
+in with the call's own operands. Helpers from :mod:`s2sad.runtime` and the
+names ``np`` and ``math`` may appear in them.
+
+>>> import math
+>>> r = RULES.lookup(math.sin)
+>>> r.params, sorted(r.reverse)
+(('x',), ['x'])
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..frontend.parse import parse_source
+
+Kind = str | None  # "scalar", "array", "int" (never active) or None (unknown)
+
+
+def _template(text: str) -> gast.expr:
+    node = parse_source(text).body[0]
+    assert isinstance(node, gast.Expr), text
+    return node.value
+
+
+@dataclass
+class Rule:
+    """The derivative of one primitive.
+
+    ``reverse[p]`` is the contribution of the result's adjoint ``g`` to the
+    adjoint of parameter ``p``; ``forward[p]`` the contribution of ``p_dot``
+    to the result's tangent. Parameters missing from ``reverse`` are not
+    differentiable (axes, shapes, flags). ``sequence`` names a parameter that
+    takes a list of values (``np.stack([a, b])``): its reverse template gives
+    the list of adjoints, one per item.
+    """
+
+    name: str
+    params: tuple[str, ...]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    reverse: dict[str, gast.expr] = field(default_factory=dict)
+    forward: dict[str, gast.expr] = field(default_factory=dict)
+    kind: Callable[[dict[str, Kind], dict[str, Any]], Kind] | None = None
+    sequence: str | None = None
+    varargs: bool = False
+
+    @property
+    def differentiable(self) -> bool:
+        return bool(self.reverse)
+
+
+def _parse_params(signature: str) -> tuple[tuple[str, ...], dict[str, Any], bool]:
+    params: list[str] = []
+    defaults: dict[str, Any] = {}
+    varargs = False
+    for part in [p.strip() for p in signature.split(",") if p.strip()]:
+        if part.startswith("*"):
+            varargs = True
+            params.append(part[1:])
+            continue
+        if "=" in part:
+            key, value = part.split("=", 1)
+            defaults[key.strip()] = eval(value, {})  # noqa: S307 - literal defaults in our own table
+            params.append(key.strip())
+        else:
+            params.append(part)
+    return tuple(params), defaults, varargs
+
+
+class RuleTable:
+    """Rules keyed by the primitive object, by method name, or by operator."""
+
+    def __init__(self) -> None:
+        self._by_object: dict[int, tuple[Any, Rule]] = {}
+        self._by_method: dict[str, Rule] = {}
+        self._by_operator: dict[type, Rule] = {}
+        self._inactive: dict[int, Any] = {}
+
+    def add(
+        self,
+        key: Any,
+        signature: str,
+        reverse: dict[str, str] | None = None,
+        forward: dict[str, str] | None = None,
+        kind: Callable[[dict[str, Kind], dict[str, Any]], Kind] | str | None = "elementwise",
+        sequence: str | None = None,
+        name: str | None = None,
+    ) -> Rule:
+        params, defaults, varargs = _parse_params(signature)
+        rule = Rule(
+            name=name or _display_name(key),
+            params=params,
+            defaults=defaults,
+            reverse={p: _template(t) for p, t in (reverse or {}).items()},
+            forward={p: _template(t) for p, t in (forward or {}).items()},
+            kind=_KINDS[kind] if isinstance(kind, str) else kind,
+            sequence=sequence,
+            varargs=varargs,
+        )
+        unknown = (set(rule.reverse) | set(rule.forward)) - set(params)
+        if unknown:
+            raise ValueError(f"rule for {rule.name}: templates name unknown parameters {sorted(unknown)}")
+        if isinstance(key, str) and key.startswith("."):
+            self._by_method[key[1:]] = rule
+        elif isinstance(key, type) and issubclass(key, gast.AST):
+            self._by_operator[key] = rule
+        else:
+            self._by_object[id(key)] = (key, rule)
+            self._inactive.pop(id(key), None)
+        return rule
+
+    def inactive(self, *keys: Any) -> None:
+        """Declare primitives whose results never carry a derivative."""
+        for key in keys:
+            if isinstance(key, str) and key.startswith("."):
+                self._by_method[key[1:]] = Rule(name=key, params=("self",), kind=_KINDS["int"])
+            else:
+                self._inactive[id(key)] = key
+
+    def lookup(self, obj: Any) -> Rule | None:
+        entry = self._by_object.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else None
+
+    def is_inactive(self, obj: Any) -> bool:
+        return self._inactive.get(id(obj), _MISSING) is obj
+
+    def method(self, attr: str) -> Rule | None:
+        return self._by_method.get(attr)
+
+    def operator(self, op: type) -> Rule | None:
+        return self._by_operator.get(op)
+
+
+_MISSING = object()
+
+
+def _display_name(key: Any) -> str:
+    if isinstance(key, type) and issubclass(key, gast.AST):
+        return key.__name__
+    mod = getattr(key, "__module__", None) or ""
+    name = getattr(key, "__qualname__", None) or getattr(key, "__name__", None) or repr(key)
+    if isinstance(key, str):
+        return key
+    return f"{mod}.{name}" if mod and mod != "builtins" else name
+
+
+def _elementwise(kinds: dict[str, Kind], consts: dict[str, Any]) -> Kind:
+    vals = [k for k in kinds.values() if k != "int"]
+    if any(k == "array" for k in vals):
+        return "array"
+    if vals and all(k == "scalar" for k in vals):
+        return "scalar"
+    if all(k in ("scalar", "int") for k in kinds.values()) and kinds:
+        return "scalar"
+    return None
+
+
+def _reduction(kinds: dict[str, Kind], consts: dict[str, Any]) -> Kind:
+    """A full reduction (no axis, no keepdims) of anything is a scalar."""
+    if consts.get("axis", 0) is None and consts.get("keepdims", True) is False:
+        return "scalar"
+    return None
+
+
+_KINDS: dict[str, Callable[[dict[str, Kind], dict[str, Any]], Kind]] = {
+    "elementwise": _elementwise,
+    "reduction": _reduction,
+    "scalar": lambda kinds, consts: "scalar",
+    "array": lambda kinds, consts: "array",
+    "int": lambda kinds, consts: "int",
+    "unknown": lambda kinds, consts: None,
+}
+
+RULES = RuleTable()
+
+
+def register_adjoint(
+    fn: Callable[..., Any],
+    reverse: dict[str, str],
+    forward: dict[str, str] | None = None,
+    signature: str | None = None,
+) -> Callable[..., Any]:
+    """Teach s2sad the derivative of ``fn``, a function it cannot read.
+
+    ``reverse`` maps each differentiable parameter to an expression for its
+    adjoint contribution, in terms of ``g`` (the adjoint of the result), ``z``
+    (the result) and the parameters; ``forward`` maps each parameter to its
+    contribution to the result's tangent, in terms of ``<param>_dot``. The
+    names ``np`` and ``math`` and the helpers of :mod:`s2sad.runtime` (such as
+    ``unbroadcast``) may be used. Returns ``fn``.
+
+    >>> import numpy as np, s2sad
+    >>> def softplus(x):
+    ...     return np.logaddexp(0.0, x)
+    >>> _ = s2sad.register_adjoint(softplus, {"x": "g / (1 + np.exp(-x))"},
+    ...                            forward={"x": "x_dot / (1 + np.exp(-x))"})
+    """
+    if signature is None:
+        sig = inspect.signature(fn)
+        parts = []
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                parts.append("*" + p.name)
+            elif p.default is not p.empty:
+                parts.append(f"{p.name}={p.default!r}")
+            else:
+                parts.append(p.name)
+        signature = ", ".join(parts)
+    RULES.add(fn, signature, reverse=reverse, forward=forward, kind="unknown")
+    return fn
+
+
+def register_nondifferentiable(*fns: Any) -> None:
+    """Declare functions whose results carry no derivative (e.g. integer-valued)."""
+    RULES.inactive(*fns)

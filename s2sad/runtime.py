@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "add_adjoints",
     "unbroadcast",
     "zeros_like",
     "getitem_adjoint",
@@ -41,10 +42,20 @@ __all__ = [
 
 
 def zeros_like(x: Any) -> Any:
-    """A zero adjoint for ``x``: ``0.0`` for a Python number, else an array."""
+    """A zero adjoint for ``x``: ``0.0`` for a Python number, a list of zero
+    adjoints for a tuple or list, else an array."""
     if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         return 0.0
+    if isinstance(x, (tuple, list)):
+        return [zeros_like(e) for e in x]
     return np.zeros_like(x)
+
+
+def add_adjoints(a: Any, b: Any) -> Any:
+    """Sum two adjoints of a tuple or list (lists of per-item adjoints)."""
+    if isinstance(a, list):
+        return [add_adjoints(p, q) for p, q in zip(a, b)]
+    return a + b
 
 
 def unbroadcast(g: Any, x: Any) -> Any:
@@ -122,6 +133,10 @@ def var_adjoint(g: Any, x: Any, axis: Any = None, ddof: int = 0, keepdims: bool 
 
 def getitem_adjoint(g: Any, x: Any, idx: Any) -> Any:
     """Adjoint of ``x[idx]``: ``g`` scattered into zeros shaped like ``x``."""
+    if isinstance(x, (tuple, list)):
+        out_list = zeros_like(x)
+        out_list[idx] = g
+        return out_list
     out = np.zeros_like(x, dtype=np.result_type(x, g, float))
     if _is_basic(idx):
         out[idx] += g

@@ -111,6 +111,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
         return None
     if op.kind == "copy":
         return kind_of_atom(value, kinds)
+    if op.kind == "tuple":
+        return "tuple"
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "inactive":

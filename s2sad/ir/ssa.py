@@ -154,7 +154,7 @@ class SSA:
             last = inner[user]
             if last == head:
                 continue
-            if last in defs:
+            if last in defs and not _reads_at_def(body, last, head):
                 rename(body, last, head)
             else:
                 body.append(gast.copy_location(_copy(head, last), s))
@@ -163,6 +163,16 @@ class SSA:
         env.update(inner)
         out.append(s)
         return defined
+
+
+def _reads_at_def(stmts: list[gast.stmt], target: str, read: str) -> bool:
+    """Does the statement defining ``target`` read ``read``? (Then it cannot be
+    renamed to ``read``: the reverse sweep needs both values at once.)"""
+    for s in stmts:
+        for node in gast.walk(s):
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and node.targets[0].id == target:
+                return any(isinstance(n, gast.Name) and n.id == read for n in gast.walk(node.value))
+    return False
 
 
 def _copy(target: str, source: str) -> gast.Assign:

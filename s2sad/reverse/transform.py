@@ -106,6 +106,8 @@ class ReverseTransform:
                 self.adj.of[n] = expr.id
                 return
             value = expr
+        elif self.kinds.get(n) == "tuple":
+            value = gast.Call(func=name(self.runtime("add_adjoints")), args=[name(holder), expr], keywords=[])
         else:
             value = gast.BinOp(left=name(holder), op=gast.Add(), right=expr)
         self.release(own, out)
@@ -184,6 +186,11 @@ class ReverseTransform:
         holder = self.adj.of.pop(z, None)
         op = self.ops[id(s)]
         if holder is not None:
+            operands = set().union(*(_names_in(a) for a in op.args.values())) if op.args else set()
+            if holder in {self.bar(n) for n in operands} and holder != self.bar(z):
+                # an operand's adjoint is about to be rebound: keep z's own copy
+                out.append(assign(self.bar(z), name(holder)))
+                holder = self.bar(z)
             self.contributions(z, name(holder), op, out, s)
         if self.loop_depth:
             out.append(Pop(name=name(z)))
@@ -202,6 +209,12 @@ class ReverseTransform:
                 self.location(s),
                 "register a rule for the function with s2sad.register_adjoint",
             )
+        if op.kind == "tuple":
+            for k, item in enumerate(op.args["items"].elts):
+                if isinstance(item, gast.Name):
+                    piece = gast.Subscript(value=copy.deepcopy(g), slice=const(k), ctx=gast.Load())
+                    self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
+            return
         if op.kind != "rule" or op.rule is None:
             return
         rule = op.rule

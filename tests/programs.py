@@ -1,0 +1,285 @@
+"""A corpus of small, realistic programs, each checked against numerical
+gradients by tests/test_programs.py. Each entry of PROGRAMS is
+(function, list of argument tuples, wrt)."""
+
+import math
+
+import numpy as np
+
+
+def lecture(x1, x2):
+    return np.log(x1) + x1 * x2 - np.sin(x2)
+
+
+def reuse(x):
+    y = x * x
+    z = y * x + y
+    return z * y
+
+
+def reassign(x, y):
+    z = x * y
+    z = z + np.sin(z)
+    z = z * x
+    return z
+
+
+def horner(x, c0, c1, c2, c3):
+    coeffs = (c3, c2, c1, c0)
+    acc = 0.0
+    for c in coeffs:
+        acc = acc * x + c
+    return acc
+
+
+def math_mix(x, y):
+    return math.exp(math.sin(x)) * math.sqrt(y) + math.atan2(y, x) - math.hypot(x, y) + math.erf(x / 3)
+
+
+def piecewise(x):
+    if x < -1.0:
+        y = -x * x
+    elif x < 1.0:
+        y = x * 2.0
+    else:
+        y = np.sqrt(x) + x
+    return y * y
+
+
+def ifexp(x, y):
+    z = x * y if x > y else x - y
+    return z * z + (y if y > 0 else -y)
+
+
+def boolean_conditions(x, y):
+    s = 0.0
+    if x > 0 and y > 0:
+        s = s + x * y
+    if x < 0 or not y < 1.0:
+        s = s + np.sin(x + y)
+    return s + x
+
+
+def scalar_loop(x):
+    for i in range(100):
+        x = x * 0.99 + np.sin(x) * 0.01
+    return x
+
+
+def loop_with_index(x):
+    s = 0.0
+    for i in range(1, 6):
+        s = s + x ** i / i
+    return s
+
+
+def loop_runtime_bounds(x, n):
+    s = x
+    for i in range(n, 2 * n, 2):
+        s = s * np.cos(s) + i * x
+    return s
+
+
+def newton_sqrt(a):
+    x = a
+    while abs(x * x - a) > 1e-12:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def loop_break(x):
+    s = 0.0
+    for i in range(20):
+        s = s + np.sin(x * i)
+        if s > 1.5:
+            break
+        s = s * 1.1
+    return s
+
+
+def loop_continue(x):
+    s = x
+    for i in range(10):
+        if i % 3 == 0:
+            continue
+        s = s + np.tanh(s * x)
+    return s
+
+
+def early_return(x):
+    if x > 2.0:
+        return x * x
+    y = np.exp(x)
+    for i in range(5):
+        y = y * 0.5 + x
+        if y > 3.0:
+            return y * 2.0
+    return y
+
+
+def nested_loops(x):
+    s = 0.0
+    for i in range(4):
+        t = x * i
+        for j in range(3):
+            t = np.sin(t) + x * j
+        s = s + t
+    return s
+
+
+def while_counter(x):
+    k = 0
+    y = x
+    while k < 7:
+        y = y * x * 0.5 + 0.1
+        k += 1
+    return y
+
+
+def swap(x, y):
+    for i in range(3):
+        x, y = y, x * y + 0.1
+    return x - y
+
+
+def augmented(x):
+    s = x
+    s += x * 2
+    s *= np.cos(x)
+    s -= 1.0
+    s /= 1.0 + x * x
+    s **= 2
+    return s
+
+
+def array_loss(W, b, x):
+    h = np.tanh(W @ x + b)
+    return np.sum(h * h) + 0.1 * np.sum(W * W)
+
+
+def rows_loop(X, w):
+    s = 0.0
+    for row in X:
+        s = s + np.tanh(row @ w)
+    return s
+
+
+def enumerate_zip(a, b):
+    s = 0.0
+    for i, v in enumerate(a):
+        s = s + v * (i + 1)
+    for p, q in zip(a, b):
+        s = s + p * q
+    return s
+
+
+def rnn_like(W, h0, xs):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h)
+
+
+def softmax_xent(z, y):
+    z = z - np.max(z)
+    logp = z - np.log(np.sum(np.exp(z)))
+    return -np.sum(y * logp)
+
+
+def chained_compare(x):
+    if 0.0 < x < 1.0:
+        return x * x
+    return x
+
+
+def branch_in_loop(x):
+    s = 0.0
+    for i in range(8):
+        if np.sin(x * i) > 0:
+            s = s + x * i
+        else:
+            s = s - x * x
+    return s
+
+
+def while_break(x):
+    y = x
+    k = 0
+    while True:
+        y = y * 1.5
+        k += 1
+        if y > 10.0 or k > 20:
+            break
+    return y
+
+
+def unused_outputs(x, y):
+    a = np.sin(x)
+    b = np.cos(y)  # never reaches the output
+    c = a * 2
+    return c + 0 * x
+
+
+def constant_output(x):
+    return 3.0
+
+
+def vector_norm_loop(v):
+    for i in range(3):
+        v = v / np.linalg.norm(v) + 0.1 * v
+    return np.sum(v * np.arange(v.shape[0]))
+
+
+_R = np.random.default_rng(7)
+
+PROGRAMS = [
+    (lecture, [(2.0, 5.0), (0.5, -1.0)], (0, 1)),
+    (reuse, [(1.3,), (-0.7,)], 0),
+    (reassign, [(0.4, 1.2), (-1.0, 0.3)], (0, 1)),
+    (horner, [(0.5, 1.0, -2.0, 0.5, 3.0)], (0, 1, 2, 3, 4)),
+    (math_mix, [(0.3, 1.7), (-1.2, 0.4)], (0, 1)),
+    (piecewise, [(-2.0,), (0.3,), (2.5,)], 0),
+    (ifexp, [(2.0, 1.0), (0.5, 1.5), (0.5, -1.5)], (0, 1)),
+    (boolean_conditions, [(0.5, 0.5), (-0.5, 0.5), (0.5, 2.0), (0.3, -0.2)], (0, 1)),
+    (scalar_loop, [(0.7,), (-2.0,)], 0),
+    (loop_with_index, [(0.9,)], 0),
+    (loop_runtime_bounds, [(0.3, 3), (0.1, 0)], 0),
+    (newton_sqrt, [(2.0,), (9.0,)], 0),
+    (loop_break, [(0.3,), (0.05,)], 0),
+    (loop_continue, [(0.4,)], 0),
+    (early_return, [(3.0,), (0.1,), (-3.0,)], 0),
+    (nested_loops, [(0.4,)], 0),
+    (while_counter, [(0.8,)], 0),
+    (swap, [(0.3, 0.7)], (0, 1)),
+    (augmented, [(0.6,)], 0),
+    (array_loss, [(_R.standard_normal((3, 4)), _R.standard_normal(3), _R.standard_normal(4))], (0, 1, 2)),
+    (rows_loop, [(_R.standard_normal((5, 3)), _R.standard_normal(3))], (0, 1)),
+    (enumerate_zip, [(_R.standard_normal(4), _R.standard_normal(4))], (0, 1)),
+    (rnn_like, [(_R.standard_normal((3, 3)) * 0.5, _R.standard_normal(3), _R.standard_normal((4, 3)))], (0, 1, 2)),
+    (softmax_xent, [(_R.standard_normal(5), np.eye(5)[2])], 0),
+    (chained_compare, [(0.5,), (1.5,), (-0.5,)], 0),
+    (branch_in_loop, [(0.7,), (1.9,)], 0),
+    (while_break, [(0.5,), (3.0,)], 0),
+    (unused_outputs, [(0.5, 0.2)], (0, 1)),
+    (constant_output, [(0.5,)], 0),
+    (vector_norm_loop, [(_R.standard_normal(4),)], 0),
+]
+
+
+def self_update(x):
+    for i in range(4):
+        x = x * x * 0.5 + 0.3
+        x = np.sin(x)
+    return x
+
+
+def square_loop(x):
+    for i in range(3):
+        x = x * x
+    return x
+
+
+PROGRAMS += [
+    (self_update, [(0.8,)], 0),
+    (square_loop, [(1.1,)], 0),
+]

@@ -188,8 +188,10 @@ class Normalizer:
         if isinstance(s.value, gast.Constant):
             return  # docstring or bare constant
         if isinstance(s.value, gast.Call):
-            out.append(gast.Expr(value=self.call(s.value, out)))
+            out.append(gast.Expr(value=gast.copy_location(self.call(s.value, out), s.value)))
             return
+        if type(s.value).__name__ in _EXPR_WHAT:
+            raise self.refuse(s.value, _EXPR_WHAT[type(s.value).__name__], _DEFAULT_HINT)
         raise self.refuse(s, "an expression statement that is not a call", "remove it or assign its value to a name")
 
     def stmt_Assert(self, s: gast.Assert, out: list[gast.stmt]) -> None:
@@ -434,7 +436,7 @@ class Normalizer:
             return self.atom(e, out)
         if method is None:
             raise self.refuse(e, _EXPR_WHAT.get(type(e).__name__, f"a {type(e).__name__} expression"), _DEFAULT_HINT)
-        return method(e, out, into)
+        return gast.copy_location(method(e, out, into), e)
 
     def expr_BinOp(self, e: gast.BinOp, out, into=None):
         return gast.BinOp(left=self.atom(e.left, out), op=e.op, right=self.atom(e.right, out))

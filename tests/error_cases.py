@@ -1,0 +1,91 @@
+"""Functions s2sad must refuse, each with the construct it must name."""
+
+import numpy as np
+
+
+def uses_try(x):
+    try:
+        y = x * 2
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_with(x):
+    with open("f") as fh:
+        fh.read()
+    return x
+
+
+def uses_global(x):
+    global COUNTER
+    return x
+
+
+def uses_generator(x):
+    return sum(v * x for v in range(3))
+
+
+def uses_listcomp(x):
+    return np.sum(np.array([x * i for i in range(3)]))
+
+
+def uses_lambda(x):
+    f = lambda v: v * 2  # noqa: E731
+    return f(x)
+
+
+def uses_class(x):
+    class A:
+        pass
+
+    return x
+
+
+def uses_yield(x):
+    yield x
+
+
+def no_rule(x):
+    return np.fft.fft(x).real.sum()
+
+
+def unknown_method(x):
+    return x.cumprod().sum()
+
+
+def writes_array(x):
+    y = np.zeros(3)
+    y[0] = x
+    return np.sum(y)
+
+
+def calls_helper(x):
+    return helper(x) * 2
+
+
+def helper(x):
+    return x * x
+
+
+def vector_output(x):
+    return x * 2.0
+
+
+def returns_nothing(x):
+    y = x * 2
+
+
+def uses_starargs(x, *rest):
+    return np.maximum(*rest)
+
+
+def uses_dict(x):
+    d = {"a": x}
+    return d["a"]
+
+
+def uses_del(x):
+    y = x
+    del y
+    return x

@@ -1,0 +1,57 @@
+"""`s2sad show` as a user runs it: a subprocess, plain text when piped."""
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "s2sad", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_show_lecture_example_matches_golden():
+    out = run("show", "examples/lecture.py:f", "--wrt", "x1,x2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (GOLDEN / "lecture_show.txt").read_text()
+
+
+def test_show_loop_matches_golden():
+    out = run("show", "tests/programs.py:scalar_loop")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (GOLDEN / "scalar_loop_show.txt").read_text()
+
+
+def test_show_output_is_valid_python():
+    out = run("show", "examples/mlp.py:loss", "--wrt", "W1,b1,W2,b2", "--kinds", "X=array,W1=array")
+    assert out.returncode == 0, out.stderr
+    compile(out.stdout, "<show>", "exec")
+    assert "W1_bar" in out.stdout and "# reverse sweep" in out.stdout
+
+
+def test_show_module_form():
+    out = run("show", "tests.programs:lecture", "--wrt", "0,1")
+    assert out.returncode == 0, out.stderr
+    assert "x1_bar" in out.stdout and "x2_bar" in out.stdout
+
+
+def test_show_missing_file():
+    out = run("show", "no/such/file.py:f")
+    assert out.returncode == 1
+    assert "no such file" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_show_missing_function():
+    out = run("show", "examples/lecture.py:nope")
+    assert out.returncode == 1
+    assert "has no function 'nope'" in out.stderr
+
+
+def test_show_refusal_is_reported_with_location():
+    out = run("show", "tests/error_cases.py:uses_try")
+    assert out.returncode == 1
+    assert "error_cases.py" in out.stderr and "line" in out.stderr and "try" in out.stderr
+    assert "Traceback" not in out.stderr

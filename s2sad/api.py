@@ -18,7 +18,7 @@ import numpy as np
 from .errors import ArgumentError, OutputError, S2SADError
 from .pipeline import Derivative, build_reverse, kind_of_value
 
-Wrt = Union[int, str, Sequence[int | str]]
+Wrt = int | str | Sequence[int | str]
 
 _lock = threading.RLock()
 _cache: dict[tuple, Derivative] = {}

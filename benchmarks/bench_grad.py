@@ -241,13 +241,13 @@ def time_case(label, name, wrt, args, hand, opts):
 def memory_rows(steps):
     """Peak memory of the primal and of gradients of a ``steps``-step loop."""
     loop = primal_functions(numpy)["scalar_loop"]
+    s2sad_grad = s2sad.grad(loop)
     impls = [("primal (no gradient)", lambda: loop(1.0, steps)),
-             ("hand-written NumPy", lambda: scalar_loop_grad(1.0, steps))]
-    g = s2sad.grad(loop)
-    impls.append(("s2sad", lambda: g(1.0, steps)))
+             ("hand-written NumPy", lambda: scalar_loop_grad(1.0, steps)),
+             ("s2sad", lambda: s2sad_grad(1.0, steps))]
     if autograd is not None:
-        g = autograd.grad(primal_functions(anp)["scalar_loop"])
-        impls.append(("autograd", lambda: g(1.0, steps)))
+        autograd_grad = autograd.grad(primal_functions(anp)["scalar_loop"])
+        impls.append(("autograd", lambda: autograd_grad(1.0, steps)))
     rows = []
     for impl, thunk in impls:
         try:

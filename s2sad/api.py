@@ -86,7 +86,7 @@ def derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.Boun
     with _lock:
         hit = _cache.get(key)
         if hit is None:
-            hit = build_reverse(fn, wrt, kinds, seed_default=(mode != "vjp"))
+            hit = build_reverse(fn, wrt, kinds)
             _cache[key] = hit
     return hit
 
@@ -136,7 +136,7 @@ class _Derived:
         if not args and not kwargs:
             return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0])
         bound = _bind(self.fn, args, kwargs)
-        return derivative(self.fn, self.wrt, bound, self.mode).source
+        return derivative(self.fn, self.wrt, bound, self.mode).full_source()
 
 
 class _Grad(_Derived):
@@ -199,7 +199,7 @@ def source(fn: Callable[..., Any], wrt: Wrt = 0, kinds: dict[str, str | None] | 
     names, _ = _resolve_wrt(fn, wrt)
     assumed = _assumed_kinds(fn)
     assumed.update(kinds or {})
-    return build_reverse(fn, names, assumed).source
+    return build_reverse(fn, names, assumed).full_source()
 
 
 def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:

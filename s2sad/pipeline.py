@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import gast
@@ -20,10 +21,10 @@ from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
 from .analysis.resolve import Resolver
 from .codegen.emit import compile_function, render_function
-from .errors import OutputError
-from .frontend.parse import ParsedFunction, parse_function
+from .errors import Location, OutputError, UnsupportedSyntaxError
+from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .ir.naming import Namer
-from .ir.normalize import assign, local_names, name, normalize
+from .ir.normalize import assign, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
@@ -31,12 +32,52 @@ from .reverse.transform import ReverseTransform
 
 @dataclass
 class Derivative:
-    """A generated function and its source."""
+    """A generated function, its source, and the derivatives of the user
+    functions it calls."""
 
     fn: Callable[..., Any]
     source: str
     name: str
     output: str
+    seed: str = "y_bar"
+    callees: dict[str, "Derivative"] = field(default_factory=dict)  # name in this code -> callee
+
+    def full_source(self) -> str:
+        """This derivative's source, preceded by those of its callees (each
+        under the name this code calls it by)."""
+        seen: dict[int, str] = {}
+        self._collect(seen, self.name)
+        return "\n".join(seen.values())
+
+    def _collect(self, seen: dict[int, str], as_name: str) -> None:
+        for local, c in self.callees.items():
+            c._collect(seen, local)
+        if id(self) not in seen:
+            seen[id(self)] = self.source.replace(f"def {self.name}(", f"def {as_name}(", 1)
+
+
+_building = threading.local()
+_callee_cache: dict[tuple, Derivative] = {}
+_callee_lock = threading.RLock()
+
+
+def _callee_derivative(
+    fn: Callable[..., Any], wrt: tuple[str, ...], kinds: dict[str, Any], where: Location
+) -> Derivative:
+    stack = getattr(_building, "stack", [])
+    if fn in stack:
+        raise UnsupportedSyntaxError(
+            f"s2sad cannot differentiate the recursive call to {fn.__name__}",
+            where,
+            "rewrite the recursion as a loop",
+        )
+    key = (fn, getattr(fn, "__code__", None), wrt, tuple(sorted(kinds.items())))
+    with _callee_lock:
+        hit = _callee_cache.get(key)
+        if hit is None:
+            hit = build_reverse(fn, wrt, kinds)
+            _callee_cache[key] = hit
+    return hit
 
 
 def _injected(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], dict[str, Any]]:
@@ -70,17 +111,24 @@ def kind_of_value(value: Any) -> str | None:
     return None
 
 
-def build_reverse(
-    fn: Callable[..., Any],
-    wrt: tuple[str, ...],
-    arg_kinds: dict[str, str | None],
-    seed_default: bool = True,
-) -> Derivative:
+def build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None]) -> Derivative:
     """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``."""
+    stack = getattr(_building, "stack", None)
+    if stack is None:
+        stack = _building.stack = []
+    stack.append(fn)
+    try:
+        return _build_reverse(fn, wrt, arg_kinds)
+    finally:
+        stack.pop()
+
+
+def _build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None]) -> Derivative:
     pf = parse_function(fn)
     namer = Namer.for_function(pf.node)
     rename, injected = _injected(pf, namer)
-    core = normalize(pf.node, namer, pf.filename)
+    core, lifted = normalize_lifting(pf.node, namer, pf.filename)
+    _compile_lifted(pf, lifted)
     ssa = to_ssa(core, namer)
     resolver = Resolver(pf, local_names(ssa))
     ops = {}
@@ -100,6 +148,19 @@ def build_reverse(
     comments: dict[int, str] = {}
     transform = ReverseTransform(ssa, ops, varied, kinds, namer, rename, comments)
     transform.filename = pf.filename
+    callees: dict[str, Derivative] = {}
+
+    def callee(target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location) -> tuple[str, str]:
+        d = _callee_derivative(target, cwrt, ckinds, where)
+        for local, known in callees.items():
+            if known is d:
+                return local, d.seed
+        local = namer.claim(d.name)
+        injected[local] = d.fn
+        callees[local] = d
+        return local, d.seed
+
+    transform.callee = callee
     forward, reverse, returned = transform.run(list(wrt), seed)
     value: gast.expr = ret.value
     if transform.restores(output):
@@ -123,7 +184,7 @@ def build_reverse(
         kwonlyargs=list(args.kwonlyargs),
         kw_defaults=list(args.kw_defaults),
         kwarg=None,
-        defaults=list(args.defaults) + ([gast.Constant(value=1.0, kind=None)] if seed_default else []),
+        defaults=list(args.defaults) + [gast.Constant(value=1.0, kind=None)],
     )
     dname = namer.claim("d" + pf.node.name)
     gen = gast.FunctionDef(
@@ -133,7 +194,18 @@ def build_reverse(
     line = pf.node.lineno
     filename = f"<s2sad: gradient of {pf.node.name} ({pf.filename}:{line})>"
     compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected))
-    return Derivative(compiled, source, dname, output)
+    return Derivative(compiled, source, dname, output, seed, callees)
+
+
+def _compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef, list[str]]]) -> None:
+    """Compile each lifted nested function into a Python function the
+    generated code calls, and make it visible to the resolver."""
+    for fname, (node, _free) in lifted.items():
+        text = render_function(node, {})
+        filename = f"<s2sad: {fname} lifted from {pf.node.name} ({pf.filename}:{node.lineno})>"
+        fn = compile_function(text, fname, filename, pf.globals, dict(pf.closure))
+        pf.closure[fname] = fn
+        register_lifted(fn, ParsedFunction(fn, node, pf.filename, pf.globals, pf.closure))
 
 
 def _closure_values(pf: ParsedFunction, injected: dict[str, Any]) -> dict[str, Any]:

@@ -109,19 +109,25 @@ def extremum_adjoint(g: Any, x: Any, z: Any, axis: Any = None, keepdims: bool = 
 
 
 def prod_adjoint(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Adjoint of ``np.prod``: the product of the *other* entries (exact with zeros)."""
+    """Adjoint of ``np.prod``: the product of the *other* entries (exact with zeros).
+
+    ``axis`` may be None, an int or a tuple of ints: the reduced axes are moved
+    last and flattened into one, where exclusive cumulative products from the
+    left and from the right give each entry the product of all the others.
+    """
     x = np.asanyarray(x)
+    nd = x.ndim
     if axis is None:
-        flat = x.reshape(-1)
-        left = np.concatenate([[1.0], np.cumprod(flat[:-1])])
-        right = np.concatenate([np.cumprod(flat[::-1][:-1])[::-1], [1.0]])
-        return np.reshape(left * right, x.shape) * g
-    ax = axis % x.ndim
-    moved = np.moveaxis(x, ax, -1)
-    ones = np.ones(moved.shape[:-1] + (1,), dtype=moved.dtype)
-    left = np.concatenate([ones, np.cumprod(moved[..., :-1], axis=-1)], axis=-1)
-    right = np.concatenate([np.flip(np.cumprod(np.flip(moved[..., 1:], -1), axis=-1), -1), ones], axis=-1)
-    others = np.moveaxis(left * right, -1, ax)
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
+    last = list(range(nd - len(axes), nd))
+    moved = np.moveaxis(x, axes, last)
+    flat = moved.reshape(moved.shape[: nd - len(axes)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([np.flip(np.cumprod(np.flip(flat[..., 1:], -1), axis=-1), -1), ones], axis=-1)
+    others = np.moveaxis(np.reshape(left * right, moved.shape), last, axes)
     return others * _expand(g, x, axis, keepdims)
 
 
@@ -272,9 +278,13 @@ def norm_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, keep
 
 
 def transpose_adjoint(g: Any, axes: Any = None) -> Any:
+    """Adjoint of ``np.transpose(x, axes)``; ``axes`` may also be the varargs of
+    ``x.transpose(...)``: ``(1, 0, 2)``, ``((1, 0, 2),)``, ``(None,)``."""
+    if isinstance(axes, (tuple, list)) and len(axes) == 1 and (axes[0] is None or np.ndim(axes[0]) == 1):
+        axes = axes[0]
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
 
 
 def concatenate_adjoint(g: Any, arrays: Any, axis: int = 0) -> list:

@@ -30,9 +30,26 @@ def uses_listcomp(x):
     return np.sum(np.array([x * i for i in range(3)]))
 
 
-def uses_lambda(x):
-    f = lambda v: v * 2  # noqa: E731
-    return f(x)
+def passes_lambda(x):
+    return np.sum(apply(lambda v: v * 2, x))
+
+
+def apply(fn, x):
+    return fn(x)
+
+
+def recursive(x):
+    if np.sum(x) > 100.0:
+        return np.sum(x)
+    return recursive(x * 2.0)
+
+
+def calls_varargs_helper(x):
+    return np.sum(varargs_helper(x, x))
+
+
+def varargs_helper(*xs):
+    return xs[0] * xs[1]
 
 
 def uses_class(x):
@@ -58,10 +75,6 @@ def writes_array(x):
     y = np.zeros(3)
     y[0] = x
     return np.sum(y)
-
-
-def calls_helper(x):
-    return helper(x) * 2
 
 
 def helper(x):

@@ -283,3 +283,71 @@ PROGRAMS += [
     (self_update, [(0.8,)], 0),
     (square_loop, [(1.1,)], 0),
 ]
+
+
+def _square(v, scale=2.0):
+    return v * v * scale
+
+
+def _pair(a, b):
+    return np.sin(a) * b, a + b
+
+
+def _deep3(v):
+    return np.tanh(v) * 2.0
+
+
+def _deep2(v):
+    return _deep3(v) + _deep3(v * 0.5)
+
+
+def _deep1(v, w):
+    return _deep2(v * w) * w
+
+
+def helper_calls(x, y):
+    u = _square(x) + _square(y, scale=0.5)
+    p, q = _pair(u, x)
+    return p * q + _square(p)
+
+
+def call_graph_deep(x, w):
+    s = 0.0
+    for i in range(3):
+        s = s + _deep1(x + i, w)
+    return s
+
+
+def nested_closure(x, w):
+    def h(v, k=2.0):
+        return np.sin(v * w) * k
+
+    sq = lambda u: u * u * w  # noqa: E731
+    s = 0.0
+    for i in range(3):
+        s = s + h(x + i) + sq(s)
+    return s
+
+
+def closure_sees_update(x):
+    a = x * 2.0
+
+    def scaled(v):
+        return v * a
+
+    first = scaled(x)
+    a = a + 1.0
+    return first + scaled(x)
+
+
+def helper_on_arrays(W, x):
+    return np.sum(_square(W @ x, scale=0.3)) + np.sum(_deep2(x))
+
+
+PROGRAMS += [
+    (helper_calls, [(0.3, 0.7), (-0.4, 1.1)], (0, 1)),
+    (call_graph_deep, [(0.2, 0.9)], (0, 1)),
+    (nested_closure, [(0.3, 0.7)], (0, 1)),
+    (closure_sees_update, [(0.6,)], 0),
+    (helper_on_arrays, [(_R.standard_normal((3, 4)), _R.standard_normal(4))], (0, 1)),
+]

@@ -60,8 +60,11 @@ def _flow(s: gast.stmt, ops: dict[int, Op]) -> tuple[str | None, set[str]]:
         op = ops.get(id(s))
         if op is None or op.kind in ("inactive", "const"):
             return None, set()
-        if op.kind in ("copy", "tuple", "user"):
+        if op.kind in ("copy", "tuple"):
             return tgt.id, _names(s.value)
+        if op.kind == "user":
+            call = op.args["call"]
+            return tgt.id, set().union(set(), *(_names(a) for a in call.args), *(_names(k.value) for k in call.keywords))
         assert op.rule is not None
         return tgt.id, set().union(*(_names(op.args[p]) for p in op.rule.reverse if p in op.args))
     if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Attribute):
@@ -113,6 +116,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
         return kind_of_atom(value, kinds)
     if op.kind == "tuple":
         return "tuple"
+    if op.kind == "user":
+        return "tuple" if _returns_tuple(op.callee) else None
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "inactive":
@@ -122,3 +127,18 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
     return op.rule.kind(arg_kinds, consts)
+
+
+def _returns_tuple(fn: Any) -> bool:
+    """Does ``fn`` end with ``return a, b``? (Its result's adjoint is then a list.)"""
+    import inspect
+    import textwrap
+
+    from ..frontend.parse import parse_source
+
+    try:
+        tree = parse_source(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    returns = [n for n in gast.walk(tree) if isinstance(n, gast.Return)]
+    return bool(returns) and all(isinstance(r.value, (gast.Tuple, gast.List)) for r in returns)

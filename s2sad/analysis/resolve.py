@@ -8,6 +8,7 @@ primitive. A call with no rule is refused here, before any code runs.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +29,10 @@ class Op:
     expression (an atom, or a list/tuple of atoms for a sequence parameter).
     """
 
-    kind: str  # "copy", "rule", "inactive", "const"
+    kind: str  # "copy", "rule", "inactive", "const", "tuple", "user"
     rule: Rule | None = None
     args: dict[str, gast.expr] = field(default_factory=dict)
+    callee: Any = None  # the Python function a "user" call calls
 
 
 class Resolver:
@@ -78,7 +80,7 @@ class Resolver:
         if isinstance(value, gast.Subscript):
             return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
         if isinstance(value, (gast.Tuple, gast.List)):
-            return Op("inactive") if not value.elts else Op("tuple", args={"items": value})
+            return Op("tuple", args={"items": value})
         raise UnsupportedSyntaxError(f"s2sad cannot differentiate {type(value).__name__}", self.pf.location(value))
 
     def _operator(self, op: gast.AST, node: gast.AST) -> Rule:
@@ -108,8 +110,8 @@ class Resolver:
             return self._bind(rule, list(call.args), call.keywords, call)
         if RULES.is_inactive(obj):
             return Op("inactive")
-        if callable(obj) and getattr(obj, "__code__", None) is not None and not getattr(obj, "_s2sad_rule", False):
-            return Op("user", args={"fn": func}, rule=None)
+        if inspect.isfunction(obj):
+            return Op("user", args={"call": call}, callee=obj)
         raise self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})")
 
     def _bind(self, rule: Rule, args: list[gast.expr], keywords: list[gast.keyword], node: gast.AST) -> Op:

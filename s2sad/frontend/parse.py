@@ -7,6 +7,7 @@ the user's own lines.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import linecache
 import textwrap
@@ -52,8 +53,21 @@ def parse_source(text: str) -> gast.Module:
     return gast.parse(text)
 
 
+_LIFTED: dict[Any, ParsedFunction] = {}
+
+
+def register_lifted(fn: Callable[..., Any], parsed: ParsedFunction) -> None:
+    """Remember the tree of a function s2sad compiled from a nested def or a
+    lambda, so that differentiating it reads that tree (with the user's own
+    file and lines) rather than generated text."""
+    _LIFTED[fn] = parsed
+
+
 def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     """Parse ``fn`` and return its ``FunctionDef`` with real line numbers."""
+    if fn in _LIFTED:
+        known = _LIFTED[fn]
+        return ParsedFunction(fn, copy.deepcopy(known.node), known.filename, known.globals, known.closure)
     if not inspect.isfunction(fn):
         raise SourceUnavailableError(
             f"cannot differentiate {fn!r}: it is not a Python function defined in source",

@@ -104,6 +104,10 @@ class Normalizer:
         self.ret_value: str | None = None
         self.has_early_return = _has_early_return(fn.body)
         self.loops: list[_Loop] = []
+        # nested functions and lambdas, lifted out: name -> (def, names of the
+        # enclosing variables it reads, passed as extra keyword arguments)
+        self.lifted: dict[str, tuple[gast.FunctionDef, list[str]]] = {}
+        self.locals -= _lifted_names(fn)
 
     # ----------------------------------------------------------------- errors
     def refuse(self, node: gast.AST, what: str, hint: str) -> UnsupportedSyntaxError:
@@ -184,6 +188,29 @@ class Normalizer:
     def stmt_Pass(self, s: gast.Pass, out: list[gast.stmt]) -> None:
         pass
 
+    def stmt_FunctionDef(self, s: gast.FunctionDef, out: list[gast.stmt]) -> None:
+        if s.decorator_list:
+            raise self.refuse(s, "a decorated nested function", "define the helper without decorators")
+        if s.name in self.lifted or s.name in self.locals:
+            raise self.refuse(s, f"a second definition of {s.name}", "give each nested function its own name")
+        self.lift(s)
+
+    def lift(self, s: gast.FunctionDef) -> None:
+        """Lift a nested function out; the enclosing variables it reads become
+        keyword-only parameters, passed at each call with their current value."""
+        inner = local_names(s)
+        free = sorted(
+            {n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+            - inner
+            - {s.name}
+        )
+        free = [n for n in free if n in self.locals]
+        lifted = copy.deepcopy(s)
+        for n in free:
+            lifted.args.kwonlyargs.append(name(n, gast.Param))
+            lifted.args.kw_defaults.append(None)
+        self.lifted[s.name] = (lifted, free)
+
     def stmt_Expr(self, s: gast.Expr, out: list[gast.stmt]) -> None:
         if isinstance(s.value, gast.Constant):
             return  # docstring or bare constant
@@ -227,6 +254,14 @@ class Normalizer:
             raise self.refuse(tgt, "an augmented assignment to an attribute", "assign to a local name instead")
 
     def assign_to(self, tgt: gast.expr, value: gast.expr, out: list[gast.stmt]) -> None:
+        if isinstance(tgt, gast.Name) and isinstance(value, gast.Lambda) and tgt.id not in self.locals:
+            ret = gast.copy_location(gast.Return(value=value.body), value.body)
+            fdef = gast.FunctionDef(
+                name=tgt.id, args=value.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+                type_params=[],
+            )
+            self.lift(gast.copy_location(fdef, value))
+            return
         if isinstance(tgt, gast.Name):
             out.append(assign(tgt.id, self.expr(value, out)))
         elif isinstance(tgt, (gast.Tuple, gast.List)):
@@ -507,6 +542,8 @@ class Normalizer:
             func = self.atom(func, out)
         args = [self._arg(a, out) for a in e.args]
         kws = [gast.keyword(arg=k.arg, value=self._arg(k.value, out)) for k in e.keywords]
+        if isinstance(func, gast.Name) and func.id in self.lifted:
+            kws += [gast.keyword(arg=v, value=name(v)) for v in self.lifted[func.id][1]]
         return gast.Call(func=func, args=args, keywords=kws)
 
     def _arg(self, a: gast.expr, out: list[gast.stmt]) -> gast.expr:
@@ -546,7 +583,6 @@ _HINTS = {
     "ImportFrom": "import at module level",
     "Delete": "remove the `del` statement",
     "AsyncFunctionDef": "differentiate a plain (non-async) function",
-    "FunctionDef": "define the helper at module level (nested functions are not supported yet)",
 }
 _EXPR_WHAT = {
     "Lambda": "a lambda expression inside the function",
@@ -563,6 +599,25 @@ _EXPR_WHAT = {
     "NamedExpr": "an assignment expression (:=)",
     "Starred": "a starred expression",
 }
+
+
+def _lifted_names(fn: gast.FunctionDef) -> set[str]:
+    """Names bound (once) to a nested def or a lambda: they are lifted, not locals."""
+    out: set[str] = set()
+    counts: dict[str, int] = {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    for node in gast.walk(fn):
+        if node is fn:
+            continue
+        if isinstance(node, gast.FunctionDef):
+            out.add(node.name)
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+            tgt = node.targets[0]
+            if isinstance(tgt, gast.Name) and counts.get(tgt.id) == 1:
+                out.add(tgt.id)
+    return out
 
 
 def _contains(node: gast.AST, kind: type) -> bool:
@@ -601,3 +656,13 @@ def _locate(node: gast.AST, src: gast.AST) -> None:
 def normalize(fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>") -> gast.FunctionDef:
     """Return the core (ANF) form of ``fn``; see the module docstring."""
     return Normalizer(fn, namer, filename).run()
+
+
+def normalize_lifting(
+    fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>"
+) -> tuple[gast.FunctionDef, dict[str, tuple[gast.FunctionDef, list[str]]]]:
+    """Like :func:`normalize`, and also return the nested functions and lambdas
+    lifted out of ``fn`` (each with the enclosing names it takes as keywords)."""
+    normalizer = Normalizer(fn, namer, filename)
+    core = normalizer.run()
+    return core, normalizer.lifted

@@ -76,6 +76,7 @@ class ReverseTransform:
         self.rename = rename  # np -> the name numpy has in generated code, helpers likewise
         self.comments = comments
         self.adj = Adjoints()
+        self.callee: Any = None  # (fn, wrt, kinds, where) -> (derivative name, seed name); set by the pipeline
         self.tape = namer.claim("tape")
         self.uses_tape = False
         self.loop_depth = 0
@@ -202,13 +203,8 @@ class ReverseTransform:
                 self.accumulate(src.id, g, out)
             return
         if op.kind == "user":
-            from ..errors import UnsupportedSyntaxError
-
-            raise UnsupportedSyntaxError(
-                "s2sad cannot differentiate calls to other Python functions yet",
-                self.location(s),
-                "register a rule for the function with s2sad.register_adjoint",
-            )
+            self.call_contributions(z, g, op, out, s)
+            return
         if op.kind == "tuple":
             for k, item in enumerate(op.args["items"].elts):
                 if isinstance(item, gast.Name):
@@ -232,7 +228,32 @@ class ReverseTransform:
             elif isinstance(arg, gast.Name):
                 self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
 
+    def call_contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
+        """``z = h(a, b)`` for a user function ``h``: call h's own generated
+        derivative (which recomputes h's forward sweep) with ``z``'s adjoint."""
+        call = op.args["call"]
+        bound = bind_call(op.callee, call, self.location(s))
+        wrt = tuple(p for p, node in bound.items() if _names_in(node) & self.varied)
+        if not wrt:
+            return
+        kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
+        dname, seed = self.callee(op.callee, wrt, kinds, self.location(s))
+        keywords = list(call.keywords) + [gast.keyword(arg=seed, value=copy.deepcopy(g))]
+        dcall = gast.Call(func=name(dname), args=copy.deepcopy(call.args), keywords=copy.deepcopy(keywords))
+        parts = self.namer.temp("g")
+        out.append(assign(parts, gast.Subscript(value=dcall, slice=const(1), ctx=gast.Load())))
+        for k, p in enumerate(wrt):
+            piece: gast.expr = name(parts)
+            if len(wrt) > 1:
+                piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
+            node = bound[p]
+            if isinstance(node, gast.Name):
+                self.accumulate(node.id, piece, out, comment=f"{node.id} -> {z}")
+
     def sequence_contributions(self, items: gast.expr, expr: gast.expr, z: str, out: list[gast.stmt]) -> None:
+        if isinstance(items, gast.Name):  # a list held in a name: its adjoint is a list
+            self.accumulate(items.id, expr, out, comment=f"{items.id} -> {z}")
+            return
         elts = items.elts if isinstance(items, (gast.Tuple, gast.List)) else []
         parts = self.namer.temp("g")
         out.append(assign(parts, expr))
@@ -394,6 +415,26 @@ class ReverseTransform:
         for s in statements(self.fn.body):
             if isinstance(s, gast.While) or (isinstance(s, gast.For) and _has_break(s.body)):
                 self.counters[id(s)] = self.namer.temp("n")
+
+
+def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
+    """Bind a call's operand nodes to the callee's parameter names."""
+    import inspect
+
+    from ..errors import UnsupportedSyntaxError
+
+    sig = inspect.signature(callee)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        raise UnsupportedSyntaxError(
+            f"s2sad cannot differentiate a call to {callee.__name__}, which takes *args or **kwargs",
+            where,
+            "give the function a fixed list of parameters",
+        )
+    try:
+        bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+    except TypeError as exc:
+        raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
+    return dict(bound.arguments)
 
 
 def _params(fn: gast.FunctionDef) -> set[str]:

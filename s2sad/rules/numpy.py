@@ -89,10 +89,11 @@ for _fn, (_rev, _fwd) in _BINARY.items():
 add(np.where, "condition, x, y",
     {"x": "unbroadcast(np.where(condition, g, 0.0), x)", "y": "unbroadcast(np.where(condition, 0.0, g), y)"},
     {"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"})
+# x passes through where the result is x itself; this also covers a bound of None (one-sided clip)
 add(np.clip, "x, a_min, a_max",
-    {"x": "unbroadcast(g * ((x >= a_min) & (x <= a_max)), x)",
+    {"x": "unbroadcast(g * (z == x), x)",
      "a_min": "unbroadcast(g * (x < a_min), a_min)", "a_max": "unbroadcast(g * (x > a_max), a_max)"},
-    {"x": "x_dot * ((x >= a_min) & (x <= a_max))", "a_min": "a_min_dot * (x < a_min)", "a_max": "a_max_dot * (x > a_max)"})
+    {"x": "x_dot * (z == x)", "a_min": "a_min_dot * (x < a_min)", "a_max": "a_max_dot * (x > a_max)"})
 for _fn in (np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax, np.argmin, np.argsort,
             np.shape, np.ndim, np.size, np.isnan, np.isinf, np.isfinite, np.zeros, np.ones, np.empty,
             np.zeros_like, np.ones_like, np.empty_like, np.arange, np.linspace, np.eye, np.identity,
@@ -178,17 +179,21 @@ add(".std", "self, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
     kind="reduction")
 add(".dot", "self, y", {"self": "dot_adjoint(g, self, y, 0)", "y": "dot_adjoint(g, self, y, 1)"},
     {"self": "np.dot(self_dot, y)", "y": "np.dot(self, y_dot)"}, kind="unknown")
-add(".reshape", "self, *shape", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.reshape(self_dot, shape)"},
+add(".reshape", "self, *shape", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.reshape(self_dot, np.shape(z))"},
     kind="array")
 add(".ravel", "self", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.ravel(self_dot)"}, kind="array")
 add(".flatten", "self", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.ravel(self_dot)"}, kind="array")
 add(".squeeze", "self, axis=None", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.squeeze(self_dot, axis)"},
     kind="unknown")
+# x.transpose(1, 0, 2) and x.transpose((1, 0, 2)) both work: axes may hold one tuple
 add(".transpose", "self, *axes", {"self": "transpose_adjoint(g, axes or None)"},
-    {"self": "np.transpose(self_dot, axes or None)"}, kind="array")
+    {"self": "np.transpose(self_dot, axes[0] if len(axes) == 1 else (axes or None))"}, kind="array")
 add(".copy", "self", {"self": "g"}, {"self": "np.copy(self_dot)"}, kind="unknown")
 add(".T", "self", {"self": "np.transpose(g)"}, {"self": "np.transpose(self_dot)"}, kind="array")
-add(".clip", "self, a_min=None, a_max=None",
-    {"self": "unbroadcast(g * ((self >= a_min) & (self <= a_max)), self)"},
-    {"self": "self_dot * ((self >= a_min) & (self <= a_max))"}, kind="unknown")
+# ndarray.clip names its bounds min and max (np.clip's are a_min, a_max)
+add(".clip", "self, min=None, max=None",
+    {"self": "unbroadcast(g * (z == self), self)",
+     "min": "unbroadcast(g * (self < min), min)", "max": "unbroadcast(g * (self > max), max)"},
+    {"self": "self_dot * (z == self)", "min": "min_dot * (self < min)", "max": "max_dot * (self > max)"},
+    kind="unknown")
 RULES.inactive(".shape", ".ndim", ".size", ".dtype", ".astype_int")

@@ -2,41 +2,43 @@
 
     python benchmarks/bench_grad.py [--repeat N] [--quick]
 
-Prints the median per-call time of each gradient and its ratio to a
-hand-written NumPy gradient of the same function, the peak memory of a long
-loop's gradient (tracemalloc), and the time s2sad takes to build (transform
-and compile) each gradient. autograd, JAX and PyTorch are timed when they
-are installed and reported as "not installed" otherwise.
+Prints median per-call times of s2sad (and of autograd, JAX and PyTorch when
+installed) with ratios to hand-written NumPy gradients, the peak memory of a
+long loop's gradient, and s2sad's build (transform + compile) times.
 """
+# ruff: noqa: E402  (the thread settings must precede the numpy import)
 
 import os
 
-# Single-threaded BLAS (and XLA), set before numpy is imported, so that the
-# timings compare the AD tools rather than the thread pools.
+# Single-threaded BLAS and XLA, set before numpy is imported, so that the
+# timings compare the AD tools rather than thread pools. XLA still starts
+# helper threads, so the process is also pinned to one CPU where possible.
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 for _var in THREAD_VARS:
     os.environ[_var] = "1"
 os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+if hasattr(os, "sched_setaffinity"):  # Linux; threads started later inherit it
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
-import argparse  # noqa: E402
-import importlib  # noqa: E402
-import inspect  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from importlib.metadata import version  # noqa: E402
-import tracemalloc  # noqa: E402
+import argparse
+import importlib
+import inspect
+import statistics
+import sys
+import time
+import tracemalloc
+from importlib.metadata import version
 
-import numpy  # noqa: E402
+import numpy
 
-import s2sad  # noqa: E402
+import s2sad
 
 
 def optional(module_name):
     try:
         return importlib.import_module(module_name)
-    except Exception:  # not installed, or broken: either way, not timed
+    except Exception:  # missing or broken: not timed either way
         return None
 
 
@@ -52,13 +54,13 @@ if torch is not None:
 # ---------------------------------------------------------------- functions
 def primal_functions(np):
     """The benchmarked functions, written once against a NumPy-like module
-    ``np`` (numpy, autograd.numpy or jax.numpy)."""
+    ``np``: numpy (for s2sad), autograd.numpy or jax.numpy."""
 
     def lecture(x1, x2):
         return np.log(x1) + x1 * x2 - np.sin(x2)
 
     def scalar_loop(x, steps=100):
-        for i in range(steps):
+        for _ in range(steps):
             x = x * 0.99 + np.sin(x) * 0.01
         return x
 
@@ -80,14 +82,14 @@ def torch_mlp_loss(W1, b1, W2, b2, X, Y):
     return -torch.sum(Y * logp) / X.shape[0]
 
 
-# Hand-written gradients: the baseline every ratio is relative to.
+# Hand-written gradients: the baseline of every ratio.
 def lecture_grad(x1, x2):
     return 1.0 / x1 + x2, x1 - numpy.cos(x2)
 
 
 def scalar_loop_grad(x, steps=100):
-    dx = 1.0  # forward-mode chain rule: no tape needed for one scalar input
-    for i in range(steps):
+    dx = 1.0  # forward-mode chain rule: one scalar input needs no tape
+    for _ in range(steps):
         dx = dx * (0.99 + numpy.cos(x) * 0.01)
         x = x * 0.99 + numpy.sin(x) * 0.01
     return dx
@@ -103,25 +105,76 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     return X.T @ dh, dh.sum(axis=0), h.T @ dlogits, dlogits.sum(axis=0)
 
 
+# ---------------------------------------------------------- implementations
+# A maker takes (function name, wrt positions, arguments) and returns a
+# thunk computing the gradient, with all one-off preparation done outside it.
+def s2sad_maker(name, wrt, args):
+    g = s2sad.grad(primal_functions(numpy)[name], wrt=wrt)
+    return lambda: g(*args)
+
+
+def autograd_maker(name, wrt, args):
+    g = autograd.grad(primal_functions(anp)[name], argnum=wrt)
+    return lambda: g(*args)
+
+
+def jax_maker(jit):
+    def make(name, wrt, args):
+        g = jax.grad(primal_functions(jnp)[name], argnums=wrt)
+        g = jax.jit(g) if jit else g
+        jargs = [jnp.asarray(a) if isinstance(a, numpy.ndarray) else a for a in args]
+        return lambda: jax.block_until_ready(g(*jargs))
+
+    return make
+
+
+def torch_maker(name, wrt, args):
+    targs = [torch.from_numpy(a) for a in args]
+    params = [targs[i].requires_grad_() for i in wrt]
+    return lambda: torch.autograd.grad(torch_mlp_loss(*targs), params)
+
+
+ALL = ("lecture", "scalar_loop", "mlp_loss")
+IMPLEMENTATIONS = [  # (row name, module or None when missing, maker, cases timed)
+    ("s2sad", s2sad, s2sad_maker, ALL),
+    ("autograd", autograd, autograd_maker, ALL),
+    ("jax.grad", jax, jax_maker(jit=False), ALL),
+    ("jax.jit(jax.grad)", jax, jax_maker(jit=True), ALL),
+    ("torch.autograd", torch, torch_maker, ("mlp_loss",)),
+]
+
+
+def mlp_args():
+    rng = numpy.random.default_rng(0)
+    X = rng.standard_normal((256, 784))
+    W1 = rng.standard_normal((784, 256)) / numpy.sqrt(784)
+    b1 = 0.1 * rng.standard_normal(256)
+    W2 = rng.standard_normal((256, 10)) / numpy.sqrt(256)
+    b2 = 0.1 * rng.standard_normal(10)
+    Y = numpy.eye(10)[rng.integers(0, 10, size=256)]
+    return (W1, b1, W2, b2, X, Y)
+
+
+CASES = [  # (label, function name, wrt, arguments, hand-written gradient)
+    ("lecture f(x1, x2)", "lecture", (0, 1), (2.0, 5.0), lecture_grad),
+    ("scalar loop x100", "scalar_loop", 0, (1.0,), scalar_loop_grad),
+    ("MLP softmax-xent", "mlp_loss", (0, 1, 2, 3), mlp_args(), mlp_loss_grad),
+]
+MEMORY_STEPS = 10_000
+
+
 # ------------------------------------------------------------------ helpers
-def as_numpy(value):
-    if hasattr(value, "detach"):  # torch tensor
-        value = value.detach().numpy()
-    return numpy.asarray(value, dtype=float)
-
-
 def agrees(got, want):
-    got = got if isinstance(got, tuple) else (got,)
-    want = want if isinstance(want, tuple) else (want,)
+    """Same number of gradients, same shapes, np.allclose values."""
+    got, want = ([numpy.asarray(x.detach() if hasattr(x, "detach") else x, dtype=float)
+                  for x in (v if isinstance(v, tuple) else (v,))] for v in (got, want))
     return len(got) == len(want) and all(
-        as_numpy(g).shape == as_numpy(w).shape and numpy.allclose(as_numpy(g), as_numpy(w), rtol=1e-6, atol=1e-9)
-        for g, w in zip(got, want)
-    )
+        g.shape == w.shape and numpy.allclose(g, w, rtol=1e-6, atol=1e-9) for g, w in zip(got, want))
 
 
 def median_seconds(thunk, repeat, sample_seconds):
     """Median per-call time over ``repeat`` samples of ``number`` calls each."""
-    for _ in range(2):  # warm up: builds, caches and jit compilation happen here
+    for _ in range(2):  # warm-up: s2sad builds, caches fill, jit compiles
         thunk()
     t0 = time.perf_counter()
     thunk()
@@ -136,7 +189,7 @@ def median_seconds(thunk, repeat, sample_seconds):
 
 
 def peak_bytes(thunk):
-    """Peak traced Python memory of one call (after a warm-up call)."""
+    """Peak traced Python memory of one call, after a warm-up call."""
     thunk()
     tracemalloc.start()
     try:
@@ -154,92 +207,45 @@ def error_text(exc):
     return f"error: {type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-# ------------------------------------------------------ implementations
-# Each maker takes (function name, wrt positions, arguments) and returns a
-# zero-argument thunk that computes the gradient.
-def s2sad_maker(name, wrt, args):
-    g = s2sad.grad(primal_functions(numpy)[name], wrt=wrt)
-    return lambda: g(*args)
+def guarded(measure, *args):
+    """``measure(*args)``, or an "error: ..." message if it raises."""
+    try:
+        return measure(*args)
+    except Exception as exc:
+        return error_text(exc)
 
 
-def autograd_maker(name, wrt, args):
-    g = autograd.grad(primal_functions(anp)[name], argnum=wrt)
-    return lambda: g(*args)
-
-
-def jax_maker(jit):
-    def make(name, wrt, args):
-        g = jax.grad(primal_functions(jnp)[name], argnums=wrt)
-        g = jax.jit(g) if jit else g
-        jargs = tuple(jnp.asarray(a) if isinstance(a, numpy.ndarray) else a for a in args)
-        return lambda: jax.block_until_ready(g(*jargs))
-
-    return make
-
-
-def torch_maker(name, wrt, args):
-    targs = [torch.from_numpy(a) for a in args]
-    params = [targs[i].requires_grad_() for i in wrt]
-    return lambda: torch.autograd.grad(torch_mlp_loss(*targs), params)
-
-
-ALL = ("lecture", "scalar_loop", "mlp_loss")
-IMPLEMENTATIONS = [  # (row name, module or None if missing, maker, cases timed)
-    ("s2sad", s2sad, s2sad_maker, ALL),
-    ("autograd", autograd, autograd_maker, ALL),
-    ("jax.grad", jax, jax_maker(jit=False), ALL),
-    ("jax.jit(jax.grad)", jax, jax_maker(jit=True), ALL),
-    ("torch.autograd", torch, torch_maker, ("mlp_loss",)),
-]
-
-
-# -------------------------------------------------------------------- cases
-def mlp_args():
-    rng = numpy.random.default_rng(0)
-    X = rng.standard_normal((256, 784))
-    W1 = rng.standard_normal((784, 256)) / numpy.sqrt(784)
-    b1 = 0.1 * rng.standard_normal(256)
-    W2 = rng.standard_normal((256, 10)) / numpy.sqrt(256)
-    b2 = 0.1 * rng.standard_normal(10)
-    Y = numpy.eye(10)[rng.integers(0, 10, size=256)]
-    return (W1, b1, W2, b2, X, Y)
-
-
-CASES = [  # (label, function name, wrt, arguments, hand-written gradient)
-    ("lecture f(x1, x2)", "lecture", (0, 1), (2.0, 5.0), lecture_grad),
-    ("scalar loop x100", "scalar_loop", 0, (1.0,), scalar_loop_grad),
-    ("MLP softmax-xent", "mlp_loss", (0, 1, 2, 3), mlp_args(), mlp_loss_grad),
-]
-
-
+# -------------------------------------------------------------- measurements
 def time_case(label, name, wrt, args, hand, opts):
+    """Rows (case, implementation, seconds or message, ratio vs hand-written)."""
     want = hand(*args)
     t_hand = median_seconds(lambda: hand(*args), opts.repeat, opts.sample)
-    rows = [(label, "hand-written NumPy", t_hand)]
+    rows = [(label, "hand-written NumPy", t_hand, 1.0)]
     for impl, module, make, names in IMPLEMENTATIONS:
         if name not in names:
             continue
         if module is None:
-            rows.append((label, impl, "not installed"))
+            rows.append((label, impl, "not installed", None))
             continue
         try:
             thunk = make(name, wrt, args)
             got = thunk()
         except Exception as exc:
-            rows.append((label, impl, error_text(exc)))
+            rows.append((label, impl, error_text(exc), None))
             continue
         if not agrees(got, want):
             if impl == "s2sad":
-                sys.exit(f"FATAL: s2sad's gradient of {name} disagrees with the hand-written one:\n"
+                sys.exit(f"FATAL: s2sad's gradient of {name} disagrees with the hand-written one\n"
                          f"  s2sad:        {got}\n  hand-written: {want}")
-            rows.append((label, impl, "error: gradient disagrees with the hand-written one"))
+            rows.append((label, impl, "error: gradient disagrees with the hand-written one", None))
             continue
-        rows.append((label, impl, median_seconds(thunk, opts.repeat, opts.sample)))
-    return [(case, impl, t, t / t_hand if isinstance(t, float) else None) for case, impl, t in rows]
+        t = median_seconds(thunk, opts.repeat, opts.sample)
+        rows.append((label, impl, t, t / t_hand))
+    return rows
 
 
 def memory_rows(steps):
-    """Peak memory of the primal and of gradients of a ``steps``-step loop."""
+    """(implementation, peak bytes or message) for a ``steps``-step scalar loop."""
     loop = primal_functions(numpy)["scalar_loop"]
     s2sad_grad = s2sad.grad(loop)
     impls = [("primal (no gradient)", lambda: loop(1.0, steps)),
@@ -248,17 +254,11 @@ def memory_rows(steps):
     if autograd is not None:
         autograd_grad = autograd.grad(primal_functions(anp)["scalar_loop"])
         impls.append(("autograd", lambda: autograd_grad(1.0, steps)))
-    rows = []
-    for impl, thunk in impls:
-        try:
-            rows.append((impl, peak_bytes(thunk)))
-        except Exception as exc:
-            rows.append((impl, error_text(exc)))
-    return rows
+    return [(impl, guarded(peak_bytes, thunk)) for impl, thunk in impls]
 
 
 def build_ms(name, wrt, args, repeat):
-    """Milliseconds for s2sad to transform and compile one gradient (uncached)."""
+    """Median milliseconds for s2sad to build one gradient (s2sad.source is uncached)."""
     fn = primal_functions(numpy)[name]
     params = inspect.signature(fn).parameters
     kinds = {p: "array" if isinstance(a, numpy.ndarray) else "scalar" for p, a in zip(params, args)}
@@ -273,53 +273,46 @@ def build_ms(name, wrt, args, repeat):
 # --------------------------------------------------------------------- main
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=None, help="timing samples per row (default 15, quick 5)")
-    parser.add_argument("--quick", action="store_true", help="fewer and shorter samples")
+    parser.add_argument("--repeat", type=int, help="timing samples per row (default 15; 5 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
     opts = parser.parse_args()
     opts.repeat = opts.repeat or (5 if opts.quick else 15)
     opts.sample = 0.005 if opts.quick else 0.05  # seconds per timing sample
-    steps = 10_000
 
     print(f"python {sys.version.split()[0]}, numpy {numpy.__version__}, s2sad {s2sad.__version__}")
     print("threads: " + " ".join(f"{v}={os.environ[v]}" for v in THREAD_VARS)
-          + " (set before importing numpy: single-threaded timings)")
+          + " (set before importing numpy, so timings are single-threaded)"
+          + (f"; pinned to CPU {min(os.sched_getaffinity(0))}" if hasattr(os, "sched_getaffinity") else ""))
     peers = [("autograd", autograd), ("jax", jax), ("torch", torch)]
     print("peers: " + ", ".join(f"{n} {version(n) if m else 'not installed'}" for n, m in peers))
     print(f"median of {opts.repeat} samples of >= {opts.sample * 1e3:g} ms each, after warm-up\n")
 
-    rows = []
-    for case in CASES:
-        rows += time_case(*case, opts)
     header = f"{'case':<20} {'implementation':<20} {'median':>12}  {'vs hand-written':>15}"
-    print(header)
-    print("-" * len(header))
-    last = None
-    for case, impl, t, ratio in rows:
-        if last is not None and case != last:
+    print(header + "\n" + "-" * len(header))
+    for i, case in enumerate(CASES):
+        if i:
             print()
-        label, last = (case if case != last else ""), case
-        shown = fmt_time(t) if isinstance(t, float) else t
-        print(f"{label:<20} {impl:<20} {shown:>12}  {f'{ratio:.2f}x' if ratio is not None else '':>15}")
+        for j, (label, impl, t, ratio) in enumerate(time_case(*case, opts)):
+            shown = fmt_time(t) if isinstance(t, float) else t
+            shown_ratio = f"{ratio:.2f}x" if ratio is not None else ""
+            print(f"{label if j == 0 else '':<20} {impl:<20} {shown:>12}  {shown_ratio:>15}", flush=True)
 
-    print(f"\nPeak memory (tracemalloc), scalar loop x{steps}, gradient w.r.t. x")
+    print(f"\nPeak memory (tracemalloc) of one call, scalar loop x{MEMORY_STEPS}, gradient w.r.t. x")
     header = f"{'implementation':<22} {'peak KB':>10} {'bytes/iter':>11} {'vs primal':>10}"
-    print(header)
-    print("-" * len(header))
-    mem = memory_rows(steps)
-    primal_peak = mem[0][1]
-    for impl, peak in mem:
-        if not isinstance(peak, int):
+    print(header + "\n" + "-" * len(header))
+    rows = memory_rows(MEMORY_STEPS)
+    primal = rows[0][1]
+    for impl, peak in rows:
+        if isinstance(peak, int):
+            print(f"{impl:<22} {peak / 1024:>10.1f} {peak / MEMORY_STEPS:>11.1f} {peak / primal:>9.1f}x")
+        else:
             print(f"{impl:<22} {peak}")
-            continue
-        print(f"{impl:<22} {peak / 1024:>10.1f} {peak / steps:>11.1f} {peak / primal_peak:>9.1f}x")
-    print("(tracemalloc sees Python allocations only; JAX/XLA buffers are not traced, so JAX is not listed)")
+    print("(tracemalloc traces Python allocations only: JAX and torch buffers are invisible to it)")
 
     print("\ns2sad build time (parse + transform + compile, uncached, median)")
     for label, name, wrt, args, _ in CASES:
-        try:
-            print(f"  {label:<20} {build_ms(name, wrt, args, 3 if opts.quick else 7):8.2f} ms")
-        except Exception as exc:
-            print(f"  {label:<20} {error_text(exc)}")
+        ms = guarded(build_ms, name, wrt, args, 3 if opts.quick else 7)
+        print(f"  {label:<20} " + (f"{ms:8.2f} ms" if isinstance(ms, float) else ms))
 
 
 if __name__ == "__main__":

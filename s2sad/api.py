@@ -69,7 +69,7 @@ def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
     kind = kind_of_value(value)
     if kind == "scalar":
         return
-    if kind == "array" and np.issubdtype(value.dtype, np.inexact):
+    if kind is not None and kind.startswith("array") and np.issubdtype(value.dtype, np.inexact):
         return
     what = type(value).__name__
     if isinstance(value, np.ndarray):

@@ -9,8 +9,8 @@ the compiled function, specialised to the kinds of the arguments.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
+from .analysis.mutation import check_writes
 from .analysis.resolve import Resolver
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -40,7 +41,7 @@ class Derivative:
     name: str
     output: str
     seed: str = "y_bar"
-    callees: dict[str, "Derivative"] = field(default_factory=dict)  # name in this code -> callee
+    callees: dict[str, Derivative] = field(default_factory=dict)  # name in this code -> callee
 
     def full_source(self) -> str:
         """This derivative's source, preceded by those of its callees (each
@@ -107,7 +108,9 @@ def kind_of_value(value: Any) -> str | None:
     if isinstance(value, (float, np.floating)):
         return "scalar"
     if isinstance(value, np.ndarray):
-        return "array"
+        return f"array{value.ndim}"
+    if isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, np.ndarray)) for v in value):
+        return "tuple"
     return None
 
 
@@ -135,6 +138,7 @@ def _build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
+    check_writes(ssa, ops, resolver, pf.filename)
     varied = varied_names(ssa, list(wrt), ops)
     kinds = infer_kinds(ssa, arg_kinds, ops)
     ret = ssa.body[-1]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "zero_at",
     "add_adjoints",
     "unbroadcast",
     "zeros_like",
@@ -49,6 +50,14 @@ def zeros_like(x: Any) -> Any:
     if isinstance(x, (tuple, list)):
         return [zeros_like(e) for e in x]
     return np.zeros_like(x)
+
+
+def zero_at(g: Any, idx: Any) -> Any:
+    """A copy of adjoint ``g`` with the entries ``idx`` (just overwritten in
+    the primal) set to zero."""
+    out = np.array(g, dtype=np.result_type(g, float))
+    out[idx] = 0.0
+    return out
 
 
 def add_adjoints(a: Any, b: Any) -> Any:

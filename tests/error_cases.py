@@ -71,10 +71,16 @@ def unknown_method(x):
     return x.cumprod().sum()
 
 
-def writes_array(x):
-    y = np.zeros(3)
-    y[0] = x
-    return np.sum(y)
+def writes_argument(x):
+    x[0] = 2.0 * x[1]
+    return np.sum(x)
+
+
+def writes_view(x):
+    y = x.copy()
+    z = y[1:]
+    y[1] = 5.0
+    return np.sum(z * x)
 
 
 def helper(x):

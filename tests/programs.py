@@ -351,3 +351,69 @@ PROGRAMS += [
     (closure_sees_update, [(0.6,)], 0),
     (helper_on_arrays, [(_R.standard_normal((3, 4)), _R.standard_normal(4))], (0, 1)),
 ]
+
+
+def cumsum_writes(x):
+    y = np.zeros(x.shape[0])
+    y[0] = x[0]
+    for i in range(1, x.shape[0]):
+        y[i] = y[i - 1] + x[i] * x[i]
+    return np.sum(y * y)
+
+
+def column_writes(X):
+    Y = np.zeros_like(X)
+    for j in range(X.shape[1]):
+        Y[:, j] = np.tanh(X[:, j] * (j + 1))
+    Y[0] += 2.0 * Y[1]
+    return np.sum(Y ** 2)
+
+
+def masked_write(x):
+    y = x.copy()
+    y[y > 0] = 0.5 * y[y > 0]
+    return np.sum(y * y)
+
+
+def slice_write_broadcast(x, s):
+    y = np.ones(5)
+    y[1:4] = s
+    y[0:2] *= x[0:2]
+    return np.sum(np.sin(y) * x)
+
+
+def rnn_hidden_states(W, U, xs, h0):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H ** 2) + np.sum(hs[-1]) + np.sum(sum(hs))
+
+
+def list_of_scalars(x):
+    vals = [x]
+    for i in range(4):
+        vals.append(np.sin(vals[-1]) * x)
+    return sum(vals) + vals[2] * vals[3]
+
+
+def concat_list(a, b):
+    parts = []
+    for k in range(3):
+        parts.append(a * (k + 1))
+    parts.append(b)
+    return np.sum(np.concatenate(parts) ** 2)
+
+
+PROGRAMS += [
+    (cumsum_writes, [(np.array([0.3, -0.5, 1.2, 0.7]),)], 0),
+    (column_writes, [(_R.standard_normal((3, 4)),)], 0),
+    (masked_write, [(np.array([0.3, -0.5, 1.2, 0.7]),)], 0),
+    (slice_write_broadcast, [(_R.standard_normal(5), 0.4)], (0, 1)),
+    (rnn_hidden_states, [(_R.standard_normal((3, 3)) * 0.5, _R.standard_normal((3, 2)), _R.standard_normal((4, 2)),
+                          _R.standard_normal(3))], (0, 1, 2, 3)),
+    (list_of_scalars, [(0.7,)], 0),
+    (concat_list, [(_R.standard_normal(2), _R.standard_normal(3))], (0, 1)),
+]

@@ -121,12 +121,61 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "inactive":
+        if isinstance(value, gast.Attribute) and value.attr == "shape":
+            return "shape"
+        if isinstance(value, gast.Subscript) and kind_of_atom(value.value, kinds) == "shape":
+            return "int"
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "len":
+            return "int"
+        if op.callee is not None:
+            return _allocation_kind(op.callee, value, kinds)
         return "int" if isinstance(value, (gast.Compare, gast.BoolOp, gast.UnaryOp)) else None
+    if isinstance(value, gast.Subscript):
+        return _index_kind(kind_of_atom(value.value, kinds), value.slice, kinds)
     if op.kind != "rule" or op.rule is None or op.rule.kind is None:
         return None
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
     return op.rule.kind(arg_kinds, consts)
+
+
+def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
+    import numpy as np
+
+    first = kind_of_atom(call.args[0], kinds) if call.args else None
+    if fn in (np.zeros_like, np.ones_like, np.empty_like, np.full_like):
+        return first if first is not None and first.startswith("array") else None
+    if fn in (np.zeros, np.ones, np.empty, np.full):
+        return "array1" if first == "int" else "array"
+    if fn is np.arange:
+        return "array1"
+    if fn in (np.eye, np.identity):
+        return "array2"
+    return "int"
+
+
+def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
+    """Kind of ``base[index]`` when ``base``'s ndim is known."""
+    if base == "shape":
+        return "int"
+    if base is None or not base.startswith("array") or not base[5:].isdigit():
+        return None
+    n = int(base[5:])
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    for p in parts:
+        if isinstance(p, gast.Slice):
+            continue
+        if isinstance(p, gast.Constant) and p.value is None:
+            n += 1
+        elif isinstance(p, gast.Constant) and p.value is Ellipsis:
+            return None
+        elif kind_of_atom(p, kinds) == "int":
+            n -= 1
+        else:
+            return None  # an array index: fancy indexing
+    if n < 0:
+        return None
+    return "scalar" if n == 0 else f"array{n}"
 
 
 def _returns_tuple(fn: Any) -> bool:

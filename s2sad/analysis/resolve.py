@@ -109,7 +109,7 @@ class Resolver:
         if rule is not None:
             return self._bind(rule, list(call.args), call.keywords, call)
         if RULES.is_inactive(obj):
-            return Op("inactive")
+            return Op("inactive", args={"call": call}, callee=obj)
         if inspect.isfunction(obj):
             return Op("user", args={"call": call}, callee=obj)
         raise self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})")

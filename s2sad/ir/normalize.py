@@ -248,7 +248,7 @@ class Normalizer:
             idx = self.index(tgt.slice, out)
             cur = self.namer.temp()
             out.append(assign(cur, gast.Subscript(value=name(base), slice=idx, ctx=gast.Load())))
-            val = self.expr(gast.BinOp(left=name(cur), op=s.op, right=s.value), out)
+            val = self.atom(gast.BinOp(left=name(cur), op=s.op, right=s.value), out)
             out.append(assign(gast.Subscript(value=name(base), slice=copy.deepcopy(idx), ctx=gast.Store()), val))
         else:
             raise self.refuse(tgt, "an augmented assignment to an attribute", "assign to a local name instead")

@@ -16,13 +16,14 @@ import gast
 
 from ..analysis.activity import kind_of_atom
 from ..ir.normalize import const, name
+from ..rules.table import is_array
 
 RUNTIME_NAMES = frozenset(
     {
         "unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
         "prod_adjoint", "var_adjoint", "matmul_adjoint", "dot_adjoint", "tensordot_adjoint", "einsum_adjoint",
         "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
-        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints",
+        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at",
     }
 )  # fmt: skip
 
@@ -64,8 +65,20 @@ def instantiate(
     return Sub().visit(tree)
 
 
-def simplify(expr: gast.expr, kinds: dict[str, Any], operand_kinds: list[Any], result_kind: Any) -> gast.expr:
+def others_same(x: gast.expr, operand_names: list[str | None]) -> bool:
+    """Are all operands the very same name (``y * y``)? Then no broadcasting."""
+    return isinstance(x, gast.Name) and len(operand_names) > 1 and all(n == x.id for n in operand_names)
+
+
+def simplify(
+    expr: gast.expr,
+    kinds: dict[str, Any],
+    operand_kinds: list[Any],
+    result_kind: Any,
+    operand_names: list[str | None] | None = None,
+) -> gast.expr:
     """Drop ``unbroadcast(e, x)`` where shapes agree, fold trivial arithmetic."""
+    operand_names = operand_names or []
 
     class Simp(gast.NodeTransformer):
         def visit_Call(self, node: gast.Call) -> gast.AST:
@@ -79,7 +92,9 @@ def simplify(expr: gast.expr, kinds: dict[str, Any], operand_kinds: list[Any], r
                     others.remove(kx)
                 if kx == "scalar" and result_kind == "scalar":
                     return e
-                if kx == "array" and others and all(k in ("scalar", "int") for k in others):
+                if others_same(node.args[1], operand_names):
+                    return e
+                if is_array(kx) and others and all(k in ("scalar", "int") for k in others):
                     return e
             return node
 

@@ -37,14 +37,20 @@ from ..analysis.resolve import Op
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
-from .templates import instantiate, simplify
+from .templates import as_value, instantiate, simplify
 
 
 class Pop(gast.stmt):
-    """Placeholder in the reverse sweep: restore ``name`` from the tape if the
-    reverse sweep turns out to read it."""
+    """Placeholder in the reverse sweep: restore ``name`` from the tape (or,
+    for a list that was appended to, drop its last item) if the reverse sweep
+    turns out to read it."""
 
     _fields = ("name",)
+
+    def __init__(self, name: gast.expr, list_item: bool = False):
+        super().__init__()
+        self.name = name
+        self.list_item = list_item
 
 
 @dataclass
@@ -180,6 +186,8 @@ class ReverseTransform:
             self.for_(s, out)
         elif isinstance(s, gast.While):
             self.while_(s, out)
+        elif isinstance(s, gast.Expr) and _list_append(s):
+            self.append(s, out)
         # Expr (print), Raise, Break: nothing flows back
 
     def assign(self, s: gast.Assign, out: list[gast.stmt]) -> None:
@@ -215,6 +223,7 @@ class ReverseTransform:
             return
         rule = op.rule
         operand_kinds = [kind_of_atom(op.args[p], self.kinds) for p in rule.reverse if p in op.args]
+        names = [op.args[p].id if isinstance(op.args[p], gast.Name) else None for p in rule.reverse if p in op.args]
         for p, template in rule.reverse.items():
             arg = op.args.get(p)
             if arg is None or not (_names_in(arg) & self.varied):
@@ -222,7 +231,9 @@ class ReverseTransform:
             bindings = dict(op.args)
             bindings["g"] = g
             bindings["z"] = name(z)
-            expr = simplify(instantiate(template, bindings, self.runtime), self.kinds, operand_kinds, self.kinds.get(z))
+            expr = simplify(
+                instantiate(template, bindings, self.runtime), self.kinds, operand_kinds, self.kinds.get(z), names
+            )
             if p == rule.sequence or (rule.varargs and p == rule.params[-1]):
                 self.sequence_contributions(arg, expr, z, out)
             elif isinstance(arg, gast.Name):
@@ -262,12 +273,55 @@ class ReverseTransform:
                 piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
                 self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
 
-    def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:
-        from ..errors import UnsupportedSyntaxError
+    def append(self, s: gast.Expr, out: list[gast.stmt]) -> None:
+        """``hs.append(h)``: ``h`` receives the last item of ``hs_bar``, and the
+        primal list drops its last item again."""
+        call = s.value
+        hs = call.func.value.id
+        item = call.args[0]
+        holder = self.adj.of.get(hs)
+        if holder is not None:
+            own = self.bar(hs)
+            shared = holder != own or any(h == own for n, h in self.adj.of.items() if n != hs)
+            if shared:  # leave the shared list alone: take a shortened copy
+                last = gast.Subscript(value=name(holder), slice=const(-1), ctx=gast.Load())
+                piece = self.namer.temp("g")
+                out.append(assign(piece, last))
+                rest = gast.Slice(lower=None, upper=gast.UnaryOp(op=gast.USub(), operand=const(1)), step=None)
+                out.append(assign(own, gast.Subscript(value=name(holder), slice=rest, ctx=gast.Load())))
+                self.adj.of[hs] = own
+            else:
+                piece = self.namer.temp("g")
+                pop = gast.Call(func=gast.Attribute(value=name(own), attr="pop", ctx=gast.Load()), args=[], keywords=[])
+                out.append(assign(piece, pop))
+            if isinstance(item, gast.Name):
+                self.accumulate(item.id, name(piece), out, comment=f"{item.id} -> {hs}")
+        out.append(Pop(name=name(hs), list_item=True))
 
-        raise UnsupportedSyntaxError(
-            "s2sad cannot differentiate writes into arrays yet", self.location(s), "build the array with np.stack"
-        )
+    def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:
+        """``y[i] = v``: ``v`` receives ``y_bar[i]``; what was overwritten
+        received nothing, so ``y_bar[i]`` restarts at zero."""
+        tgt = s.targets[0]
+        y = tgt.value.id
+        assert isinstance(s.value, (gast.Name, gast.Constant, gast.Attribute)), "core: writes store atoms"
+        holder = self.adj.of.get(y)
+        if holder is not None:
+            v = s.value
+            if isinstance(v, gast.Name) and v.id in self.varied:
+                piece = gast.Subscript(value=name(holder), slice=copy.deepcopy(tgt.slice), ctx=gast.Load())
+                if self.kinds.get(v.id) == "scalar":
+                    fn = gast.Attribute(value=name(self.runtime("np")), attr="sum", ctx=gast.Load())
+                    expr = gast.Call(func=fn, args=[piece], keywords=[])
+                else:
+                    expr = gast.Call(func=name(self.runtime("unbroadcast")), args=[piece, name(v.id)], keywords=[])
+                self.accumulate(v.id, expr, out, comment=f"{v.id} -> {y}[...]")
+            holder = self.adj.of[y]
+            own = self.bar(y)
+            self.release(own, out)
+            zero = gast.Call(func=name(self.runtime("zero_at")), args=[name(holder), as_value(tgt.slice)], keywords=[])
+            out.append(assign(own, zero))
+            self.adj.of[y] = own
+        out.append(Pop(name=copy.deepcopy(tgt)))
 
     def location(self, s: gast.AST) -> Any:
         from ..errors import Location
@@ -374,6 +428,13 @@ class ReverseTransform:
                     self.push(z, out)
                 defined.add(z)
                 out.append(s)
+            elif isinstance(s, gast.Assign):  # y[i] = v: save what is overwritten
+                y = s.targets[0].value.id
+                if y in needed:
+                    fn = gast.Attribute(value=name(self.runtime("np")), attr="copy", ctx=gast.Load())
+                    old = gast.Subscript(value=name(y), slice=copy.deepcopy(s.targets[0].slice), ctx=gast.Load())
+                    self.push(gast.Call(func=fn, args=[old], keywords=[]), out)
+                out.append(s)
             elif isinstance(s, gast.If):
                 s.body = self.forward(s.body, needed, defined)
                 s.orelse = self.forward(s.orelse, needed, defined)
@@ -384,10 +445,11 @@ class ReverseTransform:
                 out.append(s)
         return out
 
-    def push(self, z: str, out: list[gast.stmt]) -> None:
+    def push(self, value: str | gast.expr, out: list[gast.stmt]) -> None:
         self.uses_tape = True
         append = gast.Attribute(value=name(self.tape), attr="append", ctx=gast.Load())
-        out.append(gast.Expr(value=gast.Call(func=append, args=[name(z)], keywords=[])))
+        arg = name(value) if isinstance(value, str) else value
+        out.append(gast.Expr(value=gast.Call(func=append, args=[arg], keywords=[])))
 
     def forward_loop(self, s: gast.For | gast.While, needed: set[str], defined: set[str], out: list[gast.stmt]) -> None:
         if self.loop_depth == 0:
@@ -462,7 +524,7 @@ def _live(stmts: list[gast.stmt], needed: set[str]) -> bool:
     """Does ``stmts`` hold real code, or a Pop of a needed name?"""
     for s in stmts:
         if isinstance(s, Pop):
-            if s.name.id in needed:
+            if _popped_name(s) in needed:
                 return True
         elif isinstance(s, (gast.If, gast.For)):
             if _live(s.body, needed) or _live(s.orelse, needed):
@@ -499,13 +561,28 @@ def _needed(reverse: list[gast.stmt]) -> set[str]:
         needed |= more
 
 
+def _list_append(s: gast.Expr) -> bool:
+    call = s.value
+    return (
+        isinstance(call, gast.Call)
+        and isinstance(call.func, gast.Attribute)
+        and call.func.attr == "append"
+        and isinstance(call.func.value, gast.Name)
+        and len(call.args) == 1
+    )
+
+
+def _popped_name(p: Pop) -> str:
+    return p.name.value.id if isinstance(p.name, gast.Subscript) else p.name.id
+
+
 def _popped(stmts: list[gast.stmt]) -> set[str]:
     out = set()
     for s in stmts:
         for node in gast.walk(s):
             if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call):
                 f = node.value.func
-                if isinstance(f, gast.Attribute) and f.attr == "pop":
+                if isinstance(f, gast.Attribute) and f.attr == "pop" and isinstance(node.targets[0], gast.Name):
                     out.add(node.targets[0].id)
     return out
 
@@ -515,9 +592,16 @@ def _resolve_pops(stmts: list[gast.stmt], needed: set[str], tape: str) -> list[g
     out: list[gast.stmt] = []
     for s in stmts:
         if isinstance(s, Pop):
-            if s.name.id in needed:
+            if _popped_name(s) in needed and s.list_item:
+                drop = gast.Attribute(value=name(s.name.id), attr="pop", ctx=gast.Load())
+                out.append(gast.Expr(value=gast.Call(func=drop, args=[], keywords=[])))
+            elif _popped_name(s) in needed:
                 pop = gast.Call(func=gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load()), args=[], keywords=[])
-                out.append(assign(s.name.id, pop))
+                target = s.name if isinstance(s.name, gast.Subscript) else s.name.id
+                if isinstance(target, gast.Subscript):
+                    target = copy.deepcopy(target)
+                    target.ctx = gast.Store()
+                out.append(assign(target, pop))
             continue
         if isinstance(s, gast.If):
             s.body = _resolve_pops(s.body, needed, tape)

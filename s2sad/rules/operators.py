@@ -32,7 +32,7 @@ add(
     "x, y",
     {"x": "matmul_adjoint(g, x, y, 0)", "y": "matmul_adjoint(g, x, y, 1)"},
     {"x": "x_dot @ y", "y": "x @ y_dot"},
-    kind="array",
+    kind="matmul",
 )
 add(gast.USub, "x", {"x": "-g"}, {"x": "-x_dot"})
 for _op in (gast.FloorDiv, gast.Mod, gast.Not, gast.Invert, gast.BitAnd, gast.BitOr, gast.BitXor,

@@ -24,7 +24,20 @@ import gast
 
 from ..frontend.parse import parse_source
 
-Kind = str | None  # "scalar", "array", "int" (never active) or None (unknown)
+Kind = str | None  # "scalar", "array" or "array<ndim>", "int" (never active), "tuple" or None (unknown)
+
+
+def is_array(kind: Kind) -> bool:
+    return kind is not None and kind.startswith("array")
+
+
+def ndim(kind: Kind) -> int | None:
+    """The number of dimensions a kind implies, when known (0 for scalars)."""
+    if kind == "scalar":
+        return 0
+    if kind is not None and kind.startswith("array") and kind[5:].isdigit():
+        return int(kind[5:])
+    return None
 
 
 def _template(text: str) -> gast.expr:
@@ -156,8 +169,11 @@ def _display_name(key: Any) -> str:
 
 def _elementwise(kinds: dict[str, Kind], consts: dict[str, Any]) -> Kind:
     vals = [k for k in kinds.values() if k != "int"]
-    if any(k == "array" for k in vals):
-        return "array"
+    if any(is_array(k) for k in vals):
+        dims = [ndim(k) for k in vals]
+        return "array" if None in dims else f"array{max(d for d in dims if d is not None)}"
+    if not vals and kinds:
+        return "int"
     if vals and all(k == "scalar" for k in vals):
         return "scalar"
     if all(k in ("scalar", "int") for k in kinds.values()) and kinds:
@@ -169,12 +185,30 @@ def _reduction(kinds: dict[str, Kind], consts: dict[str, Any]) -> Kind:
     """A full reduction (no axis, no keepdims) of anything is a scalar."""
     if consts.get("axis", 0) is None and consts.get("keepdims", True) is False:
         return "scalar"
-    return None
+    n = ndim(kinds.get("x", kinds.get("self")))
+    if n is None or "axis" not in consts:
+        return "array"
+    if consts.get("keepdims") is True:
+        return f"array{n}"
+    axis = consts["axis"]
+    if isinstance(axis, int) and n >= 1:
+        return "scalar" if n == 1 else f"array{n - 1}"
+    return "array"
+
+
+def _matmul(kinds: dict[str, Kind], consts: dict[str, Any]) -> Kind:
+    a, b = (ndim(k) for k in list(kinds.values())[:2]) if len(kinds) >= 2 else (None, None)
+    if a is None or b is None:
+        return "array"
+    if a == 1 and b == 1:
+        return "scalar"
+    return f"array{max(a, b) - (a == 1) - (b == 1)}" if a >= 1 and b >= 1 else "array"
 
 
 _KINDS: dict[str, Callable[[dict[str, Kind], dict[str, Any]], Kind]] = {
     "elementwise": _elementwise,
     "reduction": _reduction,
+    "matmul": _matmul,
     "scalar": lambda kinds, consts: "scalar",
     "array": lambda kinds, consts: "array",
     "int": lambda kinds, consts: "int",

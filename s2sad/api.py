@@ -91,14 +91,21 @@ def derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.Boun
     return hit
 
 
+def _type_key(value: Any) -> Any:
+    """What the derivative is specialised to: the type, and an array's ndim and dtype."""
+    if isinstance(value, np.ndarray):
+        return (value.ndim, value.dtype.char)
+    return value.__class__
+
+
 def _shape_like(g: Any, x: Any) -> Any:
     """Give the adjoint the argument's type: a float for a float."""
-    if isinstance(x, float) and not isinstance(x, np.floating):
+    if x.__class__ is float:
         return float(g)
     if isinstance(x, np.ndarray) and np.shape(g) != x.shape:
-        g = np.broadcast_to(g, x.shape).copy() if np.ndim(g) == 0 else g
-    if isinstance(x, np.ndarray) and np.shape(g) != x.shape:
-        raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")
+        if np.ndim(g) != 0:
+            raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")
+        g = np.full(x.shape, g, dtype=np.result_type(x.dtype, float))
     return g
 
 
@@ -109,26 +116,42 @@ class _Derived:
         self.fn = fn
         self.wrt, self.single = _resolve_wrt(fn, wrt)
         self.mode = mode
+        params = _param_names(fn)
+        self._positions = tuple(params.index(w) for w in self.wrt)
+        self._nparams = len(inspect.signature(fn).parameters)
+        self._fast: dict[tuple, Derivative] = {}  # per argument-type signature: no binding on a hit
         functools.update_wrapper(self, fn)
 
-    def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
+    def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple]:
+        """The derivative for these arguments, the call's positional and
+        keyword arguments, and the wrt values."""
+        if not kwargs and len(args) == self._nparams:
+            key = tuple(map(_type_key, args))
+            d = self._fast.get(key)
+            if d is not None:
+                return d, args, kwargs, tuple(args[i] for i in self._positions)
         bound = _bind(self.fn, args, kwargs)
         for w in self.wrt:
             _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
         d = derivative(self.fn, self.wrt, bound, self.mode)
-        call_args = list(bound.args)
+        if not kwargs and len(args) == self._nparams:
+            self._fast[tuple(map(_type_key, args))] = d
+        return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt)
+
+    def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
+        d, call_args, call_kwargs, wrt_values = self._lookup(args, kwargs)
         if seed is not None:
-            call_args.append(seed)
-        value, grads = d.fn(*call_args, **bound.kwargs)
-        if seed is None and np.ndim(value) != 0:
+            call_args = (*call_args, seed)
+        value, grads = d.fn(*call_args, **call_kwargs)
+        if seed is None and not isinstance(value, float) and np.ndim(value) != 0:
             raise OutputError(
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
                 hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
             )
-        if len(self.wrt) == 1:
-            grads = (grads,)
-        grads = tuple(_shape_like(g, bound.arguments[w]) for g, w in zip(grads, self.wrt))
-        return value, grads[0] if self.single else grads
+        if len(wrt_values) == 1:
+            g = _shape_like(grads, wrt_values[0])
+            return value, g if self.single else (g,)
+        return value, tuple(map(_shape_like, grads, wrt_values))
 
     def source(self, *args: Any, **kwargs: Any) -> str:
         """The generated source, specialised to these example arguments

@@ -197,7 +197,7 @@ def _build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict
     source = render_function(gen, comments, leading=leading)
     line = pf.node.lineno
     filename = f"<s2sad: gradient of {pf.node.name} ({pf.filename}:{line})>"
-    compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected))
+    compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected), _cells(pf))
     return Derivative(compiled, source, dname, output, seed, callees)
 
 
@@ -210,6 +210,14 @@ def _compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef
         fn = compile_function(text, fname, filename, pf.globals, dict(pf.closure))
         pf.closure[fname] = fn
         register_lifted(fn, ParsedFunction(fn, node, pf.filename, pf.globals, pf.closure))
+
+
+def _cells(pf: ParsedFunction) -> dict[str, Any]:
+    """The user's own closure cells, by name."""
+    fn = pf.fn
+    if not getattr(fn, "__closure__", None):
+        return {}
+    return dict(zip(fn.__code__.co_freevars, fn.__closure__))
 
 
 def _closure_values(pf: ParsedFunction, injected: dict[str, Any]) -> dict[str, Any]:

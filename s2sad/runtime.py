@@ -296,7 +296,16 @@ def transpose_adjoint(g: Any, axes: Any = None) -> Any:
     return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
 
 
-def concatenate_adjoint(g: Any, arrays: Any, axis: int = 0) -> list:
+# The sequence helpers below get either the list literal's items (and return
+# one adjoint per item) or, for ``np.stack(x)`` with ``x`` an array, the array
+# itself (and return an array adjoint shaped like it).
+
+
+def concatenate_adjoint(g: Any, arrays: Any, axis: int = 0) -> Any:
+    if isinstance(arrays, np.ndarray):  # np.concatenate(x): the rows of x, joined
+        if axis is None:
+            return np.reshape(g, arrays.shape)
+        return np.stack(np.split(g, len(arrays), axis=axis))
     if axis is None:
         sizes = [np.size(a) for a in arrays]
         parts = np.split(g, np.cumsum(sizes)[:-1])
@@ -305,15 +314,21 @@ def concatenate_adjoint(g: Any, arrays: Any, axis: int = 0) -> list:
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
 
 
-def stack_adjoint(g: Any, arrays: Any, axis: int = 0) -> list:
+def stack_adjoint(g: Any, arrays: Any, axis: int = 0) -> Any:
+    if isinstance(arrays, np.ndarray):  # np.stack(x) moves x's first axis to `axis`
+        return np.moveaxis(g, axis, 0)
     return [np.take(g, k, axis=axis) for k in range(len(arrays))]
 
 
-def sum_list_adjoint(g: Any, items: Any) -> list:
+def sum_list_adjoint(g: Any, items: Any) -> Any:
+    if isinstance(items, np.ndarray):  # builtin sum(x) adds up the rows of x
+        return np.zeros_like(items, dtype=np.result_type(items, g, float)) + g
     return [unbroadcast(g, x) for x in items]
 
 
-def array_adjoint(g: Any, items: Any) -> list:
+def array_adjoint(g: Any, items: Any) -> Any:
+    if not isinstance(items, (list, tuple)):  # np.array(x) / np.asarray(x) of an array or a number
+        return g
     return [g[k] for k in range(len(items))]
 
 

@@ -8,6 +8,7 @@ tracebacks and pdb show its lines.
 from __future__ import annotations
 
 import linecache
+import types
 from typing import Any
 
 import astor
@@ -97,9 +98,18 @@ def _block(
 _counter = [0]
 
 
-def compile_function(source: str, fn_name: str, filename: str, globals_: dict[str, Any], injected: dict[str, Any]) -> Any:
+def compile_function(
+    source: str,
+    fn_name: str,
+    filename: str,
+    globals_: dict[str, Any],
+    injected: dict[str, Any],
+    cells: dict[str, Any] | None = None,
+) -> Any:
     """Compile ``source`` (one ``def``) into a function whose globals are the
-    user's module globals and whose ``injected`` names are closure variables."""
+    user's module globals and whose ``injected`` names are closure variables.
+    ``cells`` maps names to the user's own closure cells, shared (not copied),
+    so that a change to an enclosing variable is seen."""
     _counter[0] += 1
     params = ", ".join(injected)
     factory = f"def __s2sad_factory__({params}):\n"
@@ -109,4 +119,10 @@ def compile_function(source: str, fn_name: str, filename: str, globals_: dict[st
     code = compile(text, filename, "exec")
     namespace: dict[str, Any] = {}
     exec(code, globals_, namespace)  # noqa: S102 - this is the code generator's job
-    return namespace["__s2sad_factory__"](**injected)
+    fn = namespace["__s2sad_factory__"](**injected)
+    if cells and fn.__closure__:
+        own = dict(zip(fn.__code__.co_freevars, fn.__closure__))
+        closure = tuple(cells.get(n, own[n]) for n in fn.__code__.co_freevars)
+        fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, closure)
+        fn.__kwdefaults__ = namespace["__s2sad_factory__"](**injected).__kwdefaults__
+    return fn

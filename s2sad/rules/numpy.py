@@ -156,7 +156,8 @@ add(np.stack, "arrays, axis=0", {"arrays": "stack_adjoint(g, arrays, axis)"},
     {"arrays": "np.stack(arrays_dot, axis)"}, kind="array", sequence="arrays")
 add(np.array, "items", {"items": "array_adjoint(g, items)"}, {"items": "np.array(items_dot)"},
     kind="array", sequence="items")
-add(np.asarray, "x", {"x": "g"}, {"x": "x_dot"}, kind="array")
+# like np.array: np.asarray([a, b]) must send each item its adjoint
+add(np.asarray, "x", {"x": "array_adjoint(g, x)"}, {"x": "np.asarray(x_dot)"}, kind="array", sequence="x")
 add(np.copy, "x", {"x": "g"}, {"x": "np.copy(x_dot)"}, kind="array")
 
 # -------------------------------------------------------------- method forms

@@ -80,15 +80,31 @@ def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
     )
 
 
-def derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str) -> Derivative:
+def derivative(
+    fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str, check_finite: bool = False
+) -> Derivative:
+    """The generated derivative for these arguments' kinds (built once, cached)."""
     kinds = {k: kind_of_value(v) for k, v in bound.arguments.items()}
-    key = (fn, getattr(fn, "__code__", None), wrt, mode, tuple(sorted(kinds.items())))
+    key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, tuple(sorted(kinds.items())))
     with _lock:
         hit = _cache.get(key)
         if hit is None:
-            hit = build_reverse(fn, wrt, kinds)
+            hit = build_reverse(fn, wrt, kinds, check_finite=check_finite)
             _cache[key] = hit
     return hit
+
+
+def _note_source_line(exc: BaseException, d: Derivative) -> None:
+    """Tell which user line the generated line that raised comes from."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == d.filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    user = d.user_line(line) if line is not None else None
+    if user is not None and hasattr(exc, "add_note"):
+        exc.add_note(f"s2sad: in the generated derivative {d.name}, line {line} comes from {d.user_file}:{user}")
 
 
 def _type_key(value: Any) -> Any:
@@ -112,8 +128,9 @@ def _shape_like(g: Any, x: Any) -> Any:
 class _Derived:
     """A derivative of ``fn``; also exposes its generated ``source``."""
 
-    def __init__(self, fn: Callable[..., Any], wrt: Wrt, mode: str):
+    def __init__(self, fn: Callable[..., Any], wrt: Wrt, mode: str, check_finite: bool = False):
         self.fn = fn
+        self.check_finite = check_finite
         self.wrt, self.single = _resolve_wrt(fn, wrt)
         self.mode = mode
         params = _param_names(fn)
@@ -133,7 +150,7 @@ class _Derived:
         bound = _bind(self.fn, args, kwargs)
         for w in self.wrt:
             _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
-        d = derivative(self.fn, self.wrt, bound, self.mode)
+        d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite)
         if not kwargs and len(args) == self._nparams:
             self._fast[tuple(map(_type_key, args))] = d
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt)
@@ -142,7 +159,11 @@ class _Derived:
         d, call_args, call_kwargs, wrt_values = self._lookup(args, kwargs)
         if seed is not None:
             call_args = (*call_args, seed)
-        value, grads = d.fn(*call_args, **call_kwargs)
+        try:
+            value, grads = d.fn(*call_args, **call_kwargs)
+        except Exception as exc:
+            _note_source_line(exc, d)
+            raise
         if seed is None and not isinstance(value, float) and np.ndim(value) != 0:
             raise OutputError(
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
@@ -159,7 +180,7 @@ class _Derived:
         if not args and not kwargs:
             return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0])
         bound = _bind(self.fn, args, kwargs)
-        return derivative(self.fn, self.wrt, bound, self.mode).full_source()
+        return derivative(self.fn, self.wrt, bound, self.mode, self.check_finite).full_source()
 
 
 class _Grad(_Derived):
@@ -172,11 +193,13 @@ class _ValueAndGrad(_Derived):
         return self._run(args, kwargs)
 
 
-def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0) -> Any:
+def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False) -> Any:
     """The gradient of a scalar function, as generated Python code.
 
     ``wrt`` names the arguments by position or name; one gives one gradient,
     a tuple gives a tuple. Works as ``grad(f)``, ``@grad`` and ``@grad(wrt=...)``.
+    ``check_finite=True`` makes the generated code stop at the first
+    non-finite adjoint and name the source line it comes from.
 
     >>> import numpy as np, s2sad
     >>> def f(x1, x2):
@@ -185,15 +208,15 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0) -> Any:
     5.5
     """
     if fn is None:
-        return lambda f: _Grad(f, wrt, "grad")
-    return _Grad(fn, wrt, "grad")
+        return lambda f: _Grad(f, wrt, "grad", check_finite)
+    return _Grad(fn, wrt, "grad", check_finite)
 
 
-def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0) -> Any:
+def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False) -> Any:
     """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
     if fn is None:
-        return lambda f: _ValueAndGrad(f, wrt, "grad")
-    return _ValueAndGrad(fn, wrt, "grad")
+        return lambda f: _ValueAndGrad(f, wrt, "grad", check_finite)
+    return _ValueAndGrad(fn, wrt, "grad", check_finite)
 
 
 def vjp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:

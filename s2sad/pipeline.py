@@ -42,6 +42,12 @@ class Derivative:
     output: str
     seed: str = "y_bar"
     callees: dict[str, Derivative] = field(default_factory=dict)  # name in this code -> callee
+    filename: str = ""  # the generated code's (linecache) file name
+    user_file: str = ""
+    source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
+
+    def user_line(self, generated_line: int) -> int | None:
+        return self.source_map.get(generated_line)
 
     def full_source(self) -> str:
         """This derivative's source, preceded by those of its callees (each
@@ -114,19 +120,26 @@ def kind_of_value(value: Any) -> str | None:
     return None
 
 
-def build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None]) -> Derivative:
-    """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``."""
+def build_reverse(
+    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool = False
+) -> Derivative:
+    """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
+
+    With ``check_finite``, the generated code checks every adjoint it computes
+    and reports the first non-finite one with the user's line it comes from."""
     stack = getattr(_building, "stack", None)
     if stack is None:
         stack = _building.stack = []
     stack.append(fn)
     try:
-        return _build_reverse(fn, wrt, arg_kinds)
+        return _build_reverse(fn, wrt, arg_kinds, check_finite)
     finally:
         stack.pop()
 
 
-def _build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None]) -> Derivative:
+def _build_reverse(
+    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool
+) -> Derivative:
     pf = parse_function(fn)
     namer = Namer.for_function(pf.node)
     rename, injected = _injected(pf, namer)
@@ -172,6 +185,8 @@ def _build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict
         kept = namer.claim("value")
         forward.append(assign(kept, name(output)))
         value = name(kept)
+    if check_finite:
+        reverse = _with_finite_checks(reverse, set(namer._adjoints.values()), pf, rename["check_finite"])
     leading: dict[int, str] = {}
     if forward:
         leading[id(forward[0])] = "forward sweep"
@@ -194,11 +209,40 @@ def _build_reverse(fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict
     gen = gast.FunctionDef(
         name=dname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
-    source = render_function(gen, comments, leading=leading)
+    smap: dict[int, int] = {}
+    source = render_function(gen, comments, leading=leading, source_map=smap)
     line = pf.node.lineno
     filename = f"<s2sad: gradient of {pf.node.name} ({pf.filename}:{line})>"
     compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected), _cells(pf))
-    return Derivative(compiled, source, dname, output, seed, callees)
+    # compile_function puts the def one line down, inside a factory
+    smap = {k + 1: v for k, v in smap.items()}
+    return Derivative(compiled, source, dname, output, seed, callees, filename, pf.filename, smap)
+
+
+def _with_finite_checks(
+    stmts: list[gast.stmt], adjoints: set[str], pf: ParsedFunction, checker: str
+) -> list[gast.stmt]:
+    """After each adjoint assignment, a call that raises on a non-finite value."""
+    import linecache
+
+    out: list[gast.stmt] = []
+    for s in stmts:
+        out.append(s)
+        if isinstance(s, (gast.If, gast.For)):
+            s.body = _with_finite_checks(s.body, adjoints, pf, checker)
+            s.orelse = _with_finite_checks(s.orelse, adjoints, pf, checker)
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id in adjoints:
+            line = getattr(s, "lineno", None) or pf.node.lineno
+            text = linecache.getline(pf.filename, line).strip()
+            where = f'File "{pf.filename}", line {line}: {text}'
+            call = gast.Call(
+                func=name(checker),
+                args=[name(s.targets[0].id), gast.Constant(value=s.targets[0].id, kind=None),
+                      gast.Constant(value=where, kind=None)],
+                keywords=[],
+            )
+            out.append(gast.copy_location(gast.Expr(value=call), s))
+    return out
 
 
 def _compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef, list[str]]]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_finite",
     "zero_at",
     "add_adjoints",
     "unbroadcast",
@@ -50,6 +51,12 @@ def zeros_like(x: Any) -> Any:
     if isinstance(x, (tuple, list)):
         return [zeros_like(e) for e in x]
     return np.zeros_like(x)
+
+
+def check_finite(value: Any, name: str, where: str) -> None:
+    """Raise on the first non-finite adjoint (``grad(f, check_finite=True)``)."""
+    if not np.all(np.isfinite(value)):
+        raise FloatingPointError(f"s2sad: non-finite adjoint {name} = {value!r}\n  from {where}")
 
 
 def zero_at(g: Any, idx: Any) -> Any:
@@ -202,8 +209,11 @@ def dot_adjoint(g: Any, a: Any, b: Any, which: int) -> Any:
 
 
 def tensordot_adjoint(g: Any, a: Any, b: Any, axes: Any, which: int) -> Any:
-    """Adjoint of ``np.tensordot(a, b, axes)``."""
+    """Adjoint of ``np.tensordot(a, b, axes)`` (and of ``np.inner``, which
+    multiplies when an operand is a scalar)."""
     na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * (b if which == 0 else a), a if which == 0 else b)
     if np.ndim(axes) == 0:
         ax_a = list(range(na - axes, na))
         ax_b = list(range(axes))

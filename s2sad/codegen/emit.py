@@ -40,10 +40,15 @@ def _strip_parens(text: str) -> str:
 
 
 def render_function(
-    fn: gast.FunctionDef, comments: dict[int, str], header: str = "", leading: dict[int, str] | None = None
+    fn: gast.FunctionDef,
+    comments: dict[int, str],
+    header: str = "",
+    leading: dict[int, str] | None = None,
+    source_map: dict[int, int] | None = None,
 ) -> str:
     """Source of ``fn``; ``comments`` maps id(statement) to a trailing comment,
-    ``leading`` to a comment line above it."""
+    ``leading`` to a comment line above it. If ``source_map`` is given, it is
+    filled with {generated line: user line} for statements that carry one."""
     lines: list[str] = []
     if header:
         lines.extend(f"# {h}" if h else "#" for h in header.splitlines())
@@ -53,12 +58,17 @@ def render_function(
     )
     sig = astor.to_source(gast.gast_to_ast(gast.Module(body=[stub], type_ignores=[]))).splitlines()[0]
     lines.append(sig)
-    _block(fn.body, 1, lines, comments, leading or {})
+    _block(fn.body, 1, lines, comments, leading or {}, source_map if source_map is not None else {})
     return "\n".join(lines) + "\n"
 
 
 def _block(
-    stmts: list[gast.stmt], depth: int, lines: list[str], comments: dict[int, str], leading: dict[int, str]
+    stmts: list[gast.stmt],
+    depth: int,
+    lines: list[str],
+    comments: dict[int, str],
+    leading: dict[int, str],
+    smap: dict[int, int],
 ) -> None:
     pad = "    " * depth
     if not stmts:
@@ -67,25 +77,27 @@ def _block(
         note = comments.get(id(s), "")
         if id(s) in leading:
             lines.append(pad + "# " + leading[id(s)])
+        if getattr(s, "lineno", None) is not None:
+            smap[len(lines) + 1] = s.lineno
         suffix = f"  # {note}" if note else ""
         if isinstance(s, gast.If):
             lines.append(f"{pad}if {_strip_parens(expr_source(s.test))}:{suffix}")
-            _block(s.body, depth + 1, lines, comments, leading)
+            _block(s.body, depth + 1, lines, comments, leading, smap)
             orelse = s.orelse
             while len(orelse) == 1 and isinstance(orelse[0], gast.If) and id(orelse[0]) not in comments:
                 lines.append(f"{pad}elif {_strip_parens(expr_source(orelse[0].test))}:")
-                _block(orelse[0].body, depth + 1, lines, comments, leading)
+                _block(orelse[0].body, depth + 1, lines, comments, leading, smap)
                 orelse = orelse[0].orelse
             if orelse:
                 lines.append(f"{pad}else:")
-                _block(orelse, depth + 1, lines, comments, leading)
+                _block(orelse, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.For):
             target = expr_source(s.target)
             lines.append(f"{pad}for {_strip_parens(target)} in {expr_source(s.iter)}:{suffix}")
-            _block(s.body, depth + 1, lines, comments, leading)
+            _block(s.body, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.While):
             lines.append(f"{pad}while {_strip_parens(expr_source(s.test))}:{suffix}")
-            _block(s.body, depth + 1, lines, comments, leading)
+            _block(s.body, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.FunctionDef):
             sub_text = render_function(s, comments, leading=leading)
             lines.extend(pad + ln if ln else ln for ln in sub_text.splitlines())

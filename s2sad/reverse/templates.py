@@ -23,7 +23,7 @@ RUNTIME_NAMES = frozenset(
         "unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
         "prod_adjoint", "var_adjoint", "matmul_adjoint", "dot_adjoint", "tensordot_adjoint", "einsum_adjoint",
         "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
-        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at",
+        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "check_finite",
     }
 )  # fmt: skip
 

@@ -171,7 +171,11 @@ class ReverseTransform:
     def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
         out: list[gast.stmt] = []
         for s in reversed(stmts):
+            n0 = len(out)
             self.stmt(s, out)
+            for new in out[n0:]:  # the adjoint code of a line points back to that line
+                if getattr(new, "lineno", None) is None and getattr(s, "lineno", None) is not None:
+                    gast.copy_location(new, s)
         return out
 
     def stmt(self, s: gast.stmt, out: list[gast.stmt]) -> None:

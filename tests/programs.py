@@ -417,3 +417,212 @@ PROGRAMS += [
     (list_of_scalars, [(0.7,)], 0),
     (concat_list, [(_R.standard_normal(2), _R.standard_normal(3))], (0, 1)),
 ]
+
+
+# ---------------------------------------------------------------- more realistic programs
+def logistic_regression(w, b, X, y):
+    z = X @ w + b
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + 0.01 * np.dot(w, w)
+
+
+def softplus_sum(x):
+    return np.sum(np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0.0))
+
+
+def gaussian_nll(mu, log_sigma, data):
+    sigma = np.exp(log_sigma)
+    r = (data - mu) / sigma
+    return np.sum(0.5 * r * r + log_sigma) + 0.5 * data.shape[0] * math.log(2 * math.pi)
+
+
+def euler_ode(k, y0):
+    y = y0
+    dt = 0.05
+    for step in range(40):
+        y = y + dt * (-k * y + np.sin(step * dt))
+    return y
+
+
+def rk4_step(y, t, h):
+    k1 = np.cos(t) * y
+    k2 = np.cos(t + h / 2) * (y + h / 2 * k1)
+    k3 = np.cos(t + h / 2) * (y + h / 2 * k2)
+    k4 = np.cos(t + h) * (y + h * k3)
+    return y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def rk4_solve(y0, h):
+    y = y0
+    t = 0.0
+    for i in range(10):
+        y = rk4_step(y, t, h)
+        t = t + h
+    return y
+
+
+def power_iteration(A):
+    v = np.ones(A.shape[0])
+    for i in range(20):
+        v = A @ v
+        v = v / np.linalg.norm(v)
+    return v @ A @ v
+
+
+def attention(Q, K, V):
+    s = Q @ K.T / np.sqrt(Q.shape[1])
+    s = s - np.max(s, axis=1, keepdims=True)
+    a = np.exp(s)
+    a = a / np.sum(a, axis=1, keepdims=True)
+    return np.sum((a @ V) ** 2)
+
+
+def layer_norm(x, gamma, beta):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    var = np.var(x, axis=-1, keepdims=True)
+    xhat = (x - mu) / np.sqrt(var + 1e-5)
+    return np.sum(np.tanh(gamma * xhat + beta))
+
+
+def huber(r, delta):
+    a = np.abs(r)
+    return np.sum(np.where(a < delta, 0.5 * r * r, delta * (a - 0.5 * delta)))
+
+
+def unrolled_gd(x0, lr):
+    x = x0
+    for it in range(15):
+        g = 4 * x ** 3 - 3 * x + 1
+        x = x - lr * g
+    return x * x
+
+
+def particles_energy(pos):
+    e = 0.0
+    n = pos.shape[0]
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = pos[i] - pos[j]
+            r2 = np.sum(d * d)
+            e = e + 1.0 / r2 - 1.0 / np.sqrt(r2)
+    return e
+
+
+def logsumexp_smoothmax(x, t):
+    m = np.max(x)
+    return m + t * np.log(np.sum(np.exp((x - m) / t)))
+
+
+def conv1d_loops(x, k):
+    n = x.shape[0] - k.shape[0] + 1
+    out = np.zeros(n)
+    for i in range(n):
+        acc = 0.0
+        for j in range(k.shape[0]):
+            acc += x[i + j] * k[j]
+        out[i] = acc
+    return np.sum(np.tanh(out))
+
+
+def moving_average(x):
+    y = np.zeros_like(x)
+    y[0] = x[0]
+    for i in range(1, x.shape[0]):
+        y[i] = 0.8 * y[i - 1] + 0.2 * x[i]
+    return np.sum(y ** 2)
+
+
+def trapezoid(a, b):
+    n = 50
+    h = (b - a) / n
+    s = 0.5 * (np.exp(-a * a) + np.exp(-b * b))
+    for i in range(1, n):
+        xi = a + i * h
+        s += np.exp(-xi * xi)
+    return s * h
+
+
+def running_max_penalty(x):
+    best = x[0]
+    total = 0.0
+    for v in x:
+        best = np.maximum(best, v)
+        total = total + (best - v) ** 2
+    return total
+
+
+def bracket_then_newton(c):
+    # the bracket is piecewise constant in c; the Newton steps carry the derivative
+    lo, hi = 0.0, 2.0
+    for i in range(8):
+        mid = 0.5 * (lo + hi)
+        if mid * mid > c:
+            hi = mid
+        else:
+            lo = mid
+    x = 0.5 * (lo + hi)
+    for i in range(6):
+        x = x - (x * x - c) / (2 * x)
+    return x * c
+
+
+def matrix_chain(A, B, x):
+    y = x
+    for i in range(3):
+        y = np.tanh(A @ y) + B.T @ y
+    return np.linalg.norm(y)
+
+
+def einsum_bilinear(x, W, y):
+    return np.einsum("i,ij,j->", x, W, y) if False else np.sum(np.einsum("ij,j->i", W, y) * x)
+
+
+def tuple_return_helper(x):
+    m, s = _mean_std(x)
+    return m * s + np.sum((x - m) ** 2) / s
+
+
+def _mean_std(v):
+    m = np.mean(v)
+    return m, np.sqrt(np.mean((v - m) ** 2) + 1e-3)
+
+
+def clipped_loss(x, lo, hi):
+    return np.sum(np.clip(x, lo, hi) ** 2 * np.arange(x.shape[0]))
+
+
+def while_tolerance(x):
+    y = x
+    n = 0
+    while np.abs(y) > 0.01 and n < 100:
+        y = y * 0.7 + 0.001 * np.sin(y)
+        n += 1
+    return y + n * 0.0
+
+
+PROGRAMS += [
+    (logistic_regression, [(_R.standard_normal(3), 0.1, _R.standard_normal((6, 3)), (_R.random(6) > 0.5) * 1.0)],
+     (0, 1)),
+    (softplus_sum, [(_R.standard_normal(5) + 0.05,)], 0),
+    (gaussian_nll, [(0.3, -0.2, _R.standard_normal(7))], (0, 1)),
+    (euler_ode, [(0.7, 1.3)], (0, 1)),
+    (rk4_solve, [(1.1, 0.1)], (0, 1)),
+    (power_iteration, [(np.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.2], [0.1, 0.2, 0.5]]),)], 0),
+    (attention, [(_R.standard_normal((3, 4)), _R.standard_normal((5, 4)), _R.standard_normal((5, 2)))], (0, 1, 2)),
+    (layer_norm, [(_R.standard_normal((2, 5)), _R.standard_normal(5), _R.standard_normal(5))], (0, 1, 2)),
+    (huber, [(np.array([0.3, -1.5, 0.05, 2.2]), 1.0)], (0, 1)),
+    (unrolled_gd, [(0.4, 0.05)], (0, 1)),
+    (particles_energy, [(np.array([[0.0, 0.1], [1.2, 0.3], [0.4, 1.5], [-0.9, 0.8]]),)], 0),
+    (logsumexp_smoothmax, [(_R.standard_normal(6), 0.5)], (0, 1)),
+    (conv1d_loops, [(_R.standard_normal(7), _R.standard_normal(3))], (0, 1)),
+    (moving_average, [(_R.standard_normal(6),)], 0),
+    (trapezoid, [(0.2, 1.7)], (0, 1)),
+    (running_max_penalty, [(np.array([0.3, 1.1, 0.2, 1.5, -0.4]),)], 0),
+    (bracket_then_newton, [(1.7,)], 0),
+    (matrix_chain, [(_R.standard_normal((3, 3)) * 0.5, _R.standard_normal((3, 3)) * 0.3, _R.standard_normal(3))],
+     (0, 1, 2)),
+    (einsum_bilinear, [(_R.standard_normal(3), _R.standard_normal((3, 4)), _R.standard_normal(4))], (0, 1, 2)),
+    (tuple_return_helper, [(_R.standard_normal(5),)], 0),
+    (clipped_loss, [(np.array([0.3, -1.5, 0.05, 2.2]), -1.0, 1.0)], (0, 1, 2)),
+    (while_tolerance, [(0.9,), (-0.5,)], 0),
+]

@@ -519,6 +519,19 @@ def np_where_const(c, x, w):
     return np.sum(np.where(c, x * x, 0.0) * w)
 
 
+def np_where_cmp_broadcast(x, y, w):
+    return np.sum(np.where(y > 0, x, 0.0) * w)
+
+
+def np_where_scalar_branches(a, v, w):
+    r = np.where(v > 0, a, 2.0)
+    return np.sum(r * a * w)
+
+
+def mul_by_comparison(x, y, w):
+    return np.sum(x * (y > 0) * w)
+
+
 def np_clip_const(x, w):
     return np.sum(np.clip(x, -0.5, 0.5) * w)
 
@@ -587,6 +600,14 @@ NP_BINARY = (
     + [case(np_where_cond, np.array([[True, False, True], [False, False, True]]), N((2, 1)), N((3,)))]
     + [case(np_where_cond, np.array([True, False, True]), N(()), N((2, 3)))]
     + [case(np_where_const, np.array([[True, False, True], [False, True, True]]), N((2, 3)))]
+    + [case(fn, N((3,)), np.array([[0.5, -0.5, 0.5], [-0.5, 0.5, 0.5]]), marks=pytest.mark.xfail(
+        strict=True, raises=s2sad.S2SADError, reason=(
+            "transform: a comparison of arrays (y > 0) gets kind 'int', so the unbroadcast of x's adjoint is "
+            "dropped when the mask is wider than x")))
+       for fn in (np_where_cmp_broadcast, mul_by_comparison)]
+    + [case(np_where_scalar_branches, 0.7, np.array([0.5, -0.5, 0.3])), case(np_where_scalar_branches, -0.7, 0.4)]
+    + [case(fn, N((2, 3)), np.array([[0.5, -0.5, 0.5], [-0.5, 0.5, 0.5]])) for fn in (np_where_cmp_broadcast,
+                                                                                       mul_by_comparison)]
     + [case(np_clip_const, _clip_input(s)) for s in [(), (8,), (3, 4)]]
     + [case(np_clip, _clip_input((8,), (-0.4, 0.6)), -0.4, 0.6)]
     + [case(np_clip, _clip_input((2, 3), (-0.4, 0.6)), np.array([-0.4, -0.4, -0.4]), np.array([[0.6], [0.6]]))]
@@ -935,7 +956,8 @@ LINALG = (
         ((3,), (3,)), ((3, 3), (3, 3)), ((2, 3), (3, 4)), ((2, 3), (3,)), ((3,), (3, 4)), ((5, 2, 3), (5, 3, 4)),
         ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (3,)), ((3,), (5, 3, 4)), ((2, 1, 2, 3), (4, 3, 2))]]
     + [case(la_outer, N(a), N(b)) for a, b in [((3,), (4,)), ((2, 2), (3,)), ((3,), ())]]
-    + [case(la_inner, N(a), N(b)) for a, b in [((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,)), ((2, 4, 3), (5, 3))]]
+    + [case(la_inner, N(a), N(b)) for a, b in [((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,)), ((2, 4, 3), (5, 3)),
+                                                ((), (3,)), ((2, 3), ())]]
     + [case(la_vdot, N(a), N(b)) for a, b in [((3,), (3,)), ((2, 3), (3, 2))]]
     + [case(la_trace, N(s)) for s in [(3, 3), (2, 4)]]
     + [case(td_default, N((2, 3, 4)), N((3, 4, 5))), case(td_default, N((3, 4)), N((3, 4)))]
@@ -1209,6 +1231,19 @@ def ix_mask(x, w):
     return np.sum(x[x > 0] * w)
 
 
+def ix_list(x, w):
+    return np.sum(x[[0, 0, 2]] * w)
+
+
+def ix_bool_array(x, w):
+    return np.sum(x[np.array([True, False, True])] * w)
+
+
+def ix_tuple_variable(x, w):
+    idx = (np.array([0, 1, 1]), np.array([2, 0, 2]))
+    return np.sum(x[idx] * w)
+
+
 def ix_twice(x, w):
     return np.sum((x[0] * x[1] + x[:, 1].sum()) * w)
 
@@ -1231,6 +1266,8 @@ INDEXING = (
     + [case(ix_fancy_2d, N((3, 4)))]
     + [case(ix_mask, A(s)) for s in [(6,), (3, 4)]]
     + [case(ix_twice, N((3, 4))), case(ix_slice_2d, N((3, 4)))]
+    + [case(ix_list, N((3,))), case(ix_list, N((3, 2))), case(ix_bool_array, N((3,))), case(ix_bool_array, N((3, 2)))]
+    + [case(ix_tuple_variable, N((2, 3)))]
 )
 
 

@@ -88,7 +88,8 @@ for _fn, (_rev, _fwd) in _BINARY.items():
 
 add(np.where, "condition, x, y",
     {"x": "unbroadcast(np.where(condition, g, 0.0), x)", "y": "unbroadcast(np.where(condition, 0.0, g), y)"},
-    {"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"})
+    {"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"},
+    kind="array")  # always an ndarray, shaped by the condition too: never a scalar even if x and y are
 # x passes through where the result is x itself; this also covers a bound of None (one-sided clip)
 add(np.clip, "x, a_min, a_max",
     {"x": "unbroadcast(g * (z == x), x)",

@@ -40,6 +40,10 @@ __all__ = [
     "balanced_eq",
     "sum_list_adjoint",
     "array_adjoint",
+    "broadcast_like",
+    "prod_adjoint_tangent",
+    "einsum_adjoint_tangent",
+    "einsum_adjoints_tangent",
 ]
 
 
@@ -50,6 +54,8 @@ def zeros_like(x: Any) -> Any:
         return 0.0
     if isinstance(x, (tuple, list)):
         return [zeros_like(e) for e in x]
+    if x is None:  # a placeholder the generated code pushes before a loop's first value
+        return None
     return np.zeros_like(x)
 
 
@@ -345,3 +351,70 @@ def array_adjoint(g: Any, items: Any) -> Any:
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:
     """1 where ``x`` is the selected extremum, 0.5 at ties, 0 elsewhere."""
     return (x == z) / (1.0 + (x == y))
+
+
+# ------------------------------------------------------------ forward mode
+# Tangents of the helpers above where they are not linear in the incoming
+# adjoint alone (the forward rules live in s2sad/rules/runtime_rules.py).
+
+
+def broadcast_like(t: Any, z: Any) -> Any:
+    """The tangent ``t`` of one operand, given the shape of the result ``z``
+    it contributes to (the tangent of broadcasting)."""
+    if np.shape(t) == np.shape(z):
+        return t
+    return t + np.zeros_like(z)
+
+
+def _exclusive_cumprod_tangent(f: Any, t: Any) -> tuple[Any, Any]:
+    """Products of the entries before each one along the last axis, and their
+    tangents along ``t``."""
+    acc = np.ones(f.shape[:-1], dtype=np.result_type(f, t, float))
+    dacc = np.zeros_like(acc)
+    lefts, dlefts = [], []
+    for k in range(f.shape[-1]):
+        lefts.append(acc)
+        dlefts.append(dacc)
+        acc, dacc = acc * f[..., k], dacc * f[..., k] + acc * t[..., k]
+    if not lefts:
+        return f, t
+    return np.stack(lefts, -1), np.stack(dlefts, -1)
+
+
+def prod_adjoint_tangent(g: Any, x: Any, x_dot: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Tangent of ``prod_adjoint(g, x, axis, keepdims)`` along ``x_dot``: the
+    product of the other entries, differentiated (exact with zeros)."""
+    x = np.asanyarray(x)
+    t = np.broadcast_to(x_dot, x.shape)
+    nd = x.ndim
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
+    last = list(range(nd - len(axes), nd))
+    moved = np.moveaxis(x, axes, last)
+    flat = moved.reshape(moved.shape[: nd - len(axes)] + (-1,))
+    tflat = np.moveaxis(t, axes, last).reshape(flat.shape)
+    left, dleft = _exclusive_cumprod_tangent(flat, tflat)
+    right, dright = _exclusive_cumprod_tangent(np.flip(flat, -1), np.flip(tflat, -1))
+    right, dright = np.flip(right, -1), np.flip(dright, -1)
+    others = np.moveaxis(np.reshape(dleft * right + left * dright, moved.shape), last, axes)
+    return others * _expand(g, x, axis, keepdims)
+
+
+def einsum_adjoint_tangent(g: Any, subscripts: str, operands: tuple, tangents: tuple, which: int) -> Any:
+    """Tangent of ``einsum_adjoint(g, subscripts, operands, which)`` along the
+    operands' ``tangents`` (None for a zero tangent)."""
+    total = None
+    for k, t in enumerate(tangents):
+        if t is None or k == which:
+            continue
+        ops = list(operands)
+        ops[k] = t
+        term = einsum_adjoint(g, subscripts, tuple(ops), which)
+        total = term if total is None else total + term
+    return zeros_like(operands[which]) if total is None else total
+
+
+def einsum_adjoints_tangent(g: Any, subscripts: str, operands: tuple, tangents: tuple) -> list:
+    return [einsum_adjoint_tangent(g, subscripts, operands, tangents, k) for k in range(len(operands))]

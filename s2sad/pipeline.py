@@ -9,6 +9,7 @@ the compiled function, specialised to the kinds of the arguments.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,8 +28,16 @@ from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .ir.naming import Namer
 from .ir.normalize import assign, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
+from .optimize.cse import eliminate_common_subexpressions
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
+
+
+def _pure(s: gast.Assign, ops: dict) -> bool:
+    """May this assignment's value be computed once and shared? (Never a call
+    that allocates: its result may be written into.)"""
+    kind = ops[id(s)].kind
+    return kind in ("rule", "const", "copy") or (kind == "inactive" and not isinstance(s.value, gast.Call))
 
 
 @dataclass
@@ -151,6 +160,7 @@ def _build_reverse(
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
+    ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     check_writes(ssa, ops, resolver, pf.filename)
     varied = varied_names(ssa, list(wrt), ops)
     kinds = infer_kinds(ssa, arg_kinds, ops)
@@ -209,6 +219,9 @@ def _build_reverse(
     gen = gast.FunctionDef(
         name=dname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
+    mapping = namer.renumber(gen)
+    for key, text in comments.items():
+        comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)
     smap: dict[int, int] = {}
     source = render_function(gen, comments, leading=leading, source_map=smap)
     line = pf.node.lineno

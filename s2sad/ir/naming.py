@@ -23,6 +23,7 @@ class Namer:
     def __init__(self, taken: set[str] | None = None):
         self.taken: set[str] = set(taken or ())
         self._temps = 0
+        self.temps: list[str] = []
         self._adjoints: dict[str, str] = {}
         self._tangents: dict[str, str] = {}
 
@@ -43,7 +44,38 @@ class Namer:
             name = f"{prefix}{self._temps}"
             if name not in self.taken:
                 self.taken.add(name)
+                self.temps.append(name)
                 return name
+
+    def renumber(self, node: gast.AST) -> dict[str, str]:
+        """Number the temporaries of ``node`` 1, 2, 3... in order of first
+        appearance (passes leave gaps), their adjoints and tangents alike."""
+        issued = set(self.temps)
+        derived = {v: k for k, v in {**self._adjoints, **self._tangents}.items() if k in issued}
+        order: list[str] = []
+        for sub in _in_source_order(node):
+            if isinstance(sub, gast.Name):
+                base = derived.get(sub.id, sub.id)
+                if base in issued and base not in order:
+                    order.append(base)
+        fixed = self.taken - issued - set(derived)
+        mapping: dict[str, str] = {}
+        k = 0
+        for old in order:
+            prefix = re.sub(r"\d+$", "", old)
+            while True:
+                k += 1
+                new = f"{prefix}{k}"
+                if new not in fixed:
+                    break
+            mapping[old] = new
+        for der, base in derived.items():
+            if base in mapping:
+                mapping[der] = mapping[base] + der[len(base):]
+        for sub in gast.walk(node):
+            if isinstance(sub, gast.Name) and sub.id in mapping:
+                sub.id = mapping[sub.id]
+        return mapping
 
     def version(self, name: str) -> str:
         """A new SSA version of a user's name: x -> x_1, x_1 -> x_2."""
@@ -73,6 +105,26 @@ class Namer:
             cand = f"{name}_{suffix}{k}"
         self.taken.add(cand)
         return cand
+
+
+def _in_source_order(node: gast.AST):
+    """Nodes in the order a reader meets them (statements top to bottom)."""
+    if isinstance(node, gast.stmt) and not isinstance(node, (gast.FunctionDef, gast.If, gast.For, gast.While)):
+        if isinstance(node, gast.Assign):
+            yield from gast.walk(node.value)
+            for t in node.targets:
+                yield from gast.walk(t)
+        else:
+            yield from gast.walk(node)
+        return
+    for _field, value in gast.iter_fields(node):
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, gast.AST):
+                if isinstance(item, gast.stmt):
+                    yield from _in_source_order(item)
+                else:
+                    yield from gast.walk(item)
 
 
 def _arg_names(node: gast.AST) -> set[str]:

@@ -22,7 +22,9 @@ Output guarantees (the *core*), checked by :func:`check_core` in tests:
 * list and tuple literals passed to a call stay inline (``np.stack([a, b])``).
 * ``a += b`` is ``a = a + b``; ``a < b < c`` is ``(a < b) and (b < c)``;
   ``and``/``or``/``a if c else b`` become ``if`` statements; tuple targets are
-  unpacked one name at a time; ``for x in X`` iterates over ``range(len(X))``.
+  unpacked one name at a time; ``for x in X`` iterates over ``range(len(X))``;
+  ``for i in reversed(r)`` over a range iterates over ``r[::-1]`` (another
+  range), over any other sequence by index from ``len(X) - 1`` down.
 * ``break``, ``continue`` and early ``return`` become flags that guard the rest
   of the body, so control only leaves a loop at the end of its body.
 
@@ -416,15 +418,60 @@ class Normalizer:
                 for t, q in zip(s.target.elts, seqs)
             ]
             return name(r), [name(idx, gast.Store), *binds]
-        if fn is not None and fn != "reversed":
+        if fn == "reversed" and len(it.args) == 1 and not it.keywords:
+            return self._reversed(s, it.args[0], out)
+        if fn is not None:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
-        if fn == "reversed":
-            raise self.refuse(it, "iterating over reversed(...)", "iterate over range(n - 1, -1, -1) instead")
         seq = self.atom(it, out)
         idx = self.namer.temp("i")
         r = self._range_len([seq], out)
         item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
         return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
+
+    def _reversed(self, s: gast.For, seq: gast.expr, out: list[gast.stmt]) -> tuple[gast.Name, list[gast.stmt]]:
+        """``for t in reversed(seq)``: a range is reversed by slicing it
+        (``r[::-1]`` is a range); any other sequence is read backwards by index."""
+        backwards = gast.Slice(lower=None, upper=None, step=const(-1))
+        if self._is_range(seq) and isinstance(s.target, gast.Name):
+            src = self.atom(seq, out)
+            r = self.namer.temp("r")
+            out.append(assign(r, gast.Subscript(value=src, slice=backwards, ctx=gast.Load())))
+            return name(r), [name(s.target.id, gast.Store)]
+        src = self.atom(seq, out)
+        n = self.namer.temp("n")
+        out.append(assign(n, gast.Call(func=name("len"), args=[copy.deepcopy(src)], keywords=[])))
+        last = self.namer.temp("n")
+        out.append(assign(last, gast.BinOp(left=name(n), op=gast.Sub(), right=const(1))))
+        r = self.namer.temp("r")
+        out.append(assign(r, gast.Call(func=name("range"), args=[name(last), const(-1), const(-1)], keywords=[])))
+        idx = self.namer.temp("i")
+        item = gast.Subscript(value=copy.deepcopy(src), slice=name(idx), ctx=gast.Load())
+        return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
+
+    def _is_range(self, node: gast.expr, seen: frozenset[str] = frozenset()) -> bool:
+        """Is ``node`` certainly a range: ``range(...)``, a slice of one, or a
+        local name only ever assigned such a value?"""
+        if self._global_callee(node) == "range":
+            return True
+        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice):
+            return self._is_range(node.value, seen)
+        if not isinstance(node, gast.Name) or node.id not in self.locals or node.id in seen:
+            return False
+        values = []
+        for sub in gast.walk(self.fn):
+            if isinstance(sub, gast.Assign):
+                if any(isinstance(t, gast.Name) and t.id == node.id for t in sub.targets):
+                    values.append(sub.value)
+                elif any(node.id in {n.id for n in gast.walk(t) if isinstance(n, gast.Name)} for t in sub.targets):
+                    return False  # unpacked into, or written through
+            elif isinstance(sub, (gast.AugAssign, gast.AnnAssign, gast.For)) and node.id in {
+                n.id for n in gast.walk(sub.target) if isinstance(n, gast.Name)
+            }:
+                return False
+        params = {a.id for a in self.fn.args.posonlyargs + self.fn.args.args + self.fn.args.kwonlyargs}
+        if node.id in params or not values:
+            return False
+        return all(self._is_range(v, seen | {node.id}) for v in values)
 
     def _range_len(self, seqs: list[gast.expr], out: list[gast.stmt]) -> str:
         lens = []

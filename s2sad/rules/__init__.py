@@ -7,4 +7,5 @@ operators, builtins and ``math``) and ``numpy`` fill it. Users add rules with
 
 from . import numpy as _numpy  # noqa: F401,E402  (fills RULES)
 from . import operators as _operators  # noqa: F401,E402  (fills RULES)
+from . import runtime_rules as _runtime_rules  # noqa: F401,E402  (fills RUNTIME_RULES, for forward mode)
 from .table import RULES, Rule, register_adjoint, register_nondifferentiable  # noqa: F401

@@ -1,0 +1,1 @@
+"""Optimizations over the SSA core and the generated code."""

@@ -1,0 +1,101 @@
+"""Common subexpressions: compute a pure operation once.
+
+Input: the SSA core and the resolved operation of each assignment.
+Output: the same core where a pure operation (arithmetic, a NumPy function
+with a rule, ``x.shape``, a read ``x[i]``) that repeats an earlier one in the
+same block, on operands not reassigned or written in between, is dropped and
+its name replaced by the earlier result. Fewer temporaries means fewer values
+on the tape and adjoints that see a value used twice (``x[i] * x[i]``).
+
+>>> import gast
+>>> from s2sad.ir.naming import Namer
+>>> from s2sad.ir.normalize import normalize, unparse
+>>> fn = gast.parse("def f(x, i):\\n    return x[i] * x[i] + x.shape[0]").body[0]
+>>> core = normalize(fn, Namer.for_function(fn))
+>>> print(unparse(eliminate_common_subexpressions(core, lambda s: True)).strip())
+def f(x, i):
+    t1 = x[i]
+    t3 = t1 * t1
+    t4 = x.shape
+    t5 = t4[0]
+    y = t3 + t5
+    return y
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gast
+
+from ..ir.ssa import rename
+
+
+def _key(value: gast.expr) -> str:
+    return gast.dump(value)
+
+
+def _mentions(value: gast.expr) -> set[str]:
+    return {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+
+
+def eliminate_common_subexpressions(
+    fn: gast.FunctionDef, pure: Callable[[gast.Assign], bool]
+) -> gast.FunctionDef:
+    """Remove repeated pure assignments (see the module docstring); ``pure``
+    says which assignments may be shared."""
+    replaced: dict[str, str] = {}
+    fn.body = _block(fn.body, pure, replaced)
+    for old, new in replaced.items():
+        rename(fn.body, old, new)
+    return fn
+
+
+def _block(stmts: list[gast.stmt], pure: Callable[[gast.Assign], bool], replaced: dict[str, str]) -> list[gast.stmt]:
+    seen: dict[str, tuple[str, set[str]]] = {}
+    out: list[gast.stmt] = []
+    for s in stmts:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            for old, new in replaced.items():  # earlier replacements, so keys match
+                rename([s], old, new)
+            target = s.targets[0].id
+            key = _key(s.value)
+            hit = seen.get(key)
+            _invalidate(seen, target)
+            if hit is not None and pure(s) and target not in _mentions(s.value):
+                replaced[target] = hit[0]
+                continue
+            if pure(s) and target not in _mentions(s.value):
+                seen[key] = (target, _mentions(s.value))
+            out.append(s)
+            continue
+        if isinstance(s, gast.Assign):  # y[i] = v changes what reads of y give
+            _invalidate(seen, s.targets[0].value.id)
+        elif isinstance(s, gast.Expr):
+            for n in _mentions(s):
+                _invalidate(seen, n)
+        elif isinstance(s, (gast.If, gast.For, gast.While)):
+            for field in ("body", "orelse"):
+                setattr(s, field, _block(getattr(s, field), pure, replaced))
+            for n in _assigned_or_written(s):
+                _invalidate(seen, n)
+        out.append(s)
+    return out
+
+
+def _invalidate(seen: dict[str, tuple[str, set[str]]], name: str) -> None:
+    for key in [k for k, (tgt, uses) in seen.items() if name in uses or tgt == name]:
+        del seen[key]
+
+
+def _assigned_or_written(s: gast.stmt) -> set[str]:
+    out = set()
+    for node in gast.walk(s):
+        if isinstance(node, gast.Assign):
+            t = node.targets[0]
+            out.add(t.id if isinstance(t, gast.Name) else t.value.id)
+        elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+            out.add(node.target.id)
+        elif isinstance(node, gast.Expr):
+            out |= _mentions(node)
+    return out

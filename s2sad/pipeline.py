@@ -8,6 +8,7 @@ the compiled function, specialised to the kinds of the arguments.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import threading
@@ -129,6 +130,38 @@ def kind_of_value(value: Any) -> str | None:
     return None
 
 
+_output_kinds: dict[tuple, Any] = {}
+
+
+def output_kind(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> Any:
+    """The kind a user function returns for these argument kinds (None when
+    unknown, or when finding out would recurse)."""
+    key = (fn, tuple(sorted(arg_kinds.items())))
+    if key in _output_kinds:
+        return _output_kinds[key]
+    _output_kinds[key] = None  # a recursive call sees "unknown"
+    try:
+        pf = parse_function(fn)
+        namer = Namer.for_function(pf.node)
+        core, lifted = normalize_lifting(pf.node, namer, pf.filename)
+        _compile_lifted(pf, lifted)
+        ssa = to_ssa(core, namer)
+        resolver = Resolver(pf, local_names(ssa))
+        ops = {
+            id(s): resolver.op(s.value)
+            for s in statements(ssa.body)
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+        }
+        params = inspect.signature(fn).parameters
+        kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
+        ret = ssa.body[-1]
+        found = infer_kinds(ssa, kinds, ops, output_kind).get(ret.value.id) if isinstance(ret.value, gast.Name) else None
+    except Exception:  # the derivative's own build reports any problem, with its location
+        found = None
+    _output_kinds[key] = found
+    return found
+
+
 def build_reverse(
     fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool = False
 ) -> Derivative:
@@ -163,7 +196,7 @@ def _build_reverse(
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     check_writes(ssa, ops, resolver, pf.filename)
     varied = varied_names(ssa, list(wrt), ops)
-    kinds = infer_kinds(ssa, arg_kinds, ops)
+    kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
     if isinstance(ret.value, gast.Constant) and ret.value.value is None:

@@ -600,10 +600,7 @@ NP_BINARY = (
     + [case(np_where_cond, np.array([[True, False, True], [False, False, True]]), N((2, 1)), N((3,)))]
     + [case(np_where_cond, np.array([True, False, True]), N(()), N((2, 3)))]
     + [case(np_where_const, np.array([[True, False, True], [False, True, True]]), N((2, 3)))]
-    + [case(fn, N((3,)), np.array([[0.5, -0.5, 0.5], [-0.5, 0.5, 0.5]]), marks=pytest.mark.xfail(
-        strict=True, raises=s2sad.S2SADError, reason=(
-            "transform: a comparison of arrays (y > 0) gets kind 'int', so the unbroadcast of x's adjoint is "
-            "dropped when the mask is wider than x")))
+    + [case(fn, N((3,)), np.array([[0.5, -0.5, 0.5], [-0.5, 0.5, 0.5]]))
        for fn in (np_where_cmp_broadcast, mul_by_comparison)]
     + [case(np_where_scalar_branches, 0.7, np.array([0.5, -0.5, 0.3])), case(np_where_scalar_branches, -0.7, 0.4)]
     + [case(fn, N((2, 3)), np.array([[0.5, -0.5, 0.5], [-0.5, 0.5, 0.5]])) for fn in (np_where_cmp_broadcast,
@@ -1179,8 +1176,7 @@ SHAPES = (
     + [case(seq_builtin_sum_rows, N((4,)))]
     + [case(seq_list_variable, N((2,)), N((3,))), case(seq_tuple_variable, N((2, 3)), N((2, 3)))]
     + [case(seq_list_index, N((2,)), N((3,))), case(seq_list_index, N(()), N(()))]
-    + [case(seq_nested_array, N(()), N(()), marks=pytest.mark.xfail(strict=True, reason=(
-        "transform: items of a nested list literal in np.array([[x, y], ...]) get no adjoint (gradient silently 0)")))]
+    + [case(seq_nested_array, N(()), N(()))]
 )
 
 
@@ -1313,9 +1309,7 @@ def method_on_global(x, w):
 MISC = [
     case(uses_len, N((4,))), case(uses_len, N((3, 2))), case(uses_len_loop, N((4,))), case(uses_shape, N((2, 3))),
     case(uses_shape_ones, N((2, 3))), case(uses_shape_mean, N((3, 4))), case(mixed_methods, N((2, 3)), N((3, 4))),
-    case(method_on_global, N((6,)), marks=pytest.mark.xfail(strict=True, raises=s2sad.NoRuleError, reason=(
-        "resolver: a method called on a global constant array (W.ravel()) is looked up as a primitive "
-        "and refused with NoRuleError instead of being treated as a constant"))),
+    case(method_on_global, N((6,))),
 ]
 
 

@@ -14,6 +14,7 @@ Both are fixpoints over the whole function, so loops are handled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gast
@@ -74,42 +75,58 @@ def _flow(s: gast.stmt, ops: dict[int, Op]) -> tuple[str | None, set[str]]:
     return None, set()
 
 
-def infer_kinds(fn: gast.FunctionDef, arg_kinds: dict[str, Any], ops: dict[int, Op]) -> dict[str, Any]:
+CallKind = Callable[[Any, dict[str, Any]], Any]
+
+
+def infer_kinds(
+    fn: gast.FunctionDef, arg_kinds: dict[str, Any], ops: dict[int, Op], call_kind: CallKind | None = None
+) -> dict[str, Any]:
+    """Kinds of all names: recomputed from the previous round's until stable.
+    A name whose definitions disagree is unknown (None). ``call_kind`` gives
+    the kind a user function returns for given argument kinds."""
     kinds: dict[str, Any] = dict(arg_kinds)
-    conflicting: set[str] = set()
-    for _ in range(3):
+    pending = _PENDING
+    for s in statements(fn.body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id not in kinds:
+            kinds[s.targets[0].id] = pending
+    for _ in range(8):
+        found: dict[str, list[Any]] = {n: [k] for n, k in arg_kinds.items()}
         for s in statements(fn.body):
             if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-                _set(kinds, conflicting, s.target.id, "int")
-            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
-                continue
-            _set(kinds, conflicting, s.targets[0].id, _kind_of(s.value, ops.get(id(s)), kinds))
-    return kinds
+                found.setdefault(s.target.id, []).append("int")
+            elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                if any(kinds.get(n) is pending for n in _names(s.value)):
+                    kind: Any = pending
+                else:
+                    kind = _kind_of(s.value, ops.get(id(s)), kinds, call_kind)
+                found.setdefault(s.targets[0].id, []).append(kind)
+        new: dict[str, Any] = {}
+        for n, ks in found.items():
+            known = [k for k in ks if k is not pending]
+            if not known:
+                new[n] = pending
+            else:
+                new[n] = known[0] if all(k == known[0] for k in known) else None
+        if new == kinds:
+            break
+        kinds = new
+    return {n: (None if k is pending else k) for n, k in kinds.items()}
 
 
-def _set(kinds: dict[str, Any], conflicting: set[str], name: str, kind: Any) -> None:
-    if name in conflicting:
-        return
-    if name in kinds and kinds[name] != kind:
-        conflicting.add(name)
-        kinds[name] = None
-        return
-    kinds[name] = kind
+_PENDING = "<pending>"  # not known yet: a fixpoint round has not reached it
 
 
 def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
     if isinstance(node, gast.Constant):
-        if isinstance(node.value, bool) or isinstance(node.value, int):
-            return "int"
         if isinstance(node.value, float):
             return "scalar"
-        return None
+        return "int"  # ints, bools, None, strings: never arrays, never active
     if isinstance(node, gast.Name):
         return kinds.get(node.id)
     return None
 
 
-def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
+def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: CallKind | None = None) -> Any:
     if op is None:
         return None
     if op.kind == "copy":
@@ -117,7 +134,17 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
     if op.kind == "tuple":
         return "tuple"
     if op.kind == "user":
-        return "tuple" if _returns_tuple(op.callee) else None
+        if _returns_tuple(op.callee):
+            return "tuple"
+        if call_kind is None:
+            return None
+        from .resolve import bind_call
+
+        try:
+            bound = bind_call(op.callee, value, None)
+        except Exception:  # a bad call is reported by the transform, with its location
+            return None
+        return call_kind(op.callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "inactive":
@@ -129,7 +156,12 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
             return "int"
         if op.callee is not None:
             return _allocation_kind(op.callee, value, kinds)
-        return "int" if isinstance(value, (gast.Compare, gast.BoolOp, gast.UnaryOp)) else None
+        if isinstance(value, (gast.Compare, gast.UnaryOp)):
+            operands = [kind_of_atom(a, kinds) for a in _atoms(value)]
+            if all(k in ("scalar", "int") for k in operands):
+                return "int"
+            return "array" if any(k is not None and k.startswith("array") for k in operands) else None
+        return "int" if isinstance(value, gast.BoolOp) else None
     if isinstance(value, gast.Subscript):
         return _index_kind(kind_of_atom(value.value, kinds), value.slice, kinds)
     if op.kind != "rule" or op.rule is None or op.rule.kind is None:
@@ -137,6 +169,14 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any]) -> Any:
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
     return op.rule.kind(arg_kinds, consts)
+
+
+def _atoms(value: gast.expr) -> list[gast.expr]:
+    if isinstance(value, gast.Compare):
+        return [value.left, *value.comparators]
+    if isinstance(value, gast.UnaryOp):
+        return [value.operand]
+    return []
 
 
 def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:

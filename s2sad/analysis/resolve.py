@@ -108,6 +108,8 @@ class Resolver:
         rule = RULES.lookup(obj)
         if rule is not None:
             return self._bind(rule, list(call.args), call.keywords, call)
+        if _is_constant_method(obj):  # W.ravel() on a global array: a constant
+            return Op("inactive")
         if RULES.is_inactive(obj):
             return Op("inactive", args={"call": call}, callee=obj)
         if inspect.isfunction(obj):
@@ -160,6 +162,35 @@ class Resolver:
 _GETITEM = RULES.add(
     "._getitem", "x, idx", {"x": "getitem_adjoint(g, x, idx)"}, {"x": "x_dot[idx]"}, kind="unknown", name="indexing"
 )
+
+
+def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
+    """Bind a call's operand nodes to the callee's parameter names."""
+    import inspect
+
+    from ..errors import UnsupportedSyntaxError
+
+    sig = inspect.signature(callee)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        raise UnsupportedSyntaxError(
+            f"s2sad cannot differentiate a call to {callee.__name__}, which takes *args or **kwargs",
+            where,
+            "give the function a fixed list of parameters",
+        )
+    try:
+        bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+    except TypeError as exc:
+        raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
+    return dict(bound.arguments)
+
+
+def _is_constant_method(obj: Any) -> bool:
+    """A method bound to a global array or number: its result is a constant,
+    since globals are never differentiated."""
+    import numpy as np
+
+    owner = getattr(obj, "__self__", None)
+    return isinstance(owner, (np.ndarray, np.generic, float, int))
 
 
 def _text(node: gast.expr) -> str:

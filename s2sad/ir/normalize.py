@@ -594,8 +594,10 @@ class Normalizer:
         return gast.Call(func=func, args=args, keywords=kws)
 
     def _arg(self, a: gast.expr, out: list[gast.stmt]) -> gast.expr:
+        """A call argument: an atom, or one level of list/tuple of atoms (a
+        nested list becomes a named list, so every item is an atom)."""
         if isinstance(a, (gast.List, gast.Tuple)):
-            return type(a)(elts=[self._arg(x, out) for x in a.elts], ctx=gast.Load())
+            return type(a)(elts=[self.atom(x, out) for x in a.elts], ctx=gast.Load())
         return self.atom(a, out)
 
     def expr_Attribute(self, e: gast.Attribute, out, into=None):

@@ -33,7 +33,7 @@ from typing import Any
 import gast
 
 from ..analysis.activity import kind_of_atom, statements
-from ..analysis.resolve import Op
+from ..analysis.resolve import Op, bind_call
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
@@ -226,8 +226,9 @@ class ReverseTransform:
         if op.kind != "rule" or op.rule is None:
             return
         rule = op.rule
-        operand_kinds = [kind_of_atom(op.args[p], self.kinds) for p in rule.reverse if p in op.args]
-        names = [op.args[p].id if isinstance(op.args[p], gast.Name) else None for p in rule.reverse if p in op.args]
+        # every operand may broadcast, differentiable or not (np.where's condition)
+        operand_kinds = [kind_of_atom(a, self.kinds) for a in op.args.values()]
+        names = [a.id if isinstance(a, gast.Name) else None for a in op.args.values()]
         for p, template in rule.reverse.items():
             arg = op.args.get(p)
             if arg is None or not (_names_in(arg) & self.varied):
@@ -273,6 +274,7 @@ class ReverseTransform:
         parts = self.namer.temp("g")
         out.append(assign(parts, expr))
         for k, item in enumerate(elts):
+            assert isinstance(item, (gast.Name, gast.Constant, gast.Attribute)), "core: sequence items are atoms"
             if isinstance(item, gast.Name):
                 piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
                 self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
@@ -481,26 +483,6 @@ class ReverseTransform:
         for s in statements(self.fn.body):
             if isinstance(s, gast.While) or (isinstance(s, gast.For) and _has_break(s.body)):
                 self.counters[id(s)] = self.namer.temp("n")
-
-
-def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
-    """Bind a call's operand nodes to the callee's parameter names."""
-    import inspect
-
-    from ..errors import UnsupportedSyntaxError
-
-    sig = inspect.signature(callee)
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
-        raise UnsupportedSyntaxError(
-            f"s2sad cannot differentiate a call to {callee.__name__}, which takes *args or **kwargs",
-            where,
-            "give the function a fixed list of parameters",
-        )
-    try:
-        bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
-    except TypeError as exc:
-        raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
-    return dict(bound.arguments)
 
 
 def _params(fn: gast.FunctionDef) -> set[str]:

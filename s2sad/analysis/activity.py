@@ -89,6 +89,8 @@ def infer_kinds(
     for s in statements(fn.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id not in kinds:
             kinds[s.targets[0].id] = pending
+        elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+            kinds[s.target.id] = "int"  # loops run over ranges
     for _ in range(8):
         found: dict[str, list[Any]] = {n: [k] for n, k in arg_kinds.items()}
         for s in statements(fn.body):

@@ -108,3 +108,9 @@ def uses_del(x):
     y = x
     del y
     return x
+
+
+def inplace_on_alias(x):
+    y = x
+    x += 1.0
+    return np.sum(y * x)

@@ -28,6 +28,7 @@ REFUSED = [
     (ec.uses_starargs, "*args", s2sad.UnsupportedSyntaxError),
     (ec.uses_dict, "dict", s2sad.UnsupportedSyntaxError),
     (ec.uses_del, "delete", s2sad.UnsupportedSyntaxError),
+    (ec.inplace_on_alias, "shares its value with another name", s2sad.UnsupportedSyntaxError),
 ]
 
 

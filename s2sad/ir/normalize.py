@@ -109,6 +109,8 @@ class Normalizer:
         # nested functions and lambdas, lifted out: name -> (def, names of the
         # enclosing variables it reads, passed as extra keyword arguments)
         self.lifted: dict[str, tuple[gast.FunctionDef, list[str]]] = {}
+        self.aliased = _aliased_names(fn)
+        self.shared_updates: list[tuple[int, int, str, str]] = []  # (line, col, name, op) of `x op= v`
         self.locals -= _lifted_names(fn)
 
     # ----------------------------------------------------------------- errors
@@ -243,6 +245,12 @@ class Normalizer:
 
     def stmt_AugAssign(self, s: gast.AugAssign, out: list[gast.stmt]) -> None:
         tgt = s.target
+        if isinstance(tgt, gast.Name) and tgt.id in self.aliased:
+            # fine on numbers; on a shared array it would change both names:
+            # the pipeline checks the kind once it is known
+            self.shared_updates.append(
+                (s.lineno, s.col_offset or 0, tgt.id, _OPS.get(type(s.op), "?"))
+            )
         if isinstance(tgt, gast.Name):
             self.assign_to(name(tgt.id, gast.Store), gast.BinOp(left=name(tgt.id), op=s.op, right=s.value), out)
         elif isinstance(tgt, gast.Subscript):
@@ -650,6 +658,24 @@ _EXPR_WHAT = {
 }
 
 
+_OPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**", gast.MatMult: "@"}
+
+
+def _aliased_names(fn: gast.FunctionDef) -> set[str]:
+    """Names bound to the same object as another name (``y = x``, ``x = y``,
+    ``a, b = x, y``): an in-place ``x += v`` would change both."""
+    out: set[str] = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Assign):
+            values = node.value.elts if isinstance(node.value, (gast.Tuple, gast.List)) else [node.value]
+            for v in values:
+                if isinstance(v, gast.Name):
+                    out.add(v.id)
+                    for t in node.targets:
+                        out |= {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
+    return out
+
+
 def _lifted_names(fn: gast.FunctionDef) -> set[str]:
     """Names bound (once) to a nested def or a lambda: they are lifted, not locals."""
     out: set[str] = set()
@@ -707,11 +733,11 @@ def normalize(fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>") -
     return Normalizer(fn, namer, filename).run()
 
 
-def normalize_lifting(
-    fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>"
-) -> tuple[gast.FunctionDef, dict[str, tuple[gast.FunctionDef, list[str]]]]:
-    """Like :func:`normalize`, and also return the nested functions and lambdas
-    lifted out of ``fn`` (each with the enclosing names it takes as keywords)."""
+def normalize_lifting(fn: gast.FunctionDef, namer: Namer, filename: str = "<unknown>") -> Normalizer:
+    """Normalize ``fn`` and return the normalizer, which holds the core
+    (``.core``), the nested functions and lambdas lifted out of ``fn`` (each
+    with the enclosing names it takes as keywords, ``.lifted``) and the
+    in-place updates of shared names (``.shared_updates``)."""
     normalizer = Normalizer(fn, namer, filename)
-    core = normalizer.run()
-    return core, normalizer.lifted
+    normalizer.core = normalizer.run()
+    return normalizer

@@ -22,12 +22,13 @@ def uses_global(x):
     return x
 
 
-def uses_generator(x):
-    return sum(v * x for v in range(3))
+def uses_dictcomp(x):
+    d = {i: x * i for i in range(3)}
+    return d[1]
 
 
-def uses_listcomp(x):
-    return np.sum(np.array([x * i for i in range(3)]))
+def uses_setcomp(x):
+    return len({v for v in x})
 
 
 def passes_lambda(x):

@@ -626,3 +626,22 @@ PROGRAMS += [
     (clipped_loss, [(np.array([0.3, -1.5, 0.05, 2.2]), -1.0, 1.0)], (0, 1, 2)),
     (while_tolerance, [(0.9,), (-0.5,)], 0),
 ]
+
+
+def comprehensions(x, w):
+    ys = [np.sin(x * k) for k in range(4)]
+    s = sum(v * v for v in ys if v > -2.0)
+    pairs = [a * b for a in ys for b in (w, 2.0 * w)]
+    H = np.stack([np.tanh(y) for y in ys])
+    return s + sum(pairs) + np.sum(H)
+
+
+def comprehension_over_rows(X, w):
+    scores = [np.dot(row, w) for row in X]
+    return np.sum(np.array(scores) ** 2) + sum(np.exp(-s * s) for s in scores)
+
+
+PROGRAMS += [
+    (comprehensions, [(0.4, 0.9)], (0, 1)),
+    (comprehension_over_rows, [(_R.standard_normal((4, 3)), _R.standard_normal(3))], (0, 1)),
+]

@@ -622,6 +622,35 @@ class Normalizer:
             return gast.Tuple(elts=[self.index(x, out) for x in idx.elts], ctx=gast.Load())
         return self.atom(idx, out)
 
+    def expr_ListComp(self, e: gast.ListComp, out, into=None):
+        """``[elt for x in xs if c]`` -> a list built by a loop with ``append``.
+        The comprehension's own names get fresh names: they do not leak."""
+        result = self.namer.temp("items")
+        self.locals.add(result)
+        out.append(gast.copy_location(assign(result, gast.List(elts=[], ctx=gast.Load())), e))
+        elt = copy.deepcopy(e.elt)
+        gens = copy.deepcopy(e.generators)
+        for gen in gens:
+            if getattr(gen, "is_async", 0):
+                raise self.refuse(e, "an async comprehension", _DEFAULT_HINT)
+            for target in [n for n in gast.walk(gen.target) if isinstance(n, gast.Name)]:
+                fresh = self.namer.version(target.id)
+                self.locals.add(fresh)
+                _rename_within([elt, *gens[gens.index(gen):]], target.id, fresh, skip_iter_of=gen)
+        append = gast.Attribute(value=name(result), attr="append", ctx=gast.Load())
+        inner: list[gast.stmt] = [gast.Expr(value=gast.Call(func=append, args=[elt], keywords=[]))]
+        for gen in reversed(gens):
+            for cond in reversed(gen.ifs):
+                inner = [gast.copy_location(gast.If(test=cond, body=inner, orelse=[]), e)]
+            inner = [gast.copy_location(gast.For(target=gen.target, iter=gen.iter, body=inner, orelse=[],
+                                                 type_comment=None), e)]
+        for stmt in inner:
+            _locate(stmt, e)
+            self.stmt(stmt, out)
+        return name(result)
+
+    expr_GeneratorExp = expr_ListComp  # consumed at once by sum(...), np.stack(...)...
+
     def expr_Tuple(self, e: gast.Tuple, out, into=None):
         return gast.Tuple(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
 
@@ -643,8 +672,6 @@ _HINTS = {
 }
 _EXPR_WHAT = {
     "Lambda": "a lambda expression inside the function",
-    "ListComp": "a list comprehension",
-    "GeneratorExp": "a generator expression",
     "SetComp": "a set comprehension",
     "DictComp": "a dict comprehension",
     "Dict": "a dict literal",
@@ -659,6 +686,19 @@ _EXPR_WHAT = {
 
 
 _OPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**", gast.MatMult: "@"}
+
+
+def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast.comprehension) -> None:
+    """Rename ``old`` in a comprehension, except in the iterable of the
+    generator that binds it (evaluated before the name exists)."""
+    for node in nodes:
+        parts = [node]
+        if node is skip_iter_of:
+            parts = [node.target, *node.ifs]
+        for part in parts:
+            for sub in gast.walk(part):
+                if isinstance(sub, gast.Name) and sub.id == old:
+                    sub.id = new
 
 
 def _aliased_names(fn: gast.FunctionDef) -> set[str]:

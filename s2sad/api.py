@@ -69,6 +69,10 @@ def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
     kind = kind_of_value(value)
     if kind == "scalar":
         return
+    if isinstance(value, (tuple, list)) and value:
+        for item in value:  # a tuple of floats and arrays: its gradient is a tuple alike
+            _check_wrt_value(fn_name, w, item)
+        return
     if kind is not None and kind.startswith("array") and np.issubdtype(value.dtype, np.inexact):
         return
     what = type(value).__name__
@@ -118,6 +122,10 @@ def _shape_like(g: Any, x: Any) -> Any:
     """Give the adjoint the argument's type: a float for a float."""
     if x.__class__ is float:
         return float(g)
+    if isinstance(x, (tuple, list)):
+        return type(x)(map(_shape_like, g, x))
+    if isinstance(x, np.ndarray) and getattr(g, "dtype", x.dtype) != x.dtype and x.dtype.kind in "fc":
+        g = np.asarray(g).astype(x.dtype)
     if isinstance(x, np.ndarray) and np.shape(g) != x.shape:
         if np.ndim(g) != 0:
             raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")

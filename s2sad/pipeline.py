@@ -125,7 +125,7 @@ def kind_of_value(value: Any) -> str | None:
         return "scalar"
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
-    if isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, np.ndarray)) for v in value):
+    if isinstance(value, (tuple, list)):
         return "tuple"
     return None
 

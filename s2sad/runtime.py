@@ -98,6 +98,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     """Broadcast the adjoint of a reduction back over the reduced axes."""
     shape = np.shape(x)
+    if np.ndim(g) == 0 and isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return np.full_like(x, g)  # keeps x's dtype: a float32 loss gives float32 adjoints
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(sorted(a % len(shape) for a in axes))

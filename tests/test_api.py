@@ -1,0 +1,118 @@
+"""The public API as a user calls it."""
+
+import numpy as np
+import pytest
+
+import s2sad
+
+
+def lecture(x1, x2):
+    return np.log(x1) + x1 * x2 - np.sin(x2)
+
+
+def loss(W, b, x):
+    return np.sum(np.tanh(W @ x + b) ** 2)
+
+
+def saxpy(abc, x, y):
+    a, b, c = abc
+    return np.sum(a * x + b * y * c)
+
+
+def test_grad_first_argument_by_default():
+    assert s2sad.grad(lecture)(2.0, 5.0) == pytest.approx(1 / 2 + 5)
+
+
+@pytest.mark.parametrize("wrt", [(0, 1), ("x1", "x2"), (0, "x2"), (-2, -1)])
+def test_grad_wrt_forms(wrt):
+    g = s2sad.grad(lecture, wrt=wrt)(2.0, 5.0)
+    assert isinstance(g, tuple) and len(g) == 2
+    assert g == pytest.approx((5.5, 2 - np.cos(5.0)))
+
+
+def test_single_name_gives_single_gradient():
+    g = s2sad.grad(lecture, wrt="x2")(2.0, 5.0)
+    assert isinstance(g, float)
+    assert g == pytest.approx(2 - np.cos(5.0))
+
+
+def test_decorator_forms():
+    @s2sad.grad
+    def f(x):
+        return x * x
+
+    @s2sad.grad(wrt="y")
+    def h(x, y):
+        return x * y * y
+
+    assert f(3.0) == pytest.approx(6.0)
+    assert h(2.0, 3.0) == pytest.approx(12.0)
+
+
+def test_value_and_grad():
+    value, grads = s2sad.value_and_grad(lecture, wrt=(0, 1))(2.0, 5.0)
+    assert value == pytest.approx(lecture(2.0, 5.0))
+    assert grads == pytest.approx((5.5, 2 - np.cos(5.0)))
+
+
+def test_gradients_have_argument_shape_and_dtype():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 4)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    x = rng.standard_normal(4).astype(np.float32)
+    gW, gb = s2sad.grad(loss, wrt=("W", "b"))(W, b, x)
+    assert gW.shape == W.shape and gW.dtype == np.float32
+    assert gb.shape == b.shape and gb.dtype == np.float32
+
+
+def test_float_argument_gives_python_float():
+    assert type(s2sad.grad(lecture)(2.0, 5.0)) is float
+
+
+def test_tuple_argument_gets_tuple_gradient():
+    g = s2sad.grad(saxpy)((2.0, np.ones(3), 3.0), np.arange(3.0), np.ones(3))
+    assert isinstance(g, tuple)
+    assert g[0] == pytest.approx(3.0)
+    np.testing.assert_allclose(g[1], 3.0 * np.ones(3))
+    assert g[2] == pytest.approx(3.0)
+
+
+def test_vjp_for_vector_output():
+    def f(x):
+        return np.sin(x) * x
+
+    x = np.linspace(0.1, 1.0, 4)
+    u = np.array([1.0, -2.0, 0.5, 3.0])
+    value, g = s2sad.vjp(f)(x, u)
+    np.testing.assert_allclose(value, f(x))
+    np.testing.assert_allclose(g, u * (np.cos(x) * x + np.sin(x)))
+
+
+def test_source_is_text_and_attribute():
+    text = s2sad.source(lecture, wrt=(0, 1))
+    assert text.startswith("def dlecture(x1, x2, y_bar=1.0):")
+    assert "# reverse sweep" in text
+    assert s2sad.grad(lecture).source(2.0, 5.0).startswith("def dlecture(")
+
+
+def test_keyword_arguments_in_call():
+    g = s2sad.grad(lecture, wrt="x1")(x2=5.0, x1=2.0)
+    assert g == pytest.approx(5.5)
+
+
+def test_check_grad_reports_argument_and_entry():
+    def wrong(x):
+        return np.sum(x * x)
+
+    s2sad.register_adjoint(_bad_square, {"x": "g * 3.0 * x"})
+
+    def uses_bad(x):
+        return np.sum(_bad_square(x))
+
+    with pytest.raises(AssertionError, match=r"gradient w.r.t. 'x' disagrees .* entry \(np.int64\(0\),\)|entry \(0,\)"):
+        s2sad.check_grad(uses_bad, np.array([0.5, 1.5]))
+    s2sad.check_grad(wrong, np.array([0.5, 1.5]))
+
+
+def _bad_square(x):
+    return x * x

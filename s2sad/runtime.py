@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "add_at",
+    "fresh",
     "check_finite",
     "zero_at",
     "add_adjoints",
@@ -63,6 +65,21 @@ def check_finite(value: Any, name: str, where: str) -> None:
     """Raise on the first non-finite adjoint (``grad(f, check_finite=True)``)."""
     if not np.all(np.isfinite(value)):
         raise FloatingPointError(f"s2sad: non-finite adjoint {name} = {value!r}\n  from {where}")
+
+
+def add_at(buffer: Any, idx: Any, g: Any) -> None:
+    """``buffer[idx] += g`` in place, summing repeated indices."""
+    if isinstance(buffer, list):
+        buffer[idx] = add_adjoints(buffer[idx], g)
+    elif _is_basic(idx):
+        buffer[idx] += g
+    else:
+        np.add.at(buffer, idx, g)
+
+
+def fresh(x: Any) -> Any:
+    """A copy of an array the generated code will add to in place."""
+    return x.copy() if isinstance(x, np.ndarray) else x
 
 
 def zero_at(g: Any, idx: Any) -> Any:

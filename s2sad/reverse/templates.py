@@ -23,7 +23,7 @@ RUNTIME_NAMES = frozenset(
         "unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
         "prod_adjoint", "var_adjoint", "matmul_adjoint", "dot_adjoint", "tensordot_adjoint", "einsum_adjoint",
         "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
-        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "check_finite",
+        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "check_finite", "add_at", "fresh",
         "broadcast_like", "prod_adjoint_tangent", "einsum_adjoint_tangent", "einsum_adjoints_tangent",
     }
 )  # fmt: skip
@@ -103,7 +103,32 @@ def simplify(
             self.generic_visit(node)
             return fold(node)
 
+        def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
+            self.generic_visit(node)
+            return fold_test(node)
+
     return Simp().visit(expr)
+
+
+_CONST_TESTS: dict[type, Callable[[Any, Any], bool]] = {
+    gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b,
+    gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
+}  # fmt: skip
+
+
+def fold_test(node: gast.IfExp) -> gast.expr:
+    """``a if c else b`` where ``c`` compares two constants (a rule's default,
+    ``base is None``): the branch taken."""
+    test = node.test
+    if (
+        isinstance(test, gast.Compare)
+        and len(test.ops) == 1
+        and type(test.ops[0]) in _CONST_TESTS
+        and isinstance(test.left, gast.Constant)
+        and isinstance(test.comparators[0], gast.Constant)
+    ):
+        return node.body if _CONST_TESTS[type(test.ops[0])](test.left.value, test.comparators[0].value) else node.orelse
+    return node
 
 
 def _num(node: gast.AST) -> Any:

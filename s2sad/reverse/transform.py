@@ -58,9 +58,16 @@ class Adjoints:
     """The adjoint of each name: absent (zero) or the expression holding it."""
 
     of: dict[str, str] = field(default_factory=dict)  # name -> variable holding its adjoint
+    # adjoint variables holding a buffer the generated code made and shares
+    # with no other name: they may be added to in place
+    owned: set[str] = field(default_factory=set)
 
     def copy(self) -> Adjoints:
-        return Adjoints(dict(self.of))
+        return Adjoints(dict(self.of), set(self.owned))
+
+    def exclusive(self, var: str) -> bool:
+        """Is ``var`` an owned buffer that no other name's adjoint shares?"""
+        return var in self.owned and sum(h == var for h in self.of.values()) <= 1
 
 
 class ReverseTransform:
@@ -102,27 +109,53 @@ class ReverseTransform:
                 own = self.bar(n)
                 out.append(assign(own, name(var)))
                 self.adj.of[n] = own
+                self.adj.owned.discard(own)
 
     def accumulate(self, n: str, expr: gast.expr, out: list[gast.stmt], comment: str = "") -> None:
+        """Add a partial adjoint to ``n``'s: the first one assigns, later ones
+        add (in place when ``n_bar`` is a buffer of the generated code's own)."""
         if n not in self.varied:
             return
         own = self.bar(n)
         holder = self.adj.of.get(n)
+        fresh = False
         if holder is None:
             if isinstance(expr, gast.Name):
                 self.adj.of[n] = expr.id
                 return
             value = expr
+            fresh = isinstance(expr, (gast.BinOp, gast.UnaryOp))  # arithmetic makes a new array
         elif self.kinds.get(n) == "tuple":
             value = gast.Call(func=name(self.runtime("add_adjoints")), args=[name(holder), expr], keywords=[])
+        elif holder == own and self.adj.exclusive(own) and self.kinds.get(n) not in ("scalar", "int"):
+            stmt = self.add_in_place(own, expr)
+            if comment:
+                self.comments[id(stmt)] = comment
+            out.append(stmt)
+            return
         else:
             value = gast.BinOp(left=name(holder), op=gast.Add(), right=expr)
+            fresh = True
         self.release(own, out)
         stmt = assign(own, value)
         if comment:
             self.comments[id(stmt)] = comment
         out.append(stmt)
         self.adj.of[n] = own
+        if fresh and self.kinds.get(n) not in ("scalar", "int"):
+            self.adj.owned.add(own)
+        else:
+            self.adj.owned.discard(own)
+
+    def add_in_place(self, own: str, expr: gast.expr) -> gast.stmt:
+        """``own += expr``, or for the adjoint of an index read, a scatter-add
+        into ``own`` that touches only the indexed entries."""
+        f = expr.func if isinstance(expr, gast.Call) else None
+        if isinstance(f, gast.Name) and f.id == self.runtime("getitem_adjoint"):
+            g, _x, idx = expr.args
+            call = gast.Call(func=name(self.runtime("add_at")), args=[name(own), idx, g], keywords=[])
+            return gast.Expr(value=call)
+        return gast.AugAssign(target=name(own, gast.Store), op=gast.Add(), value=expr)
 
     def materialize(self, n: str, out: list[gast.stmt]) -> None:
         """Make ``n``'s adjoint live in its own variable (zeros if it is zero)."""
@@ -133,8 +166,10 @@ class ReverseTransform:
         self.release(own, out)
         if holder is None:
             out.append(assign(own, gast.Call(func=name(self.runtime("zeros_like")), args=[name(n)], keywords=[])))
+            self.adj.owned.add(own)
         else:
             out.append(assign(own, name(holder)))
+            self.adj.owned.discard(own)
         self.adj.of[n] = own
 
     # ------------------------------------------------------------- sweeps
@@ -197,6 +232,7 @@ class ReverseTransform:
     def assign(self, s: gast.Assign, out: list[gast.stmt]) -> None:
         z = s.targets[0].id
         holder = self.adj.of.pop(z, None)
+        self.adj.owned.discard(self.bar(z))  # its buffer now flows into the operands' adjoints
         op = self.ops[id(s)]
         if holder is not None:
             operands = set().union(*(_names_in(a) for a in op.args.values())) if op.args else set()
@@ -323,10 +359,16 @@ class ReverseTransform:
                 self.accumulate(v.id, expr, out, comment=f"{v.id} -> {y}[...]")
             holder = self.adj.of[y]
             own = self.bar(y)
-            self.release(own, out)
-            zero = gast.Call(func=name(self.runtime("zero_at")), args=[name(holder), as_value(tgt.slice)], keywords=[])
-            out.append(assign(own, zero))
-            self.adj.of[y] = own
+            if holder == own and self.adj.exclusive(own) and isinstance(v, gast.Name) and self.kinds.get(v.id) == "scalar":
+                # the contribution above is a new number: zero the entry in place
+                entry = gast.Subscript(value=name(own), slice=copy.deepcopy(tgt.slice), ctx=gast.Store())
+                out.append(assign(entry, const(0.0)))
+            else:
+                self.release(own, out)
+                zero = gast.Call(func=name(self.runtime("zero_at")), args=[name(holder), as_value(tgt.slice)], keywords=[])
+                out.append(assign(own, zero))
+                self.adj.of[y] = own
+                self.adj.owned.add(own)  # zero_at returns a new array
         out.append(Pop(name=copy.deepcopy(tgt)))
 
     def location(self, s: gast.AST) -> Any:
@@ -343,7 +385,7 @@ class ReverseTransform:
         self.adj = before.copy()
         orelse = self.block(s.orelse)
         after_else = self.adj
-        merged = Adjoints()
+        merged = Adjoints(owned=after_then.owned & after_else.owned)
         for n in set(after_then.of) | set(after_else.of):
             a, b = after_then.of.get(n), after_else.of.get(n)
             if a == b:
@@ -382,20 +424,27 @@ class ReverseTransform:
                 out.add(st.target.id)
         return out
 
-    def loop_exit(self, entry: dict[str, str], body: list[gast.stmt]) -> None:
+    def loop_exit(self, entry: dict[str, str], body: list[gast.stmt], owned: set[str] | None = None) -> None:
+        """Bring the adjoints back to their state at the start of the reversed
+        body, so the next iteration finds them as the code assumes."""
         for n, holder in entry.items():
             if self.adj.of.get(n) != holder:
                 self.materialize(n, body)
+        for var in sorted((owned or set()) - self.adj.owned):
+            if var in entry.values():  # the body assumes it may add to var in place
+                body.append(assign(var, gast.Call(func=name(self.runtime("fresh")), args=[name(var)], keywords=[])))
+                self.adj.owned.add(var)
         for n in list(self.adj.of):
             if n not in entry:
                 del self.adj.of[n]
 
     def for_(self, s: gast.For, out: list[gast.stmt]) -> None:
         entry = self.loop_entry(s.body, out)
+        owned = set(self.adj.owned)
         self.loop_depth += 1
         body = self.block(s.body)
         self.loop_depth -= 1
-        self.loop_exit(entry, body)
+        self.loop_exit(entry, body, owned)
         if not body:
             return
         rng: gast.expr = copy.deepcopy(s.iter)
@@ -409,10 +458,11 @@ class ReverseTransform:
 
     def while_(self, s: gast.While, out: list[gast.stmt]) -> None:
         entry = self.loop_entry(s.body, out)
+        owned = set(self.adj.owned)
         self.loop_depth += 1
         body = self.block(s.body)
         self.loop_depth -= 1
-        self.loop_exit(entry, body)
+        self.loop_exit(entry, body, owned)
         if not body:
             return
         count = self.counters[id(s)]

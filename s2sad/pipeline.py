@@ -21,7 +21,7 @@ import numpy as np
 
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
-from .analysis.mutation import check_writes
+from .analysis.mutation import check_updates, check_writes
 from .analysis.resolve import Resolver
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -197,7 +197,7 @@ def _build_reverse(
     check_writes(ssa, ops, resolver, pf.filename)
     varied = varied_names(ssa, list(wrt), ops)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
-    _check_shared_updates(ssa, kinds, normalized.shared_updates, pf)
+    check_updates(ssa, ops, kinds, normalized.updates, pf.filename)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
     if isinstance(ret.value, gast.Constant) and ret.value.value is None:
@@ -264,27 +264,6 @@ def _build_reverse(
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
     return Derivative(compiled, source, dname, output, seed, callees, filename, pf.filename, smap)
-
-
-def _check_shared_updates(
-    ssa: gast.FunctionDef, kinds: dict[str, Any], updates: list[tuple[int, int, str, str]], pf: ParsedFunction
-) -> None:
-    """``x += v`` where another name shares x's value is ``x = x + v`` on
-    numbers, but changes both names on an array: refuse unless x is a number."""
-    where = {(line, col): (user, op) for line, col, user, op in updates}
-    for s in statements(ssa.body):
-        if isinstance(s, gast.Assign) and isinstance(s.value, gast.BinOp):
-            hit = where.get((getattr(s, "lineno", None), getattr(s, "col_offset", None)))
-            left = s.value.left
-            if hit is None or not isinstance(left, gast.Name) or kinds.get(left.id) in ("scalar", "int"):
-                continue
-            user, op = hit
-            raise UnsupportedSyntaxError(
-                f"`{user} {op}= ...` on a name that shares its value with another name "
-                "(on an array this changes both)",
-                pf.location(s),
-                f"write `{user} = {user} {op} ...` to make a new value",
-            )
 
 
 def _with_finite_checks(

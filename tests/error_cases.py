@@ -115,3 +115,10 @@ def inplace_on_alias(x):
     y = x
     x += 1.0
     return np.sum(y * x)
+
+
+def inplace_on_viewed(x):
+    y = np.outer(x, x)
+    r = y[0]
+    y += 1.0
+    return np.sum(r * r)

@@ -28,7 +28,8 @@ REFUSED = [
     (ec.uses_starargs, "*args", s2sad.UnsupportedSyntaxError),
     (ec.uses_dict, "dict", s2sad.UnsupportedSyntaxError),
     (ec.uses_del, "delete", s2sad.UnsupportedSyntaxError),
-    (ec.inplace_on_alias, "shares its value with another name", s2sad.UnsupportedSyntaxError),
+    (ec.inplace_on_alias, "refers to the same array", s2sad.UnsupportedSyntaxError),
+    (ec.inplace_on_viewed, "a view or a container of", s2sad.UnsupportedSyntaxError),
 ]
 
 

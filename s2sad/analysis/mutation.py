@@ -1,4 +1,5 @@
-"""Which array writes ``y[i] = v`` s2sad can differentiate.
+"""Which mutations s2sad can differentiate: writes ``y[i] = v`` and
+augmented assignments ``x += v`` on arrays.
 
 A write is accepted when ``y`` is an array the function itself allocated
 (``np.zeros``, ``np.empty``, ``np.array``, ``.copy()``...): then no caller's
@@ -6,6 +7,10 @@ data changes and no other name shares its memory. Writes into arguments, or
 into anything that may be a view of another array, are refused with a hint.
 A basic slice of ``y`` (a view) taken before a write and used after it is
 refused too, since its value would silently follow the write.
+
+``x += v`` is differentiated as ``x = x + v``. On an array, Python changes the
+object in place instead, which differs when another name, a view or a
+container shares it: such updates are refused.
 """
 
 from __future__ import annotations
@@ -90,3 +95,133 @@ def _check_views(order: list[Any], written: set[str], filename: str) -> None:
                         Location(filename, getattr(s, "lineno", 0), getattr(s, "col_offset", 0) or 0),
                         f"take a copy: `{n.id} = {array}[...].copy()`, or read it after the write",
                     )
+
+
+_VIEW_FUNCTIONS = (
+    np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims, np.broadcast_to, np.asarray, np.atleast_1d,
+    np.atleast_2d, np.swapaxes, np.moveaxis, np.diagonal, np.flip,
+)  # fmt: skip
+_VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapaxes", "diagonal"}
+
+
+def check_updates(
+    fn: gast.FunctionDef,
+    ops: dict[int, Op],
+    kinds: dict[str, Any],
+    updates: list[tuple[int, int, str, str]],
+    filename: str,
+) -> None:
+    """Refuse ``x op= v`` on an array that another name, a view or a container shares."""
+    where = {(line, col): (user, op) for line, col, user, op in updates}
+    order = list(statements(fn.body))
+    group = _copy_groups(order)
+    defs = {s.targets[0].id: s for s in order if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    for s in order:
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.BinOp)):
+            continue
+        hit = where.get((getattr(s, "lineno", None), getattr(s, "col_offset", None)))
+        left = s.value.left
+        if hit is None or not isinstance(left, gast.Name) or kinds.get(left.id) in ("scalar", "int"):
+            continue
+        p, q = left.id, s.targets[0].id
+        members = {m for m in group if group[m] == group.get(p, p)} | {p}
+        reason = _shared(p, q, members, order, defs, ops, kinds)
+        if reason:
+            user, op = hit
+            raise UnsupportedSyntaxError(
+                f"`{user} {op}= ...` changes an array in place, and {reason}",
+                Location(filename, s.lineno, s.col_offset or 0),
+                f"write `{user} = {user} {op} ...` to make a new array",
+            )
+
+
+def _copy_groups(order: list[Any]) -> dict[str, str]:
+    """Names joined by plain copies ``a = b``: they may hold one object."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.get(a, a) != a:
+            a = parent[a]
+        return a
+
+    for s in order:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
+            parent[find(s.targets[0].id)] = find(s.value.id)
+    return {n: find(n) for n in set(parent) | set(parent.values())}
+
+
+def _shared(p: str, q: str, members: set[str], order: list[Any], defs: dict, ops: dict, kinds: dict) -> str:
+    for m in members:
+        d = defs.get(m)
+        if d is not None and _makes_view(d.value, ops.get(id(d)), kinds):
+            return f"`{m}` may be a view of another array"
+    for s in order:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
+            continue  # the copies that built the group
+        for node in gast.walk(s):
+            if not (isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in members):
+                continue
+            if node.id not in (p, q):
+                return f"`{node.id}` refers to the same array"
+        if p in _names(s) and _views_or_stores(s, p, ops, kinds):
+            return f"a view or a container of `{p}` would see the change"
+    return ""
+
+
+def _names(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
+    if op is None:
+        return False
+    if op.kind == "user":
+        return True  # a function may return (a view of) its argument
+    if op.kind == "const":
+        return not isinstance(value, gast.Constant)  # a global array
+    if isinstance(value, gast.Subscript):
+        base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
+        return base == "tuple" or _result_not_scalar(value, kinds)
+    if isinstance(value, gast.Attribute) and value.attr in _VIEW_METHODS:
+        return True
+    if isinstance(value, gast.Call):
+        f = value.func
+        if isinstance(f, gast.Attribute) and f.attr in _VIEW_METHODS and op.kind != "const":
+            return True
+        if op.rule is not None and any(op.rule is RULES_lookup(v) for v in _VIEW_FUNCTIONS):
+            return True
+    return False
+
+
+def RULES_lookup(fn: Any) -> Any:  # noqa: N802 - a small indirection for the view table
+    from ..rules.table import RULES
+
+    return RULES.lookup(fn)
+
+
+def _result_not_scalar(value: gast.Subscript, kinds: dict) -> bool:
+    from .activity import _index_kind
+
+    base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
+    return _index_kind(base, value.slice, kinds) not in ("scalar", "int")
+
+
+def _views_or_stores(s: Any, p: str, ops: dict, kinds: dict) -> bool:
+    """Does statement ``s`` keep a reference to ``p``'s object (a view of it,
+    a list or tuple holding it, a call that may keep it)?"""
+    if isinstance(s, gast.Expr):
+        return True  # lst.append(p) and the like
+    if not isinstance(s, gast.Assign):
+        return False
+    if isinstance(s.targets[0], gast.Subscript):
+        return False  # y[i] = p copies p into y
+    value = s.value
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return any(isinstance(e, gast.Name) and e.id == p for e in value.elts)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id == p:
+        return _result_not_scalar(value, kinds)
+    if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id == p:
+        return value.attr in _VIEW_METHODS
+    if isinstance(value, gast.Call):
+        return _makes_view(value, ops.get(id(s)), kinds)
+    return False

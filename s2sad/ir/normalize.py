@@ -109,8 +109,7 @@ class Normalizer:
         # nested functions and lambdas, lifted out: name -> (def, names of the
         # enclosing variables it reads, passed as extra keyword arguments)
         self.lifted: dict[str, tuple[gast.FunctionDef, list[str]]] = {}
-        self.aliased = _aliased_names(fn)
-        self.shared_updates: list[tuple[int, int, str, str]] = []  # (line, col, name, op) of `x op= v`
+        self.updates: list[tuple[int, int, str, str]] = []  # (line, col, name, op) of each `x op= v`
         self.locals -= _lifted_names(fn)
 
     # ----------------------------------------------------------------- errors
@@ -245,12 +244,11 @@ class Normalizer:
 
     def stmt_AugAssign(self, s: gast.AugAssign, out: list[gast.stmt]) -> None:
         tgt = s.target
-        if isinstance(tgt, gast.Name) and tgt.id in self.aliased:
-            # fine on numbers; on a shared array it would change both names:
-            # the pipeline checks the kind once it is known
-            self.shared_updates.append(
-                (s.lineno, s.col_offset or 0, tgt.id, _OPS.get(type(s.op), "?"))
-            )
+        if isinstance(tgt, gast.Name):
+            # `x op= v` is `x = x op v` on numbers, but on an array Python
+            # changes the object in place: analysis/mutation checks that no
+            # other name or view can tell the difference
+            self.updates.append((s.lineno, s.col_offset or 0, tgt.id, _OPS.get(type(s.op), "?")))
         if isinstance(tgt, gast.Name):
             self.assign_to(name(tgt.id, gast.Store), gast.BinOp(left=name(tgt.id), op=s.op, right=s.value), out)
         elif isinstance(tgt, gast.Subscript):
@@ -410,13 +408,13 @@ class Normalizer:
             if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
                 raise self.refuse(s.target, "enumerate without `i, x` targets", "write `for i, x in enumerate(xs)`")
             i_tgt, x_tgt = s.target.elts
-            seq = self.atom(it.args[0], out)
+            seq = self._iterated(self.atom(it.args[0], out), s, out)
             idx = i_tgt.id if isinstance(i_tgt, gast.Name) else self.namer.temp("i")
             r = self._range_len([seq], out)
             item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
             return name(r), [name(idx, gast.Store), assign(x_tgt, item)]
         if fn == "zip" and not it.keywords:
-            seqs = [self.atom(a, out) for a in it.args]
+            seqs = [self._iterated(self.atom(a, out), s, out) for a in it.args]
             if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == len(seqs)):
                 raise self.refuse(s.target, "zip without one target per sequence", "write `for a, b in zip(xs, ys)`")
             idx = self.namer.temp("i")
@@ -430,7 +428,7 @@ class Normalizer:
             return self._reversed(s, it.args[0], out)
         if fn is not None:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
-        seq = self.atom(it, out)
+        seq = self._iterated(self.atom(it, out), s, out)
         idx = self.namer.temp("i")
         r = self._range_len([seq], out)
         item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
@@ -480,6 +478,18 @@ class Normalizer:
         if node.id in params or not values:
             return False
         return all(self._is_range(v, seen | {node.id}) for v in values)
+
+    def _iterated(self, seq: gast.expr, loop: gast.For, out: list[gast.stmt]) -> gast.expr:
+        """The sequence a for loop walks: Python keeps the object the loop
+        started with, even if the body rebinds the name, so keep it too."""
+        if isinstance(seq, gast.Name) and any(
+            isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == seq.id for n in gast.walk(loop)
+        ):
+            kept = self.namer.temp("seq")
+            self.locals.add(kept)
+            out.append(assign(kept, name(seq.id)))
+            return name(kept)
+        return seq
 
     def _range_len(self, seqs: list[gast.expr], out: list[gast.stmt]) -> str:
         lens = []
@@ -701,21 +711,6 @@ def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast
                     sub.id = new
 
 
-def _aliased_names(fn: gast.FunctionDef) -> set[str]:
-    """Names bound to the same object as another name (``y = x``, ``x = y``,
-    ``a, b = x, y``): an in-place ``x += v`` would change both."""
-    out: set[str] = set()
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Assign):
-            values = node.value.elts if isinstance(node.value, (gast.Tuple, gast.List)) else [node.value]
-            for v in values:
-                if isinstance(v, gast.Name):
-                    out.add(v.id)
-                    for t in node.targets:
-                        out |= {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
-    return out
-
-
 def _lifted_names(fn: gast.FunctionDef) -> set[str]:
     """Names bound (once) to a nested def or a lambda: they are lifted, not locals."""
     out: set[str] = set()
@@ -777,7 +772,7 @@ def normalize_lifting(fn: gast.FunctionDef, namer: Namer, filename: str = "<unkn
     """Normalize ``fn`` and return the normalizer, which holds the core
     (``.core``), the nested functions and lambdas lifted out of ``fn`` (each
     with the enclosing names it takes as keywords, ``.lifted``) and the
-    in-place updates of shared names (``.shared_updates``)."""
+    augmented assignments to names (``.updates``)."""
     normalizer = Normalizer(fn, namer, filename)
     normalizer.core = normalizer.run()
     return normalizer

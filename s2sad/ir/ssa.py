@@ -157,7 +157,9 @@ class SSA:
             if last in defs and not _reads_at_def(body, last, head):
                 rename(body, last, head)
             else:
-                body.append(gast.copy_location(_copy(head, last), s))
+                # before the body's closing `if stop: break`, so a break carries it out too
+                at = len(body) - 1 if body and _is_break_test(body[-1]) else len(body)
+                body.insert(at, gast.copy_location(_copy(head, last), s))
             inner[user] = head
         s.body = body
         env.update(inner)
@@ -173,6 +175,10 @@ def _reads_at_def(stmts: list[gast.stmt], target: str, read: str) -> bool:
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and node.targets[0].id == target:
                 return any(isinstance(n, gast.Name) and n.id == read for n in gast.walk(node.value))
     return False
+
+
+def _is_break_test(s: gast.stmt) -> bool:
+    return isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break) and not s.orelse
 
 
 def _copy(target: str, source: str) -> gast.Assign:

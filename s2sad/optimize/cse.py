@@ -44,8 +44,20 @@ def eliminate_common_subexpressions(
 ) -> gast.FunctionDef:
     """Remove repeated pure assignments (see the module docstring); ``pure``
     says which assignments may be shared."""
+    counts: dict[str, int] = {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+            counts[node.targets[0].id] = counts.get(node.targets[0].id, 0) + 1
+        elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
+            counts[node.target.id] = counts.get(node.target.id, 0) + 2
+
+    def shareable(s: gast.Assign) -> bool:
+        # only names assigned once (not loop-carried, not merged after an if),
+        # and never bare constants: nothing to gain there
+        return counts.get(s.targets[0].id) == 1 and not isinstance(s.value, gast.Constant) and pure(s)
+
     replaced: dict[str, str] = {}
-    fn.body = _block(fn.body, pure, replaced)
+    fn.body = _block(fn.body, shareable, replaced)
     for old, new in replaced.items():
         rename(fn.body, old, new)
     return fn

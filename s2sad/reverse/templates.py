@@ -25,6 +25,12 @@ RUNTIME_NAMES = frozenset(
         "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
         "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "check_finite", "add_at", "fresh",
         "broadcast_like", "prod_adjoint_tangent", "einsum_adjoint_tangent", "einsum_adjoints_tangent",
+        "copy_of",
+        "solve_adjoint", "cholesky_adjoint", "cholesky_tangent", "diagonal_adjoint", "diag_adjoint",
+        "repeat_adjoint", "tile_adjoint", "hstack_adjoint", "vstack_adjoint", "column_stack_adjoint", "diff_adjoint",
+        "cumprod_adjoint", "cumprod_tangent", "cast_adjoint", "cast_tangent", "fill_adjoint", "item_adjoint",
+        "minmax_adjoint", "minmax_tangent", "average_adjoint", "average_weights_adjoint",
+        "average_weights_tangent", "norm_ord_adjoint", "sinc_slope",
     }
 )  # fmt: skip
 
@@ -113,22 +119,31 @@ def simplify(
 _CONST_TESTS: dict[type, Callable[[Any, Any], bool]] = {
     gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b,
     gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
+    gast.In: lambda a, b: a in b, gast.NotIn: lambda a, b: a not in b,
 }  # fmt: skip
 
 
+def _constant(node: gast.AST) -> tuple[bool, Any]:
+    """The value of a constant or of a tuple of constants."""
+    if isinstance(node, gast.Constant):
+        return True, node.value
+    if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) for e in node.elts):
+        return True, tuple(e.value for e in node.elts)
+    return False, None
+
+
 def fold_test(node: gast.IfExp) -> gast.expr:
-    """``a if c else b`` where ``c`` compares two constants (a rule's default,
-    ``base is None``): the branch taken."""
+    """``a if c else b`` where ``c`` compares constants (a rule's default:
+    ``base is None``, ``ord in (None, 2)``): the branch taken."""
     test = node.test
-    if (
-        isinstance(test, gast.Compare)
-        and len(test.ops) == 1
-        and type(test.ops[0]) in _CONST_TESTS
-        and isinstance(test.left, gast.Constant)
-        and isinstance(test.comparators[0], gast.Constant)
-    ):
-        return node.body if _CONST_TESTS[type(test.ops[0])](test.left.value, test.comparators[0].value) else node.orelse
-    return node
+    if not (isinstance(test, gast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _CONST_TESTS):
+        return node
+    (known_left, left), (known_right, right) = _constant(test.left), _constant(test.comparators[0])
+    if not (known_left and known_right) or isinstance(left, tuple):
+        return node
+    if isinstance(test.ops[0], (gast.In, gast.NotIn)) != isinstance(right, tuple):
+        return node
+    return node.body if _CONST_TESTS[type(test.ops[0])](left, right) else node.orelse
 
 
 def _num(node: gast.AST) -> Any:

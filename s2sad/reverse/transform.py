@@ -107,6 +107,7 @@ class ReverseTransform:
         for n, holder in list(self.adj.of.items()):
             if holder == var and self.bar(n) != var:
                 own = self.bar(n)
+                self.release(own, out)  # own is about to be rebound in turn
                 out.append(assign(own, name(var)))
                 self.adj.of[n] = own
                 self.adj.owned.discard(own)
@@ -492,8 +493,11 @@ class ReverseTransform:
                     self.push(gast.Call(func=fn, args=[old], keywords=[]), out)
                 out.append(s)
             elif isinstance(s, gast.If):
-                s.body = self.forward(s.body, needed, defined)
-                s.orelse = self.forward(s.orelse, needed, defined)
+                # a name defined in one branch is not defined after the other
+                in_body, in_else = set(defined), set(defined)
+                s.body = self.forward(s.body, needed, in_body)
+                s.orelse = self.forward(s.orelse, needed, in_else)
+                defined |= in_body & in_else
                 out.append(s)
             elif isinstance(s, (gast.For, gast.While)):
                 self.forward_loop(s, needed, defined, out)
@@ -509,8 +513,10 @@ class ReverseTransform:
 
     def forward_loop(self, s: gast.For | gast.While, needed: set[str], defined: set[str], out: list[gast.stmt]) -> None:
         if self.loop_depth == 0:
-            # names first assigned inside the loop start the tape with a placeholder
-            for n in sorted((assigned(s.body) & needed) - defined):
+            # names first assigned inside the loop (and the iteration counters
+            # of loops inside it) start the tape with a placeholder
+            inner_counts = {self.counters[id(x)] for x in statements(s.body) if id(x) in self.counters}
+            for n in sorted(((assigned(s.body) | inner_counts) & needed) - defined):
                 out.append(assign(n, const(None)))
                 defined.add(n)
         counted = isinstance(s, gast.While) or _has_break(s.body)

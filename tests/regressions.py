@@ -1,0 +1,126 @@
+# ruff: noqa: B007
+"""Minimized programs on which s2sad was found wrong by the differential fuzzer
+(``python -m s2sad.fuzz``, issue #5). Same format as tests/programs.py: each
+entry of REGRESSIONS is (function, list of argument tuples, wrt), to be
+checked with ``s2sad.check_grad``. Each comment gives what s2sad did when the
+program was found, and the fuzz seed/index it was minimized from."""
+
+import numpy as np
+
+_X = np.array([[0.5, 0.2, -0.3], [0.1, 0.4, 0.7]])
+
+
+def rows_loop_in_both_branches(X, w):
+    # UnboundLocalError: cannot access local variable 'row' in the generated
+    # code when the `else` branch runs: the tape initializer `row = None` is
+    # emitted only in the first branch's loop (seed 1, #5 and #9)
+    if w > 0.0:
+        for row in X:
+            w = w * np.sum(row)
+    else:
+        for row in X:
+            w = w + np.sum(row)
+    return w
+
+
+def while_in_for(x):
+    # UnboundLocalError: cannot access local variable 'n2': the iteration
+    # counter of the inner `while` is pushed on the tape before it is first
+    # assigned (seed 1, #30, #37 and many others)
+    for i in range(2):
+        while x > 5.0:
+            x = x * 0.5
+        x = np.sin(x)
+    return x
+
+
+def break_and_return_in_loop(x):
+    # IndexError: pop from empty list at x = -1.5 and 0.5: the `break` flag is
+    # merged into the early-return flag (`returned_1 = stop_1`), so a break
+    # is taken as a return (value None) and the tape is unbalanced (seed 1, #82, #94)
+    for i in range(2):
+        if x < -1.0:
+            break
+        if x > 0.0:
+            return x * 2.0
+    return x * 3.0
+
+
+def continue_and_return_in_loop(x):
+    # wrong value and gradient: at x = 0.3 the derivative returns 0.9 (f 0.6),
+    # at x = 0.9 it returns None (f 2.7): `continue` sets the early-return
+    # flag `returned` (seed 1, #144)
+    for i in range(2):
+        if x < 0.6:
+            return 2.0 * x
+        continue
+    return 3.0 * x
+
+
+def return_in_later_iteration(x):
+    # IndexError: pop from empty list: the loop-carried `x` is pushed after
+    # the `if returned: break`, so the returning iteration pushes nothing but
+    # the reverse sweep pops (seed 1, #175)
+    for i in range(3):
+        if i > 0:
+            return x * 2.0
+        x = x / 2.0
+    return x
+
+
+def swap_in_loop(x, y):
+    # wrong gradient w.r.t. y: s2sad 1.1, central differences 0.1 -- the
+    # reverse sweep adds the *new* x_bar into y_bar (seed 1, #152)
+    for i in range(1):
+        x, y = y, x + 0.1 * y
+    return y
+
+
+def rows_of_reassigned(X):
+    # wrong value (s2sad 0.3072, f 0.768): `for row in X` iterates over the
+    # array X had when the loop began, s2sad reads rows of the reassigned X (seed 1, #94)
+    for row in X:
+        X = X * np.sum(row)
+    return np.sum(X)
+
+
+def enumerate_reassigned(x):
+    # wrong value (s2sad 17.0, f 6.0): same as rows_of_reassigned, for
+    # `enumerate` (seed 1, #47)
+    s = 0.0
+    for i, v in enumerate(x):
+        x = x * 2.0
+        s = s + v
+    return s
+
+
+def augmented_update_of_viewed_array(x):
+    # wrong value (s2sad 1.52, f 6.12 at _X): `r = y[0]` is a view of y, so
+    # `y += 1.0` changes r too; s2sad took `y += 1.0` as `y = y + 1.0`.
+    # Now refused (tests/test_errors.py)
+    y = x * 2.0
+    r = y[0]
+    y += 1.0
+    return np.sum(r * r)
+
+
+def swap_then_augment(x, y):
+    # refused (UnsupportedSyntaxError: "`y += ...` on a name that shares its
+    # value with another name") although y is a new array after the swap;
+    # over-conservative, not wrong
+    x, y = y, x * 0.5
+    y += 1.0
+    return np.sum(y * x)
+
+
+REGRESSIONS = [
+    (rows_loop_in_both_branches, [(_X, 0.5), (_X, -0.5)], (0, 1)),
+    (while_in_for, [(0.3,), (7.0,)], 0),
+    (break_and_return_in_loop, [(-1.5,), (0.5,), (-0.5,)], 0),
+    (continue_and_return_in_loop, [(0.3,), (0.9,)], 0),
+    (return_in_later_iteration, [(0.3,)], 0),
+    (swap_in_loop, [(0.3, 0.5)], (0, 1)),
+    (rows_of_reassigned, [(_X,)], 0),
+    (enumerate_reassigned, [(np.array([1.0, 2.0, 3.0]),)], 0),
+    (swap_then_augment, [(np.ones(3), np.array([0.5, -0.2, 0.3]))], (0, 1)),
+]

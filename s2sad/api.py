@@ -124,6 +124,8 @@ def _shape_like(g: Any, x: Any) -> Any:
         return float(g)
     if isinstance(x, (tuple, list)):
         return type(x)(map(_shape_like, g, x))
+    if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
+        g = np.full(x.shape, g, dtype=x.dtype)  # a 0-d array argument gets a 0-d array gradient
     if isinstance(x, np.ndarray) and getattr(g, "dtype", x.dtype) != x.dtype and x.dtype.kind in "fc":
         g = np.asarray(g).astype(x.dtype)
     if isinstance(x, np.ndarray) and np.shape(g) != x.shape:

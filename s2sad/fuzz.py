@@ -35,6 +35,7 @@ prints program ``K`` of a seed alone.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import math
 import random
@@ -82,7 +83,9 @@ def _M(v):
     return v
 '''
 
-_CONSTANTS = {V2: "C2", V3: "C3", M: "C23"}
+# what --without can leave out: statement kinds, and `a if c else b`
+FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "enumerate", "return", "break",
+            "continue", "ternary")
 
 
 # ------------------------------------------------------------------ generator
@@ -108,10 +111,12 @@ class _Expr:
 class _Generator:
     """Writes one random function body; the state is what is in scope."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, without: frozenset[str] = frozenset()):
         self.r = rng
+        self.without = without  # statement kinds (FEATURES) not to write
         self.lines: list[tuple[int, str]] = []
-        self.conds: dict[str, tuple[str, str]] = {}
+        self.conds: dict[str, tuple[str, str]] = {}  # placeholder -> (clean, probed) condition
+        self.augs: dict[str, tuple[str, str, str]] = {}  # placeholder -> (name, `x += e`, `x = x + (e)`)
         self.env: dict[str, Shape] = {}  # float-valued names in scope and their shapes
         self.fresh: set[str] = set()  # array names no other name aliases
         self.readonly: set[str] = set()  # loop targets (`row`, `v` of enumerate)
@@ -127,7 +132,8 @@ class _Generator:
         return self.r.random() < p
 
     def const(self, lo: float = 0.1, hi: float = 1.5) -> str:
-        return repr(round(self.r.uniform(lo, hi), 2))
+        c = round(self.r.uniform(lo, hi), 2)
+        return f"({c!r})" if c < 0 else repr(c)
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append((indent, text))
@@ -183,7 +189,7 @@ class _Generator:
         if depth <= 0 or self.chance(0.25):
             return self.leaf(shape)
         kinds = ["unary", "unary", "binary", "binary", "binary", "convert"]
-        if ternary and self.chance(0.08):
+        if ternary and "ternary" not in self.without and self.chance(0.08):
             kinds = ["ternary"]
         kind = self.r.choice(kinds)
         if kind == "unary":
@@ -373,8 +379,10 @@ class _Generator:
             kinds["return"] = 0.4
         if self.loops:
             kinds.update({"break": 0.6, "continue": 0.6})
-            if self.loops and self.chance(0.6):
-                kinds = {"reassign": 3.0, "aug": 2.0, **{k: v for k, v in kinds.items() if k not in ("reassign", "aug")}}
+            if self.chance(0.6):  # favour loop-carried updates in loop bodies
+                kinds.update({"reassign": 6.0, "aug": 4.0})
+        for k in self.without:
+            kinds.pop(k, None)
         kind = self.r.choices(list(kinds), weights=list(kinds.values()))[0]
         getattr(self, "s_" + kind)(indent, locked)
 
@@ -415,17 +423,21 @@ class _Generator:
         shape = self.env[n]
         sub = [SCALAR, shape] + ([V3] if shape == M else [])
         e = self.expr(self.r.choice(sub), self.r.choice([1, 2])).text
-        form = self.r.randrange(5)
-        if form == 0:
-            self.emit(indent, f"{n} += {e}")
-        elif form == 1:
-            self.emit(indent, f"{n} -= {e}")
-        elif form == 2:
-            self.emit(indent, f"{n} *= np.cos({e})")
-        elif form == 3:
-            self.emit(indent, f"{n} /= 1.0 + {e} * {e}")
-        else:
-            self.emit(indent, f"{n} += 0.1 * np.tanh({e})")
+        forms = [("*", f"np.cos({e})"), ("/", f"1.0 + {e} * {e}"), ("+", f"0.1 * np.tanh({e})")]
+        if not self.loops:  # unbounded updates only outside loops: values stay tame
+            forms += [("+", e), ("-", e)]
+        op, operand = self.r.choice(forms)
+        if shape == SCALAR:
+            self.emit(indent, f"{n} {op}= {operand}")
+            return
+        if self.chance(0.6):  # s2sad refuses many in-place updates of arrays: keep them a minority
+            self.emit(indent, f"{n} = {n} {op} ({operand})")
+            return
+        # s2sad refuses `x += ...` on an array name that is ever bound to or from
+        # another bare name (normalize._aliased_names): decided once the program is whole
+        key = f"@A{len(self.augs)}@"
+        self.augs[key] = (n, f"{n} {op}= {operand}", f"{n} = {n} {op} ({operand})")
+        self.emit(indent, key)
 
     def s_swap(self, indent: int, locked: bool) -> None:
         names = self.assignable()
@@ -445,8 +457,8 @@ class _Generator:
         self.fresh.discard(b)
         if fresh_b and sb != SCALAR:
             self.fresh.add(a)
-        if sa != SCALAR:
-            self.fresh.add(b)
+        # b is a new array, but s2sad refuses `b += ...` after the swap (over-conservative
+        # aliasing, see tests/regressions.py): leave it out of `fresh`
 
     def s_if(self, indent: int, locked: bool) -> None:
         self.emit(indent, f"if {self.cond()}:")
@@ -493,7 +505,7 @@ class _Generator:
         self.emit(indent, f"{k} = 0")
         cond = f"{k} < {bound}"
         if self.chance(0.4):
-            cond += f" and {self.cond(active_only=True)}"
+            cond += f" and ({self.cond(active_only=True)})"
         self.emit(indent, f"while {cond}:")
         self.emit(indent + 1, f"{k} += 1")
         saved = list(self.ints)
@@ -504,9 +516,11 @@ class _Generator:
     def s_rows(self, indent: int, locked: bool) -> None:
         mats = self.names_of(M)
         if not mats:
-            return self.s_for(indent, locked)
+            return self.s_reassign(indent, locked)
         row = f"row{self.loops}"
-        self.emit(indent, f"for {row} in {self.r.choice(mats)}:")
+        mat = self.r.choice(mats)
+        self.emit(indent, f"for {row} in {mat}:")
+        self.fresh.discard(mat)  # `row` is a view of it: `mat += ...` would change `row` too
         saved = (dict(self.env), set(self.readonly))
         self.env[row] = V3
         self.readonly.add(row)
@@ -516,7 +530,7 @@ class _Generator:
     def s_enumerate(self, indent: int, locked: bool) -> None:
         vecs = self.names_of(V3) + self.names_of(V2)
         if not vecs:
-            return self.s_for(indent, locked)
+            return self.s_reassign(indent, locked)
         v = self.r.choice(vecs)
         idx, item = f"n{self.loops}", f"e{self.loops}"
         self.emit(indent, f"for {idx}, {item} in enumerate({v}):")
@@ -568,25 +582,49 @@ class _Generator:
         return params, self.lines
 
 
-def _render(lines: list[tuple[int, str]], conds: dict[str, tuple[str, str]], which: int) -> str:
-    pattern = re.compile(r"@C\d+@")
+def _render(lines: list[tuple[int, str]], subs: dict[str, str]) -> str:
+    pattern = re.compile(r"@[AC]\d+@")
 
     def sub(text: str) -> str:
         while pattern.search(text):  # conditions may nest (a ternary inside a condition's operand)
-            text = pattern.sub(lambda m: conds[m.group(0)][which], text)
+            text = pattern.sub(lambda m: subs[m.group(0)], text)
         return text
 
     return "\n".join("    " * indent + sub(text) for indent, text in lines)
 
 
-def generate(seed: int, index: int = 0) -> Program:
-    """Program ``index`` of ``seed`` (deterministic)."""
-    gen = _Generator(random.Random(seed * 1_000_003 + index))
+def _aliased_names(source: str) -> set[str]:
+    """Names s2sad considers bound to another name's value (as it decides:
+    syntactically, anywhere in the function)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign):
+            values = node.value.elts if isinstance(node.value, (ast.Tuple, ast.List)) else [node.value]
+            for v in values:
+                if isinstance(v, ast.Name):
+                    out.add(v.id)
+                    for t in node.targets:
+                        out |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return out
+
+
+def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -> Program:
+    """Program ``index`` of ``seed`` (deterministic), with none of the ``without`` FEATURES."""
+    unknown = set(without) - set(FEATURES)
+    if unknown:
+        raise ValueError(f"unknown features {sorted(unknown)}; known: {', '.join(FEATURES)}")
+    gen = _Generator(random.Random(seed * 1_000_003 + index), frozenset(without))
     params, lines = gen.program()
     sig = ", ".join(n for n, _ in params)
     shapes = ", ".join(f"{n}: {s if s else 'float'}" for n, s in params)
-    clean = f"def f({sig}):\n    # {shapes}\n" + _render(lines, gen.conds, 0) + "\n"
-    probe = f"def f_probe({sig}):\n" + _render(lines, gen.conds, 1) + "\n"
+    clean_subs = {k: clean for k, (clean, _) in gen.conds.items()}
+    probe_subs = {k: probe for k, (_, probe) in gen.conds.items()}
+    augs = {k: aug for k, (_, aug, _) in gen.augs.items()}
+    aliased = _aliased_names(f"def f({sig}):\n" + _render(lines, {**clean_subs, **augs}))
+    for k, (n, aug, plain) in gen.augs.items():
+        clean_subs[k] = probe_subs[k] = plain if n in aliased else aug
+    clean = f"def f({sig}):\n    # {shapes}\n" + _render(lines, clean_subs) + "\n"
+    probe = f"def f_probe({sig}):\n" + _render(lines, probe_subs) + "\n"
     display = HEADER + "\n\n" + clean
     source = HEADER + PROBE_HELPER + "\n\n" + clean + "\n\n" + probe
     return Program(seed, index, source, display, params)
@@ -613,14 +651,60 @@ def load(program: Program, directory: str | Path) -> Any:
 @dataclass
 class Outcome:
     program: Program
-    status: str  # agree, disagree, refused, crash, skipped, invalid
+    status: str  # agree, disagree, refused, crash, skipped, inconclusive, invalid
     error: str = ""
     args: tuple = ()
     points: int = 0  # points checked
+    extrapolated: int = 0  # points that agree only with extrapolated differences
+
+
+STATUSES = ("agree", "disagree", "refused", "crash", "skipped", "inconclusive", "invalid")
 
 
 class _Timeout(Exception):
     pass
+
+
+def _extrapolated(fn: Any, args: tuple, k: int, h: float) -> np.ndarray:
+    """Richardson-extrapolated central differences of ``fn`` w.r.t. argument
+    ``k``: ``(4 D(h/2) - D(h)) / 3``, exact to O(h⁴)."""
+    x = np.asarray(args[k], dtype=float)
+    out = np.empty(x.size)
+
+    def d(i: int, step: float) -> float:
+        vals = []
+        for sign in (1.0, -1.0):
+            y = x.copy().reshape(-1)
+            y[i] += sign * step
+            call = list(_copy(args))
+            call[k] = float(y[0]) if x.ndim == 0 else y.reshape(x.shape)
+            vals.append(float(fn(*call)))
+        return (vals[0] - vals[1]) / (2 * step)
+
+    for i in range(x.size):
+        out[i] = (4 * d(i, h / 2) - d(i, h)) / 3
+    return out.reshape(x.shape)
+
+
+def _settle(fn: Any, args: tuple, grads: Any) -> tuple[str, str]:
+    """Compare s2sad's gradients with extrapolated differences: ``agree``,
+    ``disagree``, or ``inconclusive`` when no two successive steps agree."""
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for k, g in enumerate(grads):
+        ours = np.asarray(g, dtype=float)
+        previous, settled = _extrapolated(fn, args, k, 1e-4), None
+        for h in (3e-5, 1e-5, 3e-6, 1e-6):
+            current = _extrapolated(fn, args, k, h)
+            scale = max(1.0, float(np.max(np.abs(current), initial=0.0)))
+            if np.allclose(previous, current, rtol=1e-7, atol=1e-9 * scale):
+                settled = current
+                break
+            previous = current
+        if settled is None:
+            return "inconclusive", f"extrapolated differences w.r.t. argument {k} do not settle (last {current!r})"
+        if not np.allclose(ours, settled, rtol=1e-5, atol=1e-7 * scale):
+            return "disagree", f"extrapolated differences w.r.t. argument {k}: {settled!r}, s2sad {ours!r}"
+    return "agree", ""
 
 
 def sample_args(params: list[tuple[str, Shape]], rng: np.random.Generator) -> tuple:
@@ -655,7 +739,7 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
 
     wrt = tuple(n for n, _ in program.params)
     fn = module.f
-    checked = 0
+    checked = extrapolated = 0
     for _ in range(points):
         args = None
         for _ in range(tries):
@@ -682,19 +766,23 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
         except Exception as exc:
             return Outcome(program, "crash", _crash_text(exc), args)
         expected = float(fn(*_copy(args)))
-        if not np.isclose(float(got), expected, rtol=1e-9, atol=1e-12):
-            return Outcome(program, "disagree", f"value: derivative returns {float(got)!r}, f returns {expected!r}",
-                           args)
+        if got is None or not np.isclose(float(got), expected, rtol=1e-9, atol=1e-12):
+            return Outcome(program, "disagree", f"value: the derivative returns {got!r}, f returns {expected!r}", args)
         try:
             s2sad.check_grad(fn, *_copy(args), wrt=wrt)
         except AssertionError as exc:
-            return Outcome(program, "disagree", _describe(exc), args)
+            # central differences with one step are not exact on steep programs:
+            # settle it with extrapolated differences before calling it a bug
+            verdict, why = _settle(fn, args, s2sad.grad(fn, wrt=wrt)(*_copy(args)))
+            if verdict != "agree":
+                return Outcome(program, verdict, f"{_describe(exc)}\n{why}", args)
+            extrapolated += 1
         except Exception as exc:
             return Outcome(program, "crash", _crash_text(exc), args)
         checked += 1
     if checked == 0:
         return Outcome(program, "skipped", "no point far enough from branch boundaries with a tame value")
-    return Outcome(program, "agree", points=checked)
+    return Outcome(program, "agree", points=checked, extrapolated=extrapolated)
 
 
 @dataclass
@@ -712,8 +800,9 @@ class Summary:
         return not self.failures()
 
     def report(self) -> str:
-        counts = ", ".join(f"{s} {self.count(s)}" for s in ("agree", "disagree", "refused", "crash", "skipped", "invalid"))
-        return f"tried {len(self.outcomes)}: {counts}"
+        counts = ", ".join(f"{s} {self.count(s)}" for s in STATUSES)
+        settled = sum(o.extrapolated > 0 for o in self.outcomes)
+        return f"tried {len(self.outcomes)}: {counts} ({settled} agree only with extrapolated differences)"
 
 
 def _with_timeout(seconds: float, fn: Any, *args: Any) -> Any:
@@ -733,11 +822,13 @@ def _with_timeout(seconds: float, fn: Any, *args: Any) -> Any:
         signal.signal(signal.SIGALRM, old)
 
 
-def iter_outcomes(count: int, seed: int, points: int = 2, start: int = 0, timeout: float = 30.0) -> Iterator[Outcome]:
+def iter_outcomes(count: int, seed: int, points: int = 2, start: int = 0, timeout: float = 10.0,
+                  without: frozenset[str] = frozenset()) -> Iterator[Outcome]:
+    """Generate and check programs ``start .. start + count - 1`` of ``seed``."""
     directory = tempfile.mkdtemp(prefix="s2sad_fuzz_")
     try:
         for index in range(start, start + count):
-            program = generate(seed, index)
+            program = generate(seed, index, without)
             rng = np.random.default_rng([seed, index])
             try:
                 module = load(program, directory)
@@ -754,9 +845,10 @@ def iter_outcomes(count: int, seed: int, points: int = 2, start: int = 0, timeou
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def run(count: int, seed: int, points: int = 2, start: int = 0, timeout: float = 30.0) -> Summary:
+def run(count: int, seed: int, points: int = 2, start: int = 0, timeout: float = 10.0,
+        without: frozenset[str] = frozenset()) -> Summary:
     """Generate and check ``count`` programs of ``seed``."""
-    return Summary(list(iter_outcomes(count, seed, points, start, timeout)))
+    return Summary(list(iter_outcomes(count, seed, points, start, timeout, without)))
 
 
 def format_outcome(o: Outcome) -> str:
@@ -773,13 +865,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", type=int, default=0, help="index of the first program")
     p.add_argument("--index", type=int, help="check and show program INDEX only")
     p.add_argument("--points", type=int, default=2, help="random points per program (default 2)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per program (default 30)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default 10)")
+    p.add_argument("--without", default="", metavar="A,B",
+                   help=f"statement kinds not to generate, among: {', '.join(FEATURES)}")
     p.add_argument("--all", action="store_true", help="print every failing program, not only the first")
     p.add_argument("--show", action="store_true", help="print every program")
     ns = p.parse_args(argv)
+    without = frozenset(w.strip() for w in ns.without.split(",") if w.strip())
+    if without - set(FEATURES):
+        p.error(f"--without: unknown {', '.join(sorted(without - set(FEATURES)))}; known: {', '.join(FEATURES)}")
     start, count = (ns.index, 1) if ns.index is not None else (ns.start, ns.count)
     summary = Summary()
-    for o in iter_outcomes(count, ns.seed, ns.points, start, ns.timeout):
+    for o in iter_outcomes(count, ns.seed, ns.points, start, ns.timeout, without):
         summary.outcomes.append(o)
         if ns.show or ns.index is not None:
             print(format_outcome(o))

@@ -46,6 +46,31 @@ __all__ = [
     "prod_adjoint_tangent",
     "einsum_adjoint_tangent",
     "einsum_adjoints_tangent",
+    "copy_of",
+    "solve_adjoint",
+    "cholesky_adjoint",
+    "cholesky_tangent",
+    "diagonal_adjoint",
+    "diag_adjoint",
+    "repeat_adjoint",
+    "tile_adjoint",
+    "hstack_adjoint",
+    "vstack_adjoint",
+    "column_stack_adjoint",
+    "diff_adjoint",
+    "cumprod_adjoint",
+    "cumprod_tangent",
+    "cast_adjoint",
+    "cast_tangent",
+    "fill_adjoint",
+    "item_adjoint",
+    "minmax_adjoint",
+    "minmax_tangent",
+    "average_adjoint",
+    "average_weights_adjoint",
+    "average_weights_tangent",
+    "norm_ord_adjoint",
+    "sinc_slope",
 ]
 
 
@@ -377,6 +402,16 @@ def balanced_eq(x: Any, z: Any, y: Any) -> Any:
 # adjoint alone (the forward rules live in s2sad/rules/runtime_rules.py).
 
 
+def copy_of(t: Any) -> Any:
+    """A tangent the generated code may change in place (``add_at``, writes,
+    ``.append``): arrays and lists are copied, numbers returned as they are."""
+    if isinstance(t, np.ndarray):
+        return t.copy()
+    if isinstance(t, list):
+        return list(t)
+    return t
+
+
 def broadcast_like(t: Any, z: Any) -> Any:
     """The tangent ``t`` of one operand, given the shape of the result ``z``
     it contributes to (the tangent of broadcasting)."""
@@ -437,3 +472,286 @@ def einsum_adjoint_tangent(g: Any, subscripts: str, operands: tuple, tangents: t
 
 def einsum_adjoints_tangent(g: Any, subscripts: str, operands: tuple, tangents: tuple) -> list:
     return [einsum_adjoint_tangent(g, subscripts, operands, tangents, k) for k in range(len(operands))]
+
+
+# -------------------------------------------- linear algebra, shapes, casts
+# Adjoints (and a few tangents) of the rules added for the NumPy API that
+# autograd's and JAX's test suites exercise: np.linalg, diag/diagonal, repeat,
+# tile, the hstack family, cumprod, fills and casts, builtin max/min.
+
+
+def _mT(a: Any) -> Any:
+    return np.swapaxes(a, -1, -2)
+
+
+def solve_adjoint(g: Any, a: Any, b: Any, z: Any, which: int) -> Any:
+    """Adjoint of ``z = np.linalg.solve(a, b)`` for ``a`` (which=0) or ``b``
+    (which=1); a 1-D ``b`` is one vector, as NumPy treats it."""
+    vec = np.ndim(b) == 1
+    gb = np.linalg.solve(_mT(a), g[..., None] if vec else g)  # A^-T g
+    if which == 1:
+        return unbroadcast(gb[..., 0] if vec else gb, b)
+    return unbroadcast(-gb @ _mT(z[..., None] if vec else z), a)
+
+
+def _phi(x: Any) -> Any:
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return np.tril(x) - 0.5 * np.eye(np.shape(x)[-1]) * x
+
+
+def cholesky_adjoint(g: Any, L: Any) -> Any:
+    """Adjoint of ``L = np.linalg.cholesky(a)``. NumPy reads only the lower
+    triangle of ``a``: the adjoint lives there (an entry below the diagonal
+    stands for itself and its mirror)."""
+    p = _phi(_mT(L) @ g)
+    s = np.linalg.solve(_mT(L), _mT(np.linalg.solve(_mT(L), _mT(p))))  # L^-T P L^-1
+    return _phi(s + _mT(s))
+
+
+def cholesky_tangent(a_dot: Any, L: Any) -> Any:
+    """Tangent of ``np.linalg.cholesky(a)`` along ``a_dot`` (its lower triangle, mirrored)."""
+    sym = np.tril(a_dot) + _mT(np.tril(a_dot, -1))
+    x = np.linalg.solve(L, _mT(np.linalg.solve(L, _mT(sym))))  # L^-1 S L^-T
+    return L @ _phi(x)
+
+
+def diagonal_adjoint(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """Adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``g`` (diagonal
+    last) written back on that diagonal of zeros shaped like ``x``."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, g, float))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    i = np.arange(np.shape(g)[-1])
+    view[..., i + max(-offset, 0), i + max(offset, 0)] = g
+    return out
+
+
+def diag_adjoint(g: Any, x: Any, k: int = 0) -> Any:
+    """Adjoint of ``np.diag(x, k)``: reads the diagonal back (1-D ``x``) or
+    writes it (2-D ``x``)."""
+    if np.ndim(x) == 1:
+        return np.diagonal(g, k).copy()
+    return diagonal_adjoint(g, x, k)
+
+
+def repeat_adjoint(g: Any, x: Any, repeats: Any, axis: Any = None) -> Any:
+    """Adjoint of ``np.repeat(x, repeats, axis)``: each entry gets the sum of its copies."""
+    shape = np.shape(x)
+    if axis is None:
+        n = int(np.prod(shape))
+        out = np.zeros(n, dtype=np.result_type(g, float))
+        np.add.at(out, np.repeat(np.arange(n), repeats), np.ravel(g))
+        return np.reshape(out, shape)
+    axis = axis % len(shape)
+    moved = np.moveaxis(g, axis, 0)
+    out = np.zeros((shape[axis],) + moved.shape[1:], dtype=np.result_type(g, float))
+    np.add.at(out, np.repeat(np.arange(shape[axis]), repeats), moved)
+    return np.moveaxis(out, 0, axis)
+
+
+def tile_adjoint(g: Any, x: Any, reps: Any) -> Any:
+    """Adjoint of ``np.tile(x, reps)``: the sum of the tiles."""
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(reps)
+    shape = np.shape(x)
+    d = max(len(shape), len(reps))
+    full = (1,) * (d - len(shape)) + tuple(shape)
+    reps = (1,) * (d - len(reps)) + reps
+    g = np.reshape(g, [v for r, s in zip(reps, full) for v in (r, s)])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+def _split_items(g: Any, arrays: Any, shapes: list, axis: int) -> Any:
+    """``g`` split along ``axis`` into pieces as long as ``shapes`` say, each
+    reshaped like its item; stacked again when ``arrays`` is one array."""
+    parts = np.split(g, np.cumsum([s[axis] for s in shapes])[:-1], axis=axis)
+    pieces = [np.reshape(p, np.shape(a)) for p, a in zip(parts, arrays)]
+    return np.stack(pieces) if isinstance(arrays, np.ndarray) else pieces
+
+
+def hstack_adjoint(g: Any, arrays: Any) -> Any:
+    shapes = [np.shape(np.atleast_1d(a)) for a in arrays]
+    return _split_items(g, arrays, shapes, 0 if len(shapes[0]) == 1 else 1)
+
+
+def vstack_adjoint(g: Any, arrays: Any) -> Any:
+    return _split_items(g, arrays, [np.shape(np.atleast_2d(a)) for a in arrays], 0)
+
+
+def column_stack_adjoint(g: Any, arrays: Any) -> Any:
+    shapes = [np.shape(a) if np.ndim(a) >= 2 else (max(np.size(a), 1), 1) for a in arrays]
+    return _split_items(g, arrays, shapes, 1)
+
+
+def diff_adjoint(g: Any, n: int = 1, axis: int = -1) -> Any:
+    """Adjoint of ``np.diff(x, n, axis)``."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    return g
+
+
+def _cumprod_others(x: Any) -> Any:
+    """``C[..., i, j]``: the product of ``x[..., k]`` over ``k <= j``, ``k != i``
+    (zero for ``j < i``): the Jacobian of a cumulative product along the last
+    axis, exact when entries are zero."""
+    n = x.shape[-1]
+    xs = np.array(np.broadcast_to(x[..., None, :], x.shape[:-1] + (n, n)), dtype=np.result_type(x, float))
+    xs[..., np.arange(n), np.arange(n)] = 1.0
+    return np.triu(np.cumprod(xs, axis=-1))
+
+
+def cumprod_adjoint(g: Any, x: Any, z: Any, axis: Any = None) -> Any:
+    """Adjoint of ``z = np.cumprod(x, axis)``."""
+    x = np.asanyarray(x)
+    if axis is None:
+        return np.reshape(cumprod_adjoint(np.ravel(g), np.ravel(x), z, 0), x.shape)
+    if np.all(x != 0):
+        return np.flip(np.cumsum(np.flip(g * z, axis), axis), axis) / x
+    xm, gm = np.moveaxis(x, axis, -1), np.moveaxis(np.broadcast_to(g, x.shape), axis, -1)
+    return np.moveaxis((_cumprod_others(xm) @ gm[..., None])[..., 0], -1, axis)
+
+
+def cumprod_tangent(x_dot: Any, x: Any, z: Any, axis: Any = None) -> Any:
+    """Tangent of ``z = np.cumprod(x, axis)`` along ``x_dot``."""
+    x = np.asanyarray(x)
+    t = np.broadcast_to(x_dot, x.shape)
+    if axis is None:
+        return cumprod_tangent(np.ravel(t), np.ravel(x), z, 0)
+    if np.all(x != 0):
+        return z * np.cumsum(t / x, axis)
+    xm, tm = np.moveaxis(x, axis, -1), np.moveaxis(t, axis, -1)
+    return np.moveaxis((tm[..., None, :] @ _cumprod_others(xm))[..., 0, :], -1, axis)
+
+
+def _is_float_result(z: Any) -> bool:
+    return np.issubdtype(np.result_type(z), np.inexact)
+
+
+def cast_adjoint(g: Any, z: Any) -> Any:
+    """Adjoint of a cast (``x.astype(t)``) whose result is ``z``: ``g`` for a
+    float type, zero for an integer or boolean one (piecewise constant)."""
+    if not _is_float_result(z):
+        return np.zeros(np.shape(z))
+    return np.real(g) if np.iscomplexobj(g) and not np.iscomplexobj(z) else g
+
+
+def cast_tangent(t: Any, z: Any) -> Any:
+    """Tangent of a cast whose result is ``z``."""
+    return broadcast_like(t, z) if _is_float_result(z) else np.zeros(np.shape(z))
+
+
+def fill_adjoint(g: Any, fill_value: Any, z: Any) -> Any:
+    """Adjoint of ``np.full(shape, fill_value)`` / ``np.full_like(a, fill_value)``
+    for ``fill_value``: the sum of ``g`` over the entries it filled (zero when
+    ``z`` has an integer dtype, where the fill is rounded)."""
+    return unbroadcast(cast_adjoint(g, z), fill_value)
+
+
+def item_adjoint(g: Any, x: Any, args: Any = ()) -> Any:
+    """Adjoint of ``x.item(*args)``: ``g`` at the entry read."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, g, float))
+    index = args[0] if len(args) == 1 else tuple(args)
+    if isinstance(index, tuple) and index:
+        out[index] = g
+    else:
+        out.flat[index or 0] = g
+    return out
+
+
+def _extremum_items(z: Any, x: Any, rest: Any) -> tuple[list, bool]:
+    """For builtin ``max``/``min``: the weight of each item (1 for the one
+    selected, split evenly among ties), and whether ``x`` was the iterable."""
+    seq = len(rest) == 0
+    items = list(x) if seq else [x, *rest]
+    eq = [float(np.all(item == z)) for item in items]
+    count = sum(eq) or 1.0  # no item equals z only when z is nan
+    return [e / count for e in eq], seq
+
+
+def minmax_adjoint(g: Any, z: Any, x: Any, rest: Any, which: int) -> Any:
+    """Adjoint of builtin ``max(x, *rest)`` / ``min``: for ``x`` (which=0) or
+    the list of ``rest`` (which=1). ``max(items)`` with no ``rest`` selects
+    among the items of ``x`` (a list gets a list, an array an array)."""
+    weights, seq = _extremum_items(z, x, rest)
+    if which == 1:
+        return [g * w for w in weights[1:]]
+    if not seq:
+        return g * weights[0]
+    if isinstance(x, np.ndarray):
+        return np.reshape(weights, (-1,) + (1,) * (x.ndim - 1)) * np.asarray(g)
+    return [g * w for w in weights]
+
+
+def minmax_tangent(t: Any, z: Any, x: Any, rest: Any, which: int) -> Any:
+    """Tangent of builtin ``max``/``min`` along the tangent ``t`` of ``x``
+    (which=0) or of ``rest`` (which=1, a list)."""
+    weights, seq = _extremum_items(z, x, rest)
+    if which == 1:
+        return sum(w * d for w, d in zip(weights[1:], t))
+    if not seq:
+        return weights[0] * t
+    return sum(w * d for w, d in zip(weights, t))
+
+
+def _average_weights(x: Any, axis: Any, weights: Any) -> Any:
+    """``weights`` as ``np.average`` broadcasts them: like ``x``, or 1-D along ``axis``."""
+    w = np.asarray(weights)
+    if w.shape != np.shape(x):
+        w = np.swapaxes(np.broadcast_to(w, (np.ndim(x) - 1) * (1,) + w.shape), -1, axis)
+    return np.broadcast_to(w, np.shape(x))
+
+
+def average_adjoint(g: Any, x: Any, axis: Any = None, weights: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.average(x, axis, weights)`` for ``x``."""
+    if weights is None:
+        return mean_adjoint(g, x, axis, keepdims)
+    w = _average_weights(x, axis, weights)
+    return _expand(g, x, axis, keepdims) * w / np.sum(w, axis=axis, keepdims=True)
+
+
+def average_weights_adjoint(g: Any, x: Any, z: Any, axis: Any, weights: Any, keepdims: bool = False) -> Any:
+    """Adjoint of ``z = np.average(x, axis, weights)`` for ``weights``."""
+    w = _average_weights(x, axis, weights)
+    full = _expand(g, x, axis, keepdims) * (x - _expand(z, x, axis, keepdims)) / np.sum(w, axis=axis, keepdims=True)
+    if np.shape(weights) == np.shape(x):
+        return full
+    return np.sum(full, axis=tuple(i for i in range(np.ndim(x)) if i != axis % np.ndim(x)))
+
+
+def average_weights_tangent(t: Any, x: Any, z: Any, axis: Any, weights: Any, keepdims: bool = False) -> Any:
+    """Tangent of ``z = np.average(x, axis, weights)`` along the weights' tangent ``t``."""
+    w, dw = _average_weights(x, axis, weights), _average_weights(x, axis, t)
+    spread = (x - _expand(z, x, axis, keepdims)) * dw
+    return np.sum(spread, axis=axis, keepdims=keepdims) / np.sum(w, axis=axis, keepdims=keepdims)
+
+
+def norm_ord_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.linalg.norm(x, ord, axis)`` for the orders ``norm_adjoint``
+    does not take: vector p-norms (1, inf, -inf, 0, any number) and the
+    matrix 1- and inf-norms (max column / row sum, and their min). Ties of a
+    max or min split the adjoint evenly."""
+    nd = np.ndim(x)
+    axes = tuple(range(nd)) if axis is None else ((axis,) if np.ndim(axis) == 0 else tuple(axis))
+    axes = tuple(a % nd for a in axes)
+    if len(axes) == 2 and ord in (1, -1, np.inf, -np.inf):
+        # sum |x| over one axis, then the max (min) over the other
+        summed, picked = (axes[0], axes[1]) if ord in (1, -1) else (axes[1], axes[0])
+        sums = np.sum(np.abs(x), axis=summed, keepdims=True)
+        mask = sums == _expand(z, sums, axes, keepdims)
+        return _expand(g, x, axes, keepdims) * np.sign(x) * mask / np.sum(mask, axis=picked, keepdims=True)
+    if len(axes) != 1 or isinstance(ord, str):
+        raise ValueError(f"s2sad: np.linalg.norm with ord={ord!r} on a matrix has no rule; use ord=None")
+    a = axes[0]
+    if ord == 0:  # the number of nonzero entries
+        return np.zeros(np.shape(x))
+    if ord in (np.inf, -np.inf):
+        mask = np.abs(x) == _expand(z, x, a, keepdims)
+        return _expand(g, x, a, keepdims) * np.sign(x) * mask / np.sum(mask, axis=a, keepdims=True)
+    p = float(ord)
+    return _expand(g, x, a, keepdims) * np.sign(x) * (np.abs(x) / _expand(z, x, a, keepdims)) ** (p - 1.0)
+
+
+def sinc_slope(x: Any) -> Any:
+    """The derivative of ``np.sinc``: ``(cos(pi x) - sinc(x)) / x``, 0 at 0.
+    (A helper rather than an inline ``np.where``: differentiating that again
+    would give 0 for the second derivative at 0, which is ``-pi**2 / 3``.)"""
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, 0.0, (np.cos(np.pi * safe) - np.sinc(safe)) / safe)

@@ -124,3 +124,22 @@ REGRESSIONS = [
     (enumerate_reassigned, [(np.array([1.0, 2.0, 3.0]),)], 0),
     (swap_then_augment, [(np.ones(3), np.array([0.5, -0.2, 0.3]))], (0, 1)),
 ]
+
+
+def merged_update_in_loop(x, y):
+    # wrong gradient (s2sad 1.06, central differences -0.88): the loop-carried
+    # t1 is updated in both branches; only the first branch's definition was
+    # checked before renaming it to t1, and the other read t1 itself
+    # (`t1 = t1 * t18`), so the reverse sweep read the new t1 (seed 2024, #65)
+    t1 = y[:, 1]
+    for row0 in y:
+        if np.mean(row0) > 0.0:
+            t1 = np.tanh(t1 * 2.0)
+        else:
+            t1 = t1 * np.cos(row0[1:] ** 2)
+    return np.sum(t1) + np.sum(x)
+
+
+REGRESSIONS += [
+    (merged_update_in_loop, [(0.5, np.array([[0.21, -0.5, 0.25], [0.47, -1.18, 0.88]]))], (0, 1)),
+]

@@ -1313,7 +1313,482 @@ MISC = [
 ]
 
 
-ALL_CASES = OPERATORS + MATH + NP_UNARY + NP_BINARY + REDUCTIONS + LINALG + SHAPES + INDEXING + MISC
+# ============================================= more of the NumPy/builtins API
+# (what autograd's and JAX's test suites exercise)
+def _wellcond(shape, flip=False):
+    """Square matrices (or stacks) far from singular; ``flip`` makes the determinant negative."""
+    n = shape[-1]
+    m = 0.5 * N(shape) + 2.0 * np.eye(n)
+    if flip:
+        m[..., 0, :] *= -1.0
+    return m
+
+
+def _spd(shape):
+    m = N(shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def la_inv(x, w):
+    return np.sum(np.linalg.inv(x) * w)
+
+
+def la_det(x, w):
+    return np.sum(np.linalg.det(x) * w)
+
+
+def la_slogdet(x, w):
+    return np.sum(np.linalg.slogdet(x)[1] * w)
+
+
+def la_slogdet_unpack(x, w):
+    sign, logdet = np.linalg.slogdet(x)
+    return np.sum(sign * logdet * w)
+
+
+def la_solve(a, b, w):
+    return np.sum(np.linalg.solve(a, b) * w)
+
+
+def la_cholesky(x, w):
+    return np.sum(np.linalg.cholesky(x) * w)
+
+
+def la_inv_chain(x, w):
+    return np.sum((np.linalg.inv(x) @ np.swapaxes(x, -1, -2) + np.linalg.det(x)[..., None, None]) * w)
+
+
+def sh_swapaxes(x, w):
+    return np.sum(np.swapaxes(x, 0, -1) * w)
+
+
+def sh_moveaxis(x, w):
+    return np.sum(np.moveaxis(x, 0, -1) * w)
+
+
+def sh_moveaxis_tuple(x, w):
+    return np.sum(np.moveaxis(x, (0, 1), (2, 0)) * w)
+
+
+def sh_atleast_1d(x, w):
+    return np.sum(np.atleast_1d(x) * w)
+
+
+def sh_atleast_2d(x, w):
+    return np.sum(np.atleast_2d(x) * w)
+
+
+def sh_atleast_3d(x, w):
+    return np.sum(np.atleast_3d(x) * w)
+
+
+def sh_flip(x, w):
+    return np.sum(np.flip(x) * w)
+
+
+def sh_flip_axis(x, w):
+    return np.sum(np.flip(x, 1) * w)
+
+
+def sh_flip_axes(x, w):
+    return np.sum(np.flip(x, axis=(0, -1)) * w)
+
+
+def sh_fliplr(x, w):
+    return np.sum(np.fliplr(x) * w)
+
+
+def sh_flipud(x, w):
+    return np.sum(np.flipud(x) * w)
+
+
+def sh_roll(x, w):
+    return np.sum(np.roll(x, 2) * w)
+
+
+def sh_roll_axis(x, w):
+    return np.sum(np.roll(x, -1, axis=1) * w)
+
+
+def sh_roll_axes(x, w):
+    return np.sum(np.roll(x, (1, 2), axis=(0, 1)) * w)
+
+
+def sh_triu(x, w):
+    return np.sum(np.triu(x) * w)
+
+
+def sh_triu_k(x, w):
+    return np.sum(np.triu(x, k=1) * w)
+
+
+def sh_tril(x, w):
+    return np.sum(np.tril(x) * w)
+
+
+def sh_tril_k(x, w):
+    return np.sum(np.tril(x, -1) * w)
+
+
+def sh_diag(x, w):
+    return np.sum(np.diag(x) * w)
+
+
+def sh_diag_k(x, k, w):
+    return np.sum(np.diag(x, k) * w)
+
+
+def sh_diagonal(x, w):
+    return np.sum(np.diagonal(x) * w)
+
+
+def sh_diagonal_axes(x, w):
+    return np.sum(np.diagonal(x, 1, 1, 2) * w)
+
+
+def sh_diagonal_kw(x, w):
+    return np.sum(np.diagonal(x, offset=-1, axis1=2, axis2=0) * w)
+
+
+def sh_repeat(x, w):
+    return np.sum(np.repeat(x, 2) * w)
+
+
+def sh_repeat_axis(x, w):
+    return np.sum(np.repeat(x, 3, axis=1) * w)
+
+
+def sh_repeat_counts(x, counts, w):
+    return np.sum(np.repeat(x, counts, axis=0) * w)
+
+
+def sh_tile(x, w):
+    return np.sum(np.tile(x, 2) * w)
+
+
+def sh_tile_reps(x, w):
+    return np.sum(np.tile(x, (2, 1, 3)) * w)
+
+
+def sh_diff(x, w):
+    return np.sum(np.diff(x) * w)
+
+
+def sh_diff_n(x, w):
+    return np.sum(np.diff(x, 2) * w)
+
+
+def sh_diff_axis(x, w):
+    return np.sum(np.diff(x, n=2, axis=0) * w)
+
+
+def sh_hstack(x, y, w):
+    return np.sum(np.hstack([x, y]) * w)
+
+
+def sh_hstack3(x, y, w):
+    return np.sum(np.hstack((x, y, x * 2.0)) * w)
+
+
+def sh_vstack(x, y, w):
+    return np.sum(np.vstack([x, y]) * w)
+
+
+def sh_column_stack(x, y, w):
+    return np.sum(np.column_stack([x, y]) * w)
+
+
+def sh_stack_rows(x, w):
+    return np.sum((np.hstack(x) + np.vstack(x).sum() + np.column_stack(x).sum()) * w)
+
+
+def cumprod_flat(x, w):
+    return np.sum(np.cumprod(x) * w)
+
+
+def cumprod_axis(x, w):
+    return np.sum(np.cumprod(x, axis=1) * w)
+
+
+def np_sinc(x, w):
+    return np.sum(np.sinc(x) * w)
+
+
+def np_full(v, w):
+    return np.sum(np.full((2, 3), v) * w)
+
+
+def np_full_int_shape(v, w):
+    return np.sum(np.full(4, v * v) * w)
+
+
+def np_full_int_dtype(v, w):
+    return np.sum(np.full((2, 3), v, dtype=int) * w) + v
+
+
+def np_full_write(v, b, w):
+    y = np.full(3, v)
+    y[1] = b
+    return np.sum(y * w)
+
+
+def np_full_like(x, v, w):
+    return np.sum(np.full_like(x, v) * x * w)
+
+
+def np_full_like_dtype(x, v, w):
+    return np.sum(np.full_like(x, v, dtype=float) * w)
+
+
+def np_full_like_int(ix, v, w):
+    return np.sum(np.full_like(ix, v) * w) + v
+
+
+def cast_astype_float(x, w):
+    return np.sum(x.astype(float) * w)
+
+
+def cast_astype_float64(x, w):
+    return np.sum((x * x).astype(np.float64) * w)
+
+
+def cast_astype_int(x, w):
+    return np.sum(x.astype(int) * w) + np.sum(x * w)
+
+
+def cast_item(x, w):
+    return x.item() * w
+
+
+def cast_item_index(x, w):
+    return (x.item(2) + x.item(-1)) * w
+
+
+def cast_item_multi(x, w):
+    return (x.item(1, 2) + x.item((0, 1))) * w
+
+
+def cast_np_float64(x, w):
+    return np.sum(np.float64(x) * w)
+
+
+def py_pow(x, y, w):
+    return np.sum(pow(x, y) * w)
+
+
+def py_pow_const(x, w):
+    return np.sum((pow(x, 3) + pow(2.0, x)) * w)
+
+
+def py_max3(x, y, z, w):
+    return max(x, y, z * z) * w
+
+
+def py_min3(x, y, z, w):
+    return min(x, 0.3, y * z) * w
+
+
+def py_max_list(x, y, w):
+    return max([x, y, x * y]) * w
+
+
+def py_min_tuple(x, y, w):
+    return min((x, y)) * w
+
+
+def py_max_list_variable(x, y, w):
+    vals = [x, y * y]
+    vals.append(x - y)
+    return max(vals) * w
+
+
+def py_max_array(x, w):
+    return max(x) * w
+
+
+def py_min_array(x, w):
+    return min(x * 2.0) * w
+
+
+def math_log_base(x, w):
+    return math.log(x, 2.0) * w
+
+
+def math_log_active_base(x, b, w):
+    return math.log(x, b) * w
+
+
+def kw_reshape(x, w):
+    return np.sum(np.reshape(x, shape=(3, 2)) * w)
+
+
+def kw_reshape_order(x, w):
+    return np.sum(np.reshape(x, (3, 2), order="F") * w)
+
+
+def kw_clip(x, w):
+    return np.sum(np.clip(x, min=-0.5, max=0.5) * w)
+
+
+def kw_clip_upper(x, w):
+    return np.sum(np.clip(x, max=0.5) * w)
+
+
+def kw_clip_active(x, lo, hi, w):
+    return np.sum(np.clip(x, min=lo, max=hi) * w)
+
+
+def max_axes_tuple(x, w):
+    return np.sum(np.max(x, axis=(0, 2)) * w)
+
+
+def min_axes_tuple_keep(x, w):
+    return np.sum(np.min(x, axis=(0, 1), keepdims=True) * w)
+
+
+def mean_axes_tuple_neg(x, w):
+    return np.sum(np.mean(x, axis=(-1, 0)) * w)
+
+
+def avg_all(x, w):
+    return np.average(x) * w
+
+
+def avg_axis(x, w):
+    return np.sum(np.average(x, axis=1) * w)
+
+
+def avg_weights(x, wt, w):
+    return np.average(x, weights=wt) * w
+
+
+def avg_weights_1d(x, wt, w):
+    return np.sum(np.average(x, axis=0, weights=wt) * w)
+
+
+def avg_weights_keep(x, wt, w):
+    return np.sum(np.average(x, axis=1, weights=wt, keepdims=True) * w)
+
+
+def norm_ord(x, ord, w):
+    return np.linalg.norm(x, ord) * w
+
+
+def norm_half(x, w):
+    return np.linalg.norm(x, 0.5) * w
+
+
+def norm_inf(x, w):
+    return (np.linalg.norm(x, np.inf) + np.linalg.norm(x, -np.inf)) * w
+
+
+def norm_l1_axis(x, w):
+    return np.sum(np.linalg.norm(x, ord=1, axis=1) * w)
+
+
+def norm_inf_axis_keep(x, w):
+    return np.sum(np.linalg.norm(x, np.inf, axis=0, keepdims=True) * w)
+
+
+def nan_sum(x, w):
+    return np.nansum(x) * w
+
+
+def nan_sum_axis(x, w):
+    return np.sum(np.nansum(x, axis=0) * w)
+
+
+def nan_mean(x, w):
+    return np.nanmean(x) * w
+
+
+def nan_mean_axis(x, w):
+    return np.sum(np.nanmean(x, axis=1, keepdims=True) * w)
+
+
+def inactive_count(x, w):
+    return np.sum(x * np.count_nonzero(x > 0) * w) + float(np.allclose(x, 0.0))
+
+
+def _with_nans(shape):
+    x = N(shape)
+    x.flat[[1, 4]] = np.nan
+    return x
+
+
+def _cumprod_zeros():
+    return np.array([[0.5, 0.0, 1.5, 2.0], [1.2, 0.0, 0.0, 0.7], [0.9, -1.1, 0.6, 0.8]])
+
+
+NUMPY_API = (
+    [case(fn, _wellcond(s)) for fn in (la_inv, la_det, la_inv_chain) for s in [(2, 2), (3, 3), (4, 3, 3)]]
+    + [case(fn, _wellcond(s, flip)) for fn in (la_slogdet, la_slogdet_unpack)
+       for s, flip in [((3, 3), False), ((3, 3), True), ((4, 2, 2), True)]]
+    + [case(la_solve, _wellcond(a), N(b)) for a, b in [
+        ((3, 3), (3,)), ((3, 3), (3, 2)), ((4, 3, 3), (4, 3, 2)), ((4, 3, 3), (3,)), ((3, 3), (4, 3, 2))]]
+    + [case(la_cholesky, _spd(s)) for s in [(2, 2), (4, 4), (3, 3, 3)]]
+    + [case(sh_swapaxes, N(s)) for s in [(2, 3), (2, 3, 4)]]
+    + [case(sh_moveaxis, N(s)) for s in [(2, 3), (2, 3, 4)]] + [case(sh_moveaxis_tuple, N((2, 3, 4)))]
+    + [case(fn, N(s)) for fn in (sh_atleast_1d, sh_atleast_2d, sh_atleast_3d) for s in [(), (3,), (2, 3)]]
+    + [case(sh_flip, N(s)) for s in [(4,), (2, 3)]] + [case(sh_flip_axis, N((2, 3, 4))), case(sh_flip_axes, N((2, 3, 4)))]
+    + [case(fn, N(s)) for fn in (sh_fliplr, sh_flipud) for s in [(2, 3), (2, 3, 4)]]
+    + [case(sh_roll, N(s)) for s in [(5,), (2, 3)]] + [case(sh_roll_axis, N((2, 3))), case(sh_roll_axes, N((3, 4)))]
+    + [case(fn, N(s)) for fn in (sh_triu, sh_triu_k, sh_tril, sh_tril_k) for s in [(4,), (3, 4), (2, 3, 3)]]
+    + [case(sh_diag, N(s)) for s in [(3,), (3, 3), (3, 5), (4, 2)]]
+    + [case(sh_diag_k, N(s), k) for s, k in [((3,), 1), ((3,), -2), ((3, 5), 1), ((4, 2), -1), ((4, 4), 2)]]
+    + [case(sh_diagonal, N(s)) for s in [(3, 3), (3, 4), (2, 3, 4)]]
+    + [case(sh_diagonal_axes, N((2, 3, 4))), case(sh_diagonal_kw, N((3, 2, 4)))]
+    + [case(sh_repeat, N(s)) for s in [(), (3,), (2, 3)]] + [case(sh_repeat_axis, N((2, 3)))]
+    + [case(sh_repeat_counts, N((3, 2)), np.array([1, 0, 2])), case(sh_repeat_counts, N((3,)), np.array([2, 2, 1]))]
+    + [case(fn, N(s)) for fn in (sh_tile, sh_tile_reps) for s in [(), (3,), (2, 3)]]
+    + [case(sh_diff, N(s)) for s in [(5,), (3, 4)]] + [case(sh_diff_n, N((6,))), case(sh_diff_axis, N((4, 3)))]
+    + [case(sh_hstack, N(a), N(b)) for a, b in [((), (3,)), ((2,), (3,)), ((2, 3), (2, 1))]]
+    + [case(sh_hstack3, N((2,)), N((3,)))]
+    + [case(sh_vstack, N(a), N(b)) for a, b in [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (1, 3))]]
+    + [case(sh_column_stack, N(a), N(b)) for a, b in [((3,), (3,)), ((3, 2), (3,)), ((), ())]]
+    + [case(sh_stack_rows, N((3, 2, 4)))]
+    + [case(cumprod_flat, P(s, 0.5, 1.5)) for s in [(), (5,), (2, 3)]]
+    + [case(cumprod_axis, A((3, 4), 0.5, 1.5)), case(cumprod_axis, _cumprod_zeros(), id="cumprod_axis[zeros]")]
+    + [case(cumprod_flat, _cumprod_zeros(), id="cumprod_flat[zeros]")]
+    + [case(np_sinc, N(s)) for s in [(), (5,), (2, 3)]]
+    + [case(np_sinc, np.array([0.0, 0.5, -1.3, 2.0]), id="np_sinc[zero]"), case(np_sinc, 0.0, id="np_sinc[0.0]")]
+    + [case(np_full, N(s)) for s in [(), (3,), (2, 1)]]
+    + [case(np_full_int_shape, N(())), case(np_full_int_dtype, 0.3), case(np_full_write, N(()), N(()))]
+    + [case(np_full_like, N(a), N(b)) for a, b in [((3,), ()), ((2, 3), (3,))]]
+    + [case(np_full_like_dtype, N((2, 3)), N(())), case(np_full_like_int, np.arange(6).reshape(2, 3), 0.3)]
+    + [case(fn, N(s)) for fn in (cast_astype_float, cast_astype_float64) for s in [(3,), (2, 3)]]
+    + [case(cast_np_float64, N(s)) for s in [(), (3,), (2, 3)]]
+    + [case(cast_astype_int, U(s, 0.1, 0.9) + np.arange(np.prod(s, dtype=int)).reshape(s)) for s in [(3,), (2, 3)]]
+    + [case(cast_item, N(s)) for s in [(1,), (1, 1)]]
+    + [case(cast_item_index, N(s)) for s in [(4,), (2, 3)]] + [case(cast_item_multi, N((2, 3)))]
+    + [case(py_pow, P(a), U(b, -2.0, 2.0)) for a, b in [((), ()), ((3,), (3,)), ((2, 3), ())]]
+    + [case(py_pow_const, N(s)) for s in [(), (4,)]]
+    + [case(py_max3, 0.3, -0.4, 0.2), case(py_max3, -0.3, 0.4, 0.8), case(py_max3, 0.3, 0.3, 0.1, id="py_max3[tie]")]
+    + [case(py_min3, 0.5, -0.4, 0.6), case(py_min3, 0.5, 0.9, 0.6), case(py_min3, 0.1, 0.9, 0.6)]
+    + [case(py_max_list, 0.3, -0.4), case(py_max_list, 1.5, 2.0), case(py_min_tuple, 0.3, -0.4)]
+    + [case(py_max_list_variable, 0.3, -0.4), case(py_max_list_variable, 0.3, 0.9)]
+    + [case(fn, _away_from(np.zeros(5)) + np.arange(5) * 0.0) for fn in (py_max_array, py_min_array)]
+    + [case(fn, np.array([0.3, -0.2, 0.3]), id=f"{fn.__name__}[tie]") for fn in (py_max_array, py_min_array)]
+    + [case(math_log_base, P()) for _ in range(2)] + [case(math_log_active_base, P(), P((), 1.5, 3.0)) for _ in range(2)]
+    + [case(fn, N(s)) for fn in (kw_reshape, kw_reshape_order) for s in [(2, 3), (6,)]]
+    + [case(fn, _clip_input(s)) for fn in (kw_clip, kw_clip_upper) for s in [(8,), (3, 4)]]
+    + [case(kw_clip_active, _clip_input((2, 3), (-0.4, 0.6)), np.full((2, 1), -0.4), np.full((3,), 0.6))]
+    + [case(fn, N((2, 3, 4))) for fn in (max_axes_tuple, min_axes_tuple_keep, mean_axes_tuple_neg)]
+    + [case(avg_all, N(s)) for s in [(5,), (2, 3)]] + [case(avg_axis, N((3, 4)))]
+    + [case(avg_weights, N(s), P(s)) for s in [(5,), (2, 3)]]
+    + [case(avg_weights_1d, N((3, 4)), P((3,))), case(avg_weights_keep, N((3, 4)), P((4,)))]
+    + [case(avg_weights_keep, N((2, 3, 4)), P((2, 3, 4)))]
+    + [case(norm_ord, A((5,)), o) for o in (1, 3, -2, 0)] + [case(norm_half, A((4,)))]
+    + [case(norm_ord, A((3, 4)), o) for o in (1, -1)]
+    + [case(norm_inf, A(s)) for s in [(5,), (3, 4)]]
+    + [case(norm_l1_axis, A((3, 4))), case(norm_inf_axis_keep, A((3, 4)))]
+    + [case(nan_sum, _with_nans(s)) for s in [(5,), (2, 3)]] + [case(nan_sum_axis, _with_nans((3, 4)))]
+    + [case(nan_mean, _with_nans(s)) for s in [(5,), (2, 3)]] + [case(nan_mean_axis, _with_nans((3, 4)))]
+    + [case(inactive_count, N((5,)))]
+)
+
+
+ALL_CASES = OPERATORS + MATH + NP_UNARY + NP_BINARY + REDUCTIONS + LINALG + SHAPES + INDEXING + MISC + NUMPY_API
 
 
 @pytest.mark.parametrize("fn, args", ALL_CASES)
@@ -1346,12 +1821,12 @@ def test_every_rule_is_exercised():
         if not rule.reverse or not _is_builtin_primitive(obj):
             continue
         name = getattr(obj, "__name__", "")
-        if obj in (builtins.abs, builtins.float, builtins.max, builtins.min, builtins.sum):
+        if obj in (builtins.abs, builtins.float, builtins.max, builtins.min, builtins.sum, builtins.pow):
             if not re.search(rf"(?<![\w.]){name}\(", sources):
                 missing.append(f"{name}(")
             continue
-        elif obj is np.linalg.norm:
-            needle = "np.linalg.norm("
+        elif getattr(np.linalg, name, None) is obj:
+            needle = f"np.linalg.{name}("
         elif mod == "math" or getattr(math, name, None) is obj:
             needle = f"math.{name}("
         else:
@@ -1507,19 +1982,25 @@ def _rule_of(key):
 
 
 def _call_primitive(key, rule, values):
-    args = []
+    """Call the primitive as a user would: the given values by position up to
+    the first one left out, the later given ones by name (defaults stay the
+    primitive's own)."""
+    args, kwargs, by_name = [], {}, False
     for p in rule.params:
-        v = values[p] if p in values else rule.defaults[p]
         if rule.varargs and p == rule.params[-1]:
-            args.extend(v)
+            args.extend(values.get(p, ()))
+        elif p not in values:
+            by_name = True
+        elif by_name:
+            kwargs[p] = values[p]
         else:
-            args.append(v)
+            args.append(values[p])
     if isinstance(key, str):
         self, rest = args[0], args[1:]
-        return self.T if key == ".T" else getattr(self, key[1:])(*rest)
+        return self.T if key == ".T" else getattr(self, key[1:])(*rest, **kwargs)
     if isinstance(key, type) and issubclass(key, gast.AST):
         return _OPERATORS[key](*args)
-    return key(*args)
+    return key(*args, **kwargs)
 
 
 def _eval_template(expr, env):
@@ -1563,7 +2044,7 @@ FORWARD = (
     [fwd(op, N(a), N(b)) for op in (gast.Add, gast.Sub, gast.Mult) for a, b in [((), ()), ((2, 1), (3,))]]
     + [fwd(gast.Div, N((2, 3)), A((3,))), fwd(gast.Pow, P((2, 3)), U((3,), -2, 2)), fwd(gast.USub, N((3,)))]
     + [fwd(gast.MatMult, N(a), N(b)) for a, b in [((2, 3), (3, 4)), ((3,), (3,)), ((5, 2, 3), (3,))]]
-    + [fwd(builtins.abs, A((4,))), fwd(builtins.float, N()), fwd(builtins.max, 0.3, -0.2), fwd(builtins.min, 0.3, -0.2)]
+    + [fwd(builtins.abs, A((4,))), fwd(builtins.float, N()), fwd(builtins.max, 0.3, [-0.2]), fwd(builtins.min, 0.3, [-0.2])]
     + [fwd(builtins.sum, [N((3,)), N((3,))])]
     + _MATH_FWD
     + [fwd(math.pow, P(), U((), -2, 2)), fwd(math.atan2, N(), N()), fwd(math.hypot, N(), N())]
@@ -1601,6 +2082,34 @@ FORWARD = (
     + [fwd(".transpose", N((2, 3, 4)), [(2, 0, 1)]), fwd(".transpose", N((2, 3, 4)), [1, 2, 0])]
     + [fwd(".transpose", N((2, 3)), [])]
     + [fwd("._getitem", N((3, 4)), (slice(None), 1)), fwd("._getitem", N((4,)), np.array([0, 0, 2]))]
+    # the NumPy/builtins API that autograd's and JAX's test suites exercise
+    + [fwd(builtins.max, 0.3, [-0.2, 0.5]), fwd(builtins.min, [0.3, -0.2, 0.5], []), fwd(builtins.max, N((4,)), [])]
+    + [fwd(builtins.pow, P((2, 3)), U((3,), -2, 2)), fwd(builtins.pow, P(), U((), -2, 2))]
+    + [fwd(math.log, P(), P((), 1.5, 3.0)), fwd(math.log, P(), 10)]
+    + [fwd(np.sinc, N((2, 3))), fwd(np.sinc, np.array([0.0, 0.4, -1.2])), fwd(np.float64, N((3,)))]
+    + [fwd(np.full, (2, 3), N()), fwd(np.full, (2, 3), N((3,))), fwd(np.full, 3, 0.3, int)]
+    + [fwd(np.full_like, N((2, 3)), N()), fwd(np.full_like, np.arange(6).reshape(2, 3), 0.3)]
+    + [fwd(".astype", N((2, 3)), float), fwd(".astype", U((2, 3), 0.1, 0.9) + np.arange(3), int)]
+    + [fwd(".item", N((3, 4)), [5]), fwd(".item", N((1,)), []), fwd(".item", N((3, 4)), [1, 2])]
+    + [fwd(np.reshape, N((2, 3)), shape=(3, 2), order="F"), fwd(np.clip, _clip_input((3, 4)), min=-0.5, max=0.5)]
+    + [fwd(np.clip, _clip_input((3, 4), (-0.4, 0.6)), min=-0.4, max=0.6, id="numpy.clip[min,max]")]
+    + [fwd(np.linalg.norm, A((5,)), o) for o in (1, 3, np.inf, -np.inf)]
+    + [fwd(np.linalg.norm, A((3, 4)), o) for o in (1, np.inf)] + [fwd(np.linalg.norm, A((3, 4)), 1, 0)]
+    + [fwd(np.nansum, _with_nans((3, 4)), axis=0), fwd(np.nanmean, _with_nans((3, 4))), fwd(np.nanmean, _with_nans((3, 4)), axis=1)]
+    + [fwd(np.average, N((3, 4))), fwd(np.average, N((3, 4)), 1, P((4,))), fwd(np.average, N((3, 4)), None, P((3, 4)))]
+    + [fwd(np.cumprod, A((3, 4), 0.5, 1.5), axis=1), fwd(np.cumprod, _cumprod_zeros(), 1), fwd(np.cumprod, _cumprod_zeros())]
+    + [fwd(f, _wellcond(s)) for f in (np.linalg.inv, np.linalg.det) for s in [(3, 3), (2, 3, 3)]]
+    + [fwd(np.linalg.slogdet, _wellcond(s, True)) for s in [(3, 3), (2, 3, 3)]]
+    + [fwd(np.linalg.solve, _wellcond(a), N(b)) for a, b in [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,))]]
+    + [fwd(np.linalg.cholesky, _spd(s)) for s in [(3, 3), (2, 4, 4)]]
+    + [fwd(np.swapaxes, N((2, 3, 4)), 0, 2), fwd(np.moveaxis, N((2, 3, 4)), 0, -1)]
+    + [fwd(f, N((3,))) for f in (np.atleast_1d, np.atleast_2d, np.atleast_3d)]
+    + [fwd(np.flip, N((2, 3)), 1), fwd(np.fliplr, N((2, 3))), fwd(np.flipud, N((2, 3))), fwd(np.roll, N((2, 3)), 2)]
+    + [fwd(f, N(s), k) for f in (np.triu, np.tril) for s, k in [((3, 4), 1), ((4,), 0)]]
+    + [fwd(np.diag, N((3,)), 1), fwd(np.diag, N((3, 4)), -1), fwd(np.diagonal, N((2, 3, 4)), 1, 1, 2)]
+    + [fwd(np.repeat, N((2, 3)), 2, 1), fwd(np.tile, N((2, 3)), (2, 1, 2)), fwd(np.diff, N((3, 5)), 2)]
+    + [fwd(np.hstack, [N((2, 3)), N((2, 1))]), fwd(np.vstack, [N((3,)), N((2, 3))])]
+    + [fwd(np.column_stack, [N((3,)), N((3, 2))])]
 )
 
 

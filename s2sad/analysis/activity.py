@@ -193,7 +193,10 @@ def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
         return "array1"
     if fn in (np.eye, np.identity):
         return "array2"
-    return "int"
+    args = [kind_of_atom(a, kinds) for a in call.args]
+    if all(k in ("scalar", "int") for k in args):
+        return "int"  # never active, never an array
+    return "array" if any(k is not None and k.startswith("array") for k in args) else None
 
 
 def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:

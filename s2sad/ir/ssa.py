@@ -170,10 +170,11 @@ class SSA:
 def _reads_at_def(stmts: list[gast.stmt], target: str, read: str) -> bool:
     """Does the statement defining ``target`` read ``read``? (Then it cannot be
     renamed to ``read``: the reverse sweep needs both values at once.)"""
-    for s in stmts:
+    for s in stmts:  # every definition: a merged name has one in each branch
         for node in gast.walk(s):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and node.targets[0].id == target:
-                return any(isinstance(n, gast.Name) and n.id == read for n in gast.walk(node.value))
+                if any(isinstance(n, gast.Name) and n.id == read for n in gast.walk(node.value)):
+                    return True
     return False
 
 

@@ -53,6 +53,9 @@ for _fn, _rev in _UNARY.items():
         _fwd = "x_dot"
     add(_fn, "x", {"x": _rev}, {"x": _fwd})
 add(np.absolute, "x", {"x": "g * np.sign(x)"}, {"x": "x_dot * np.sign(x)"})
+# sinc(x) = sin(pi x) / (pi x); its derivative (cos(pi x) - sinc(x)) / x is 0 at x = 0
+add(np.sinc, "x", {"x": "g * sinc_slope(x)"}, {"x": "x_dot * sinc_slope(x)"})
+add(np.float64, "x", {"x": "g"}, {"x": "x_dot"})  # a cast (np.float64(x) of an array is an array)
 
 _BINARY = {
     np.add: ({"x": "unbroadcast(g, x)", "y": "unbroadcast(g, y)"}, {"x": "x_dot", "y": "y_dot"}),
@@ -91,17 +94,25 @@ add(np.where, "condition, x, y",
     {"x": "np.where(condition, x_dot, 0.0)", "y": "np.where(condition, 0.0, y_dot)"},
     kind="array")  # always an ndarray, shaped by the condition too: never a scalar even if x and y are
 # x passes through where the result is x itself; this also covers a bound of None (one-sided clip)
-add(np.clip, "x, a_min, a_max",
+# (NumPy >= 2.1 also names the bounds min and max)
+add(np.clip, "x, a_min=None, a_max=None, out=None, min=None, max=None",
     {"x": "unbroadcast(g * (z == x), x)",
-     "a_min": "unbroadcast(g * (x < a_min), a_min)", "a_max": "unbroadcast(g * (x > a_max), a_max)"},
-    {"x": "x_dot * (z == x)", "a_min": "a_min_dot * (x < a_min)", "a_max": "a_max_dot * (x > a_max)"})
+     "a_min": "unbroadcast(g * (x < a_min), a_min)", "a_max": "unbroadcast(g * (x > a_max), a_max)",
+     "min": "unbroadcast(g * (x < min), min)", "max": "unbroadcast(g * (x > max), max)"},
+    {"x": "x_dot * (z == x)", "a_min": "a_min_dot * (x < a_min)", "a_max": "a_max_dot * (x > a_max)",
+     "min": "min_dot * (x < min)", "max": "max_dot * (x > max)"})
 for _fn in (np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax, np.argmin, np.argsort,
             np.shape, np.ndim, np.size, np.isnan, np.isinf, np.isfinite, np.zeros, np.ones, np.empty,
             np.zeros_like, np.ones_like, np.empty_like, np.arange, np.linspace, np.eye, np.identity,
             np.greater, np.less, np.equal, np.not_equal, np.greater_equal, np.less_equal,
             np.logical_and, np.logical_or, np.logical_not, np.any, np.all, np.nonzero, np.floor_divide,
-            np.mod, np.full_like):
+            np.mod, np.count_nonzero, np.allclose, np.array_equal, np.isscalar):
     RULES.inactive(_fn)
+# np.full / np.full_like carry the derivative of fill_value (none when the result is an integer array)
+add(np.full, "shape, fill_value, dtype=None, order='C'", {"fill_value": "fill_adjoint(g, fill_value, z)"},
+    {"fill_value": "cast_tangent(fill_value_dot, z)"}, kind="array")
+add(np.full_like, "a, fill_value, dtype=None, order='K', subok=True, shape=None",
+    {"fill_value": "fill_adjoint(g, fill_value, z)"}, {"fill_value": "cast_tangent(fill_value_dot, z)"}, kind="array")
 RULES.inactive(".argmax", ".argmin", ".argsort", ".any", ".all", ".nonzero")
 
 # ---------------------------------------------------------------- reductions
@@ -115,15 +126,35 @@ add(np.prod, _RED, {"x": "prod_adjoint(g, x, axis, keepdims)"},
 _EXT = "x, axis=None, out=None, keepdims=False"
 for _fn in (np.max, np.min, np.amax, np.amin):
     add(_fn, _EXT, {"x": "extremum_adjoint(g, x, z, axis, keepdims)"},
-        {"x": "np.sum(extremum_adjoint(1.0, x, z, axis, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+        {"x": "np.sum(extremum_adjoint(np.ones_like(z), x, z, axis, keepdims) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
 _VAR = "x, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 add(np.var, _VAR, {"x": "var_adjoint(g, x, axis, ddof, keepdims)"},
     {"x": "np.sum(var_adjoint(1.0, x, axis, ddof, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
 add(np.std, _VAR, {"x": "var_adjoint(g / (2.0 * z), x, axis, ddof, keepdims)"},
     {"x": "np.sum(var_adjoint(1.0, x, axis, ddof, True) * x_dot, axis=axis, keepdims=keepdims) / (2.0 * z)"},
     kind="reduction")
-add(np.linalg.norm, "x, ord=None, axis=None, keepdims=False", {"x": "norm_adjoint(g, x, z, ord, axis, keepdims)"},
-    {"x": "np.sum(norm_adjoint(1.0, x, z, ord, axis, True) * x_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
+# the 2-norm and Frobenius norm by norm_adjoint; other vector p-norms and the matrix 1/inf-norms by norm_ord_adjoint
+add(np.linalg.norm, "x, ord=None, axis=None, keepdims=False",
+    {"x": "norm_adjoint(g, x, z, ord, axis, keepdims) if ord in (None, 2, 'fro') "
+          "else norm_ord_adjoint(g, x, z, ord, axis, keepdims)"},
+    {"x": "np.sum(norm_adjoint(np.ones_like(z), x, z, ord, axis, keepdims) * x_dot, axis=axis, keepdims=keepdims) "
+          "if ord in (None, 2, 'fro') "
+          "else np.sum(norm_ord_adjoint(np.ones_like(z), x, z, ord, axis, keepdims) * x_dot, axis=axis, keepdims=keepdims)"},
+    kind="reduction")
+_NAN = "x, axis=None, dtype=None, out=None, keepdims=False"
+add(np.nansum, _NAN, {"x": "np.where(np.isnan(x), 0.0, reduce_adjoint(g, x, axis, keepdims))"},
+    {"x": "np.nansum(np.where(np.isnan(x), 0.0, x_dot), axis=axis, keepdims=keepdims)"}, kind="reduction")
+add(np.nanmean, _NAN,
+    {"x": "np.where(np.isnan(x), 0.0, reduce_adjoint(g, x, axis, keepdims)) / np.sum(~np.isnan(x), axis=axis, keepdims=True)"},
+    {"x": "np.nanmean(np.where(np.isnan(x), np.nan, x_dot), axis=axis, keepdims=keepdims)"}, kind="reduction")
+# returned=True (a tuple) is refused: the rule does not name it
+add(np.average, "x, axis=None, weights=None, keepdims=False",
+    {"x": "average_adjoint(g, x, axis, weights, keepdims)",
+     "weights": "average_weights_adjoint(g, x, z, axis, weights, keepdims)"},
+    {"x": "np.average(x_dot, axis, weights, keepdims=keepdims)",
+     "weights": "average_weights_tangent(weights_dot, x, z, axis, weights, keepdims)"}, kind="reduction")
+add(np.cumprod, "x, axis=None", {"x": "cumprod_adjoint(g, x, z, axis)"}, {"x": "cumprod_tangent(x_dot, x, z, axis)"},
+    kind="array")
 add(np.cumsum, "x, axis=None", {"x": "cumsum_adjoint(g, x, axis)"},
     {"x": "np.cumsum(x_dot, axis)"}, kind="array")
 
@@ -143,9 +174,27 @@ add(np.tensordot, "x, y, axes=2", {"x": "tensordot_adjoint(g, x, y, axes, 0)", "
 add(np.einsum, "subscripts, *operands", {"operands": "einsum_adjoints(g, subscripts, operands)"},
     {"operands": "einsum_tangent(subscripts, operands, operands_dot)"}, kind="unknown", sequence="operands")
 add(np.trace, "x", {"x": "g * np.eye(np.shape(x)[0], np.shape(x)[1])"}, {"x": "np.trace(x_dot)"}, kind="scalar")
+# np.linalg on (stacks of) square matrices: inv(a)' = -inv(a) a' inv(a), det' = det tr(inv(a) a')
+add(np.linalg.inv, "a", {"a": "-np.swapaxes(z, -1, -2) @ g @ np.swapaxes(z, -1, -2)"}, {"a": "-z @ a_dot @ z"},
+    kind="array")
+add(np.linalg.det, "a", {"a": "np.expand_dims(g * z, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)"},
+    {"a": "z * np.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)"}, kind="unknown")
+# slogdet returns (sign, logabsdet): g is the list of their adjoints; the sign is piecewise constant
+add(np.linalg.slogdet, "a", {"a": "np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)"},
+    {"a": "(np.zeros(np.shape(z[0])), np.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1))"},
+    kind=lambda kinds, consts: "tuple")
+add(np.linalg.solve, "a, b", {"a": "solve_adjoint(g, a, b, z, 0)", "b": "solve_adjoint(g, a, b, z, 1)"},
+    {"a": "-np.linalg.solve(a, a_dot @ z) if np.ndim(b) > 1 else -np.linalg.solve(a, a_dot @ z[..., None])[..., 0]",
+     "b": "np.linalg.solve(a, b_dot)"}, kind="array")
+# cholesky reads only the lower triangle of a (upper=True is refused: the rule does not name it)
+add(np.linalg.cholesky, "a", {"a": "cholesky_adjoint(g, z)"}, {"a": "cholesky_tangent(a_dot, z)"}, kind="array")
 
 # ------------------------------------------------------------------- shapes
-add(np.reshape, "x, newshape", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.reshape(x_dot, newshape)"}, kind="array")
+# NumPy >= 2.1 names the shape `shape` (older ones `newshape`)
+add(np.reshape, "x, shape=None, order='C', newshape=None, copy=None",
+    {"x": "np.reshape(g, np.shape(x)) if order == 'C' else np.reshape(g, np.shape(x), order=order)"},
+    {"x": "np.reshape(x_dot, np.shape(z)) if order == 'C' else np.reshape(x_dot, np.shape(z), order=order)"},
+    kind="array")
 add(np.ravel, "x", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.ravel(x_dot)"}, kind="array")
 add(np.transpose, "x, axes=None", {"x": "transpose_adjoint(g, axes)"}, {"x": "np.transpose(x_dot, axes)"}, kind="array")
 add(np.expand_dims, "x, axis", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.expand_dims(x_dot, axis)"}, kind="array")
@@ -160,6 +209,32 @@ add(np.array, "items", {"items": "array_adjoint(g, items)"}, {"items": "np.array
 # like np.array: np.asarray([a, b]) must send each item its adjoint
 add(np.asarray, "x", {"x": "array_adjoint(g, x)"}, {"x": "np.asarray(x_dot)"}, kind="array", sequence="x")
 add(np.copy, "x", {"x": "g"}, {"x": "np.copy(x_dot)"}, kind="array")
+add(np.swapaxes, "x, axis1, axis2", {"x": "np.swapaxes(g, axis1, axis2)"}, {"x": "np.swapaxes(x_dot, axis1, axis2)"},
+    kind="array")
+add(np.moveaxis, "x, source, destination", {"x": "np.moveaxis(g, destination, source)"},
+    {"x": "np.moveaxis(x_dot, source, destination)"}, kind="array")
+for _fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d):  # one argument (several give a list: refused)
+    add(_fn, "x", {"x": "np.reshape(g, np.shape(x))"}, {"x": f"np.{_fn.__name__}(x_dot)"}, kind="array")
+add(np.flip, "x, axis=None", {"x": "np.flip(g, axis)"}, {"x": "np.flip(x_dot, axis)"}, kind="array")
+add(np.fliplr, "x", {"x": "np.fliplr(g)"}, {"x": "np.fliplr(x_dot)"}, kind="array")
+add(np.flipud, "x", {"x": "np.flipud(g)"}, {"x": "np.flipud(x_dot)"}, kind="array")
+add(np.roll, "x, shift, axis=None", {"x": "np.roll(g, np.negative(shift), axis)"}, {"x": "np.roll(x_dot, shift, axis)"},
+    kind="array")
+# a 1-D x is broadcast to rows first: its adjoint sums them
+add(np.triu, "x, k=0", {"x": "np.triu(g, k) if np.ndim(x) > 1 else np.sum(np.triu(g, k), axis=0)"},
+    {"x": "np.triu(x_dot, k)"}, kind="array")
+add(np.tril, "x, k=0", {"x": "np.tril(g, k) if np.ndim(x) > 1 else np.sum(np.tril(g, k), axis=0)"},
+    {"x": "np.tril(x_dot, k)"}, kind="array")
+add(np.diag, "x, k=0", {"x": "diag_adjoint(g, x, k)"}, {"x": "np.diag(x_dot, k)"}, kind="array")
+add(np.diagonal, "x, offset=0, axis1=0, axis2=1", {"x": "diagonal_adjoint(g, x, offset, axis1, axis2)"},
+    {"x": "np.diagonal(x_dot, offset, axis1, axis2)"}, kind="array")
+add(np.repeat, "x, repeats, axis=None", {"x": "repeat_adjoint(g, x, repeats, axis)"},
+    {"x": "np.repeat(x_dot, repeats, axis)"}, kind="array")
+add(np.tile, "x, reps", {"x": "tile_adjoint(g, x, reps)"}, {"x": "np.tile(x_dot, reps)"}, kind="array")
+add(np.diff, "x, n=1, axis=-1", {"x": "diff_adjoint(g, n, axis)"}, {"x": "np.diff(x_dot, n, axis)"}, kind="array")
+for _fn in (np.hstack, np.vstack, np.column_stack):
+    add(_fn, "arrays", {"arrays": f"{_fn.__name__}_adjoint(g, arrays)"}, {"arrays": f"np.{_fn.__name__}(arrays_dot)"},
+        kind="array", sequence="arrays")
 
 # -------------------------------------------------------------- method forms
 add(".sum", "self, axis=None, dtype=None, out=None, keepdims=False", {"self": "reduce_adjoint(g, self, axis, keepdims)"},
@@ -170,7 +245,7 @@ add(".prod", "self, axis=None, dtype=None, out=None, keepdims=False", {"self": "
     {"self": "np.sum(prod_adjoint(1.0, self, axis, True) * self_dot, axis=axis, keepdims=keepdims)"}, kind="reduction")
 for _m in (".max", ".min"):
     add(_m, "self, axis=None, out=None, keepdims=False", {"self": "extremum_adjoint(g, self, z, axis, keepdims)"},
-        {"self": "np.sum(extremum_adjoint(1.0, self, z, axis, True) * self_dot, axis=axis, keepdims=keepdims)"},
+        {"self": "np.sum(extremum_adjoint(np.ones_like(z), self, z, axis, keepdims) * self_dot, axis=axis, keepdims=keepdims)"},
         kind="reduction")
 add(".var", "self, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
     {"self": "var_adjoint(g, self, axis, ddof, keepdims)"},
@@ -198,4 +273,9 @@ add(".clip", "self, min=None, max=None",
      "min": "unbroadcast(g * (self < min), min)", "max": "unbroadcast(g * (self > max), max)"},
     {"self": "self_dot * (z == self)", "min": "min_dot * (self < min)", "max": "max_dot * (self > max)"},
     kind="unknown")
+# a cast: the identity to a float type, zero derivative to an integer or boolean one
+add(".astype", "self, dtype, order='K', casting='unsafe', subok=True, copy=True", {"self": "cast_adjoint(g, z)"},
+    {"self": "cast_tangent(self_dot, z)"})
+add(".item", "self, *args", {"self": "item_adjoint(g, self, args)"}, {"self": "np.asarray(self_dot).item(*args)"},
+    kind="scalar")
 RULES.inactive(".shape", ".ndim", ".size", ".dtype", ".astype_int")

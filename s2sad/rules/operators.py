@@ -35,18 +35,25 @@ add(
     kind="matmul",
 )
 add(gast.USub, "x", {"x": "-g"}, {"x": "-x_dot"})
-for _op in (gast.FloorDiv, gast.Mod, gast.Not, gast.Invert, gast.BitAnd, gast.BitOr, gast.BitXor,
-            gast.LShift, gast.RShift):
+for _op in (gast.FloorDiv, gast.Mod, gast.BitAnd, gast.BitOr, gast.BitXor, gast.LShift, gast.RShift):
     add(_op, "x, y", kind="int")
+for _op in (gast.Not, gast.Invert):  # unary: ~mask
+    add(_op, "x", kind="int")
 # comparisons are never differentiable: the transform treats every Compare as inactive
 
 # ----------------------------------------------------------------- builtins
 add(builtins.abs, "x", {"x": "g * np.sign(x)"}, {"x": "x_dot * np.sign(x)"})
 add(builtins.float, "x", {"x": "g"}, {"x": "x_dot"}, kind="scalar")
-add(builtins.max, "x, y", {"x": "unbroadcast(g * balanced_eq(x, z, y), x)", "y": "unbroadcast(g * balanced_eq(y, z, x), y)"},
-    {"x": "x_dot * balanced_eq(x, z, y)", "y": "y_dot * balanced_eq(y, z, x)"})
-add(builtins.min, "x, y", {"x": "unbroadcast(g * balanced_eq(x, z, y), x)", "y": "unbroadcast(g * balanced_eq(y, z, x), y)"},
-    {"x": "x_dot * balanced_eq(x, z, y)", "y": "y_dot * balanced_eq(y, z, x)"})
+# max(a, b, ...) or max(items): the selected item gets g (split evenly among ties); x is the
+# first argument, or the iterable when it is the only one
+for _fn in (builtins.max, builtins.min):
+    add(_fn, "x, *rest", {"x": "minmax_adjoint(g, z, x, rest, 0)", "rest": "minmax_adjoint(g, z, x, rest, 1)"},
+        {"x": "minmax_tangent(x_dot, z, x, rest, 0)", "rest": "minmax_tangent(rest_dot, z, x, rest, 1)"},
+        sequence="x", kind="unknown")
+add(builtins.pow, "base, exp",  # pow(x, y, mod) is refused: the rule takes two arguments
+    {"base": "unbroadcast(g * exp * base ** (exp - 1), base)",
+     "exp": "unbroadcast(g * z * np.log(np.where(base == 0, 1.0, base)), exp)"},
+    {"base": "base_dot * exp * base ** (exp - 1)", "exp": "exp_dot * z * np.log(np.where(base == 0, 1.0, base))"})
 add(builtins.sum, "items", {"items": "sum_list_adjoint(g, items)"}, {"items": "sum(items_dot)"},
     sequence="items", kind="unknown")
 RULES.inactive(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round, builtins.print,
@@ -58,7 +65,6 @@ _MATH = {
     "cos": "-g * math.sin(x)",
     "tan": "g / math.cos(x) ** 2",
     "exp": "g * z",
-    "log": "g / x",
     "log1p": "g / (1.0 + x)",
     "log2": "g / (x * math.log(2.0))",
     "log10": "g / (x * math.log(10.0))",
@@ -83,6 +89,11 @@ for _name, _rev in _MATH.items():
     _fwd = _rev.replace("g * ", "x_dot * ", 1).replace("g / ", "x_dot / ", 1).replace("-g", "-x_dot", 1)
     add(getattr(math, _name), "x", {"x": _rev}, {"x": _fwd}, kind="scalar")
 
+# math.log(x) or math.log(x, base)
+add(math.log, "x, base=None", {"x": "g / x if base is None else g / (x * math.log(base))",
+                                "base": "-g * z / (base * math.log(base))"},
+    {"x": "x_dot / x if base is None else x_dot / (x * math.log(base))", "base": "-base_dot * z / (base * math.log(base))"},
+    kind="scalar")
 add(math.pow, "x, y", {"x": "g * y * x ** (y - 1)", "y": "g * z * math.log(x) if x > 0 else 0.0"},
     {"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * z * math.log(x) if x > 0 else 0.0"}, kind="scalar")
 add(math.atan2, "y, x", {"y": "g * x / (x * x + y * y)", "x": "-g * y / (x * x + y * y)"},

@@ -5,7 +5,8 @@ such as ``unbroadcast(t1_bar, x)`` or ``matmul_adjoint(t1_bar, W, x, 0)``.
 Each row here gives their tangents, in the same template language as
 :mod:`s2sad.rules.numpy`. Most helpers are linear in the incoming adjoint,
 called ``v`` here (``g`` and ``z`` are the transforms' own names for the
-result's adjoint and the result): their tangent is the same helper applied
+result's adjoint and the result; a parameter called ``z`` hides the result
+in forward templates): their tangent is the same helper applied
 to ``v_dot``. The rest get their exact rule, with a helper of
 :mod:`s2sad.runtime` where needed (``prod_adjoint_tangent``).
 
@@ -27,6 +28,8 @@ read them); their template is ``None``.
 """
 
 from __future__ import annotations
+
+import builtins
 
 from .. import runtime as rt
 from .table import RuleTable
@@ -60,7 +63,9 @@ def _which(param: str, nonzero_when: int, call: str) -> str:
 
 # ----------------------------------------------------- linear in the adjoint
 add(rt.unbroadcast, "v, x", {"v": "unbroadcast(v_dot, x)"})
-add(rt.broadcast_like, "t, z", {"t": "broadcast_like(t_dot, z)"})
+add(rt.fresh, "x", {"x": "fresh(x_dot)"})
+add(rt.copy_of, "t", {"t": "copy_of(t_dot)"})
+add(rt.broadcast_like, "t, like", {"t": "broadcast_like(t_dot, like)"})
 add(rt.zero_at, "v, idx", {"v": "zero_at(v_dot, idx)"})
 add(rt.getitem_adjoint, "v, x, idx", {"v": "getitem_adjoint(v_dot, x, idx)"})
 add(rt.reduce_adjoint, "v, x, axis=None, keepdims=False", {"v": "reduce_adjoint(v_dot, x, axis, keepdims)"})
@@ -74,6 +79,20 @@ add(rt.concatenate_adjoint, "v, arrays, axis=0", {"v": "concatenate_adjoint(v_do
 add(rt.stack_adjoint, "v, arrays, axis=0", {"v": "stack_adjoint(v_dot, arrays, axis)"}, lists=True)
 add(rt.sum_list_adjoint, "v, items", {"v": "sum_list_adjoint(v_dot, items)"}, lists=True)
 add(rt.array_adjoint, "v, items", {"v": "array_adjoint(v_dot, items)"}, lists=True)
+# adjoints of the shape, fill and cast rules: linear in v, the other operands give shapes,
+# dtypes, or (minmax_adjoint) a selection that is piecewise constant
+add(rt.diagonal_adjoint, "v, x, offset=0, axis1=0, axis2=1", {"v": "diagonal_adjoint(v_dot, x, offset, axis1, axis2)"})
+add(rt.diag_adjoint, "v, x, k=0", {"v": "diag_adjoint(v_dot, x, k)"})
+add(rt.repeat_adjoint, "v, x, repeats, axis=None", {"v": "repeat_adjoint(v_dot, x, repeats, axis)"})
+add(rt.tile_adjoint, "v, x, reps", {"v": "tile_adjoint(v_dot, x, reps)"})
+add(rt.diff_adjoint, "v, n=1, axis=-1", {"v": "diff_adjoint(v_dot, n, axis)"})
+for _fn in (rt.hstack_adjoint, rt.vstack_adjoint, rt.column_stack_adjoint):
+    add(_fn, "v, arrays", {"v": f"{_fn.__name__}(v_dot, arrays)"}, lists=True)
+add(rt.item_adjoint, "v, x, args=()", {"v": "item_adjoint(v_dot, x, args)"})
+add(rt.cast_adjoint, "v, z", {"v": "cast_adjoint(v_dot, z)"})
+add(rt.cast_tangent, "t, z", {"t": "cast_tangent(t_dot, z)"})
+add(rt.fill_adjoint, "v, fill_value, z", {"v": "fill_adjoint(v_dot, fill_value, z)"})
+add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x, rest, which)"})
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
 
 # ------------------------------------------------------ also reading values
@@ -107,5 +126,9 @@ add(rt.einsum_adjoints, "v, subscripts, operands", {
     "operands": "einsum_adjoints_tangent(v, subscripts, operands, operands_dot)",
 }, sequence="operands", lists=True)
 
-# values that carry no derivative: fresh zeros, and the tie-splitting mask
-RUNTIME_RULES.inactive(rt.zeros_like, rt.balanced_eq)
+# values that carry no derivative: fresh zeros, the tie-splitting mask, the
+# finiteness check (a statement); add_at(buffer, idx, v), which adds in place,
+# is a statement the transform follows itself (see ForwardTransform.add_at)
+RUNTIME_RULES.inactive(rt.zeros_like, rt.balanced_eq, rt.check_finite)
+# generated code spells an index it passes around as slice(a, b, c)
+RUNTIME_RULES.inactive(builtins.slice)

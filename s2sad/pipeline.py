@@ -21,7 +21,7 @@ import numpy as np
 
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
-from .analysis.mutation import check_updates, check_writes
+from .analysis.mutation import check_list_mutations, check_updates, check_writes
 from .analysis.resolve import Resolver
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -195,6 +195,7 @@ def _build_reverse(
             ops[id(s)] = resolver.op(s.value)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     check_writes(ssa, ops, resolver, pf.filename)
+    check_list_mutations(ssa, pf.filename)
     varied = varied_names(ssa, list(wrt), ops)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     check_updates(ssa, ops, kinds, normalized.updates, pf.filename)

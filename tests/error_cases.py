@@ -122,3 +122,10 @@ def inplace_on_viewed(x):
     r = y[0]
     y += 1.0
     return np.sum(r * r)
+
+
+def list_two_names(x):
+    items = [1.0]
+    alias = items
+    alias.append(x * 2)
+    return items[0] + items[1] * x

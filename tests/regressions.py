@@ -1,4 +1,4 @@
-# ruff: noqa: B007
+# ruff: noqa: B007, F841
 """Minimized programs on which s2sad was found wrong by the differential fuzzer
 (``python -m s2sad.fuzz``, issue #5). Same format as tests/programs.py: each
 entry of REGRESSIONS is (function, list of argument tuples, wrt), to be
@@ -142,4 +142,87 @@ def merged_update_in_loop(x, y):
 
 REGRESSIONS += [
     (merged_update_in_loop, [(0.5, np.array([[0.21, -0.5, 0.25], [0.47, -1.18, 0.88]]))], (0, 1)),
+]
+
+
+def break_after_update(w):
+    # wrong value (s2sad 0.3, f 0.15 at w = 0.3): with `if ...: break` last in
+    # the body, the loop-carried copy `w = w_1` came after the break, so the
+    # breaking iteration's update was lost (seed 11, #61, --without
+    # while,return,swap,rows,enumerate)
+    for i in range(4):
+        w = w / 2.0
+        if w < 1.0:
+            break
+    return w
+
+
+def for_with_break_in_for(x):
+    # UnboundLocalError: cannot access local variable 'n3': the iteration
+    # counter of an inner `for` with a break is pushed on the tape before it
+    # is first assigned, like while_in_for (seed 11, #7, --without ...)
+    for i in range(2):
+        for j in range(2):
+            x = np.sin(x)
+            if x > 5.0:
+                break
+    return x
+
+
+def alias_in_loop(x):
+    # UnboundLocalError: cannot access local variable 't': the copy `t = x` in
+    # the body was propagated backwards into the loop-carried update, giving
+    # `x_1 = t * 0.5; t = x_1` (seed 4, #287)
+    for i in range(3):
+        x = x * 0.5
+        t = x
+    return x
+
+
+def reused_loop_index_after_return(x, w):
+    # UnboundLocalError: cannot access local variable 'i' at x = 1.0: when the
+    # early return is taken, the `else` of the return guard copies the loop
+    # index of the first loop (`i_1 = i`), which never ran (seed 1, #158)
+    if x > 0.0:
+        if x > 0.75:
+            return x * 2.0
+        for i in range(2):
+            w = w * x
+    for i in range(2):
+        w = w * x
+    return w
+
+
+def rows_target_after_return(X, w):
+    # UnboundLocalError: cannot access local variable 'row' at w = 1.0 (the
+    # early return is taken): same as reused_loop_index_after_return for the
+    # target of `for row in X`, read after the loop (seed 3, #427)
+    if w > 0.75:
+        return w * 2.0
+    for row in X:
+        w = w * np.sum(row)
+    return w * np.sum(row)
+
+
+def rows_loops_after_nested_return(X, w):
+    # at w = 1.0 UnboundLocalError ('row'); at w = 0.5 TypeError: None + float
+    # in the reverse sweep of the first loop: the second loop's reverse sweep
+    # pops the initial `row = None` and sets row_bar = zeros_like(None) (seed 3, #427)
+    if w > 0.0:
+        if w > 0.75:
+            return w * 2.0
+        for row in X:
+            w = w * np.sum(row)
+    for row in X:
+        w = w * np.sum(row)
+    return w
+
+
+REGRESSIONS += [
+    (break_after_update, [(0.3,), (3.0,)], 0),
+    (for_with_break_in_for, [(0.3,)], 0),
+    (alias_in_loop, [(1.1,)], 0),
+    (reused_loop_index_after_return, [(1.0, 0.3), (0.5, 0.3), (-0.5, 0.3)], (0, 1)),
+    (rows_target_after_return, [(_X, 1.0), (_X, 0.5)], (0, 1)),
+    (rows_loops_after_nested_return, [(_X, 1.0), (_X, 0.5), (_X, -0.5)], (0, 1)),
 ]

@@ -30,6 +30,7 @@ REFUSED = [
     (ec.uses_del, "delete", s2sad.UnsupportedSyntaxError),
     (ec.inplace_on_alias, "refers to the same array", s2sad.UnsupportedSyntaxError),
     (ec.inplace_on_viewed, "a view or a container of", s2sad.UnsupportedSyntaxError),
+    (ec.list_two_names, "also refers to", s2sad.UnsupportedSyntaxError),
 ]
 
 

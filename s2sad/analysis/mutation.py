@@ -135,6 +135,35 @@ def check_updates(
             )
 
 
+def check_list_mutations(fn: gast.FunctionDef, filename: str) -> None:
+    """Refuse ``M.append(v)`` when another name holds the same list (``M = L``):
+    the adjoints are kept per name, so the other name would miss the item."""
+    order = list(statements(fn.body))
+    group = _copy_groups(order)
+    made = {t.targets[0].id: k for k, t in enumerate(order) if _is_copy(t)}
+    for q, s in enumerate(order):
+        if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Call)):
+            continue
+        f = s.value.func
+        if not (isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name)):
+            continue
+        p = f.value.id
+        members = {m for m in group if group[m] == group.get(p, p)} - {p}
+        for other in sorted(members):
+            if made.get(other, -1) > q and made.get(p, -1) < q:
+                continue  # `other` takes the list over after this change (ys = items)
+            if any(other in _names(t) for t in order[q + 1 :] if not _is_copy(t)):
+                raise UnsupportedSyntaxError(
+                    f"`{p}.{f.attr}(...)` changes a list that `{other}` also refers to",
+                    Location(filename, s.lineno, s.col_offset or 0),
+                    f"build the list under one name (use `{other}` or `{p}`, not both)",
+                )
+
+
+def _is_copy(s: Any) -> bool:
+    return isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name)
+
+
 def _copy_groups(order: list[Any]) -> dict[str, str]:
     """Names joined by plain copies ``a = b``: they may hold one object."""
     parent: dict[str, str] = {}

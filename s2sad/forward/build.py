@@ -152,9 +152,9 @@ def _build_forward(
     if not generated:  # generated code writes only into buffers of its own
         _check_writes(ssa, ops, resolver, pf.filename)
     varied = _varied(ssa, list(wrt), ops, resolver, stacks)
-    kinds = infer_kinds(ssa, arg_kinds, ops)
+    kinds = _kinds(ssa, arg_kinds, ops)
     if not generated:
-        _check_shared_updates(ssa, kinds, normalizer, pf)
+        _check_shared_updates(ssa, ops, kinds, normalizer, pf)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
     if isinstance(ret.value, gast.Constant) and ret.value.value is None:
@@ -206,6 +206,15 @@ def _build_forward(
     return result
 
 
+def _kinds(ssa: gast.FunctionDef, arg_kinds: dict[str, str | None], ops: dict[int, Op]) -> dict[str, Any]:
+    """The kinds analysis, told the kinds of what user functions return where
+    the pipeline can say."""
+    output_kind = getattr(pipeline, "output_kind", None)
+    if output_kind is not None and len(inspect.signature(infer_kinds).parameters) > 3:
+        return infer_kinds(ssa, arg_kinds, ops, output_kind)
+    return infer_kinds(ssa, arg_kinds, ops)
+
+
 def tangent_parameters(d: Derivative, n: int) -> tuple[str, ...]:
     """The names of the ``n`` tangent parameters of a generated jvp (its last ones)."""
     return tuple(list(inspect.signature(d.fn).parameters)[-n:])
@@ -246,12 +255,20 @@ def _lift(pf: ParsedFunction, normalizer: Normalizer) -> None:
     compile_lifted(pf, lifted)
 
 
-def _check_shared_updates(ssa: gast.FunctionDef, kinds: dict[str, Any], normalizer: Normalizer, pf: ParsedFunction):
-    """Reverse mode's refusal of ``x += v`` on an array another name shares."""
-    check = getattr(pipeline, "_check_shared_updates", None)
-    updates = getattr(normalizer, "shared_updates", None)
-    if check is not None and updates is not None:
-        check(ssa, kinds, updates, pf)
+def _check_shared_updates(
+    ssa: gast.FunctionDef, ops: dict[int, Op], kinds: dict[str, Any], normalizer: Normalizer, pf: ParsedFunction
+) -> None:
+    """Reverse mode's refusal of ``x += v`` on an array another name shares
+    (normalize makes it ``x = x + v``, which the other name would not see)."""
+    try:
+        from ..analysis.mutation import check_updates
+    except ImportError:  # pragma: no cover - older trees check in the pipeline
+        check = getattr(pipeline, "_check_shared_updates", None)
+        updates = getattr(normalizer, "shared_updates", None)
+        if check is not None and updates is not None:
+            check(ssa, kinds, updates, pf)
+        return
+    check_updates(ssa, ops, kinds, getattr(normalizer, "updates", []), pf.filename)
 
 
 def _varied(

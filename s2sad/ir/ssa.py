@@ -62,10 +62,24 @@ def assigned(stmts: list[gast.stmt]) -> set[str]:
     return out
 
 
+def _assigned_by_statements(stmts: list[gast.stmt]) -> set[str]:
+    return {
+        t.id
+        for s in stmts
+        for node in gast.walk(s)
+        if isinstance(node, gast.Assign)
+        for t in node.targets
+        if isinstance(t, gast.Name)
+    }
+
+
 class SSA:
-    def __init__(self, namer: Namer, params: list[str]):
+    def __init__(self, namer: Namer, params: list[str], live_after: dict[int, set[str]] | None = None):
         self.namer = namer
         self.seen: set[str] = set(params)
+        # id(if) -> names read after it; id(loop) -> names read after it or
+        # read by an iteration before the iteration sets them
+        self.live_after = live_after or {}
 
     def define(self, user: str, env: dict[str, str]) -> str:
         if user not in self.seen:
@@ -114,13 +128,16 @@ class SSA:
         s.body, def_then = self.block(s.body, env_then)
         s.orelse, def_else = self.block(s.orelse, env_else)
         defined = def_then | def_else
+        live = self.live_after.get(id(s))
         for user in sorted(set(env_then) | set(env_else)):
             v_then, v_else = env_then.get(user), env_else.get(user)
             if v_then == v_else:
                 env[user] = v_then  # type: ignore[assignment]
                 continue
-            if v_then is None or v_else is None:
-                env[user] = v_then or v_else  # type: ignore[assignment]
+            if v_then is None or v_else is None or (live is not None and user not in live):
+                # not read after the if (or defined on one path only): no merge,
+                # so no copy of a value that may not exist on the other path
+                env[user] = (v_then if v_then in def_then else v_else) or v_then or v_else  # type: ignore[assignment]
                 continue
             merged = v_then if v_then in def_then else v_else if v_else in def_else else self.namer.version(user)
             for branch, version, defs in ((s.body, v_then, def_then), (s.orelse, v_else, def_else)):
@@ -140,8 +157,12 @@ class SSA:
             self.load(s.iter, env)
         else:
             self.load(s.test, env)
-        body_assigned = assigned(s.body)
-        carried = {u: env[u] for u in body_assigned if u in env}
+        # a loop index is bound afresh each iteration: it is not carried (after
+        # a loop that ran no iteration, an index keeps no earlier value)
+        indices = {n.target.id for n in gast.walk(s) if isinstance(n, gast.For) and isinstance(n.target, gast.Name)}
+        body_assigned = assigned(s.body) - (indices - _assigned_by_statements(s.body))
+        live = self.live_after.get(id(s))
+        carried = {u: env[u] for u in body_assigned if u in env and (live is None or u in live)}
         inner = dict(env)
         defined: set[str] = set()
         if isinstance(s, gast.For):
@@ -195,5 +216,38 @@ def to_ssa(fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     fn = copy.deepcopy(fn)
     params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     env = {p: p for p in params}
-    fn.body, _ = SSA(namer, params).block(fn.body, env)
+    live_after: dict[int, set[str]] = {}
+    _live(fn.body, set(), live_after)
+    fn.body, _ = SSA(namer, params, live_after).block(fn.body, env)
     return fn
+
+
+def _loads(node: gast.AST | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _live(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> set[str]:
+    """Names read before being assigned, from the start of ``stmts`` on (given
+    those live after them); records the names live after each ``if``."""
+    live = set(after)
+    for s in reversed(stmts):
+        if isinstance(s, gast.If):
+            out[id(s)] = set(live)
+            live = _live(s.body, live, out) | _live(s.orelse, live, out) | _loads(s.test)
+        elif isinstance(s, (gast.For, gast.While)):
+            head = _loads(s.iter) if isinstance(s, gast.For) else _loads(s.test)
+            inner = live | head
+            for _ in range(2):  # the back edge: what the body reads is live at its end too
+                entry = _live(s.body, inner, out)
+                if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+                    entry = entry - {s.target.id}
+                inner |= entry
+            out[id(s)] = set(inner)  # live after the loop, or read by an iteration before being set
+            live = inner
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            live = (live - {s.targets[0].id}) | _loads(s.value)
+        else:
+            live = live | _loads(s)
+    return live

@@ -44,7 +44,7 @@ def eliminate_common_subexpressions(
 ) -> gast.FunctionDef:
     """Remove repeated pure assignments (see the module docstring); ``pure``
     says which assignments may be shared."""
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {a.id: 1 for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
     for node in gast.walk(fn):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             counts[node.targets[0].id] = counts.get(node.targets[0].id, 0) + 1

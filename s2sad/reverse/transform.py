@@ -386,6 +386,11 @@ class ReverseTransform:
         self.adj = before.copy()
         orelse = self.block(s.orelse)
         after_else = self.adj
+        # a name first defined inside the if has no adjoint before it: drop
+        # it rather than build zeros for a value the other path never made
+        for n in assigned(s.body + s.orelse) - self.defined_outside(s.body + s.orelse):
+            after_then.of.pop(n, None)
+            after_else.of.pop(n, None)
         merged = Adjoints(owned=after_then.owned & after_else.owned)
         for n in set(after_then.of) | set(after_else.of):
             a, b = after_then.of.get(n), after_else.of.get(n)

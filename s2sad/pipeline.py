@@ -38,7 +38,9 @@ def _pure(s: gast.Assign, ops: dict) -> bool:
     """May this assignment's value be computed once and shared? (Never a call
     that allocates: its result may be written into.)"""
     kind = ops[id(s)].kind
-    return kind in ("rule", "const", "copy") or (kind == "inactive" and not isinstance(s.value, gast.Call))
+    if kind == "copy":
+        return isinstance(s.value, gast.Name)  # not a value popped off a tape
+    return kind in ("rule", "const") or (kind == "inactive" and not isinstance(s.value, gast.Call))
 
 
 @dataclass
@@ -97,7 +99,7 @@ def _callee_derivative(
     return hit
 
 
-def _injected(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], dict[str, Any]]:
+def injected_names(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], dict[str, Any]]:
     """Names the generated code needs (numpy, math, runtime helpers), renamed
     where the user's function already uses the name for something else."""
     wanted: dict[str, Any] = {"np": np, "math": math}
@@ -141,21 +143,11 @@ def output_kind(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> Any:
         return _output_kinds[key]
     _output_kinds[key] = None  # a recursive call sees "unknown"
     try:
-        pf = parse_function(fn)
-        namer = Namer.for_function(pf.node)
-        normalized = normalize_lifting(pf.node, namer, pf.filename)
-        _compile_lifted(pf, normalized.lifted)
-        ssa = to_ssa(normalized.core, namer)
-        resolver = Resolver(pf, local_names(ssa))
-        ops = {
-            id(s): resolver.op(s.value)
-            for s in statements(ssa.body)
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-        }
         params = inspect.signature(fn).parameters
         kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
-        ret = ssa.body[-1]
-        found = infer_kinds(ssa, kinds, ops, output_kind).get(ret.value.id) if isinstance(ret.value, gast.Name) else None
+        f = front(parse_function(fn), kinds, checks=False)
+        ret = f.ssa.body[-1]
+        found = f.kinds.get(ret.value.id) if isinstance(ret.value, gast.Name) else None
     except Exception:  # the derivative's own build reports any problem, with its location
         found = None
     _output_kinds[key] = found
@@ -179,32 +171,69 @@ def build_reverse(
         stack.pop()
 
 
-def _build_reverse(
-    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool
-) -> Derivative:
-    pf = parse_function(fn)
+@dataclass
+class Front:
+    """What every transform starts from: the SSA core of a function, the
+    operation of each assignment, and the kinds of its names."""
+
+    pf: ParsedFunction
+    namer: Namer
+    rename: dict[str, str]  # np, math, helpers -> their names in generated code
+    injected: dict[str, Any]  # names the generated code gets as closure variables
+    ssa: gast.FunctionDef
+    resolver: Resolver
+    ops: dict[int, Any]
+    kinds: dict[str, Any]
+
+
+def front(
+    pf: ParsedFunction,
+    arg_kinds: dict[str, str | None],
+    resolver_for: Callable[[ParsedFunction, set[str], gast.FunctionDef], Resolver] | None = None,
+    checks: bool = True,
+    list_aliases: bool = False,
+) -> Front:
+    """Parse tree -> normalize -> SSA -> resolve -> CSE -> checks -> kinds.
+
+    ``resolver_for`` builds the resolver (forward mode's also knows the
+    runtime helpers); ``checks`` refuses mutations s2sad cannot follow (off for
+    code s2sad generated itself, which writes only into its own buffers);
+    ``list_aliases`` allows a list changed under two names (forward mode
+    follows it; reverse mode keeps adjoints per name and cannot)."""
     namer = Namer.for_function(pf.node)
-    rename, injected = _injected(pf, namer)
+    rename, injected = injected_names(pf, namer)
     normalized = normalize_lifting(pf.node, namer, pf.filename)
-    _compile_lifted(pf, normalized.lifted)
+    compile_lifted(pf, normalized.lifted)
     ssa = to_ssa(normalized.core, namer)
-    resolver = Resolver(pf, local_names(ssa))
+    resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa), ssa)
     ops = {}
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
-    check_writes(ssa, ops, resolver, pf.filename)
-    check_list_mutations(ssa, pf.filename)
-    varied = varied_names(ssa, list(wrt), ops)
+    if checks:
+        check_writes(ssa, ops, resolver, pf.filename)
+    if checks and not list_aliases:
+        check_list_mutations(ssa, pf.filename)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
-    check_updates(ssa, ops, kinds, normalized.updates, pf.filename)
+    if checks:
+        check_updates(ssa, ops, kinds, normalized.updates, pf.filename)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
     if isinstance(ret.value, gast.Constant) and ret.value.value is None:
         raise OutputError(
-            f"{pf.node.name} returns nothing, so it has no gradient", pf.location(pf.node), "return a scalar value"
+            f"{pf.node.name} returns nothing, so it has no derivative", pf.location(pf.node), "return a value"
         )
+    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds)
+
+
+def _build_reverse(
+    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool
+) -> Derivative:
+    f = front(parse_function(fn), arg_kinds)
+    pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
+    varied = varied_names(ssa, list(wrt), ops)
+    ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)
     comments: dict[int, str] = {}
@@ -261,7 +290,7 @@ def _build_reverse(
     source = render_function(gen, comments, leading=leading, source_map=smap)
     line = pf.node.lineno
     filename = f"<s2sad: gradient of {pf.node.name} ({pf.filename}:{line})>"
-    compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected), _cells(pf))
+    compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected), closure_cells(pf))
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
     return Derivative(compiled, source, dname, output, seed, callees, filename, pf.filename, smap)
@@ -293,7 +322,7 @@ def _with_finite_checks(
     return out
 
 
-def _compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef, list[str]]]) -> None:
+def compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef, list[str]]]) -> None:
     """Compile each lifted nested function into a Python function the
     generated code calls, and make it visible to the resolver."""
     for fname, (node, _free) in lifted.items():
@@ -304,7 +333,7 @@ def _compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef
         register_lifted(fn, ParsedFunction(fn, node, pf.filename, pf.globals, pf.closure))
 
 
-def _cells(pf: ParsedFunction) -> dict[str, Any]:
+def closure_cells(pf: ParsedFunction) -> dict[str, Any]:
     """The user's own closure cells, by name."""
     fn = pf.fn
     if not getattr(fn, "__closure__", None):

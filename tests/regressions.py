@@ -226,3 +226,31 @@ REGRESSIONS += [
     (rows_target_after_return, [(_X, 1.0), (_X, 0.5)], (0, 1)),
     (rows_loops_after_nested_return, [(_X, 1.0), (_X, 0.5), (_X, -0.5)], (0, 1)),
 ]
+
+
+def zero_trip_loop_then_index_adjoint(y, n):
+    # ValueError: assignment destination is read-only at n = 0: y_bar comes
+    # from reduce_adjoint (a read-only np.broadcast_to view); a loop that
+    # runs would rebind it, with zero trips `add_at(y_bar, (0, 1), t_bar)`
+    # writes into the view (seed 5, #316; seed 4, #63 is the same with
+    # `x_1_bar += ...` on a 0-d view: "output array is read-only")
+    t = y[0, 1]
+    for i in range(n):
+        y = np.tanh(y)
+    return np.sum(np.sum(y, axis=0) * t)
+
+
+def ternary_in_loop(x):
+    # wrong gradient (s2sad 0.541, central differences 0.861 at x = -0.587)
+    # under PYTHONHASHSEED=0 or 6, right under 4: the reverse sweep emits a
+    # second `t4_bar = x_bar` after the branch has overwritten x_bar; the
+    # order of the emitted statements depends on set iteration order (seed 5, #208)
+    for i in range(1):
+        x = 0.5 * x + 0.5 * np.tanh(x if x < 0.67 else -0.77)
+    return x
+
+
+REGRESSIONS += [
+    (zero_trip_loop_then_index_adjoint, [(_X, 0), (_X, 2)], 0),
+    (ternary_in_loop, [(-0.587,), (0.9,)], 0),
+]

@@ -16,16 +16,14 @@ from typing import Any
 
 import gast
 
-from .. import pipeline, runtime
-from ..analysis.activity import infer_kinds, statements, varied_names
+from .. import runtime
+from ..analysis.activity import statements, varied_names
 from ..analysis.resolve import Op, Resolver
 from ..codegen.emit import compile_function, expr_source, render_function
-from ..errors import Location, NoRuleError, OutputError, UnsupportedSyntaxError
+from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
-from ..ir.naming import Namer
-from ..ir.normalize import Normalizer, local_names, name
-from ..ir.ssa import to_ssa
-from ..pipeline import Derivative, _injected
+from ..ir.normalize import name
+from ..pipeline import Derivative, closure_cells, front
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import ForwardTransform, pop_receiver, stack_modes
 
@@ -136,31 +134,16 @@ def _build_forward(
     target: Callable[..., Any] | Derivative, wrt: tuple[str, ...], arg_kinds: dict[str, str | None]
 ) -> Derivative:
     pf, generated = _parse(target)
-    namer = Namer.for_function(pf.node)
-    rename, injected = _injected(pf, namer)
-    normalizer = Normalizer(pf.node, namer, pf.filename)
-    core = normalizer.run()
-    _lift(pf, normalizer)
-    _private_loop_targets(core.body, namer)
-    ssa = to_ssa(core, namer)
-    stacks = stack_modes(ssa, generated)
-    resolver = ForwardResolver(pf, local_names(ssa), stacks)
-    ops = {}
-    for s in statements(ssa.body):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            ops[id(s)] = resolver.op(s.value)
-    if not generated:  # generated code writes only into buffers of its own
-        _check_writes(ssa, ops, resolver, pf.filename)
+    stacks: dict[str, str] = {}
+
+    def resolver_for(p: ParsedFunction, names: set[str], ssa: gast.FunctionDef) -> Resolver:
+        stacks.update(stack_modes(ssa, generated))
+        return ForwardResolver(p, names, stacks)
+
+    f = front(pf, arg_kinds, resolver_for, checks=not generated, list_aliases=True)
+    namer, rename, injected, ssa, ops, kinds, resolver = f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds, f.resolver
     varied = _varied(ssa, list(wrt), ops, resolver, stacks)
-    kinds = _kinds(ssa, arg_kinds, ops)
-    if not generated:
-        _check_shared_updates(ssa, ops, kinds, normalizer, pf)
     ret = ssa.body[-1]
-    assert isinstance(ret, gast.Return)
-    if isinstance(ret.value, gast.Constant) and ret.value.value is None:
-        raise OutputError(
-            f"{pf.node.name} returns nothing, so it has no derivative", pf.location(pf.node), "return a value"
-        )
     callees = {id(d.fn): d for d in getattr(target, "callees", {}).values()}
     called: dict[int, str] = {}
 
@@ -198,21 +181,9 @@ def _build_forward(
     filename = f"{GENERATED_PREFIX}: jvp of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
     values = dict(pf.closure)
     values.update(injected)
-    compiled = compile_function(source, fname, filename, pf.globals, values, _cells(pf))
+    compiled = compile_function(source, fname, filename, pf.globals, values, closure_cells(pf))
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
-    result = Derivative(compiled, source, fname, output)
-    if hasattr(result, "filename"):
-        result.filename = filename
-    return result
-
-
-def _kinds(ssa: gast.FunctionDef, arg_kinds: dict[str, str | None], ops: dict[int, Op]) -> dict[str, Any]:
-    """The kinds analysis, told the kinds of what user functions return where
-    the pipeline can say."""
-    output_kind = getattr(pipeline, "output_kind", None)
-    if output_kind is not None and len(inspect.signature(infer_kinds).parameters) > 3:
-        return infer_kinds(ssa, arg_kinds, ops, output_kind)
-    return infer_kinds(ssa, arg_kinds, ops)
+    return Derivative(compiled, source, fname, output, filename=filename, user_file=pf.filename)
 
 
 def tangent_parameters(d: Derivative, n: int) -> tuple[str, ...]:
@@ -237,38 +208,6 @@ def _callee_forward(
         if hit is None or hit[0] is not fn:  # the entry holds fn, so its id stays its own
             hit = _callee_cache[key] = (fn, build_forward(fn, wrt, kinds))
     return hit[1]
-
-
-def _lift(pf: ParsedFunction, normalizer: Normalizer) -> None:
-    """Compile the nested functions and lambdas normalize lifted out, as
-    reverse mode does, so that calls to them resolve."""
-    lifted = getattr(normalizer, "lifted", None)
-    if not lifted:
-        return
-    compile_lifted = getattr(pipeline, "_compile_lifted", None)
-    if compile_lifted is None:  # pragma: no cover - depends on the pipeline's version
-        raise UnsupportedSyntaxError(
-            "s2sad's forward mode cannot differentiate nested functions or lambdas yet",
-            pf.location(pf.node),
-            "define the helper at module level",
-        )
-    compile_lifted(pf, lifted)
-
-
-def _check_shared_updates(
-    ssa: gast.FunctionDef, ops: dict[int, Op], kinds: dict[str, Any], normalizer: Normalizer, pf: ParsedFunction
-) -> None:
-    """Reverse mode's refusal of ``x += v`` on an array another name shares
-    (normalize makes it ``x = x + v``, which the other name would not see)."""
-    try:
-        from ..analysis.mutation import check_updates
-    except ImportError:  # pragma: no cover - older trees check in the pipeline
-        check = getattr(pipeline, "_check_shared_updates", None)
-        updates = getattr(normalizer, "shared_updates", None)
-        if check is not None and updates is not None:
-            check(ssa, kinds, updates, pf)
-        return
-    check_updates(ssa, ops, kinds, getattr(normalizer, "updates", []), pf.filename)
 
 
 def _varied(
@@ -303,48 +242,6 @@ def _varied(
         seeds += more
 
 
-def _private_loop_targets(body: list[gast.stmt], namer: Namer) -> None:
-    """Give a ``for`` loop's target a name of its own when nothing reads it
-    after the loop. (Two loops over ``i`` in the two branches of different
-    ``if`` statements, as a generated gradient with an early return has,
-    otherwise lead SSA to copy an ``i`` that one path never defined.)"""
-    loops: list[tuple[gast.For, list[gast.stmt]]] = []  # each loop, and what runs after it
-
-    def walk(stmts: list[gast.stmt], after: list[gast.stmt]) -> None:
-        for k, s in enumerate(stmts):
-            rest = stmts[k + 1 :] + after
-            if isinstance(s, gast.For):
-                loops.append((s, rest))
-                walk(s.body, rest + [s])  # an enclosing loop runs its body again
-            elif isinstance(s, gast.While):
-                walk(s.body, rest + [s])
-            elif isinstance(s, gast.If):
-                walk(s.body, rest)
-                walk(s.orelse, rest)
-
-    walk(body, [])
-    stores: dict[str, int] = {}
-    for s in body:
-        for n in gast.walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                stores[n.id] = stores.get(n.id, 0) + 1
-    for loop, after in loops:
-        target = loop.target
-        if not isinstance(target, gast.Name) or stores.get(target.id, 0) < 2:
-            continue  # a name bound once needs no name of its own
-        outside = {id(n) for n in gast.walk(loop)}
-        read_after = any(
-            isinstance(n, gast.Name) and n.id == target.id and isinstance(n.ctx, gast.Load) and id(n) not in outside
-            for s in after
-            for n in gast.walk(s)
-        )
-        if not read_after:
-            old, fresh = target.id, namer.version(target.id)
-            for n in gast.walk(loop):
-                if isinstance(n, gast.Name) and n.id == old:
-                    n.id = fresh
-
-
 def _render(fn: gast.FunctionDef) -> str:
     """The source of ``fn``, its ``def`` line written out here on one line
     (the unparser wraps a long one)."""
@@ -370,20 +267,3 @@ def _default(node: gast.expr) -> str:
     if isinstance(node, gast.Constant):
         return repr(node.value)
     return expr_source(node)
-
-
-def _check_writes(ssa: gast.FunctionDef, ops: dict[int, Op], resolver: Resolver, filename: str) -> None:
-    """The reverse pipeline's check of array writes, where it exists."""
-    try:
-        from ..analysis.mutation import check_writes
-    except ImportError:  # pragma: no cover - older trees refuse writes in the transform
-        return
-    check_writes(ssa, ops, resolver, filename)
-
-
-def _cells(pf: ParsedFunction) -> dict[str, Any]:
-    """The user's own closure cells, by name (shared, so later changes are seen)."""
-    fn = pf.fn
-    if not getattr(fn, "__closure__", None):
-        return {}
-    return dict(zip(fn.__code__.co_freevars, fn.__closure__))

@@ -391,17 +391,17 @@ class ReverseTransform:
         for n in assigned(s.body + s.orelse) - self.defined_outside(s.body + s.orelse):
             after_then.of.pop(n, None)
             after_else.of.pop(n, None)
-        merged = Adjoints(owned=after_then.owned & after_else.owned)
-        for n in set(after_then.of) | set(after_else.of):
-            a, b = after_then.of.get(n), after_else.of.get(n)
-            if a == b:
-                merged.of[n] = a  # type: ignore[assignment]
-                continue
+        # where the branches leave an adjoint in different places, each branch
+        # puts it in the name's own variable (which may in turn give a name
+        # sharing that variable its own copy: repeat until they agree)
+        while True:
+            differ = sorted(n for n in set(after_then.of) | set(after_else.of) if after_then.of.get(n) != after_else.of.get(n))
+            if not differ:
+                break
             for branch, state in ((then, after_then), (orelse, after_else)):
                 self.adj = state
-                self.materialize(n, branch)
-            merged.of[n] = self.bar(n)
-        self.adj = merged
+                self.materialize(differ[0], branch)
+        self.adj = Adjoints(dict(after_then.of), after_then.owned & after_else.owned)
         if not then and not orelse:
             return
         out.append(gast.If(test=copy.deepcopy(s.test), body=then or [gast.Pass()], orelse=orelse))
@@ -440,6 +440,9 @@ class ReverseTransform:
             if var in entry.values():  # the body assumes it may add to var in place
                 body.append(assign(var, gast.Call(func=name(self.runtime("fresh")), args=[name(var)], keywords=[])))
                 self.adj.owned.add(var)
+        # after the loop (which may run no iteration) a buffer is ours only if
+        # it was at the start as well
+        self.adj.owned &= owned or set()
         for n in list(self.adj.of):
             if n not in entry:
                 del self.adj.of[n]

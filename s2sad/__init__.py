@@ -10,6 +10,7 @@
 
 from .api import grad, source, value_and_grad, vjp
 from .check import check_grad
+from .derivatives import hessian, hvp, jacobian, jvp
 from .errors import (
     ArgumentError,
     NoRuleError,
@@ -24,6 +25,10 @@ __all__ = [
     "grad",
     "value_and_grad",
     "vjp",
+    "jvp",
+    "jacobian",
+    "hessian",
+    "hvp",
     "source",
     "check_grad",
     "register_adjoint",

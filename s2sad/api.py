@@ -245,17 +245,50 @@ def vjp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     return run
 
 
-def source(fn: Callable[..., Any], wrt: Wrt = 0, kinds: dict[str, str | None] | None = None) -> str:
-    """The generated gradient source of ``fn``.
+def source(
+    fn: Callable[..., Any],
+    wrt: Wrt = 0,
+    kinds: dict[str, str | None] | None = None,
+    mode: str = "reverse",
+    order: int = 1,
+) -> str:
+    """The generated derivative source of ``fn``.
 
-    With no ``kinds``, arguments are taken as floats (annotations ``np.ndarray``
-    and array defaults make them arrays); ``kinds`` maps an argument name to
-    ``"scalar"``, ``"array"`` or ``None`` (unknown).
+    ``mode="reverse"`` gives the gradient (forward sweep + reverse sweep),
+    ``mode="forward"`` the Jacobian-vector product (tangents ``v_dot`` in
+    program order); ``order=2`` gives forward mode over the gradient (the
+    Hessian-vector product). With no ``kinds``, arguments are taken as floats
+    (annotations ``np.ndarray`` and array defaults make them arrays); ``kinds``
+    maps an argument name to ``"scalar"``, ``"array"`` or ``None`` (unknown).
+
+    >>> import numpy as np, s2sad
+    >>> def f(x):
+    ...     return np.sin(x) * x
+    >>> print(s2sad.source(f, mode="forward"), end="")
+    def f_jvp(x, x_dot):
+        t1 = np.sin(x)
+        t1_dot = x_dot * np.cos(x)
+        y = t1 * x
+        y_dot = t1_dot * x + t1 * x_dot
+        return y, y_dot
     """
+    from .forward.build import build_forward
+
     names, _ = _resolve_wrt(fn, wrt)
     assumed = _assumed_kinds(fn)
     assumed.update(kinds or {})
-    return build_reverse(fn, names, assumed).full_source()
+    if mode not in ("reverse", "forward"):
+        raise ArgumentError(f"mode={mode!r}: use 'reverse' or 'forward'")
+    if order == 1:
+        if mode == "forward":
+            return build_forward(fn, names, assumed).source
+        return build_reverse(fn, names, assumed).full_source()
+    if order == 2:
+        gradient = build_reverse(fn, names, assumed)
+        with_seed = dict(assumed)
+        with_seed[gradient.seed] = "scalar"
+        return gradient.full_source() + "\n" + build_forward(gradient, names, with_seed).source
+    raise ArgumentError(f"order={order}: show prints first (1) and second (2) derivatives")
 
 
 def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:

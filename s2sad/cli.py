@@ -1,7 +1,8 @@
 """The ``s2sad`` command.
 
-``s2sad show FILE.py:FUNC [--wrt x,y] [--kinds x=array,y=scalar]`` prints the
-generated gradient of a function, ``s2sad show package.module:FUNC`` likewise
+``s2sad show FILE.py:FUNC [--wrt x,y] [--kinds x=array,y=scalar] [--mode
+forward] [--order 2]`` prints the generated gradient of a function (or its
+forward-mode Jacobian-vector product, or the second-order code), ``s2sad show package.module:FUNC`` likewise
 for an importable module. Piped output is plain Python; on a terminal it is
 syntax-highlighted when Pygments is installed.
 """
@@ -83,11 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         "--kinds",
         help="argument kinds to specialise for, e.g. W=array,x=scalar (default: annotations, else floats)",
     )
+    show.add_argument(
+        "--mode", choices=("reverse", "forward"), default="reverse",
+        help="reverse: the gradient (default); forward: the Jacobian-vector product",
+    )  # fmt: skip
+    show.add_argument(
+        "--order", type=int, choices=(1, 2), default=1,
+        help="2: forward mode over the gradient (Hessian-vector product), printed after the gradient",
+    )  # fmt: skip
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     args = parser.parse_args(argv)
     try:
         fn = load_function(args.target)
-        text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds))
+        text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds), mode=args.mode, order=args.order)
     except S2SADError as exc:
         print(f"s2sad: {exc}", file=sys.stderr)
         return 1

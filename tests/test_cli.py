@@ -55,3 +55,19 @@ def test_show_refusal_is_reported_with_location():
     assert out.returncode == 1
     assert "error_cases.py" in out.stderr and "line" in out.stderr and "try" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_show_forward_mode():
+    out = run("show", "examples/lecture.py:f", "--wrt", "x1,x2", "--mode", "forward")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("def f_jvp(x1, x2, x1_dot, x2_dot):")
+    assert "t2_dot = x1_dot * x2 + x1 * x2_dot" in out.stdout
+    compile(out.stdout, "<show>", "exec")
+
+
+def test_show_second_order():
+    out = run("show", "tests/programs.py:scalar_loop", "--order", "2")
+    assert out.returncode == 0, out.stderr
+    assert "def dscalar_loop(" in out.stdout and "def dscalar_loop_jvp(" in out.stdout
+    assert "tape_dot.append(x_dot)" in out.stdout
+    compile(out.stdout, "<show>", "exec")

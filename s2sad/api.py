@@ -216,9 +216,16 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool 
     ...     return np.log(x1) + x1 * x2 - np.sin(x2)
     >>> s2sad.grad(f)(2.0, 5.0)
     5.5
+
+    ``grad`` of a gradient differentiates the generated code again (forward
+    mode over it), to any order: ``s2sad.grad(s2sad.grad(f))``.
     """
     if fn is None:
-        return lambda f: _Grad(f, wrt, "grad", check_finite)
+        return lambda f: grad(f, wrt, check_finite)
+    if isinstance(fn, _Grad) or type(fn).__name__ == "Higher":
+        from .higher import nest
+
+        return nest(fn, wrt)  # forward mode over the generated derivative
     return _Grad(fn, wrt, "grad", check_finite)
 
 

@@ -254,3 +254,46 @@ REGRESSIONS += [
     (zero_trip_loop_then_index_adjoint, [(_X, 0), (_X, 2)], 0),
     (ternary_in_loop, [(-0.587,), (0.9,)], 0),
 ]
+
+
+# Refused, not wrong: UnsupportedSyntaxError on in-place updates that are
+# safe (about 16% of fuzzed programs are refused this way, seeds 1-5). Kept
+# apart from REGRESSIONS (same format) so they do not fail the suite.
+
+
+def update_after_branch_reassigns(x):
+    # "`t /= ...` changes an array in place, and `t` refers to the same
+    # array": the SSA merge copy of the `if` (t stays t on the other path) is
+    # taken for a second name sharing the array (seed 1, #15 and most
+    # "refers to the same array" refusals)
+    t = x * 2.0
+    if t[-1] < 0.0:
+        t = t * 3.0
+    t /= 2.0
+    return np.sum(t)
+
+
+def update_with_ternary_operand(x):
+    # "`y += ...` changes an array in place, and `x` refers to the same
+    # array": the operand `(y if c else x)` is normalized to a copy
+    # `t = y` / `t = x` that nothing reads after the update (seed 11, #14)
+    y = x * 2.0
+    y += y if np.sum(x) > 0 else x
+    return np.sum(y)
+
+
+def update_after_consumed_view(x):
+    # "`y += ...` changes an array in place, and a view or a container of `y`
+    # would see the change": the view y[0] is only read before the update
+    # (seed 1, #2 and seed 11, #2)
+    y = x * 2.0
+    t = np.tanh(y[0])
+    y += 1.0
+    return np.sum(y) + np.sum(t)
+
+
+OVER_REFUSED = [
+    (update_after_branch_reassigns, [(np.array([0.5, 0.2, -0.3]),), (np.array([0.5, 0.2, 0.3]),)], 0),
+    (update_with_ternary_operand, [(np.array([0.5, 0.2, -0.3]),), (np.array([-0.5, 0.2, -0.3]),)], 0),
+    (update_after_consumed_view, [(_X,)], 0),
+]

@@ -60,11 +60,11 @@ class Higher:
         fixed = dict(bound.arguments)
         seed = chain[0].seed
         fixed[seed] = 1.0
-        for d, level in zip(chain[1:-1], self.chain[1:-1]):
+        for d in chain[1:-1]:
             fixed[tangent_parameters(d, 1)[0]] = 1.0
         names = tangent_parameters(last, len(outer))
         grads = []
-        for k, w in enumerate(outer):
+        for w in outer:
             x = bound.arguments[w]
             entries = []
             for j in range(int(np.size(x))):

@@ -22,7 +22,7 @@ def exp_of_sin(x):
 
 
 def loop(x):
-    for i in range(5):
+    for _ in range(5):
         x = x * np.sin(x) + 0.5
     return x
 

@@ -447,13 +447,18 @@ class ReverseTransform:
             if n not in entry:
                 del self.adj.of[n]
 
-    def for_(self, s: gast.For, out: list[gast.stmt]) -> None:
+    def reversed_body(self, s: gast.For | gast.While, out: list[gast.stmt]) -> list[gast.stmt]:
+        """The adjoint of one iteration, run as many times as the loop ran."""
         entry = self.loop_entry(s.body, out)
         owned = set(self.adj.owned)
         self.loop_depth += 1
         body = self.block(s.body)
         self.loop_depth -= 1
         self.loop_exit(entry, body, owned)
+        return body
+
+    def for_(self, s: gast.For, out: list[gast.stmt]) -> None:
+        body = self.reversed_body(s, out)
         if not body:
             return
         rng: gast.expr = copy.deepcopy(s.iter)
@@ -466,12 +471,7 @@ class ReverseTransform:
             out.append(Pop(name=name(self.counters[id(s)])))
 
     def while_(self, s: gast.While, out: list[gast.stmt]) -> None:
-        entry = self.loop_entry(s.body, out)
-        owned = set(self.adj.owned)
-        self.loop_depth += 1
-        body = self.block(s.body)
-        self.loop_depth -= 1
-        self.loop_exit(entry, body, owned)
+        body = self.reversed_body(s, out)
         if not body:
             return
         count = self.counters[id(s)]

@@ -294,7 +294,7 @@ class _Generator:
         """An expression of ``shape`` made from sub-expressions of other shapes."""
         d = depth - 1
         if shape == SCALAR:
-            k = self.r.randrange(6)
+            k = self.r.randrange(10)
             if k == 0:
                 return _Expr(f"np.sum({self.expr(self.r.choice([V2, V3, M]), d).text})", True)
             if k == 1:
@@ -308,9 +308,23 @@ class _Generator:
                 if inner.startswith("C"):  # a method of a global constant has no rule (refused)
                     inner = f"({inner} * 1.0)"
                 return _Expr(f"({inner}).sum()", True)
-            return _Expr(f"np.trace({self.expr(M, d).text} @ ({self.expr(M, d).text}).T)", True)
+            if k == 5:
+                return _Expr(f"np.trace({self.expr(M, d).text} @ ({self.expr(M, d).text}).T)", True)
+            if k == 6:
+                return _Expr(f"np.{self.r.choice(['var', 'std'])}({self.expr(self.r.choice([V3, M]), d).text})", True)
+            if k == 7:
+                return _Expr(f"np.dot({self.expr(V3, d).text}, {self.expr(V3, d).text})", True)
+            if k == 8:
+                return _Expr(f"np.prod(2.0 + np.tanh({self.expr(self.r.choice([V2, V3]), d).text}))", True)
+            return _Expr(f"np.linalg.norm(1.0 + {self.expr(self.r.choice([V3, M]), d).text} ** 2)", True)
         if shape == V2:
-            k = self.r.randrange(5)
+            k = self.r.randrange(8)
+            if k == 5:
+                return _Expr(f"np.dot({self.expr(M, d).text}, {self.expr(V3, d).text})", True)
+            if k == 6:
+                return _Expr(f"({self.expr(V3, d).text})[::-2]", False)
+            if k == 7:
+                return _Expr(f"np.cumsum({self.expr(V2, d).text})", True)
             if k == 0:
                 return _Expr(f"({self.expr(M, d).text} @ {self.expr(V3, d).text})", True)
             if k == 1:
@@ -321,7 +335,15 @@ class _Generator:
                 return _Expr(f"({self.expr(V3, d).text})[{self.r.choice(['1:', ':2'])}]", False)
             return _Expr(f"np.sum({self.expr(M, d).text}, axis=1, keepdims=True)[:, 0]", False)
         if shape == V3:
-            k = self.r.randrange(4)
+            k = self.r.randrange(8)
+            if k == 4:
+                return _Expr(f"np.cumsum({self.expr(V3, d).text})", True)
+            if k == 5:
+                return _Expr(f"({self.expr(V3, d).text})[::-1]", False)
+            if k == 6:
+                return _Expr(f"np.concatenate([{self.expr(V2, d).text}, ({self.expr(V3, d).text})[:1]])", True)
+            if k == 7:
+                return _Expr(f"np.std({self.expr(M, d).text}, axis=0)", True)
             if k == 0:
                 return _Expr(f"({self.expr(V2, d).text} @ {self.expr(M, d).text})", True)
             if k == 1:
@@ -329,7 +351,12 @@ class _Generator:
             if k == 2:
                 return _Expr(f"np.{self.r.choice(['sum', 'mean'])}({self.expr(M, d).text}, axis=0)", True)
             return _Expr(f"({self.expr(M, d).text})[{self.r.choice(['0', '1'])}]", False)
-        k = self.r.randrange(3)
+        k = self.r.randrange(5)
+        if k == 3:
+            return _Expr(f"np.stack([{self.expr(V3, d).text}, {self.expr(V3, d).text}])", True)
+        if k == 4:
+            a, b = self.expr(V3, d).text, self.expr(V3, d).text
+            return _Expr(f"np.reshape(np.concatenate([{a}, {b}]), (2, 3))", True)
         if k == 0:
             v = self.names_of(V2)
             col = f"{self.r.choice(v)}[:, None]" if v else f"({self.expr(V2, d).text})[:, None]"

@@ -217,7 +217,7 @@ def front(
         check_list_mutations(ssa, pf.filename)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     if checks:
-        check_updates(ssa, ops, kinds, normalized.updates, pf.filename)
+        check_updates(ssa, ops, kinds, normalized.updates, pf.filename, namer.user_name)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
     if isinstance(ret.value, gast.Constant) and ret.value.value is None:

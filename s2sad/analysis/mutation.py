@@ -15,6 +15,7 @@ container shares it: such updates are refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gast
@@ -110,8 +111,10 @@ def check_updates(
     kinds: dict[str, Any],
     updates: list[tuple[int, int, str, str]],
     filename: str,
+    user_name: Callable[[str], str] = lambda n: n,
 ) -> None:
-    """Refuse ``x op= v`` on an array that another name, a view or a container shares."""
+    """Refuse ``x op= v`` on an array that another name, a view or a container
+    shares. (SSA versions of ``x`` itself are one name to the user.)"""
     where = {(line, col): (user, op) for line, col, user, op in updates}
     order = list(statements(fn.body))
     group = _copy_groups(order)
@@ -125,7 +128,7 @@ def check_updates(
             continue
         p, q = left.id, s.targets[0].id
         members = {m for m in group if group[m] == group.get(p, p)} | {p}
-        reason = _shared(p, q, members, order, defs, ops, kinds)
+        reason = _shared(p, q, members, order, defs, ops, kinds, {m for m in members if user_name(m) == user_name(p)})
         if reason:
             user, op = hit
             raise UnsupportedSyntaxError(
@@ -179,7 +182,9 @@ def _copy_groups(order: list[Any]) -> dict[str, str]:
     return {n: find(n) for n in set(parent) | set(parent.values())}
 
 
-def _shared(p: str, q: str, members: set[str], order: list[Any], defs: dict, ops: dict, kinds: dict) -> str:
+def _shared(
+    p: str, q: str, members: set[str], order: list[Any], defs: dict, ops: dict, kinds: dict, same: set[str]
+) -> str:
     for m in members:
         d = defs.get(m)
         if d is not None and _makes_view(d.value, ops.get(id(d)), kinds):
@@ -190,7 +195,7 @@ def _shared(p: str, q: str, members: set[str], order: list[Any], defs: dict, ops
         for node in gast.walk(s):
             if not (isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in members):
                 continue
-            if node.id not in (p, q):
+            if node.id not in (p, q) and node.id not in same:
                 return f"`{node.id}` refers to the same array"
         if p in _names(s) and _views_or_stores(s, p, ops, kinds):
             return f"a view or a container of `{p}` would see the change"

@@ -24,6 +24,7 @@ class Namer:
         self.taken: set[str] = set(taken or ())
         self._temps = 0
         self.temps: list[str] = []
+        self.origin: dict[str, str] = {}  # SSA version -> the name it versions
         self._adjoints: dict[str, str] = {}
         self._tangents: dict[str, str] = {}
 
@@ -85,7 +86,12 @@ class Namer:
             k += 1
         fresh = f"{base}_{k}"
         self.taken.add(fresh)
+        self.origin[fresh] = self.origin.get(name, name)
         return fresh
+
+    def user_name(self, name: str) -> str:
+        """The user's name an SSA version stands for (``x_2`` -> ``x``)."""
+        return self.origin.get(name, name)
 
     def adjoint(self, name: str) -> str:
         if name not in self._adjoints:

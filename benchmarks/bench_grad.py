@@ -71,7 +71,20 @@ def primal_functions(np):
         logp = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
         return -np.sum(Y * logp) / X.shape[0]
 
-    return {"lecture": lecture, "scalar_loop": scalar_loop, "mlp_loss": mlp_loss}
+    def rnn_loss(W, U, xs, h0):
+        h = h0
+        for t in range(xs.shape[0]):
+            h = np.tanh(W @ h + U @ xs[t])
+        return np.sum(h * h)
+
+    def element_dot(x, w):
+        s = 0.0
+        for i in range(x.shape[0]):
+            s = s + x[i] * w[i]
+        return s
+
+    return {"lecture": lecture, "scalar_loop": scalar_loop, "mlp_loss": mlp_loss, "rnn_loss": rnn_loss,
+            "element_dot": element_dot}
 
 
 def torch_mlp_loss(W1, b1, W2, b2, X, Y):
@@ -93,6 +106,28 @@ def scalar_loop_grad(x, steps=100):
         dx = dx * (0.99 + numpy.cos(x) * 0.01)
         x = x * 0.99 + numpy.sin(x) * 0.01
     return dx
+
+
+def rnn_loss_grad(W, U, xs, h0):
+    hs = [h0]
+    for t in range(xs.shape[0]):
+        hs.append(numpy.tanh(W @ hs[-1] + U @ xs[t]))
+    dh = 2.0 * hs[-1]
+    dW, dU = numpy.zeros_like(W), numpy.zeros_like(U)
+    for t in reversed(range(xs.shape[0])):
+        da = dh * (1.0 - hs[t + 1] ** 2)
+        dW += numpy.outer(da, hs[t])
+        dU += numpy.outer(da, xs[t])
+        dh = W.T @ da
+    return dW, dU
+
+
+def element_dot_grad(x, w):
+    gx, gw = numpy.zeros_like(x), numpy.zeros_like(w)  # the loop, differentiated by hand
+    for i in range(x.shape[0]):
+        gx[i] = w[i]
+        gw[i] = x[i]
+    return gx, gw
 
 
 def mlp_loss_grad(W1, b1, W2, b2, X, Y):
@@ -134,7 +169,7 @@ def torch_maker(name, wrt, args):
     return lambda: torch.autograd.grad(torch_mlp_loss(*targs), params)
 
 
-ALL = ("lecture", "scalar_loop", "mlp_loss")
+ALL = ("lecture", "scalar_loop", "mlp_loss", "rnn_loss", "element_dot")
 IMPLEMENTATIONS = [  # (row name, module or None when missing, maker, cases timed)
     ("s2sad", s2sad, s2sad_maker, ALL),
     ("autograd", autograd, autograd_maker, ALL),
@@ -155,10 +190,23 @@ def mlp_args():
     return (W1, b1, W2, b2, X, Y)
 
 
+def rnn_args():
+    rng = numpy.random.default_rng(1)
+    return (rng.standard_normal((64, 64)) / 8.0, rng.standard_normal((64, 32)) / 6.0,
+            rng.standard_normal((50, 32)), rng.standard_normal(64))
+
+
+def element_args():
+    rng = numpy.random.default_rng(2)
+    return (rng.standard_normal(1000), rng.standard_normal(1000))
+
+
 CASES = [  # (label, function name, wrt, arguments, hand-written gradient)
     ("lecture f(x1, x2)", "lecture", (0, 1), (2.0, 5.0), lecture_grad),
     ("scalar loop x100", "scalar_loop", 0, (1.0,), scalar_loop_grad),
     ("MLP softmax-xent", "mlp_loss", (0, 1, 2, 3), mlp_args(), mlp_loss_grad),
+    ("RNN 64 hidden x50", "rnn_loss", (0, 1), rnn_args(), rnn_loss_grad),
+    ("element loop n=1000", "element_dot", (0, 1), element_args(), element_dot_grad),
 ]
 MEMORY_STEPS = 10_000
 

@@ -311,7 +311,9 @@ class _Generator:
             if k == 5:
                 return _Expr(f"np.trace({self.expr(M, d).text} @ ({self.expr(M, d).text}).T)", True)
             if k == 6:
-                return _Expr(f"np.{self.r.choice(['var', 'std'])}({self.expr(self.r.choice([V3, M]), d).text})", True)
+                # std has a kink where the spread is zero (a constant array): smooth it
+                reducer = self.r.choice(["np.var({})", "np.sqrt(np.var({}) + 0.01)"])
+                return _Expr(reducer.format(self.expr(self.r.choice([V3, M]), d).text), True)
             if k == 7:
                 return _Expr(f"np.dot({self.expr(V3, d).text}, {self.expr(V3, d).text})", True)
             if k == 8:
@@ -343,7 +345,7 @@ class _Generator:
             if k == 6:
                 return _Expr(f"np.concatenate([{self.expr(V2, d).text}, ({self.expr(V3, d).text})[:1]])", True)
             if k == 7:
-                return _Expr(f"np.std({self.expr(M, d).text}, axis=0)", True)
+                return _Expr(f"np.sqrt(np.var({self.expr(M, d).text}, axis=0) + 0.01)", True)
             if k == 0:
                 return _Expr(f"({self.expr(V2, d).text} @ {self.expr(M, d).text})", True)
             if k == 1:

@@ -154,9 +154,25 @@ class ReverseTransform:
         f = expr.func if isinstance(expr, gast.Call) else None
         if isinstance(f, gast.Name) and f.id == self.runtime("getitem_adjoint"):
             g, _x, idx = expr.args
+            if self.basic_index(idx):  # no repeated entries: a plain `own[i] += g`
+                entry = gast.Subscript(value=name(own), slice=_as_index(idx), ctx=gast.Store())
+                return gast.AugAssign(target=entry, op=gast.Add(), value=g)
             call = gast.Call(func=name(self.runtime("add_at")), args=[name(own), idx, g], keywords=[])
             return gast.Expr(value=call)
         return gast.AugAssign(target=name(own, gast.Store), op=gast.Add(), value=expr)
+
+    def basic_index(self, idx: gast.expr) -> bool:
+        """Is this index (as a value) known to select without repeats: ints,
+        slices, None and ...? (An integer array may repeat an entry.)"""
+        parts = idx.elts if isinstance(idx, gast.Tuple) else [idx]
+        for p in parts:
+            if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
+                if all(kind_of_atom(a, self.kinds) == "int" for a in p.args):
+                    continue
+                return False
+            if kind_of_atom(p, self.kinds) != "int":
+                return False
+        return True
 
     def materialize(self, n: str, out: list[gast.stmt]) -> None:
         """Make ``n``'s adjoint live in its own variable (zeros if it is zero)."""
@@ -609,6 +625,16 @@ def _needed(reverse: list[gast.stmt]) -> set[str]:
         if more <= needed:
             return needed
         needed |= more
+
+
+def _as_index(idx: gast.expr) -> gast.expr:
+    """``slice(a, b, None)`` back to ``a:b`` inside a subscript."""
+    if isinstance(idx, gast.Tuple):
+        return gast.Tuple(elts=[_as_index(e) for e in idx.elts], ctx=gast.Load())
+    if isinstance(idx, gast.Call) and isinstance(idx.func, gast.Name) and idx.func.id == "slice":
+        parts = [None if isinstance(a, gast.Constant) and a.value is None else a for a in idx.args]
+        return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+    return idx
 
 
 def _list_append(s: gast.Expr) -> bool:

@@ -167,6 +167,12 @@ class _Derived:
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
         d, call_args, call_kwargs, wrt_values = self._lookup(args, kwargs)
+        if seed is None and d.output_kind == "tuple":
+            raise OutputError(
+                f"{self.fn.__name__} returns several values; grad needs one scalar output",
+                hint=f"select one: s2sad.grad(lambda *a: {self.fn.__name__}(*a)[0]), or use s2sad.vjp "
+                "with one output adjoint per value",
+            )
         if seed is not None:
             call_args = (*call_args, seed)
         try:

@@ -57,6 +57,7 @@ class Derivative:
     filename: str = ""  # the generated code's (linecache) file name
     user_file: str = ""
     source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
+    output_kind: str | None = None  # "tuple" when the function returns several values
 
     def user_line(self, generated_line: int) -> int | None:
         return self.source_map.get(generated_line)
@@ -293,7 +294,8 @@ def _build_reverse(
     compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected), closure_cells(pf))
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
-    return Derivative(compiled, source, dname, output, seed, callees, filename, pf.filename, smap)
+    output_kind = kinds.get(output) if isinstance(ret.value, gast.Name) else None
+    return Derivative(compiled, source, dname, output, seed, callees, filename, pf.filename, smap, output_kind)
 
 
 def _with_finite_checks(

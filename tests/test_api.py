@@ -116,3 +116,18 @@ def test_check_grad_reports_argument_and_entry():
 
 def _bad_square(x):
     return x * x
+
+
+def two_outputs(x):
+    return np.sin(x), x * x
+
+
+def test_tuple_output_select_one_or_weight_by_vjp():
+    assert s2sad.grad(lambda x: two_outputs(x)[1])(0.5) == pytest.approx(1.0)
+    (_, _), g = s2sad.vjp(two_outputs)(0.5, (1.0, 2.0))
+    assert g == pytest.approx(np.cos(0.5) + 2.0)
+
+
+def test_grad_of_tuple_output_is_refused_clearly():
+    with pytest.raises(s2sad.OutputError, match="returns several values"):
+        s2sad.grad(two_outputs)(0.5)

@@ -30,6 +30,7 @@ from .ir.naming import Namer
 from .ir.normalize import assign, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .optimize.cse import eliminate_common_subexpressions
+from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
 
@@ -284,6 +285,7 @@ def _build_reverse(
     gen = gast.FunctionDef(
         name=dname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
+    eliminate_dead_code(gen)
     mapping = namer.renumber(gen)
     for key, text in comments.items():
         comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)

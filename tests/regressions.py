@@ -5,6 +5,8 @@ entry of REGRESSIONS is (function, list of argument tuples, wrt), to be
 checked with ``s2sad.check_grad``. Each comment gives what s2sad did when the
 program was found, and the fuzz seed/index it was minimized from."""
 
+import math
+
 import numpy as np
 
 _X = np.array([[0.5, 0.2, -0.3], [0.1, 0.4, 0.7]])
@@ -296,4 +298,16 @@ OVER_REFUSED = [
     (update_after_branch_reassigns, [(np.array([0.5, 0.2, -0.3]),), (np.array([0.5, 0.2, 0.3]),)], 0),
     (update_with_ternary_operand, [(np.array([0.5, 0.2, -0.3]),), (np.array([-0.5, 0.2, -0.3]),)], 0),
     (update_after_consumed_view, [(_X,)], 0),
+]
+
+
+def negative_literal_power(x):
+    # wrong value (s2sad 0.156, f 0.128): a folded literal -0.69 was unparsed
+    # as `-0.69 ** 2`, which Python reads as -(0.69 ** 2) (seed 2024, #101)
+    y = math.sqrt(1.0 + (-0.69) ** 2) * x
+    return y + (-2.0) ** 2 * x
+
+
+REGRESSIONS += [
+    (negative_literal_power, [(0.7,)], 0),
 ]

@@ -7,6 +7,8 @@ tracebacks and pdb show its lines.
 
 from __future__ import annotations
 
+import ast
+import copy
 import linecache
 import types
 from typing import Any
@@ -15,16 +17,29 @@ import astor
 import gast
 
 
+class _NegativeLiterals(ast.NodeTransformer):
+    """``-0.69`` as a unary minus, so the unparser parenthesizes it where
+    precedence needs it (``(-0.69) ** 2``, not ``-0.69 ** 2``)."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if type(node.value) in (int, float) and node.value < 0:
+            return ast.copy_location(ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-node.value)), node)
+        return node
+
+
+def _to_ast(node: gast.AST) -> ast.AST:
+    return _NegativeLiterals().visit(gast.gast_to_ast(copy.deepcopy(node)))
+
+
 def expr_source(node: gast.AST) -> str:
-    text = astor.to_source(gast.gast_to_ast(node)).strip()
-    return text
+    return astor.to_source(_to_ast(node)).strip()
 
 
 def to_source(node: gast.AST) -> str:
     """Source text of any gast node."""
     if isinstance(node, gast.FunctionDef):
         return render_function(node, {})
-    return astor.to_source(gast.gast_to_ast(node))
+    return astor.to_source(_to_ast(node))
 
 
 def _strip_parens(text: str) -> str:
@@ -102,7 +117,7 @@ def _block(
             sub_text = render_function(s, comments, leading=leading)
             lines.extend(pad + ln if ln else ln for ln in sub_text.splitlines())
         else:
-            text = astor.to_source(gast.gast_to_ast(s)).rstrip("\n")
+            text = astor.to_source(_to_ast(s)).rstrip("\n")
             for i, ln in enumerate(text.splitlines()):
                 lines.append(pad + ln + (suffix if i == 0 else ""))
 

@@ -520,6 +520,8 @@ class Normalizer:
         if self._global_chain(e):
             return copy.deepcopy(e)
         value = self.expr(e, out)
+        if isinstance(value, gast.Constant) and into is None:
+            return value  # a folded literal such as -0.2
         t = self.namer.claim(into) if into is not None else self.namer.temp()
         out.append(gast.copy_location(assign(t, value), e))
         return name(t)
@@ -544,7 +546,10 @@ class Normalizer:
     def expr_UnaryOp(self, e: gast.UnaryOp, out, into=None):
         if isinstance(e.op, gast.UAdd):
             return self.atom(e.operand, out)
-        return gast.UnaryOp(op=e.op, operand=self.atom(e.operand, out))
+        operand = self.atom(e.operand, out)
+        if isinstance(e.op, gast.USub) and isinstance(operand, gast.Constant) and type(operand.value) in (int, float):
+            return const(-operand.value)  # a negative literal
+        return gast.UnaryOp(op=e.op, operand=operand)
 
     def expr_Compare(self, e: gast.Compare, out, into=None):
         if len(e.ops) == 1:

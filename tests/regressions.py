@@ -3,7 +3,9 @@
 (``python -m s2sad.fuzz``, issue #5). Same format as tests/programs.py: each
 entry of REGRESSIONS is (function, list of argument tuples, wrt), to be
 checked with ``s2sad.check_grad``. Each comment gives what s2sad did when the
-program was found, and the fuzz seed/index it was minimized from."""
+program was found, and the fuzz seed/index it was minimized from (with the
+generator of that day: the generator has grown since, so the same seed/index
+now writes another program)."""
 
 import math
 

@@ -464,12 +464,26 @@ class ReverseTransform:
                 del self.adj.of[n]
 
     def reversed_body(self, s: gast.For | gast.While, out: list[gast.stmt]) -> list[gast.stmt]:
-        """The adjoint of one iteration, run as many times as the loop ran."""
+        """The adjoint of one iteration, run as many times as the loop ran.
+
+        A buffer may be added to in place inside the body only if every
+        iteration ends with it still the code's own: one that an iteration
+        rebinds to a shared value is first tried as not owned at all."""
         entry = self.loop_entry(s.body, out)
-        owned = set(self.adj.owned)
-        self.loop_depth += 1
-        body = self.block(s.body)
-        self.loop_depth -= 1
+        start = self.adj.copy()
+        noted = set(self.comments)
+        for _ in range(2):
+            owned = set(self.adj.owned)
+            self.loop_depth += 1
+            body = self.block(s.body)
+            self.loop_depth -= 1
+            lost = {v for v in owned - self.adj.owned if v in entry.values()}
+            if not lost:
+                break
+            self.adj = start.copy()
+            self.adj.owned -= lost
+            for key in set(self.comments) - noted:  # comments of the discarded attempt
+                del self.comments[key]
         self.loop_exit(entry, body, owned)
         return body
 

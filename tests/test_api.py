@@ -131,3 +131,10 @@ def test_tuple_output_select_one_or_weight_by_vjp():
 def test_grad_of_tuple_output_is_refused_clearly():
     with pytest.raises(s2sad.OutputError, match="returns several values"):
         s2sad.grad(two_outputs)(0.5)
+
+
+def test_numpy_under_any_name():
+    from .imports_case import spelled_differently
+
+    s2sad.check_grad(spelled_differently, np.array([0.3, -0.4, 1.2]))
+    assert "np.cos" in s2sad.source(spelled_differently, kinds={"x": "array1"})

@@ -2,10 +2,10 @@
 refers to, not its spelling."""
 
 from math import exp as e
-from numpy import sin
 
 import numpy
 import numpy as jnp_like
+from numpy import sin
 
 
 def spelled_differently(x):

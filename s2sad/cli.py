@@ -74,6 +74,29 @@ def _highlight(text: str) -> str:
     return highlight(text, PythonLexer(), TerminalFormatter())
 
 
+def _check(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .check import check_grad
+
+    try:
+        fn = load_function(args.target)
+        namespace = {"np": np, "numpy": np, **getattr(fn, "__globals__", {})}
+        values = eval(f"({args.at},)", namespace)  # noqa: S307 - the user's own command line
+        check_grad(fn, *values, wrt=_parse_wrt(args.wrt))
+    except S2SADError as exc:
+        print(f"s2sad: {exc}", file=sys.stderr)
+        return 1
+    except AssertionError as exc:
+        print(f"s2sad check: MISMATCH: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the arguments or the function itself failed
+        print(f"s2sad check: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"s2sad check: the gradient of {args.target} agrees with central differences at ({args.at})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic differentiation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,7 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         help="2: forward mode over the gradient (Hessian-vector product), printed after the gradient",
     )  # fmt: skip
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check = sub.add_parser("check", help="compare s2sad's gradient with numerical differences at a point")
+    check.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
+    check.add_argument("--at", required=True, help="the arguments, as Python, e.g. 'np.ones(3), 2.0'")
+    check.add_argument("--wrt", help="arguments to differentiate, by name or position (default: the first)")
     args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args)
     try:
         fn = load_function(args.target)
         text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds), mode=args.mode, order=args.order)

@@ -71,3 +71,15 @@ def test_show_second_order():
     assert "def dscalar_loop(" in out.stdout and "def dscalar_loop_jvp(" in out.stdout
     assert "tape_dot.append(x_dot)" in out.stdout
     compile(out.stdout, "<show>", "exec")
+
+
+def test_check_command_agrees():
+    out = run("check", "examples/lecture.py:f", "--at", "2.0, 5.0", "--wrt", "x1,x2")
+    assert out.returncode == 0, out.stderr
+    assert "agrees with central differences" in out.stdout
+
+
+def test_check_command_reports_refusal():
+    out = run("check", "tests/error_cases.py:uses_try", "--at", "1.0")
+    assert out.returncode == 1
+    assert "try" in out.stderr and "Traceback" not in out.stderr

@@ -128,7 +128,8 @@ def check_updates(
             continue
         p, q = left.id, s.targets[0].id
         members = {m for m in group if group[m] == group.get(p, p)} | {p}
-        reason = _shared(p, q, members, order, defs, ops, kinds, {m for m in members if user_name(m) == user_name(p)})
+        same = {m for m in members if user_name(m) == user_name(p)}
+        reason = _shared(p, q, members, order, defs, ops, kinds, same, _Later(fn, s))
         if reason:
             user, op = hit
             raise UnsupportedSyntaxError(
@@ -182,8 +183,51 @@ def _copy_groups(order: list[Any]) -> dict[str, str]:
     return {n: find(n) for n in set(parent) | set(parent.values())}
 
 
+class _Later:
+    """Is a name read after a given statement runs? Later in program order,
+    or anywhere in a loop around that statement when defined outside it."""
+
+    def __init__(self, fn: gast.FunctionDef, at: gast.stmt):
+        self.order = list(statements(fn.body))
+        self.pos = {id(t): k for k, t in enumerate(self.order)}
+        self.at = self.pos[id(at)]
+        self.loops = [t for t in self.order if isinstance(t, (gast.For, gast.While)) and _inside(at, t)]
+
+    def read_after(self, n: str) -> bool:
+        if any(n in _loads(t) for t in self.order[self.at + 1 :]):
+            return True
+        for loop in self.loops:  # a value made before the loop, read again next iteration
+            inside = {id(t) for t in statements(loop.body)}
+            made_inside = any(
+                isinstance(t, gast.Assign) and isinstance(t.targets[0], gast.Name) and t.targets[0].id == n
+                for t in statements(loop.body)
+            )
+            if not made_inside and any(n in _loads(t) for t in self.order if id(t) in inside):
+                return True
+        return False
+
+
+def _inside(s: gast.stmt, loop: gast.stmt) -> bool:
+    return any(t is s for t in statements(loop.body))
+
+
+def _loads(node: gast.AST) -> set[str]:
+    if isinstance(node, (gast.If, gast.For, gast.While)):
+        test = node.test if not isinstance(node, gast.For) else node.iter
+        return {n.id for n in gast.walk(test) if isinstance(n, gast.Name)}
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
 def _shared(
-    p: str, q: str, members: set[str], order: list[Any], defs: dict, ops: dict, kinds: dict, same: set[str]
+    p: str,
+    q: str,
+    members: set[str],
+    order: list[Any],
+    defs: dict,
+    ops: dict,
+    kinds: dict,
+    same: set[str],
+    later: _Later,
 ) -> str:
     for m in members:
         d = defs.get(m)
@@ -198,7 +242,9 @@ def _shared(
             if node.id not in (p, q) and node.id not in same:
                 return f"`{node.id}` refers to the same array"
         if p in _names(s) and _views_or_stores(s, p, ops, kinds):
-            return f"a view or a container of `{p}` would see the change"
+            held = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
+            if held is None or later.read_after(held):  # a view used only before the change is harmless
+                return f"a view or a container of `{p}` would see the change"
     return ""
 
 

@@ -824,10 +824,33 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
             extrapolated += 1
         except Exception as exc:
             return Outcome(program, "crash", _crash_text(exc), args)
+        verdict = _check_forward(fn, args, wrt, rng)
+        if verdict is not None:
+            return Outcome(program, verdict[0], verdict[1], args)
         checked += 1
     if checked == 0:
         return Outcome(program, "skipped", "no point far enough from branch boundaries with a tame value")
     return Outcome(program, "agree", points=checked, extrapolated=extrapolated)
+
+
+def _check_forward(fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator) -> tuple[str, str] | None:
+    """Forward mode must agree with reverse mode: jvp(v) = <grad, v> along a
+    random direction v. None when it does (or refuses what it cannot do)."""
+    import s2sad
+    from s2sad.errors import S2SADError
+
+    directions = tuple(rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal()) for a in args)
+    try:
+        grads = s2sad.grad(fn, wrt=wrt)(*_copy(args))
+        _, tangent = s2sad.jvp(fn, wrt=wrt)(*_copy(args), directions)
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "forward mode: " + _crash_text(exc)
+    want = sum(float(np.sum(np.asarray(g) * np.asarray(v))) for g, v in zip(grads, directions))
+    if not np.isclose(float(tangent), want, rtol=1e-7, atol=1e-9 * max(1.0, abs(want))):
+        return "disagree", f"forward mode: jvp gives {float(tangent)!r}, <grad, v> gives {want!r}"
+    return None
 
 
 @dataclass

@@ -174,6 +174,19 @@ def extremum_adjoint(g: Any, x: Any, z: Any, axis: Any = None, keepdims: bool = 
     return _expand(g, x, axis, keepdims) * mask / counts
 
 
+def _reduced_last(x: Any, axis: Any) -> tuple[tuple, list, Any, Any]:
+    """The reduced ``axes`` moved ``last`` and flattened into one: (axes,
+    their new places, the moved array, the flattened one)."""
+    nd = x.ndim
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
+    last = list(range(nd - len(axes), nd))
+    moved = np.moveaxis(x, axes, last)
+    return axes, last, moved, moved.reshape(moved.shape[: nd - len(axes)] + (-1,))
+
+
 def prod_adjoint(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.prod``: the product of the *other* entries (exact with zeros).
 
@@ -182,14 +195,7 @@ def prod_adjoint(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> An
     left and from the right give each entry the product of all the others.
     """
     x = np.asanyarray(x)
-    nd = x.ndim
-    if axis is None:
-        axes = tuple(range(nd))
-    else:
-        axes = tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
-    last = list(range(nd - len(axes), nd))
-    moved = np.moveaxis(x, axes, last)
-    flat = moved.reshape(moved.shape[: nd - len(axes)] + (-1,))
+    axes, last, moved, flat = _reduced_last(x, axis)
     ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
     left = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
     right = np.concatenate([np.flip(np.cumprod(np.flip(flat[..., 1:], -1), axis=-1), -1), ones], axis=-1)
@@ -440,14 +446,7 @@ def prod_adjoint_tangent(g: Any, x: Any, x_dot: Any, axis: Any = None, keepdims:
     product of the other entries, differentiated (exact with zeros)."""
     x = np.asanyarray(x)
     t = np.broadcast_to(x_dot, x.shape)
-    nd = x.ndim
-    if axis is None:
-        axes = tuple(range(nd))
-    else:
-        axes = tuple(sorted(a % nd for a in ((axis,) if np.ndim(axis) == 0 else axis)))
-    last = list(range(nd - len(axes), nd))
-    moved = np.moveaxis(x, axes, last)
-    flat = moved.reshape(moved.shape[: nd - len(axes)] + (-1,))
+    axes, last, moved, flat = _reduced_last(x, axis)
     tflat = np.moveaxis(t, axes, last).reshape(flat.shape)
     left, dleft = _exclusive_cumprod_tangent(flat, tflat)
     right, dright = _exclusive_cumprod_tangent(np.flip(flat, -1), np.flip(tflat, -1))

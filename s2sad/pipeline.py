@@ -270,10 +270,17 @@ def _build_reverse(
         leading[id(reverse[0])] = "reverse sweep"
     body = forward + reverse
     body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
-    args = ssa.args
-    seed_arg = name(seed, gast.Param)
+    gen = _with_parameters(ssa.args, namer.claim("d" + pf.node.name), body, seed)
+    d = _emit(gen, f, comments, leading, "gradient")
+    d.output, d.seed, d.callees = output, seed, callees
+    d.output_kind = kinds.get(output) if isinstance(ret.value, gast.Name) else None
+    return d
+
+
+def _with_parameters(args: gast.arguments, fname: str, body: list[gast.stmt], seed: str) -> gast.FunctionDef:
+    """``def fname(<the function's parameters>, <seed>=1.0): body``."""
     new_args = gast.arguments(
-        args=list(args.args) + [seed_arg],
+        args=list(args.args) + [name(seed, gast.Param)],
         posonlyargs=list(args.posonlyargs),
         vararg=None,
         kwonlyargs=list(args.kwonlyargs),
@@ -281,23 +288,28 @@ def _build_reverse(
         kwarg=None,
         defaults=list(args.defaults) + [gast.Constant(value=1.0, kind=None)],
     )
-    dname = namer.claim("d" + pf.node.name)
-    gen = gast.FunctionDef(
-        name=dname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
+    return gast.FunctionDef(
+        name=fname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
+
+
+def _emit(
+    gen: gast.FunctionDef, f: Front, comments: dict[int, str], leading: dict[int, str], what: str
+) -> Derivative:
+    """Tidy, number, render and compile a generated function."""
+    pf = f.pf
     eliminate_dead_code(gen)
-    mapping = namer.renumber(gen)
+    mapping = f.namer.renumber(gen)
     for key, text in comments.items():
         comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)
     smap: dict[int, int] = {}
     source = render_function(gen, comments, leading=leading, source_map=smap)
-    line = pf.node.lineno
-    filename = f"<s2sad: gradient of {pf.node.name} ({pf.filename}:{line})>"
-    compiled = compile_function(source, dname, filename, pf.globals, _closure_values(pf, injected), closure_cells(pf))
+    filename = f"<s2sad: {what} of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
+    values = _closure_values(pf, f.injected)
+    compiled = compile_function(source, gen.name, filename, pf.globals, values, closure_cells(pf))
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
-    output_kind = kinds.get(output) if isinstance(ret.value, gast.Name) else None
-    return Derivative(compiled, source, dname, output, seed, callees, filename, pf.filename, smap, output_kind)
+    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap)
 
 
 def _with_finite_checks(

@@ -22,6 +22,36 @@ How it works (DESIGN.md, "Reverse mode"):
 * ``if`` is replayed on the same (saved) condition; ``for`` over a range runs
   ``reversed(range)``; a ``while`` loop and a loop with ``break`` count their
   iterations.
+* An adjoint buffer the generated code made, and shares with no other name,
+  is added to in place (``x_bar += g``, ``x_bar[i] += g``).
+
+Before and after, for the DESIGN's loop (what ``s2sad show`` prints):
+
+>>> import numpy as np, s2sad
+>>> def f(x):
+...     for i in range(100):
+...         x = x * 0.99 + np.sin(x) * 0.01
+...     return x
+>>> print(s2sad.source(f), end="")
+def df(x, x_bar=1.0):
+    # forward sweep
+    tape = []
+    r1 = range(100)
+    for i in r1:
+        t2 = x * 0.99
+        t3 = np.sin(x)
+        t4 = t3 * 0.01
+        tape.append(x)
+        x = t2 + t4
+    value = x
+    # reverse sweep
+    for i in reversed(r1):
+        x = tape.pop()
+        t3_bar = x_bar * 0.01  # t3 -> t4
+        t2_bar = x_bar
+        x_bar = t3_bar * np.cos(x)  # x -> t3
+        x_bar = x_bar + t2_bar * 0.99  # x -> t2
+    return value, x_bar
 """
 
 from __future__ import annotations

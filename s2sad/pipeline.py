@@ -22,7 +22,7 @@ import numpy as np
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
 from .analysis.mutation import check_list_mutations, check_updates, check_writes
-from .analysis.resolve import Resolver
+from .analysis.resolve import Resolver, refuse_varied_opaque
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
@@ -235,6 +235,7 @@ def _build_reverse(
     f = front(parse_function(fn), arg_kinds)
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
+    refuse_varied_opaque(ssa, ops, varied, pf.filename)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)

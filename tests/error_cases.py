@@ -129,3 +129,20 @@ def list_two_names(x):
     alias = items
     alias.append(x * 2)
     return items[0] + items[1] * x
+
+
+def extends_list(x):
+    items = [x]
+    items.extend([x * 2.0, x * 3.0])
+    return sum(items)
+
+
+def copyto_effect(x):
+    y = np.zeros(3)
+    np.copyto(y, x)
+    return np.sum(y)
+
+
+def no_rule_on_constant_is_fine(x):
+    order = np.argsort(np.array([3.0, 1.0, 2.0]))
+    return np.sum(x * np.sort(np.array([3.0, 1.0, 2.0]))[order])

@@ -31,6 +31,8 @@ REFUSED = [
     (ec.inplace_on_alias, "refers to the same array", s2sad.UnsupportedSyntaxError),
     (ec.inplace_on_viewed, "a view or a container of", s2sad.UnsupportedSyntaxError),
     (ec.list_two_names, "also refers to", s2sad.UnsupportedSyntaxError),
+    (ec.extends_list, "for its effect", s2sad.UnsupportedSyntaxError),
+    (ec.copyto_effect, "for its effect", s2sad.UnsupportedSyntaxError),
 ]
 
 
@@ -109,3 +111,7 @@ def test_no_rule_column_points_at_the_call():
         s2sad.grad(ec.no_rule)(np.ones(4))
     line = inspect.getsource(ec.no_rule).splitlines()[1]
     assert info.value.location.col == line.index("np.fft.fft")
+
+
+def test_function_without_rule_is_fine_on_constants():
+    s2sad.check_grad(ec.no_rule_on_constant_is_fine, np.array([0.5, 1.5, -0.2]))

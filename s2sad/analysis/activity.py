@@ -59,7 +59,7 @@ def _flow(s: gast.stmt, ops: dict[int, Op]) -> tuple[str | None, set[str]]:
         if isinstance(tgt, gast.Subscript):  # x[i] = v: v flows into x
             return tgt.value.id, _names(s.value)
         op = ops.get(id(s))
-        if op is None or op.kind in ("inactive", "const"):
+        if op is None or op.kind in ("inactive", "const", "opaque"):
             return None, set()
         if op.kind in ("copy", "tuple"):
             return tgt.id, _names(s.value)

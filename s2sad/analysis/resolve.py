@@ -14,7 +14,7 @@ from typing import Any
 
 import gast
 
-from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction
 from ..ir.normalize import const
 from ..rules.table import RULES, Rule
@@ -29,10 +29,11 @@ class Op:
     expression (an atom, or a list/tuple of atoms for a sequence parameter).
     """
 
-    kind: str  # "copy", "rule", "inactive", "const", "tuple", "user"
+    kind: str  # "copy", "rule", "inactive", "const", "tuple", "user", "opaque"
     rule: Rule | None = None
     args: dict[str, gast.expr] = field(default_factory=dict)
     callee: Any = None  # the Python function a "user" call calls
+    error: Exception | None = None  # why an "opaque" operation cannot carry a derivative
 
 
 class Resolver:
@@ -75,7 +76,7 @@ class Resolver:
         if isinstance(value, gast.Attribute):
             rule = RULES.method(value.attr)
             if rule is None:
-                raise self._no_rule(value, f"the attribute .{value.attr}", method=True)
+                return self._opaque(self._no_rule(value, f"the attribute .{value.attr}", method=True))
             return self._bind(rule, [value.value], [], value)
         if isinstance(value, gast.Subscript):
             return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
@@ -96,7 +97,7 @@ class Resolver:
         if isinstance(func, gast.Attribute) and not self.is_global(func):
             rule = RULES.method(func.attr)
             if rule is None:
-                raise self._no_rule(call, f"the method .{func.attr}()", method=True)
+                return self._opaque(self._no_rule(call, f"the method .{func.attr}()", method=True))
             return self._bind(rule, [func.value, *call.args], call.keywords, call)
         ok, obj = self.value_of(func)
         if not ok:
@@ -114,7 +115,12 @@ class Resolver:
             return Op("inactive", args={"call": call}, callee=obj)
         if inspect.isfunction(obj):
             return Op("user", args={"call": call}, callee=obj)
-        raise self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})")
+        return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+
+    def _opaque(self, error: NoRuleError) -> Op:
+        """An operation with no rule: fine on constants (its result is one
+        too), refused with ``error`` once a varied value flows into it."""
+        return Op("opaque", error=error)
 
     def _bind(self, rule: Rule, args: list[gast.expr], keywords: list[gast.keyword], node: gast.AST) -> Op:
         bound: dict[str, gast.expr] = {}
@@ -182,6 +188,39 @@ def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
     except TypeError as exc:
         raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
     return dict(bound.arguments)
+
+
+def refuse_varied_opaque(
+    fn: gast.FunctionDef, ops: dict[int, Op], varied: set[str], filename: str, effects: bool = True
+) -> None:
+    """Raise the stored error of the first operation with no rule that a
+    varied value reaches; refuse calls made for an effect on a varied value
+    (``lst.extend(xs)``, ``np.copyto(y, x)``) except ``lst.append(v)``."""
+    from .activity import statements
+
+    for s in statements(fn.body):
+        op = ops.get(id(s))
+        if op is not None and op.kind == "opaque" and {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)} & varied:
+            assert op.error is not None
+            raise op.error
+        if effects and isinstance(s, gast.Expr) and _effect_on_varied(s, varied):
+            raise UnsupportedSyntaxError(
+                "s2sad cannot differentiate a call made for its effect on a value that carries a derivative",
+                Location(filename, s.lineno, s.col_offset or 0),
+                "build a new value instead (lists: only `append` is followed)",
+            )
+
+
+def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
+    call = s.value
+    if not isinstance(call, gast.Call):
+        return False
+    f = call.func
+    if isinstance(f, gast.Attribute) and f.attr == "append" and isinstance(f.value, gast.Name) and len(call.args) == 1:
+        return False  # followed by the transforms
+    if isinstance(f, gast.Name) and f.id == "print":
+        return False
+    return bool({n.id for n in gast.walk(call) if isinstance(n, gast.Name)} & varied)
 
 
 def _is_constant_method(obj: Any) -> bool:

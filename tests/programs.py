@@ -645,3 +645,26 @@ PROGRAMS += [
     (comprehensions, [(0.4, 0.9)], (0, 1)),
     (comprehension_over_rows, [(_R.standard_normal((4, 3)), _R.standard_normal(3))], (0, 1)),
 ]
+
+
+class _Model:
+    """A model as a class: bound methods read parameters from self and call
+    each other."""
+
+    def __init__(self):
+        self.W = np.array([[0.5, -0.2], [0.1, 0.3]])
+        self.scale = 0.5
+
+    def act(self, h):
+        return np.tanh(h) * self.scale
+
+    def loss(self, x):
+        h = self.W @ x
+        return np.sum(self.act(h) ** 2)
+
+
+bound_method_loss = _Model().loss
+
+PROGRAMS += [
+    (bound_method_loss, [(np.array([0.3, -0.7]),)], 0),
+]

@@ -113,7 +113,7 @@ class Resolver:
             return Op("inactive")
         if RULES.is_inactive(obj):
             return Op("inactive", args={"call": call}, callee=obj)
-        if inspect.isfunction(obj):
+        if inspect.isfunction(obj) or (inspect.ismethod(obj) and inspect.isfunction(obj.__func__)):
             return Op("user", args={"call": call}, callee=obj)
         return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
 

@@ -68,6 +68,8 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     if fn in _LIFTED:
         known = _LIFTED[fn]
         return ParsedFunction(fn, copy.deepcopy(known.node), known.filename, known.globals, known.closure)
+    if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
+        return _parse_bound_method(fn)
     if not inspect.isfunction(fn):
         raise SourceUnavailableError(
             f"cannot differentiate {fn!r}: it is not a Python function defined in source",
@@ -113,6 +115,24 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
             except ValueError:
                 pass
     return ParsedFunction(fn, node, filename, fn.__globals__, closure)
+
+
+def _parse_bound_method(method: Any) -> ParsedFunction:
+    """A bound method: its function, with ``self`` a constant of the closure
+    (``self.W`` is data, ``self.helper(x)`` a call to another bound method)."""
+    pf = parse_function(method.__func__)
+    args = pf.node.args
+    params = args.posonlyargs + args.args
+    if not params:
+        raise SourceUnavailableError(f"cannot differentiate {method!r}: its function takes no self")
+    me = params[0].id
+    if args.posonlyargs:
+        args.posonlyargs = args.posonlyargs[1:]
+    else:
+        args.args = args.args[1:]
+    closure = dict(pf.closure)
+    closure[me] = method.__self__
+    return ParsedFunction(method, pf.node, pf.filename, pf.globals, closure)
 
 
 def _lambda_to_def(lam: gast.Lambda, fn: Callable[..., Any]) -> gast.FunctionDef:

@@ -8,6 +8,7 @@ kind signature and caches it.
 from __future__ import annotations
 
 import functools
+import operator
 import inspect
 import threading
 from collections.abc import Callable, Sequence
@@ -118,6 +119,17 @@ def _type_key(value: Any) -> Any:
     return value.__class__
 
 
+def _signature_key(args: tuple) -> tuple:
+    """The cache key of a call: the arguments' types (for arrays, ndim and dtype)."""
+    types = tuple(map(type, args))
+    if _PLAIN.issuperset(types):
+        return types
+    return tuple(map(_type_key, args))
+
+
+_PLAIN = frozenset({float, int, bool, np.float64, np.float32})  # no shape to tell apart
+
+
 def _shape_like(g: Any, x: Any) -> Any:
     """Give the adjoint the argument's type: a float for a float."""
     if x.__class__ is float:
@@ -147,22 +159,23 @@ class _Derived:
         self._positions = tuple(params.index(w) for w in self.wrt)
         self._nparams = len(inspect.signature(fn).parameters)
         self._fast: dict[tuple, Derivative] = {}  # per argument-type signature: no binding on a hit
+        picked = operator.itemgetter(*self._positions)
+        self._pick = (lambda a: (picked(a),)) if len(self._positions) == 1 else picked
         functools.update_wrapper(self, fn)
 
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple]:
         """The derivative for these arguments, the call's positional and
         keyword arguments, and the wrt values."""
         if not kwargs and len(args) == self._nparams:
-            key = tuple(map(_type_key, args))
-            d = self._fast.get(key)
+            d = self._fast.get(_signature_key(args))
             if d is not None:
-                return d, args, kwargs, tuple(args[i] for i in self._positions)
+                return d, args, kwargs, self._pick(args)
         bound = _bind(self.fn, args, kwargs)
         for w in self.wrt:
             _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
         d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite)
         if not kwargs and len(args) == self._nparams:
-            self._fast[tuple(map(_type_key, args))] = d
+            self._fast[_signature_key(args)] = d
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt)
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
@@ -201,6 +214,17 @@ class _Derived:
 
 class _Grad(_Derived):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and len(args) == self._nparams and self.single:
+            # the common case, kept short: one gradient, positional arguments, seen before
+            d = self._fast.get(_signature_key(args))
+            if d is not None and d.output_kind != "tuple":
+                try:
+                    value, g = d.fn(*args)
+                except Exception as exc:
+                    _note_source_line(exc, d)
+                    raise
+                if isinstance(value, float) or np.ndim(value) == 0:
+                    return _shape_like(g, args[self._positions[0]])
         return self._run(args, kwargs)[1]
 
 

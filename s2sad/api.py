@@ -8,8 +8,8 @@ kind signature and caches it.
 from __future__ import annotations
 
 import functools
-import operator
 import inspect
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any

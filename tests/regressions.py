@@ -317,3 +317,21 @@ def negative_literal_power(x):
 REGRESSIONS += [
     (negative_literal_power, [(0.7,)], 0),
 ]
+
+
+def sum_of_list_literal(x):
+    # wrong gradient (s2sad 0.0, central differences 2.4): a list literal
+    # passed where an array is expected (np.sum([x, x * x])) got no adjoint
+    return np.sum([x, x * x]) + np.max([x, 0.5 * x])
+
+
+def sum_of_comprehension(a):
+    # AttributeError: the adjoint of a list variable passed to np.sum was an
+    # array, and the reverse sweep of `append` popped from it
+    return np.sum([v * 3 for v in a]) + np.mean([np.sin(v) for v in a])
+
+
+REGRESSIONS += [
+    (sum_of_list_literal, [(0.7,), (-0.4,)], 0),
+    (sum_of_comprehension, [(np.array([0.5, 1.0, -0.3]),)], 0),
+]

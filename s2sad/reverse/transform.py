@@ -324,8 +324,15 @@ class ReverseTransform:
             )
             if p == rule.sequence or (rule.varargs and p == rule.params[-1]):
                 self.sequence_contributions(arg, expr, z, out)
+            elif isinstance(arg, (gast.List, gast.Tuple)):
+                # a list where an array is expected (np.sum([a, b])): item k gets entry k
+                self.sequence_contributions(arg, expr, z, out)
             elif isinstance(arg, gast.Name):
+                if self.kinds.get(arg.id) == "tuple":  # a list variable taken as an array
+                    expr = gast.Call(func=name(self.runtime("array_adjoint")), args=[expr, name(arg.id)], keywords=[])
                 self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
+            else:
+                raise AssertionError(f"core: operand {type(arg).__name__} of {rule.name} is not an atom")
 
     def call_contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
         """``z = h(a, b)`` for a user function ``h``: call h's own generated

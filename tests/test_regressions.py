@@ -13,3 +13,16 @@ CASES = [(fn, args, wrt) for fn, arg_sets, wrt in REGRESSIONS for args in arg_se
 @pytest.mark.parametrize("fn,args,wrt", CASES, ids=[f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)])
 def test_regression(fn, args, wrt):
     s2sad.check_grad(fn, *args, wrt=wrt)
+
+
+@pytest.mark.parametrize("fn,args,wrt", CASES, ids=[f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)])
+def test_regression_forward_mode_agrees_with_reverse(fn, args, wrt):
+    import numpy as np
+
+    names = wrt if isinstance(wrt, tuple) else (wrt,)
+    rng = np.random.default_rng(0)
+    directions = tuple(rng.standard_normal(np.shape(args[k])) if np.ndim(args[k]) else 0.7 for k in names)
+    grads = s2sad.grad(fn, wrt=names)(*args)
+    _, tangent = s2sad.jvp(fn, wrt=names)(*args, directions)
+    want = sum(float(np.sum(np.asarray(g) * np.asarray(v))) for g, v in zip(grads, directions))
+    assert float(tangent) == pytest.approx(want, rel=1e-7, abs=1e-9)

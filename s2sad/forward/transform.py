@@ -481,8 +481,9 @@ class ForwardTransform:
 
     def operand_tangent(self, rule: Rule, p: str, arg: gast.expr) -> gast.expr | None:
         """The expression ``<p>_dot`` stands for, None when it is zero."""
-        is_sequence = p == rule.sequence or (rule.varargs and p == rule.params[-1])
-        if is_sequence and isinstance(arg, (gast.Tuple, gast.List)):
+        # a list literal, whether the parameter takes a sequence (np.stack) or an
+        # array that NumPy builds from the list (np.sum([a, b])): a list of tangents
+        if isinstance(arg, (gast.Tuple, gast.List)):
             holders = [self.holder(e) for e in arg.elts]
             if all(h is None for h in holders):
                 return None

@@ -138,3 +138,12 @@ def test_numpy_under_any_name():
 
     s2sad.check_grad(spelled_differently, np.array([0.3, -0.4, 1.2]))
     assert "np.cos" in s2sad.source(spelled_differently, kinds={"x": "array1"})
+
+
+square_and_double = (lambda x: x * x * 3.0), (lambda y: y * 2.0)
+
+
+def test_two_lambdas_on_one_line_are_told_apart():
+    triple_square, double = square_and_double
+    assert s2sad.grad(triple_square)(1.5) == pytest.approx(9.0)
+    assert s2sad.grad(double)(1.5) == pytest.approx(2.0)

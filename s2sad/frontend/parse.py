@@ -88,16 +88,16 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
         ) from exc
     text = textwrap.dedent("".join(lines))
     indent = len(lines[0]) - len(lines[0].lstrip())
-    module = parse_source(text)
+    try:
+        module = parse_source(text)
+    except SyntaxError as exc:  # a lambda inside a statement that spans more lines
+        raise SourceUnavailableError(
+            f"cannot read the source of {fn.__qualname__!r} on its own (line {first} of {filename})",
+            hint="define the function with `def` (or a lambda on a line of its own)",
+        ) from exc
     node = module.body[0]
-    if isinstance(node, gast.Expr) and isinstance(node.value, gast.Lambda):
-        node = _lambda_to_def(node.value, fn)
-    if not isinstance(node, gast.FunctionDef):
-        # A lambda assigned to a name: `f = lambda x: ...`
-        lam = next((n for n in gast.walk(node) if isinstance(n, gast.Lambda)), None)
-        if lam is None:
-            raise SourceUnavailableError(f"cannot find the definition of {fn.__qualname__!r} in its source")
-        node = _lambda_to_def(lam, fn)
+    if not isinstance(node, gast.FunctionDef) or fn.__name__ == "<lambda>":
+        node = _lambda_to_def(_the_lambda(module, fn, first, indent), fn)
     for sub in gast.walk(node):
         if hasattr(sub, "lineno") and sub.lineno is not None:
             sub.lineno += first - 1
@@ -133,6 +133,37 @@ def _parse_bound_method(method: Any) -> ParsedFunction:
     closure = dict(pf.closure)
     closure[me] = method.__self__
     return ParsedFunction(method, pf.node, pf.filename, pf.globals, closure)
+
+
+def _the_lambda(module: gast.Module, fn: Any, first: int, indent: int) -> gast.Lambda:
+    """The lambda in ``module`` that compiled to ``fn``: the only one, or the
+    one whose body holds the first position of ``fn``'s code."""
+    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+    if len(lambdas) == 1:
+        return lambdas[0]
+    positions = [  # where the body's instructions come from (RESUME and the like say 0:0)
+        (line, col)
+        for line, _, col, end in fn.__code__.co_positions()
+        if line is not None and col is not None and end is not None and (col, end) != (0, 0)
+    ]
+    if lambdas and positions:
+        line, col = min(positions)
+        at = (line - first + 1, col - indent)
+        found = [
+            lam for lam in lambdas
+            if (lam.body.lineno, lam.body.col_offset) <= at <= (lam.body.end_lineno, lam.body.end_col_offset)
+        ]  # fmt: skip
+        inner = [lam for lam in found if not any(other is not lam and _within(other, lam) for other in found)]
+        if len(inner) == 1:
+            return inner[0]
+    raise SourceUnavailableError(
+        f"cannot tell which lambda on line {first} is {fn.__qualname__!r}",
+        hint="define the function with `def`, or put the lambda on a line of its own",
+    )
+
+
+def _within(inner: gast.Lambda, outer: gast.Lambda) -> bool:
+    return any(n is inner for n in gast.walk(outer.body))
 
 
 def _lambda_to_def(lam: gast.Lambda, fn: Callable[..., Any]) -> gast.FunctionDef:

@@ -78,6 +78,23 @@ import numpy as np
 C2 = np.array([0.5, -1.25])
 C3 = np.array([0.3, -0.7, 1.1])
 C23 = np.array([[0.2, -0.4, 0.9], [-1.1, 0.6, 0.35]])
+
+
+def _h1(a, b=0.5):
+    return np.tanh(a) * b + np.sin(a) * 0.3
+
+
+def _h2(a, k=3):
+    for _ in range(k):
+        a = 0.5 * a + 0.5 * np.tanh(a)
+    return a
+
+
+def _h3(a):
+    def inner(v):
+        return v * np.cos(v)
+
+    return inner(a) + 0.1 * _h1(a, b=0.2)
 '''
 
 PROBE_HELPER = '''
@@ -91,7 +108,7 @@ def _M(v):
 
 # what --without can leave out: statement kinds, and `a if c else b`
 FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "enumerate", "return", "break",
-            "continue", "ternary")
+            "continue", "ternary", "call", "write")
 
 
 # ------------------------------------------------------------------ generator
@@ -407,7 +424,9 @@ class _Generator:
     def stmt(self, indent: int) -> None:
         self.budget -= 1
         locked = self.depth > 0
-        kinds = {"assign": 3.0, "reassign": 3.0, "aug": 2.0, "swap": 1.0}
+        kinds = {"assign": 3.0, "reassign": 3.0, "aug": 2.0, "swap": 1.0, "call": 1.0}
+        if any(self.env[n] != SCALAR for n in self.assignable()):
+            kinds["write"] = 1.0
         if self.depth < 2 and self.budget > 1:
             kinds.update({"if": 1.5, "for": 1.5, "while": 0.7, "rows": 0.4, "enumerate": 0.3})
         if self.budget > 0:
@@ -473,6 +492,36 @@ class _Generator:
         key = f"@A{len(self.augs)}@"
         self.augs[key] = (n, f"{n} {op}= {operand}", f"{n} = {n} {op} ({operand})")
         self.emit(indent, key)
+
+    def s_call(self, indent: int, locked: bool) -> None:
+        """A call to a helper function (module-level, with a loop, with a closure)."""
+        shape = self.r.choice(SHAPES)
+        e = self.expr(shape, self.r.choice([1, 2]))
+        helper = self.r.choice(["_h1({})", "_h1({}, b=0.9)", "_h2({})", "_h2({}, k=2)", "_h3({})"])
+        names = [n for n in self.assignable() if self.env[n] == shape] if locked else []
+        target = self.r.choice(names) if names else self.new_temp()
+        self.emit(indent, f"{target} = {helper.format(e.text)}")
+        self.bind(target, shape, _Expr(target, True))
+
+    def s_write(self, indent: int, locked: bool) -> None:
+        """A write into an array of the function's own: `y = np.copy(x)`, then
+        `y[k] = ...` or `y[k] += ...`."""
+        names = [n for n in self.assignable() if self.env[n] != SCALAR]
+        n = self.r.choice(names)
+        shape = self.env[n]
+        self.emit(indent, f"{n} = np.copy({n})")
+        self.bind(n, shape, _Expr(n, True))
+        k = self.r.randrange(shape[0])
+        if len(shape) == 2 and self.chance(0.5):
+            index, part = f"{k}, {self.r.randrange(shape[1])}", SCALAR
+        elif len(shape) == 2:
+            index, part = f"{k}", (shape[1],)
+        else:
+            index, part = f"{k}", SCALAR
+        e = self.expr(part, self.r.choice([1, 2])).text
+        op = self.r.choice(["=", "+=", "*="])
+        value = f"np.tanh({e})" if op == "*=" else e
+        self.emit(indent, f"{n}[{index}] {op} {value}")
 
     def s_swap(self, indent: int, locked: bool) -> None:
         names = self.assignable()

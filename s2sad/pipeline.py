@@ -214,7 +214,7 @@ def front(
             ops[id(s)] = resolver.op(s.value)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     if checks:
-        check_writes(ssa, ops, resolver, pf.filename)
+        check_writes(ssa, ops, resolver, pf.filename, namer.user_name)
     if checks and not list_aliases:
         check_list_mutations(ssa, pf.filename)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)

@@ -335,3 +335,24 @@ REGRESSIONS += [
     (sum_of_list_literal, [(0.7,), (-0.4,)], 0),
     (sum_of_comprehension, [(np.array([0.5, 1.0, -0.3]),)], 0),
 ]
+
+
+_C23 = np.array([[0.2, -0.4, 0.9], [-1.1, 0.6, 0.35]])
+
+
+def view_read_in_reverse_then_written(x):
+    # wrong gradient (s2sad 0.293, central differences 0.0023): `x[1] *= ...`
+    # reads the row `x[1]` (a view) and `x.T` (a view), which the reverse
+    # sweep reads after the write changed them; the write was not undone since
+    # x itself was not read in the reverse sweep (property test, seed 1402590)
+    x = x + _C23
+    for i in range(1):
+        t3 = (np.sum(x, axis=1)) ** 2
+        x = np.copy(x)
+        x[1] *= np.tanh((x.T @ t3))
+    return np.sum(x)
+
+
+REGRESSIONS += [
+    (view_read_in_reverse_then_written, [(np.array([-0.46, 1.25, 0.37]),)], 0),
+]

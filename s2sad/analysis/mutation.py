@@ -31,7 +31,13 @@ ALLOCATORS = {
 }  # fmt: skip
 
 
-def check_writes(fn: gast.FunctionDef, ops: dict[int, Op], resolver: Resolver, filename: str) -> set[str]:
+def check_writes(
+    fn: gast.FunctionDef,
+    ops: dict[int, Op],
+    resolver: Resolver,
+    filename: str,
+    user_name: Callable[[str], str] = lambda n: n,
+) -> set[str]:
     """Refuse writes s2sad cannot differentiate; return the names written into."""
     defs: dict[str, list[gast.Assign]] = {}
     order = list(statements(fn.body))
@@ -45,16 +51,44 @@ def check_writes(fn: gast.FunctionDef, ops: dict[int, Op], resolver: Resolver, f
             continue
         y = s.targets[0].value.id
         where = Location(filename, s.lineno, s.col_offset or 0)
-        if y in params or not defs.get(y) or not all(_allocates(d.value, resolver) for d in defs[y]):
+        if not _owned(y, defs, ops, resolver, params, set()):
             whose = "an argument the caller owns" if y in params else "an array s2sad cannot prove the function owns"
+            shown = user_name(y)
             raise UnsupportedSyntaxError(
-                f"s2sad cannot differentiate a write into `{y}`, {whose}",
+                f"s2sad cannot differentiate a write into `{shown}`, {whose}",
                 where,
-                f"write into a copy made in the function: `{y} = {y}.copy()` (or np.zeros(...)) before writing",
+                f"write into a copy made in the function: `{shown} = {shown}.copy()` (or np.zeros(...)) first",
             )
         written.add(y)
     _check_views(order, written, filename)
     return written
+
+
+def _owned(y: str, defs: dict, ops: dict, resolver: Resolver, params: set[str], seen: set[str]) -> bool:
+    """Does every value ``y`` may hold come from an array the function made
+    (an allocation, arithmetic, a NumPy function that returns a new array),
+    never an argument, a global or a view?"""
+    if y in params:
+        return False
+    if y in seen:
+        return True  # a loop-carried name: its other definitions decide
+    seen.add(y)
+    if not defs.get(y):
+        return False
+    for d in defs[y]:
+        value, op = d.value, ops.get(id(d))
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+            continue
+        if isinstance(value, gast.Name):
+            if _owned(value.id, defs, ops, resolver, params, seen):
+                continue
+            return False
+        if isinstance(value, gast.Call) and (
+            _allocates(value, resolver) or (op is not None and op.kind == "rule" and not _makes_view(value, op, {}))
+        ):
+            continue
+        return False
+    return True
 
 
 def _allocates(value: gast.expr, resolver: Resolver) -> bool:
@@ -100,7 +134,7 @@ def _check_views(order: list[Any], written: set[str], filename: str) -> None:
 
 _VIEW_FUNCTIONS = (
     np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims, np.broadcast_to, np.asarray, np.atleast_1d,
-    np.atleast_2d, np.swapaxes, np.moveaxis, np.diagonal, np.flip,
+    np.atleast_2d, np.atleast_3d, np.swapaxes, np.moveaxis, np.diagonal, np.flip, np.fliplr, np.flipud,
 )  # fmt: skip
 _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapaxes", "diagonal"}
 

@@ -230,7 +230,7 @@ class ReverseTransform:
         if isinstance(result, gast.Name) and result.id in self.varied:
             self.adj.of[result.id] = seed
         reverse = self.block(body[:-1])
-        needed = _needed(reverse)
+        needed = self.with_viewed(_needed(reverse))
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
         reverse = _resolve_pops(reverse, needed, self.tape)
         self.popped = _popped(reverse)
@@ -244,6 +244,27 @@ class ReverseTransform:
             forward.insert(0, assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
         returned = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         return forward, reverse, returned
+
+    def with_viewed(self, needed: set[str]) -> set[str]:
+        """A view (``r = y[0]``, ``y.T``, ``a = y``) read by the reverse sweep
+        shows whatever ``y`` holds then: ``y`` must be restored too, so each
+        write into it is saved and undone in turn."""
+        from ..analysis.mutation import _makes_view
+
+        bases: dict[str, set[str]] = {}
+        for s in statements(self.fn.body):
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                continue
+            value = s.value
+            if isinstance(value, gast.Name) or _makes_view(value, self.ops.get(id(s)), self.kinds):
+                bases.setdefault(s.targets[0].id, set()).update(_names_in(value))
+        needed = set(needed)
+        grew = True
+        while grew:
+            more = set().union(*(bases.get(v, set()) for v in needed)) - needed
+            needed |= more
+            grew = bool(more)
+        return needed
 
     def restores(self, n: str) -> bool:
         """Does the reverse sweep rewind ``n`` to an earlier value?"""

@@ -349,7 +349,7 @@ def view_read_in_reverse_then_written(x):
     for i in range(1):
         t3 = (np.sum(x, axis=1)) ** 2
         x = np.copy(x)
-        x[1] *= np.tanh((x.T @ t3))
+        x[1] *= np.tanh(x.T @ t3)
     return np.sum(x)
 
 

@@ -83,3 +83,9 @@ def test_check_command_reports_refusal():
     out = run("check", "tests/error_cases.py:uses_try", "--at", "1.0")
     assert out.returncode == 1
     assert "try" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_examples_run():
+    for example in ("examples/lecture.py", "examples/mlp.py", "examples/rnn.py"):
+        out = subprocess.run([sys.executable, example], capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == 0, (example, out.stderr)

@@ -240,8 +240,7 @@ def _build_reverse(
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)
     comments: dict[int, str] = {}
-    transform = ReverseTransform(ssa, ops, varied, kinds, namer, rename, comments)
-    transform.filename = pf.filename
+    transform = ReverseTransform(ssa, ops, varied, kinds, namer, rename, comments, pf.filename)
     callees: dict[str, Derivative] = {}
 
     def callee(target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location) -> tuple[str, str]:

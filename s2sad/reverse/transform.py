@@ -64,6 +64,7 @@ import gast
 
 from ..analysis.activity import kind_of_atom, statements
 from ..analysis.resolve import Op, bind_call
+from ..errors import Location
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
@@ -110,8 +111,10 @@ class ReverseTransform:
         namer: Namer,
         rename: dict[str, str],
         comments: dict[int, str],
+        filename: str = "<unknown>",
     ):
         self.fn = fn
+        self.filename = filename  # the user's file, for errors
         self.ops = ops
         self.varied = varied
         self.kinds = kinds
@@ -446,12 +449,8 @@ class ReverseTransform:
                 self.adj.owned.add(own)  # zero_at returns a new array
         out.append(Pop(name=copy.deepcopy(tgt)))
 
-    def location(self, s: gast.AST) -> Any:
-        from ..errors import Location
-
+    def location(self, s: gast.AST) -> Location:
         return Location(self.filename, getattr(s, "lineno", 0) or 0, getattr(s, "col_offset", 0) or 0)
-
-    filename = "<unknown>"
 
     def if_(self, s: gast.If, out: list[gast.stmt]) -> None:
         before = self.adj.copy()

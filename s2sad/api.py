@@ -214,8 +214,8 @@ class _Derived:
 
 class _Grad(_Derived):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and len(args) == self._nparams and self.single:
-            # the common case, kept short: one gradient, positional arguments, seen before
+        if not kwargs and len(args) == self._nparams:
+            # the common case, kept short: positional arguments, kinds seen before
             d = self._fast.get(_signature_key(args))
             if d is not None and d.output_kind != "tuple":
                 try:
@@ -224,7 +224,11 @@ class _Grad(_Derived):
                     _note_source_line(exc, d)
                     raise
                 if isinstance(value, float) or np.ndim(value) == 0:
-                    return _shape_like(g, args[self._positions[0]])
+                    if self.single:
+                        return _shape_like(g, args[self._positions[0]])
+                    if len(self._positions) == 1:
+                        return (_shape_like(g, args[self._positions[0]]),)
+                    return tuple(map(_shape_like, g, self._pick(args)))
         return self._run(args, kwargs)[1]
 
 

@@ -927,7 +927,7 @@ def _with_timeout(seconds: float, fn: Any, *args: Any) -> Any:
     if not usable:
         return fn(*args)
 
-    def alarm(signum: int, frame: Any) -> None:
+    def alarm(_signum: int, _frame: Any) -> None:
         raise _Timeout(f"timed out after {seconds} s")
 
     old = signal.signal(signal.SIGALRM, alarm)

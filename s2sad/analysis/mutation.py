@@ -84,7 +84,7 @@ def _owned(y: str, defs: dict, ops: dict, resolver: Resolver, params: set[str], 
                 continue
             return False
         if isinstance(value, gast.Call) and (
-            _allocates(value, resolver) or (op is not None and op.kind == "rule" and not _makes_view(value, op, {}))
+            _allocates(value, resolver) or (op is not None and op.kind == "rule" and not makes_view(value, op, {}))
         ):
             continue
         return False
@@ -265,7 +265,7 @@ def _shared(
 ) -> str:
     for m in members:
         d = defs.get(m)
-        if d is not None and _makes_view(d.value, ops.get(id(d)), kinds):
+        if d is not None and makes_view(d.value, ops.get(id(d)), kinds):
             return f"`{m}` may be a view of another array"
     for s in order:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
@@ -286,7 +286,7 @@ def _names(node: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
-def _makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
+def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
     if op is None:
         return False
     if op.kind == "user":
@@ -337,5 +337,5 @@ def _views_or_stores(s: Any, p: str, ops: dict, kinds: dict) -> bool:
     if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id == p:
         return value.attr in _VIEW_METHODS
     if isinstance(value, gast.Call):
-        return _makes_view(value, ops.get(id(s)), kinds)
+        return makes_view(value, ops.get(id(s)), kinds)
     return False

@@ -51,8 +51,6 @@ import gast
 from ..errors import Location, UnsupportedSyntaxError
 from .naming import Namer
 
-ATOM_TYPES = (gast.Name, gast.Constant)
-
 
 def unparse(node: gast.AST) -> str:
     from ..codegen.emit import to_source
@@ -88,10 +86,10 @@ def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
 
 @dataclass
 class _Loop:
+    """The flags a loop's break and continue set (None when it has none)."""
+
     brk: str | None = None
     cont: str | None = None
-    has_break: bool = False
-    has_continue: bool = False
 
 
 class Normalizer:

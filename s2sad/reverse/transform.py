@@ -252,14 +252,14 @@ class ReverseTransform:
         """A view (``r = y[0]``, ``y.T``, ``a = y``) read by the reverse sweep
         shows whatever ``y`` holds then: ``y`` must be restored too, so each
         write into it is saved and undone in turn."""
-        from ..analysis.mutation import _makes_view
+        from ..analysis.mutation import makes_view
 
         bases: dict[str, set[str]] = {}
         for s in statements(self.fn.body):
             if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
                 continue
             value = s.value
-            if isinstance(value, gast.Name) or _makes_view(value, self.ops.get(id(s)), self.kinds):
+            if isinstance(value, gast.Name) or makes_view(value, self.ops.get(id(s)), self.kinds):
                 bases.setdefault(s.targets[0].id, set()).update(_names_in(value))
         needed = set(needed)
         grew = True

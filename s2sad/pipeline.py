@@ -127,6 +127,8 @@ def kind_of_value(value: Any) -> str | None:
         return "int"
     if isinstance(value, (float, np.floating)):
         return "scalar"
+    if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        return "complex"
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
     if isinstance(value, (tuple, list)):
@@ -212,6 +214,9 @@ def front(
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
+    for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
+        if isinstance(node, gast.Call):
+            resolver.refuse_reflective(node)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     if checks:
         check_writes(ssa, ops, resolver, pf.filename, namer.user_name)
@@ -235,7 +240,7 @@ def _build_reverse(
     f = front(parse_function(fn), arg_kinds)
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
-    refuse_varied_opaque(ssa, ops, varied, pf.filename)
+    refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)

@@ -1793,6 +1793,10 @@ def op_mod(x, y, w):
     return np.sum((x % y) * w)
 
 
+def op_pos(x, w):
+    return np.sum(+x * w)
+
+
 def op_mod_const(x, w):
     return np.sum(((3.0 * x) % 1.0) * w)
 
@@ -1857,7 +1861,7 @@ def _mods(shape_x, shape_y):
 REMAINDERS = (
     [case(fn, *_mods(a, b)) for fn in (op_mod, np_mod, np_remainder, np_fmod) for a, b in [((), ()), ((4,), (4,)),
                                                                                              ((2, 3), ())]]
-    + [case(op_mod_const, np.array([0.1, 0.4, 0.55, -0.2])), case(op_mod_const, 0.3)]
+    + [case(op_mod_const, np.array([0.1, 0.4, 0.55, -0.2])), case(op_mod_const, 0.3), case(op_pos, N((3,)))]
     + [case(op_mod_augmented, *_mods((3,), (3,)))]
     + [case(fn, 2.3, 0.7) for fn in (math_fmod, math_remainder)] + [case(fn, -2.3, 0.9) for fn in (math_fmod, math_remainder)]
     + [case(fn, N(), N()) for fn in (np_linspace, np_linspace_open)]
@@ -2048,7 +2052,7 @@ import gast  # noqa: E402
 from s2sad import runtime  # noqa: E402
 from s2sad.rules.table import RULES  # noqa: E402
 
-_OPERATORS = {gast.Mod: operator.mod, gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
+_OPERATORS = {gast.UAdd: operator.pos, gast.Mod: operator.mod, gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
               gast.Pow: operator.pow, gast.MatMult: operator.matmul, gast.USub: operator.neg}
 
 
@@ -2190,7 +2194,7 @@ FORWARD = (
     + [fwd(np.hstack, [N((2, 3)), N((2, 1))]), fwd(np.vstack, [N((3,)), N((2, 3))])]
     + [fwd(np.column_stack, [N((3,)), N((3, 2))])]
     + [fwd(gast.Mod, *_mods((2, 3), (3,))), fwd(np.mod, *_mods((2, 3), ())), fwd(np.fmod, *_mods((4,), (4,)))]
-    + [fwd(math.fmod, -2.3, 0.9), fwd(math.remainder, 2.3, 0.7)]
+    + [fwd(gast.UAdd, N((3,))), fwd(math.fmod, -2.3, 0.9), fwd(math.remainder, 2.3, 0.7)]
     + [fwd(np.linspace, N(), N(), 5), fwd(np.linspace, N((3,)), N((3,)), 4, False, axis=-1)]
     + [fwd(np.arange, N(), N() + 3.0, P((), 0.3, 0.6))]
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import random
 import sys
 from typing import Any
 
@@ -109,10 +110,10 @@ def _call_impurity(call: gast.Call, resolver: Resolver, locals_: set[str], param
         return None if why is None else f"it calls `{text}`, which is not pure: {why}"
     owner = getattr(obj, "__self__", None)
     mod = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "") or ""
+    if mod.startswith("numpy.random") or mod == "random" or isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)):
+        return f"it draws random numbers (`{text}`)"
     if owner is not None and not isinstance(owner, type(sys)) and not _is_numpy_data(owner):
         return f"it calls `{text}`, a method of the object {type(owner).__name__}, which may change its state"
-    if mod.startswith("numpy.random") or mod == "random" or isinstance(owner, (np.random.RandomState, np.random.Generator)):
-        return f"it draws random numbers (`{text}`)"
     if (mod == "numpy" or mod.startswith("numpy.")) and not mod.startswith("numpy.random"):
         return None
     if any(obj is b for b in _PURE_BUILTINS):

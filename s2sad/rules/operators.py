@@ -35,6 +35,7 @@ add(
     kind="matmul",
 )
 add(gast.USub, "x", {"x": "-g"}, {"x": "-x_dot"})
+add(gast.UAdd, "x", {"x": "g"}, {"x": "x_dot"})
 # x % y = x - y * (x // y), with x // y piecewise constant (Python's and NumPy's % agree)
 add(gast.Mod, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(-g * (x // y), y)"},
     {"x": "x_dot", "y": "-y_dot * (x // y)"})

@@ -127,6 +127,8 @@ def kind_of_value(value: Any) -> str | None:
         return "int"
     if isinstance(value, (float, np.floating)):
         return "scalar"
+    if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        return "complex"
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
     if isinstance(value, (tuple, list)):
@@ -212,6 +214,9 @@ def front(
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
+    for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
+        if isinstance(node, gast.Call):
+            resolver.refuse_reflective(node)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     if checks:
         check_writes(ssa, ops, resolver, pf.filename, namer.user_name)
@@ -229,13 +234,40 @@ def front(
     return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds)
 
 
+def refuse_impure_recomputation(ssa: gast.FunctionDef, ops: dict[int, Any], varied: set[str], filename: str) -> None:
+    """The reverse sweep re-runs each user callee a derivative flows through
+    (it calls the callee's own gradient): refuse a callee that would not
+    compute the same values the second time (DESIGN: purity before
+    recomputation)."""
+    from .analysis.purity import impurity
+
+    for s in statements(ssa.body):
+        op = ops.get(id(s))
+        if op is None or op.kind != "user" or not isinstance(s, gast.Assign):
+            continue
+        call = op.args["call"]
+        if not {n.id for n in gast.walk(call) if isinstance(n, gast.Name)} & varied:
+            continue
+        why = impurity(op.callee)
+        if why is not None:
+            callee = getattr(op.callee, "__name__", "the function")
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate this call to {callee} in reverse mode: the reverse sweep runs "
+                f"{callee} again, and {why}, so the second run may not compute what the first did",
+                Location(filename, s.lineno, s.col_offset or 0),
+                f"move what makes {callee} impure (random draws, state, effects) into the caller and pass "
+                "its result in as an argument, or use forward mode (s2sad.jvp)",
+            )
+
+
 def _build_reverse(
     fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool
 ) -> Derivative:
     f = front(parse_function(fn), arg_kinds)
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
-    refuse_varied_opaque(ssa, ops, varied, pf.filename)
+    refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
+    refuse_impure_recomputation(ssa, ops, varied, pf.filename)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)

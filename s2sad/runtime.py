@@ -71,6 +71,7 @@ __all__ = [
     "average_weights_tangent",
     "norm_ord_adjoint",
     "sinc_slope",
+    "linspace_weights",
 ]
 
 
@@ -635,6 +636,15 @@ def cast_adjoint(g: Any, z: Any) -> Any:
 def cast_tangent(t: Any, z: Any) -> Any:
     """Tangent of a cast whose result is ``z``."""
     return broadcast_like(t, z) if _is_float_result(z) else np.zeros(np.shape(z))
+
+
+def linspace_weights(num: int, endpoint: bool, axis: int, z: Any) -> Any:
+    """The weights ``t`` of ``z = np.linspace(start, stop, num, endpoint, axis=axis)
+    = start + (stop - start) * t``, shaped to broadcast against ``z``."""
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint)
+    shape = [1] * np.ndim(z)
+    shape[axis] = np.size(t)
+    return np.reshape(t, shape)
 
 
 def fill_adjoint(g: Any, fill_value: Any, z: Any) -> Any:

@@ -146,3 +146,46 @@ def copyto_effect(x):
 def no_rule_on_constant_is_fine(x):
     order = np.argsort(np.array([3.0, 1.0, 2.0]))
     return np.sum(x * np.sort(np.array([3.0, 1.0, 2.0]))[order])
+
+
+def uses_eval(x):
+    return np.sum(eval("x * x"))
+
+
+def uses_locals(x):
+    return np.sum(locals()["x"] * x)
+
+
+def uses_r_(x):
+    return np.sum(np.r_[x, x])
+
+
+def uses_complex(x):
+    return np.sum(np.abs(x + 1j * x[::-1]))
+
+
+def uses_complex_cast(x):
+    return np.sum(np.abs(x.astype(complex)))
+
+
+_RS = np.random.RandomState(0)
+
+
+def noisy(x):
+    return x * _RS.randn()
+
+
+def calls_noisy(x):
+    return np.sum(noisy(x))
+
+
+_LOG = []
+
+
+def logs(x):
+    _LOG.append(1)
+    return x * len(_LOG)
+
+
+def calls_logs(x):
+    return np.sum(logs(x))

@@ -356,3 +356,40 @@ def view_read_in_reverse_then_written(x):
 REGRESSIONS += [
     (view_read_in_reverse_then_written, [(np.array([-0.46, 1.25, 0.37]),)], 0),
 ]
+
+
+# issue 8, section 4: operations that had no rule gave a zero derivative
+def mod_in_a_loop(x, p):
+    # (3 * x) % 1 gave 0 (x % p was declared inactive); `%=` too
+    s = 0.0
+    for i in range(3):
+        y = (3.0 * x + i) % p
+        y %= 0.9
+        s = s + y * x
+    return s
+
+
+def linspace_between(a, b):
+    # np.linspace was declared inactive: d/da sum(linspace(0, a, 3)) gave 0, not 1.5
+    t = np.linspace(a, b, 4)
+    return np.sum(np.sin(t)) + np.sum(np.mod(t, 0.7))
+
+
+_W_GLOBAL = np.array([[0.3, -0.2], [0.5, 0.1]])
+
+
+def global_array_method(x):
+    # W.dot(x) on a global W: a method bound to a global array was a constant
+    return np.sum(np.tanh(_W_GLOBAL.dot(x)))
+
+
+def arange_with_active_bounds(a, s):
+    return np.sum(np.arange(a, a + 1.0, s) ** 2)
+
+
+REGRESSIONS += [
+    (mod_in_a_loop, [(0.37, 0.8), (1.21, 1.3)], (0, 1)),
+    (linspace_between, [(0.2, 1.3), (-1.0, 0.4)], (0, 1)),
+    (global_array_method, [(np.array([0.4, -0.7]),)], 0),
+    (arange_with_active_bounds, [(0.3, 0.3)], (0, 1)),
+]

@@ -33,6 +33,13 @@ REFUSED = [
     (ec.list_two_names, "also refers to", s2sad.UnsupportedSyntaxError),
     (ec.extends_list, "for its effect", s2sad.UnsupportedSyntaxError),
     (ec.copyto_effect, "for its effect", s2sad.UnsupportedSyntaxError),
+    (ec.uses_eval, "eval()", s2sad.UnsupportedSyntaxError),
+    (ec.uses_locals, "locals()", s2sad.UnsupportedSyntaxError),
+    (ec.uses_r_, "indexing `np.r_`", s2sad.NoRuleError),
+    (ec.uses_complex, "complex", s2sad.NoRuleError),
+    (ec.uses_complex_cast, "complex", s2sad.NoRuleError),
+    (ec.calls_noisy, "draws random numbers", s2sad.UnsupportedSyntaxError),
+    (ec.calls_logs, "_LOG", s2sad.UnsupportedSyntaxError),
 ]
 
 

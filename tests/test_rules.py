@@ -1788,7 +1788,90 @@ NUMPY_API = (
 )
 
 
-ALL_CASES = OPERATORS + MATH + NP_UNARY + NP_BINARY + REDUCTIONS + LINALG + SHAPES + INDEXING + MISC + NUMPY_API
+# ------------------------------------------- remainders, ranges (issue 8, section 4)
+def op_mod(x, y, w):
+    return np.sum((x % y) * w)
+
+
+def op_pos(x, w):
+    return np.sum(+x * w)
+
+
+def op_mod_const(x, w):
+    return np.sum(((3.0 * x) % 1.0) * w)
+
+
+def op_mod_augmented(x, y, w):
+    x = x * 1.0
+    x %= y
+    return np.sum(x * w)
+
+
+def np_mod(x, y, w):
+    return np.sum(np.mod(x, y) * w)
+
+
+def np_remainder(x, y, w):
+    return np.sum(np.remainder(x, y) * w)
+
+
+def np_fmod(x, y, w):
+    return np.sum(np.fmod(x, y) * w)
+
+
+def math_fmod(x, y, w):
+    return math.fmod(x, y) * w
+
+
+def math_remainder(x, y, w):
+    return math.remainder(x, y) * w
+
+
+def np_linspace(a, b, w):
+    return np.sum(np.linspace(a, b, 5) * w)
+
+
+def np_linspace_open(a, b, w):
+    return np.sum(np.linspace(a, b, 4, endpoint=False) * w)
+
+
+def np_linspace_axis(a, b, w):
+    return np.sum(np.linspace(a, b, 3, axis=-1) * w)
+
+
+def np_linspace_int(a, w):
+    return np.sum(np.linspace(0, 10.0 * a, 4, dtype=int) * w) + a
+
+
+def np_arange(a, s, w):
+    return np.sum(np.arange(a, a + 2.0, s) * w)
+
+
+def np_arange_stop(a, w):
+    return np.sum(np.arange(a) * w) + a
+
+
+def _mods(shape_x, shape_y):
+    """Operands away from the jumps of x mod y (where x / y is an integer); y's shape broadcasts to x's."""
+    y = A(shape_y, 0.5, 1.5)
+    q = np.floor(U(shape_x, -3.0, 3.0)) + U(shape_x, 0.2, 0.8)
+    return q * y, y
+
+
+REMAINDERS = (
+    [case(fn, *_mods(a, b)) for fn in (op_mod, np_mod, np_remainder, np_fmod) for a, b in [((), ()), ((4,), (4,)),
+                                                                                             ((2, 3), ())]]
+    + [case(op_mod_const, np.array([0.1, 0.4, 0.55, -0.2])), case(op_mod_const, 0.3), case(op_pos, N((3,)))]
+    + [case(op_mod_augmented, *_mods((3,), (3,)))]
+    + [case(fn, 2.3, 0.7) for fn in (math_fmod, math_remainder)] + [case(fn, -2.3, 0.9) for fn in (math_fmod, math_remainder)]
+    + [case(fn, N(), N()) for fn in (np_linspace, np_linspace_open)]
+    + [case(fn, N((3,)), N((3,))) for fn in (np_linspace, np_linspace_axis)]
+    + [case(np_linspace, N((2, 3)), N(())), case(np_linspace_int, 0.77)]
+    + [case(np_arange, N(), P((), 0.3, 0.6)), case(np_arange_stop, 3.4)]
+)
+
+ALL_CASES = (OPERATORS + MATH + NP_UNARY + NP_BINARY + REDUCTIONS + LINALG + SHAPES + INDEXING + MISC + NUMPY_API
+             + REMAINDERS)
 
 
 @pytest.mark.parametrize("fn, args", ALL_CASES)
@@ -1969,7 +2052,7 @@ import gast  # noqa: E402
 from s2sad import runtime  # noqa: E402
 from s2sad.rules.table import RULES  # noqa: E402
 
-_OPERATORS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
+_OPERATORS = {gast.UAdd: operator.pos, gast.Mod: operator.mod, gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
               gast.Pow: operator.pow, gast.MatMult: operator.matmul, gast.USub: operator.neg}
 
 
@@ -2110,6 +2193,10 @@ FORWARD = (
     + [fwd(np.repeat, N((2, 3)), 2, 1), fwd(np.tile, N((2, 3)), (2, 1, 2)), fwd(np.diff, N((3, 5)), 2)]
     + [fwd(np.hstack, [N((2, 3)), N((2, 1))]), fwd(np.vstack, [N((3,)), N((2, 3))])]
     + [fwd(np.column_stack, [N((3,)), N((3, 2))])]
+    + [fwd(gast.Mod, *_mods((2, 3), (3,))), fwd(np.mod, *_mods((2, 3), ())), fwd(np.fmod, *_mods((4,), (4,)))]
+    + [fwd(gast.UAdd, N((3,))), fwd(math.fmod, -2.3, 0.9), fwd(math.remainder, 2.3, 0.7)]
+    + [fwd(np.linspace, N(), N(), 5), fwd(np.linspace, N((3,)), N((3,)), 4, False, axis=-1)]
+    + [fwd(np.arange, N(), N() + 3.0, P((), 0.3, 0.6))]
 )
 
 

@@ -34,6 +34,8 @@ class Op:
     args: dict[str, gast.expr] = field(default_factory=dict)
     callee: Any = None  # the Python function a "user" call calls
     error: Exception | None = None  # why an "opaque" operation cannot carry a derivative
+    complex_in: bool = False  # reads a complex constant or global, or makes a complex value from its operands
+    real_out: bool = False  # gives a real result even from complex operands (abs, .real, np.angle)
 
 
 class Resolver:
@@ -59,6 +61,44 @@ class Resolver:
         return isinstance(node, gast.Name) and node.id not in self.locals
 
     def op(self, value: gast.expr) -> Op:
+        op = self._op(value)
+        op.complex_in = self._makes_complex(value)
+        op.real_out = self._real_valued(value)
+        return op
+
+    def _makes_complex(self, value: gast.expr) -> bool:
+        """Does ``value`` bring in a complex number: a complex constant or
+        global (``1j``, a complex array, ``np.complex128``), or a cast to a
+        complex dtype (``x.astype(complex)``, ``dtype="complex128"``)?"""
+        for node in gast.walk(value):
+            if isinstance(node, gast.Constant) and isinstance(node.value, complex):
+                return True
+            if isinstance(node, (gast.Name, gast.Attribute)) and self.is_global(node):
+                ok, obj = self.value_of(node)
+                if ok and _is_complex_object(obj):
+                    return True
+        if isinstance(value, gast.Call):
+            dtypes = [k.value for k in value.keywords if k.arg == "dtype"]
+            if isinstance(value.func, gast.Attribute) and value.func.attr == "astype" and value.args:
+                dtypes.append(value.args[0])
+            for d in dtypes:
+                if isinstance(d, gast.Constant) and isinstance(d.value, str) and _is_complex_object(_dtype_or_none(d.value)):
+                    return True
+        return False
+
+    def _real_valued(self, value: gast.expr) -> bool:
+        if isinstance(value, gast.Attribute):
+            return value.attr in ("real", "imag", "shape", "ndim", "size", "dtype")
+        if isinstance(value, (gast.Compare, gast.BoolOp)):
+            return True
+        if isinstance(value, gast.Call):
+            if isinstance(value.func, gast.Attribute) and not self.is_global(value.func):
+                return False
+            ok, obj = self.value_of(value.func)
+            return ok and any(obj is f for f in _REAL_OF_COMPLEX())
+        return False
+
+    def _op(self, value: gast.expr) -> Op:
         if isinstance(value, gast.Name):
             return Op("inactive") if value.id not in self.locals else Op("copy", args={"x": value})
         if isinstance(value, gast.Constant) or self.is_global(value):
@@ -79,6 +119,15 @@ class Resolver:
                 return self._opaque(self._no_rule(value, f"the attribute .{value.attr}", method=True))
             return self._bind(rule, [value.value], [], value)
         if isinstance(value, gast.Subscript):
+            if self.is_global(value.value):
+                ok, obj = self.value_of(value.value)
+                if ok and not _is_indexable_data(obj):
+                    # np.r_[x, y], np.c_[...], np.s_[...]: indexing an object that computes
+                    return self._opaque(NoRuleError(
+                        f"s2sad has no derivative rule for indexing `{_text(value.value)}` ({_describe(obj)})",
+                        self.pf.location(value),
+                        "build the array with np.concatenate, np.stack or np.column_stack instead",
+                    ))
             return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
         if isinstance(value, (gast.Tuple, gast.List)):
             return Op("tuple", args={"items": value})
@@ -106,16 +155,36 @@ class Resolver:
                 self.pf.location(call),
                 "call a function defined at module level or imported, by its name",
             )
+        self.refuse_reflective(call)
         rule = RULES.lookup(obj)
         if rule is not None:
             return self._bind(rule, list(call.args), call.keywords, call)
-        if _is_constant_method(obj):  # W.ravel() on a global array: a constant
-            return Op("inactive")
+        if _is_constant_method(obj) and isinstance(func, gast.Attribute):
+            # W.dot(x) on a global array W: the method's rule, with W a constant operand
+            rule = RULES.method(func.attr)
+            if rule is not None:
+                return self._bind(rule, [func.value, *call.args], call.keywords, call)
+            return self._opaque(self._no_rule(call, f"the method .{func.attr}()", method=True))
         if RULES.is_inactive(obj):
             return Op("inactive", args={"call": call}, callee=obj)
-        if inspect.isfunction(obj) or (inspect.ismethod(obj) and inspect.isfunction(obj.__func__)):
+        if _is_user_function(obj):
             return Op("user", args={"call": call}, callee=obj)
         return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+
+    def refuse_reflective(self, call: gast.Call) -> None:
+        """``eval``, ``exec``, ``locals()`` and their kind read or change the
+        program's own text and names, which s2sad rewrites: refused wherever
+        they appear, whatever their arguments."""
+        from ..rules.operators import REFLECTIVE
+
+        ok, obj = self.value_of(call.func)
+        if ok and any(obj is r for r in REFLECTIVE):
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate a call to {_text(call.func)}(): it reads or runs the program's own "
+                "text or names, which s2sad rewrites",
+                self.pf.location(call),
+                "write the computation out in the function itself",
+            )
 
     def _opaque(self, error: NoRuleError) -> Op:
         """An operation with no rule: fine on constants (its result is one
@@ -191,13 +260,44 @@ def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
 
 
 def refuse_varied_opaque(
-    fn: gast.FunctionDef, ops: dict[int, Op], varied: set[str], filename: str, effects: bool = True
+    fn: gast.FunctionDef,
+    ops: dict[int, Op],
+    varied: set[str],
+    filename: str,
+    effects: bool = True,
+    kinds: dict[str, Any] | None = None,
 ) -> None:
     """Raise the stored error of the first operation with no rule that a
     varied value reaches; refuse calls made for an effect on a varied value
-    (``lst.extend(xs)``, ``np.copyto(y, x)``) except ``lst.append(v)``."""
+    (``lst.extend(xs)``, ``np.copyto(y, x)``) except ``lst.append(v)``; and
+    refuse a complex value meeting a varied one (the rules are real-only)."""
     from .activity import statements
 
+    complex_names = {n for n, k in (kinds or {}).items() if k == "complex"}
+    changed = True
+    while changed:  # names that may hold a complex value
+        changed = False
+        for s in statements(fn.body):
+            op = ops.get(id(s))
+            if op is None or op.real_out or not isinstance(s, gast.Assign):
+                continue
+            tgt = s.targets[0]
+            target = tgt.id if isinstance(tgt, gast.Name) else tgt.value.id if isinstance(tgt, gast.Subscript) else None
+            if target is None or target in complex_names:
+                continue
+            if op.complex_in or _names_of(s.value) & complex_names:
+                complex_names.add(target)
+                changed = True
+    for s in statements(fn.body):
+        op = ops.get(id(s))
+        if (op is not None and isinstance(s, gast.Assign) and _names_of(s.value) & varied
+                and (op.complex_in or _names_of(s.value) & complex_names)):
+            raise NoRuleError(
+                "s2sad cannot differentiate complex arithmetic: a complex value meets a value that carries a "
+                "derivative here (s2sad's rules are for real numbers)",
+                Location(filename, s.lineno, s.col_offset or 0),
+                "split the computation into real and imaginary parts with real arrays",
+            )
     for s in statements(fn.body):
         op = ops.get(id(s))
         if op is not None and op.kind == "opaque" and {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)} & varied:
@@ -211,6 +311,10 @@ def refuse_varied_opaque(
             )
 
 
+def _names_of(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
 def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
     call = s.value
     if not isinstance(call, gast.Call):
@@ -221,6 +325,66 @@ def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
     if isinstance(f, gast.Name) and f.id == "print":
         return False
     return bool({n.id for n in gast.walk(call) if isinstance(n, gast.Name)} & varied)
+
+
+def _is_user_function(obj: Any) -> bool:
+    """A Python function s2sad reads and differentiates itself: not one of
+    NumPy's, the standard library's or another installed library's own
+    (those need a rule: s2sad does not follow their internals)."""
+    fn = obj.__func__ if inspect.ismethod(obj) else obj
+    if not inspect.isfunction(fn):
+        return False
+    mod = getattr(fn, "__module__", None) or ""
+    root = mod.split(".")[0]
+    import sys
+
+    if root in sys.stdlib_module_names or root in _LIBRARIES:
+        return False
+    return True
+
+
+_LIBRARIES = frozenset({"numpy", "scipy", "s2sad", "gast", "astor", "pandas", "sklearn", "torch", "jax"})
+
+
+def _dtype_or_none(text: str) -> Any:
+    import numpy as np
+
+    try:
+        return np.dtype(text)
+    except TypeError:
+        return None
+
+
+def _is_complex_object(obj: Any) -> bool:
+    """A complex number, array, type or dtype."""
+    import numpy as np
+
+    if isinstance(obj, (complex, np.complexfloating)):
+        return True
+    if isinstance(obj, np.ndarray):
+        return np.iscomplexobj(obj)
+    if isinstance(obj, type):
+        return issubclass(obj, (complex, np.complexfloating))
+    if isinstance(obj, np.dtype):
+        return obj.kind == "c"
+    return False
+
+
+def _REAL_OF_COMPLEX() -> tuple[Any, ...]:
+    import builtins
+
+    import numpy as np
+
+    return (builtins.abs, np.abs, np.absolute, np.real, np.imag, np.angle, np.iscomplexobj, np.isrealobj, np.shape,
+            np.ndim, np.size)
+
+
+def _is_indexable_data(obj: Any) -> bool:
+    """A global one may index as data (an array, a list, a number...) rather
+    than an object whose ``[]`` computes (``np.r_``, ``np.c_``, ``np.s_``)."""
+    import numpy as np
+
+    return isinstance(obj, (np.ndarray, np.generic, list, tuple, dict, str, bytes, int, float, range))
 
 
 def _is_constant_method(obj: Any) -> bool:

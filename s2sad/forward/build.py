@@ -143,7 +143,7 @@ def _build_forward(
     f = front(pf, arg_kinds, resolver_for, checks=not generated, list_aliases=True)
     namer, rename, injected, ssa, ops, kinds, resolver = f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds, f.resolver
     varied = _varied(ssa, list(wrt), ops, resolver, stacks)
-    refuse_varied_opaque(ssa, ops, varied, pf.filename, effects=not generated)  # generated code: add_at, tapes
+    refuse_varied_opaque(ssa, ops, varied, pf.filename, effects=not generated, kinds=kinds)  # generated code: add_at, tapes
     ret = ssa.body[-1]
     callees = {id(d.fn): d for d in getattr(target, "callees", {}).values()}
     called: dict[int, str] = {}

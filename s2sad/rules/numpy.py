@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import RULES
+from .table import BOOLEAN_VALUED, INTEGER_VALUED, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
 
 add = RULES.add
 
@@ -101,19 +101,47 @@ add(np.clip, "x, a_min=None, a_max=None, out=None, min=None, max=None",
      "min": "unbroadcast(g * (x < min), min)", "max": "unbroadcast(g * (x > max), max)"},
     {"x": "x_dot * (z == x)", "a_min": "a_min_dot * (x < a_min)", "a_max": "a_max_dot * (x > a_max)",
      "min": "min_dot * (x < min)", "max": "max_dot * (x > max)"})
-for _fn in (np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax, np.argmin, np.argsort,
-            np.shape, np.ndim, np.size, np.isnan, np.isinf, np.isfinite, np.zeros, np.ones, np.empty,
-            np.zeros_like, np.ones_like, np.empty_like, np.arange, np.linspace, np.eye, np.identity,
-            np.greater, np.less, np.equal, np.not_equal, np.greater_equal, np.less_equal,
-            np.logical_and, np.logical_or, np.logical_not, np.any, np.all, np.nonzero, np.floor_divide,
-            np.mod, np.count_nonzero, np.allclose, np.array_equal, np.isscalar):
-    RULES.inactive(_fn)
+# x mod y = x - y * floor(x / y); fmod(x, y) = x - y * trunc(x / y): the quotient is piecewise constant
+# (np.remainder is np.mod)
+add(np.mod, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(-g * np.floor_divide(x, y), y)"},
+    {"x": "x_dot", "y": "-y_dot * np.floor_divide(x, y)"})
+add(np.fmod, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(-g * np.round((x - z) / y), y)"},
+    {"x": "x_dot", "y": "-y_dot * np.round((x - z) / y)"})
+# linspace(start, stop, num) = start + (stop - start) * t, with t = linspace(0, 1, num) along `axis`
+_T = "linspace_weights(num, endpoint, axis, z)"
+add(np.linspace, "start, stop, num=50, endpoint=True, dtype=None, axis=0",
+    {"start": f"unbroadcast(np.sum(cast_adjoint(g, z) * (1.0 - {_T}), axis=axis), start)",
+     "stop": f"unbroadcast(np.sum(cast_adjoint(g, z) * {_T}, axis=axis), stop)"},
+    {"start": f"cast_tangent(np.expand_dims(start_dot, axis) * (1.0 - {_T}), z)",
+     "stop": f"cast_tangent(np.expand_dims(stop_dot, axis) * {_T}, z)"}, kind="array")
+# arange(start, stop, step) = start + step * [0, 1, ...]: its length is piecewise constant; with one
+# bound it is arange(stop), a constant (the value of start is then the stop)
+add(np.arange, "start, stop=None, step=None, dtype=None",
+    {"start": "np.sum(cast_adjoint(g, z)) if stop is not None else zeros_like(start)",
+     "step": "np.sum(cast_adjoint(g, z) * np.arange(np.size(z)))"},
+    {"start": "cast_tangent(start_dot * np.ones_like(z), z) if stop is not None else zeros_like(z)",
+     "step": "cast_tangent(step_dot * np.arange(np.size(z)), z)"},
+    kind=lambda kinds, consts: "array1")
+RULES.inactive(np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix, np.floor_divide,
+               np.heaviside, reason=PIECEWISE_CONSTANT)
+RULES.inactive(np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.flatnonzero, np.argwhere,
+               np.searchsorted, np.digitize, np.bincount, reason=INTEGER_VALUED)
+RULES.inactive(np.isnan, np.isinf, np.isfinite, np.isneginf, np.isposinf, np.signbit,
+               np.greater, np.less, np.equal, np.not_equal, np.greater_equal, np.less_equal,
+               np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.any, np.all,
+               np.allclose, np.isclose, np.array_equal, np.array_equiv, np.isscalar, np.iscomplexobj, np.isrealobj,
+               reason=BOOLEAN_VALUED)
+# allocations: the values are fixed (zeros, ones, the identity) or garbage; the arguments give shapes
+RULES.inactive(np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like,
+               np.empty_like, np.eye, np.identity, np.result_type, np.dtype, np.finfo, np.iinfo,
+               reason=SHAPE_ONLY)
 # np.full / np.full_like carry the derivative of fill_value (none when the result is an integer array)
 add(np.full, "shape, fill_value, dtype=None, order='C'", {"fill_value": "fill_adjoint(g, fill_value, z)"},
     {"fill_value": "cast_tangent(fill_value_dot, z)"}, kind="array")
 add(np.full_like, "a, fill_value, dtype=None, order='K', subok=True, shape=None",
     {"fill_value": "fill_adjoint(g, fill_value, z)"}, {"fill_value": "cast_tangent(fill_value_dot, z)"}, kind="array")
-RULES.inactive(".argmax", ".argmin", ".argsort", ".any", ".all", ".nonzero")
+RULES.inactive(".argmax", ".argmin", ".argsort", ".nonzero", reason=INTEGER_VALUED)
+RULES.inactive(".any", ".all", reason=BOOLEAN_VALUED)
 
 # ---------------------------------------------------------------- reductions
 _RED = "x, axis=None, dtype=None, out=None, keepdims=False"
@@ -278,4 +306,4 @@ add(".astype", "self, dtype, order='K', casting='unsafe', subok=True, copy=True"
     {"self": "cast_tangent(self_dot, z)"})
 add(".item", "self, *args", {"self": "item_adjoint(g, self, args)"}, {"self": "np.asarray(self_dot).item(*args)"},
     kind="scalar")
-RULES.inactive(".shape", ".ndim", ".size", ".dtype", ".astype_int")
+RULES.inactive(".shape", ".ndim", ".size", ".dtype", reason=SHAPE_ONLY)

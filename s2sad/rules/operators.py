@@ -12,7 +12,7 @@ import math
 
 import gast
 
-from .table import RULES
+from .table import BOOLEAN_VALUED, INTEGER_VALUED, NO_VALUE, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
 
 add = RULES.add
 
@@ -35,10 +35,15 @@ add(
     kind="matmul",
 )
 add(gast.USub, "x", {"x": "-g"}, {"x": "-x_dot"})
-for _op in (gast.FloorDiv, gast.Mod, gast.BitAnd, gast.BitOr, gast.BitXor, gast.LShift, gast.RShift):
-    add(_op, "x, y", kind="int")
+add(gast.UAdd, "x", {"x": "g"}, {"x": "x_dot"})
+# x % y = x - y * (x // y), with x // y piecewise constant (Python's and NumPy's % agree)
+add(gast.Mod, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(-g * (x // y), y)"},
+    {"x": "x_dot", "y": "-y_dot * (x // y)"})
+add(gast.FloorDiv, "x, y", kind="int", reason=PIECEWISE_CONSTANT)
+for _op in (gast.BitAnd, gast.BitOr, gast.BitXor, gast.LShift, gast.RShift):
+    add(_op, "x, y", kind="int", reason=INTEGER_VALUED)
 for _op in (gast.Not, gast.Invert):  # unary: ~mask
-    add(_op, "x", kind="int")
+    add(_op, "x", kind="int", reason=BOOLEAN_VALUED)
 # comparisons are never differentiable: the transform treats every Compare as inactive
 
 # ----------------------------------------------------------------- builtins
@@ -56,8 +61,14 @@ add(builtins.pow, "base, exp",  # pow(x, y, mod) is refused: the rule takes two 
     {"base": "base_dot * exp * base ** (exp - 1)", "exp": "exp_dot * z * np.log(np.where(base == 0, 1.0, base))"})
 add(builtins.sum, "items", {"items": "sum_list_adjoint(g, items)"}, {"items": "sum(items_dot)"},
     sequence="items", kind="unknown")
-RULES.inactive(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round, builtins.print,
-               builtins.isinstance, builtins.type, builtins.enumerate, builtins.zip)
+# enumerate and zip are not declared: `for` over them is rewritten into a loop over a range before
+# this table is read, and any other use of them on a value with a derivative is refused
+RULES.inactive(builtins.int, builtins.round, reason=PIECEWISE_CONSTANT)
+RULES.inactive(builtins.len, reason=SHAPE_ONLY)
+RULES.inactive(builtins.range, reason=INTEGER_VALUED)
+RULES.inactive(builtins.bool, builtins.isinstance, builtins.callable, reason=BOOLEAN_VALUED)
+RULES.inactive(builtins.type, builtins.id, reason=NO_VALUE)
+RULES.inactive(builtins.print, reason=NO_VALUE, pure=False)  # an effect: printing twice is not printing once
 
 # --------------------------------------------------------------------- math
 _MATH = {
@@ -102,4 +113,18 @@ add(math.hypot, "x, y", {"x": "g * x / z", "y": "g * y / z"}, {"x": "x_dot * x /
     kind="scalar")
 add(math.copysign, "x, y", {"x": "g * math.copysign(1.0, x) * math.copysign(1.0, y)"},
     {"x": "x_dot * math.copysign(1.0, x) * math.copysign(1.0, y)"}, kind="scalar")
-RULES.inactive(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite)
+# fmod(x, y) = x - y * trunc(x / y); remainder(x, y) = x - y * n, n the nearest integer to x / y:
+# the quotient ((x - z) / y, an integer up to rounding) is piecewise constant
+add(math.fmod, "x, y", {"x": "g", "y": "-g * round((x - z) / y)"}, {"x": "x_dot", "y": "-y_dot * round((x - z) / y)"},
+    kind="scalar")
+add(math.remainder, "x, y", {"x": "g", "y": "-g * round((x - z) / y)"},
+    {"x": "x_dot", "y": "-y_dot * round((x - z) / y)"}, kind="scalar")
+RULES.inactive(math.floor, math.ceil, math.trunc, reason=PIECEWISE_CONSTANT)
+RULES.inactive(math.isnan, math.isinf, math.isfinite, math.isclose, reason=BOOLEAN_VALUED)
+RULES.inactive(math.factorial, math.gcd, math.lcm, math.comb, math.perm, math.isqrt, reason=INTEGER_VALUED)
+
+# reflective calls: what they compute depends on the program's own text or names,
+# which s2sad rewrites (SSA renames, new temporaries): refused wherever they appear
+REFLECTIVE = (builtins.eval, builtins.exec, builtins.compile, builtins.locals, builtins.globals, builtins.vars,
+              builtins.dir, builtins.__import__, builtins.setattr, builtins.delattr, builtins.breakpoint,
+              builtins.input, builtins.open)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import builtins
 
 from .. import runtime as rt
-from .table import RuleTable
+from .table import INTEGER_VALUED, NO_VALUE, PIECEWISE_CONSTANT, SHAPE_ONLY, RuleTable
 
 RUNTIME_RULES = RuleTable()
 
@@ -129,6 +129,8 @@ add(rt.einsum_adjoints, "v, subscripts, operands", {
 # values that carry no derivative: fresh zeros, the tie-splitting mask, the
 # finiteness check (a statement); add_at(buffer, idx, v), which adds in place,
 # is a statement the transform follows itself (see ForwardTransform.add_at)
-RUNTIME_RULES.inactive(rt.zeros_like, rt.balanced_eq, rt.check_finite)
+RUNTIME_RULES.inactive(rt.zeros_like, rt.linspace_weights, reason=SHAPE_ONLY)
+RUNTIME_RULES.inactive(rt.balanced_eq, reason=PIECEWISE_CONSTANT)
+RUNTIME_RULES.inactive(rt.check_finite, reason=NO_VALUE)
 # generated code spells an index it passes around as slice(a, b, c)
-RUNTIME_RULES.inactive(builtins.slice)
+RUNTIME_RULES.inactive(builtins.slice, reason=INTEGER_VALUED)

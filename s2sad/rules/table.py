@@ -66,6 +66,7 @@ class Rule:
     kind: Callable[[dict[str, Kind], dict[str, Any]], Kind] | None = None
     sequence: str | None = None
     varargs: bool = False
+    reason: str | None = None  # a rule with no reverse template: why it carries no derivative
 
     @property
     def differentiable(self) -> bool:
@@ -98,6 +99,8 @@ class RuleTable:
         self._by_method: dict[str, Rule] = {}
         self._by_operator: dict[type, Rule] = {}
         self._inactive: dict[int, Any] = {}
+        self._reasons: dict[int, tuple[str, bool]] = {}
+        self._method_reasons: dict[str, str] = {}
 
     def add(
         self,
@@ -108,8 +111,11 @@ class RuleTable:
         kind: Callable[[dict[str, Kind], dict[str, Any]], Kind] | str | None = "elementwise",
         sequence: str | None = None,
         name: str | None = None,
+        reason: str | None = None,
     ) -> Rule:
         params, defaults, varargs = _parse_params(signature)
+        if not reverse and reason not in REASONS:
+            raise ValueError(f"rule for {name or _display_name(key)} has no derivative and no reason why")
         rule = Rule(
             name=name or _display_name(key),
             params=params,
@@ -119,6 +125,7 @@ class RuleTable:
             kind=_KINDS[kind] if isinstance(kind, str) else kind,
             sequence=sequence,
             varargs=varargs,
+            reason=reason,
         )
         unknown = (set(rule.reverse) | set(rule.forward)) - set(params)
         if unknown:
@@ -132,13 +139,38 @@ class RuleTable:
             self._inactive.pop(id(key), None)
         return rule
 
-    def inactive(self, *keys: Any) -> None:
-        """Declare primitives whose results never carry a derivative."""
+    def inactive(self, *keys: Any, reason: str, pure: bool = True) -> None:
+        """Declare primitives whose results never carry a derivative, and why.
+
+        ``reason`` must be one of :data:`REASONS` (or, for a user's
+        declaration, :data:`USER_DECLARED`): a function is declared inactive
+        only when its result is piecewise constant, integer- or boolean-valued,
+        or depends on its arguments' shapes alone. ``pure`` says whether two
+        calls with the same arguments give the same result and do nothing
+        else (``print`` is not pure): only pure calls may be recomputed."""
+        if reason not in REASONS and reason != USER_DECLARED:
+            raise ValueError(f"inactive declaration without a known reason: {reason!r}")
         for key in keys:
             if isinstance(key, str) and key.startswith("."):
-                self._by_method[key[1:]] = Rule(name=key, params=("self",), kind=_KINDS["int"])
+                self._by_method[key[1:]] = Rule(name=key, params=("self",), kind=_KINDS["int"], reason=reason)
+                self._method_reasons[key[1:]] = reason
             else:
                 self._inactive[id(key)] = key
+                self._reasons[id(key)] = (reason, pure)
+
+    def inactive_reason(self, obj: Any) -> str | None:
+        """Why ``obj`` is declared inactive (None when it is not)."""
+        if isinstance(obj, str) and obj.startswith("."):
+            return self._method_reasons.get(obj[1:])
+        return self._reasons[id(obj)][0] if self.is_inactive(obj) else None
+
+    def is_pure(self, obj: Any) -> bool:
+        """Does ``obj`` compute the same result from the same arguments, with
+        no effect? True for every rule (a rule is a mathematical function) and
+        for inactive declarations made pure."""
+        if self.lookup(obj) is not None:
+            return True
+        return self.is_inactive(obj) and self._reasons[id(obj)][1]
 
     def lookup(self, obj: Any) -> Rule | None:
         entry = self._by_object.get(id(obj))
@@ -155,6 +187,16 @@ class RuleTable:
 
 
 _MISSING = object()
+
+# why a primitive may be declared inactive: each is a reason its derivative is
+# zero wherever it exists (almost everywhere), whatever its float arguments
+PIECEWISE_CONSTANT = "piecewise constant (floor, sign, round: a step function of its arguments)"
+INTEGER_VALUED = "integer-valued (indices, counts, lengths)"
+BOOLEAN_VALUED = "boolean-valued (comparisons, tests)"
+SHAPE_ONLY = "depends only on shapes, sizes or dtypes of its arguments, not on their values"
+NO_VALUE = "returns no number (None, a type, an iterator over indices)"
+REASONS = (PIECEWISE_CONSTANT, INTEGER_VALUED, BOOLEAN_VALUED, SHAPE_ONLY, NO_VALUE)
+USER_DECLARED = "declared nondifferentiable by the user (s2sad.register_nondifferentiable)"
 
 
 def _display_name(key: Any) -> str:
@@ -255,5 +297,7 @@ def register_adjoint(
 
 
 def register_nondifferentiable(*fns: Any) -> None:
-    """Declare functions whose results carry no derivative (e.g. integer-valued)."""
-    RULES.inactive(*fns)
+    """Declare functions whose results carry no derivative (e.g. integer-valued).
+
+    They are taken to be pure: a callee that calls them may be recomputed."""
+    RULES.inactive(*fns, reason=USER_DECLARED)

@@ -1,0 +1,133 @@
+"""May a user function be run twice in place of once?
+
+The reverse sweep of a caller calls a callee's generated derivative, which
+recomputes the callee's forward sweep (checkpointing at call boundaries).
+That is right only for a callee that computes the same values the second
+time and does nothing else: no random draws, no clocks, no I/O, no changes
+to globals, arguments or objects it did not make, no reads of mutable global
+containers. :func:`impurity` decides this conservatively, from the callee's
+source and, transitively, its own callees: anything not known pure is
+impure. Known pure: every rule of the table (a rule is a mathematical
+function), inactive declarations made pure (``len``, ``np.floor``; not
+``print``), NumPy's functions outside ``numpy.random``, ``math``, and user
+functions that are themselves pure.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import random
+import sys
+from typing import Any
+
+import gast
+import numpy as np
+
+from ..errors import S2SADError
+from ..ir.normalize import local_names
+from ..rules.table import RULES
+from .resolve import Resolver, _is_user_function, _text
+
+_cache: dict[Any, str | None] = {}
+
+
+def impurity(fn: Any) -> str | None:
+    """None when ``fn`` may be re-run; else why not (naming the call or
+    statement that makes it impure, with its line)."""
+    key = getattr(fn, "__func__", fn)
+    if key in _cache:
+        return _cache[key]
+    _cache[key] = None  # a recursive call is refused elsewhere; do not loop here
+    try:
+        found = _impurity(fn)
+    except S2SADError:
+        found = None  # the callee's own build reports it, with its location
+    _cache[key] = found
+    return found
+
+
+def _impurity(fn: Any) -> str | None:
+    from ..frontend.parse import parse_function
+
+    pf = parse_function(fn)
+    node = pf.node
+    locals_ = local_names(node)
+    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    resolver = Resolver(pf, locals_)
+
+    def where(n: gast.AST) -> str:
+        return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
+
+    for n in gast.walk(node):
+        if isinstance(n, (gast.Global, gast.Nonlocal)):
+            return f"it changes a variable outside itself ({where(n)})"
+        if isinstance(n, (gast.Attribute, gast.Subscript)) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            base = n.value
+            while isinstance(base, (gast.Attribute, gast.Subscript)):
+                base = base.value
+            if not (isinstance(base, gast.Name) and base.id in locals_ and base.id not in params):
+                return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in locals_:
+            ok, obj = pf.resolve_root(n.id)
+            if ok and isinstance(obj, (list, dict, set, bytearray)):
+                return f"it reads the global `{n.id}`, a {type(obj).__name__} that may change ({where(n)})"
+        if isinstance(n, gast.Call):
+            why = _call_impurity(n, resolver, locals_, params)
+            if why is not None:
+                return f"{why} ({where(n)})"
+    return None
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+                       "fill", "resize", "put", "setfield", "itemset", "add", "discard", "setdefault", "popitem"})
+
+
+def _call_impurity(call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str]) -> str | None:
+    func = call.func
+    if isinstance(func, gast.Attribute) and not resolver.is_global(func):
+        # a method of a local value: pure if it has a rule, or only changes a value the callee made
+        base = func.value
+        while isinstance(base, (gast.Attribute, gast.Subscript)):
+            base = base.value
+        if func.attr in _MUTATORS:
+            if isinstance(base, gast.Name) and base.id in params:
+                return f"it changes its argument `{base.id}` (.{func.attr}())"
+            return None
+        if RULES.method(func.attr) is not None:
+            return None
+        return f"it calls the method .{func.attr}(), which s2sad does not know to be pure"
+    ok, obj = resolver.value_of(func)
+    if not ok:
+        return None  # a call s2sad cannot resolve is refused by the callee's own build
+    text = _text(func)
+    if RULES.is_pure(obj):
+        return None
+    if RULES.is_inactive(obj):
+        return f"it calls `{text}`, which has an effect"
+    if _is_user_function(obj):
+        why = impurity(obj)
+        return None if why is None else f"it calls `{text}`, which is not pure: {why}"
+    owner = getattr(obj, "__self__", None)
+    mod = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "") or ""
+    if mod.startswith("numpy.random") or mod == "random" or isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)):
+        return f"it draws random numbers (`{text}`)"
+    if owner is not None and not isinstance(owner, type(sys)) and not _is_numpy_data(owner):
+        return f"it calls `{text}`, a method of the object {type(owner).__name__}, which may change its state"
+    if (mod == "numpy" or mod.startswith("numpy.")) and not mod.startswith("numpy.random"):
+        return None
+    if any(obj is b for b in _PURE_BUILTINS):
+        return None
+    if isinstance(obj, np.ufunc) or (inspect.isbuiltin(obj) and getattr(math, getattr(obj, "__name__", ""), None) is obj):
+        return None
+    return f"it calls `{text}`, which s2sad does not know to be pure"
+
+
+_PURE_BUILTINS = tuple(getattr(__import__("builtins"), n) for n in (
+    "list", "tuple", "sorted", "reversed", "enumerate", "zip", "range", "min", "max", "sum", "abs", "float", "int",
+    "bool", "len", "isinstance", "str", "repr", "all", "any", "map", "filter", "dict", "set", "frozenset", "slice",
+    "divmod", "round", "pow", "hash", "complex"))
+
+
+def _is_numpy_data(owner: Any) -> bool:
+    return isinstance(owner, (np.ndarray, np.generic, float, int, complex, tuple, str))

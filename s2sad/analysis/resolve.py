@@ -8,7 +8,10 @@ primitive. A call with no rule is refused here, before any code runs.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
+import sysconfig
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,21 +332,27 @@ def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
 
 def _is_user_function(obj: Any) -> bool:
     """A Python function s2sad reads and differentiates itself: not one of
-    NumPy's, the standard library's or another installed library's own
-    (those need a rule: s2sad does not follow their internals)."""
+    the standard library's or an installed library's own (those need a rule:
+    s2sad does not follow their internals). Decided by where the code lives,
+    so a user's module named like a standard one (``test.py``) is still read."""
     fn = obj.__func__ if inspect.ismethod(obj) else obj
     if not inspect.isfunction(fn):
         return False
-    mod = getattr(fn, "__module__", None) or ""
-    root = mod.split(".")[0]
-    import sys
-
-    if root in sys.stdlib_module_names or root in _LIBRARIES:
+    root = (getattr(fn, "__module__", None) or "").split(".")[0]
+    if root in _LIBRARIES:
         return False
-    return True
+    filename = os.path.realpath(fn.__code__.co_filename)
+    return not any(filename.startswith(prefix) for prefix in _library_dirs())
 
 
 _LIBRARIES = frozenset({"numpy", "scipy", "s2sad", "gast", "astor", "pandas", "sklearn", "torch", "jax"})
+
+
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {os.path.realpath(paths[k]) + os.sep for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    return tuple(sorted(dirs))
 
 
 def _dtype_or_none(text: str) -> Any:

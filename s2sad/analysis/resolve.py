@@ -114,6 +114,15 @@ class Resolver:
         if RULES.is_inactive(obj):
             return Op("inactive", args={"call": call}, callee=obj)
         if inspect.isfunction(obj) or (inspect.ismethod(obj) and inspect.isfunction(obj.__func__)):
+            library = library_file(obj)
+            if library is not None:
+                return self._opaque(NoRuleError(
+                    f"s2sad has no derivative rule for `{_text(func)}` ({_describe(obj)}), which is library "
+                    f"code ({library}); s2sad differentiates only the user's own Python functions",
+                    self.pf.location(call),
+                    f"register a derivative with s2sad.register_adjoint({_text(func)}, "
+                    f"{{'{_first_parameter(obj)}': 'g * ...'}}), or write the computation in your own code",
+                ))
             return Op("user", args={"call": call}, callee=obj)
         return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
 
@@ -230,6 +239,48 @@ def _is_constant_method(obj: Any) -> bool:
 
     owner = getattr(obj, "__self__", None)
     return isinstance(owner, (np.ndarray, np.generic, float, int))
+
+
+def _first_parameter(fn: Any) -> str:
+    try:
+        return next(iter(inspect.signature(fn).parameters))
+    except (StopIteration, TypeError, ValueError):
+        return "x"
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import os
+    import site
+    import sysconfig
+
+    dirs = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    try:
+        dirs |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    except AttributeError:  # a virtualenv's old site module
+        pass
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+_LIBRARY_DIRS: tuple[str, ...] | None = None
+
+
+def library_file(fn: Any) -> str | None:
+    """The file of ``fn`` when it is library code (the standard library or an
+    installed package, not the user's own files), else None. s2sad does not
+    follow calls into library code: the constructs found there (try, with,
+    *args, C calls) are the library's, not the user's, to rewrite."""
+    import os
+
+    global _LIBRARY_DIRS
+    if _LIBRARY_DIRS is None:
+        _LIBRARY_DIRS = _library_dirs()
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    filename = getattr(code, "co_filename", "")
+    if not filename or filename.startswith("<"):
+        return None
+    real = os.path.realpath(filename)
+    own = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "")
+    return filename if real.startswith(_LIBRARY_DIRS) and not real.startswith(own) else None
 
 
 def _text(node: gast.expr) -> str:

@@ -296,28 +296,63 @@ def tensordot_adjoint(g: Any, a: Any, b: Any, axes: Any, which: int) -> Any:
     return np.transpose(r, np.argsort(src))
 
 
-def einsum_adjoint(g: Any, subscripts: str, operands: tuple, which: int) -> Any:
-    """Adjoint of ``np.einsum(subscripts, *operands)`` for explicit, diagonal-free subscripts."""
+def einsum_explicit(subscripts: Any, operands: tuple) -> tuple[list[str], str]:
+    """The input and output subscripts of ``np.einsum(subscripts, *operands)``
+    with the implicit output and any ``...`` spelled out as letters."""
+    from .errors import NoRuleError
+
+    if not isinstance(subscripts, str):
+        raise NoRuleError(
+            "s2sad differentiates np.einsum with subscripts given as a string, not in the interleaved form",
+            hint="write the subscripts as a string: np.einsum('ij,jk->ik', a, b)",
+        )
     spec = subscripts.replace(" ", "")
-    if "->" not in spec or "." in spec:
-        raise ValueError("s2sad: einsum needs explicit '->' output subscripts and no ellipsis")
-    ins, out = spec.split("->")
+    ins, arrow, out = spec.partition("->")
     specs = ins.split(",")
+    used = set(spec) - set(".,->")
+    spare = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+    width = max((np.ndim(op) - len(s.replace("...", "")) for s, op in zip(specs, operands) if "..." in s), default=0)
+    ell = "".join(next(spare) for _ in range(width))
+    specs = [s.replace("...", ell[len(ell) - (np.ndim(op) - len(s.replace("...", ""))):]) if "..." in s else s
+             for s, op in zip(specs, operands)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:  # implicit: the broadcast axes, then the letters seen once, in order
+        letters = "".join(specs)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return specs, out
+
+
+def einsum_adjoint(g: Any, subscripts: Any, operands: tuple, which: int) -> Any:
+    """Adjoint of ``np.einsum(subscripts, *operands)`` with respect to one
+    operand, for any subscripts: implicit output, ``...``, a repeated index in
+    one operand (a diagonal, a trace) and axes broadcast against each other."""
+    specs, out = einsum_explicit(subscripts, operands)
+    sizes: dict[str, int] = {}
+    for s, op in zip(specs, operands):
+        for c, n in zip(s, np.shape(op)):
+            sizes[c] = max(sizes.get(c, 1), n)
     target = specs[which]
-    if len(set(target)) != len(target):
-        raise ValueError("s2sad: einsum with a repeated index in one operand (a diagonal) has no rule")
+    unique = "".join(dict.fromkeys(target))  # each index once, in order
     others = [s for k, s in enumerate(specs) if k != which]
     other_ops = [o for k, o in enumerate(operands) if k != which]
     present = set(out).union(*others) if others else set(out)
-    kept = "".join(c for c in target if c in present)
+    kept = "".join(c for c in unique if c in present)
     r = np.einsum(f"{','.join([out, *others])}->{kept}", g, *other_ops)
-    if kept != target:
-        shape = np.shape(operands[which])
-        for pos, c in enumerate(target):
-            if c not in present:
-                r = np.expand_dims(r, pos)
-        r = np.broadcast_to(r, shape)
-    return r
+    for pos, c in enumerate(unique):  # an index summed away: the adjoint is constant along it
+        if c not in present:
+            r = np.expand_dims(r, pos)
+    r = np.broadcast_to(r, tuple(sizes[c] for c in unique))
+    if unique != target:  # a diagonal: r goes on it, zeros elsewhere
+        full = np.zeros(tuple(sizes[c] for c in target), dtype=np.result_type(r))
+        grids = np.ix_(*(np.arange(sizes[c]) for c in unique))
+        full[tuple(grids[unique.index(c)] for c in target)] = r
+        r = full
+    shape = np.shape(operands[which])
+    if np.shape(r) != shape:  # an axis of length 1 broadcast against the others
+        axes = tuple(k for k, n in enumerate(shape) if n == 1 and np.shape(r)[k] != 1)
+        r = np.sum(r, axis=axes, keepdims=True)
+    return np.array(r) if isinstance(r, np.ndarray) and not r.flags.writeable else r
 
 
 def einsum_adjoints(g: Any, subscripts: str, operands: tuple) -> list:
@@ -326,6 +361,7 @@ def einsum_adjoints(g: Any, subscripts: str, operands: tuple) -> list:
 
 def einsum_tangent(subscripts: str, operands: tuple, tangents: tuple) -> Any:
     """Tangent of ``np.einsum``: the sum over operands of einsum with one tangent."""
+    einsum_explicit(subscripts, operands)  # refuses subscripts that are not a string
     total = None
     for k, t in enumerate(tangents):
         if t is None:

@@ -212,12 +212,31 @@ def refuse_varied_opaque(
         if op is not None and op.kind == "opaque" and {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)} & varied:
             assert op.error is not None
             raise op.error
+        if effects and op is not None and op.kind == "rule" and op.rule is not None:
+            for p, arg in op.args.items():
+                if p in op.rule.reverse or p not in _STRUCTURAL_PARAMS:
+                    continue
+                if {n.id for n in gast.walk(arg) if isinstance(n, gast.Name)} & varied:
+                    raise UnsupportedSyntaxError(
+                        f"s2sad cannot differentiate with respect to the argument `{p}` of {op.rule.name}, "
+                        "which depends on a value that carries a derivative",
+                        Location(filename, s.lineno, s.col_offset or 0),
+                        f"pass a constant `{p}`"
+                        + (" (the subscripts as a string)" if op.rule.name.endswith("einsum") else ""),
+                    )
         if effects and isinstance(s, gast.Expr) and _effect_on_varied(s, varied):
             raise UnsupportedSyntaxError(
                 "s2sad cannot differentiate a call made for its effect on a value that carries a derivative",
                 Location(filename, s.lineno, s.col_offset or 0),
                 "build a new value instead (lists: only `append` is followed)",
             )
+
+
+# parameters that pick the formula (einsum's subscripts, norm's order, var's
+# ddof) and that a value carrying a derivative may reach while the rule
+# would silently give it none (others, like copysign's sign, are piecewise
+# constant; axes and shapes cannot be floats)
+_STRUCTURAL_PARAMS = frozenset({"subscripts", "ord", "ddof"})
 
 
 def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:

@@ -70,6 +70,8 @@ __all__ = [
     "average_weights_adjoint",
     "average_weights_tangent",
     "norm_ord_adjoint",
+    "norm_adjoint_tangent",
+    "svd_norm_adjoint",
     "sinc_slope",
 ]
 
@@ -381,11 +383,52 @@ def cumsum_adjoint(g: Any, x: Any, axis: Any = None) -> Any:
 
 def norm_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.linalg.norm`` for the 2-norm / Frobenius norm."""
-    if ord not in (None, 2, "fro") or (ord == 2 and axis is not None and np.ndim(axis) > 0):
-        raise ValueError(f"s2sad: np.linalg.norm with ord={ord!r} has no rule; use ord=None")
-    if ord == 2 and np.ndim(x) == 2 and axis is None:
-        raise ValueError("s2sad: the matrix 2-norm (spectral norm) has no rule; use ord=None (Frobenius)")
+    if _spectral_axes(x, ord, axis) is not None:
+        return svd_norm_adjoint(g, x, ord, _spectral_axes(x, ord, axis), keepdims)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
     return _expand(g, x, axis, keepdims) * x / _expand(z, x, axis, keepdims)
+
+
+def _spectral_axes(x: Any, ord: Any, axis: Any) -> tuple | None:
+    """The two axes of a matrix 2-norm (``ord=2`` over a matrix), else None."""
+    if ord != 2 or isinstance(ord, str):
+        return None
+    if axis is None:
+        return (0, 1) if np.ndim(x) == 2 else None
+    return tuple(axis) if np.ndim(axis) > 0 and len(axis) == 2 else None
+
+
+def svd_norm_adjoint(g: Any, x: Any, ord: Any, axes: tuple, keepdims: bool = False) -> Any:
+    """Adjoint of the matrix norms of ``np.linalg.norm`` read off the singular
+    value decomposition over ``axes``: the largest singular value (``ord=2``,
+    adjoint u1 v1^T), the smallest (``ord=-2``) and their sum (``'nuc'``,
+    adjoint U V^T). Where singular values tie, or one is zero for ``'nuc'``,
+    the norm has no derivative and this is one of its subgradients."""
+    xm = np.moveaxis(x, axes, (-2, -1))
+    u, s, vt = np.linalg.svd(xm, full_matrices=False)
+    if ord == "nuc":
+        d = u @ vt
+    elif ord == 2:
+        d = u[..., :, :1] @ vt[..., :1, :]
+    else:
+        d = u[..., :, -1:] @ vt[..., -1:, :]
+    gm = np.moveaxis(_expand(g, x, axes, keepdims), axes, (-2, -1))
+    return np.moveaxis(gm * d, (-2, -1), axes)
+
+
+def norm_adjoint_tangent(v: Any, x: Any, x_dot: Any, n: Any, ord: Any = None, axis: Any = None,
+                         keepdims: bool = False) -> Any:
+    """Tangent of ``norm_adjoint`` along ``x``'s tangent, for the 2-norm and
+    Frobenius norm (where the adjoint v x / n is linear in x)."""
+    if _spectral_axes(x, ord, axis) is not None:
+        from .errors import NoRuleError
+
+        raise NoRuleError(
+            "s2sad has no second derivative of the matrix 2-norm (the spectral norm)",
+            hint="differentiate it once (grad, jvp), or use the Frobenius norm (ord=None) for higher orders",
+        )
+    return norm_adjoint(v, x_dot, n, ord, axis, keepdims)
 
 
 def transpose_adjoint(g: Any, axes: Any = None) -> Any:
@@ -772,6 +815,8 @@ def norm_ord_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, 
         sums = np.sum(np.abs(x), axis=summed, keepdims=True)
         mask = sums == _expand(z, sums, axes, keepdims)
         return _expand(g, x, axes, keepdims) * np.sign(x) * mask / np.sum(mask, axis=picked, keepdims=True)
+    if len(axes) == 2 and ord in (2, -2, "nuc"):
+        return svd_norm_adjoint(g, x, ord, axes, keepdims)
     if len(axes) != 1 or isinstance(ord, str):
         raise ValueError(f"s2sad: np.linalg.norm with ord={ord!r} on a matrix has no rule; use ord=None")
     a = axes[0]

@@ -417,10 +417,10 @@ def svd_norm_adjoint(g: Any, x: Any, ord: Any, axes: tuple, keepdims: bool = Fal
     return np.moveaxis(gm * d, (-2, -1), axes)
 
 
-def norm_adjoint_tangent(v: Any, x: Any, x_dot: Any, n: Any, ord: Any = None, axis: Any = None,
+def norm_adjoint_tangent(v: Any, x: Any, t: Any, n: Any, ord: Any = None, axis: Any = None,
                          keepdims: bool = False) -> Any:
-    """Tangent of ``norm_adjoint`` along ``x``'s tangent, for the 2-norm and
-    Frobenius norm (where the adjoint v x / n is linear in x)."""
+    """Tangent of ``norm_adjoint`` along ``x``'s tangent ``t``, for the 2-norm
+    and Frobenius norm (where the adjoint v x / n is linear in x)."""
     if _spectral_axes(x, ord, axis) is not None:
         from .errors import NoRuleError
 
@@ -428,7 +428,7 @@ def norm_adjoint_tangent(v: Any, x: Any, x_dot: Any, n: Any, ord: Any = None, ax
             "s2sad has no second derivative of the matrix 2-norm (the spectral norm)",
             hint="differentiate it once (grad, jvp), or use the Frobenius norm (ord=None) for higher orders",
         )
-    return norm_adjoint(v, x_dot, n, ord, axis, keepdims)
+    return norm_adjoint(v, t, n, ord, axis, keepdims)
 
 
 def transpose_adjoint(g: Any, axes: Any = None) -> Any:

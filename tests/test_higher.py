@@ -115,3 +115,13 @@ def test_second_and_third_order_of_issue8_programs(name):
     third = s2sad.grad(s2sad.grad(s2sad.grad(fn)))(*args)
     numeric3 = (gg(args[0] + eps, *args[1:]) - gg(args[0] - eps, *args[1:])) / (2 * eps)
     assert third == pytest.approx(numeric3, rel=1e-4, abs=1e-5)
+
+
+def test_third_order_of_a_norm():
+    # the tangent of norm_adjoint goes through norm_adjoint_tangent, which
+    # has a forward rule too
+    def f(x):
+        return np.linalg.norm(x) ** 3
+
+    third = s2sad.grad(s2sad.grad(s2sad.grad(f)))(1.7)
+    assert third == pytest.approx(6.0)

@@ -107,6 +107,11 @@ add(rt.var_adjoint, "v, x, axis=None, ddof=0, keepdims=False",
 add(rt.norm_adjoint, "v, x, n, ord=None, axis=None, keepdims=False",
     {"v": "norm_adjoint(v_dot, x, n, ord, axis, keepdims)", "x": "norm_adjoint_tangent(v, x, x_dot, n, ord, axis, keepdims)",
      "n": "-norm_adjoint(v * n_dot / n, x, n, ord, axis, keepdims)"})
+# norm_adjoint's tangent along x: norm_adjoint(v, t, n), linear in v and t
+add(rt.norm_adjoint_tangent, "v, x, t, n, ord=None, axis=None, keepdims=False",
+    {"v": "norm_adjoint_tangent(v_dot, x, t, n, ord, axis, keepdims)",
+     "t": "norm_adjoint_tangent(v, x, t_dot, n, ord, axis, keepdims)",
+     "n": "-norm_adjoint_tangent(v * n_dot / n, x, t, n, ord, axis, keepdims)"})
 for _fn in (rt.matmul_adjoint, rt.dot_adjoint):
     _name = _fn.__name__
     add(_fn, "v, a, b, which", {

@@ -66,6 +66,21 @@ def _bind(fn: Callable[..., Any], args: tuple, kwargs: dict) -> inspect.BoundArg
     return bound
 
 
+def _selector(fn: Callable[..., Any]) -> str:
+    """``lambda x, y=2.0: f(x, y)[0]``: a function s2sad differentiates that
+    picks the first of ``fn``'s values (a ``lambda *a`` is refused: *args)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return f"lambda x: {fn.__name__}(x)[0]"
+    passed = [
+        f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name
+        for p in sig.parameters.values()
+    ]
+    head = str(sig)[1:-1].replace("/, ", "").replace(", /", "")
+    return f"lambda {head}: {fn.__name__}({', '.join(passed)})[0]"
+
+
 def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
     kind = kind_of_value(value)
     if kind == "scalar":
@@ -183,7 +198,7 @@ class _Derived:
         if seed is None and d.output_kind == "tuple":
             raise OutputError(
                 f"{self.fn.__name__} returns several values; grad needs one scalar output",
-                hint=f"select one: s2sad.grad(lambda *a: {self.fn.__name__}(*a)[0]), or use s2sad.vjp "
+                hint=f"select one: s2sad.grad({_selector(self.fn)}), or use s2sad.vjp "
                 "with one output adjoint per value",
             )
         if seed is not None:

@@ -70,6 +70,8 @@ __all__ = [
     "average_weights_adjoint",
     "average_weights_tangent",
     "norm_ord_adjoint",
+    "norm_adjoint_tangent",
+    "svd_norm_adjoint",
     "sinc_slope",
     "linspace_weights",
 ]
@@ -297,28 +299,63 @@ def tensordot_adjoint(g: Any, a: Any, b: Any, axes: Any, which: int) -> Any:
     return np.transpose(r, np.argsort(src))
 
 
-def einsum_adjoint(g: Any, subscripts: str, operands: tuple, which: int) -> Any:
-    """Adjoint of ``np.einsum(subscripts, *operands)`` for explicit, diagonal-free subscripts."""
+def einsum_explicit(subscripts: Any, operands: tuple) -> tuple[list[str], str]:
+    """The input and output subscripts of ``np.einsum(subscripts, *operands)``
+    with the implicit output and any ``...`` spelled out as letters."""
+    from .errors import NoRuleError
+
+    if not isinstance(subscripts, str):
+        raise NoRuleError(
+            "s2sad differentiates np.einsum with subscripts given as a string, not in the interleaved form",
+            hint="write the subscripts as a string: np.einsum('ij,jk->ik', a, b)",
+        )
     spec = subscripts.replace(" ", "")
-    if "->" not in spec or "." in spec:
-        raise ValueError("s2sad: einsum needs explicit '->' output subscripts and no ellipsis")
-    ins, out = spec.split("->")
+    ins, arrow, out = spec.partition("->")
     specs = ins.split(",")
+    used = set(spec) - set(".,->")
+    spare = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+    width = max((np.ndim(op) - len(s.replace("...", "")) for s, op in zip(specs, operands) if "..." in s), default=0)
+    ell = "".join(next(spare) for _ in range(width))
+    specs = [s.replace("...", ell[len(ell) - (np.ndim(op) - len(s.replace("...", ""))):]) if "..." in s else s
+             for s, op in zip(specs, operands)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:  # implicit: the broadcast axes, then the letters seen once, in order
+        letters = "".join(specs)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return specs, out
+
+
+def einsum_adjoint(g: Any, subscripts: Any, operands: tuple, which: int) -> Any:
+    """Adjoint of ``np.einsum(subscripts, *operands)`` with respect to one
+    operand, for any subscripts: implicit output, ``...``, a repeated index in
+    one operand (a diagonal, a trace) and axes broadcast against each other."""
+    specs, out = einsum_explicit(subscripts, operands)
+    sizes: dict[str, int] = {}
+    for s, op in zip(specs, operands):
+        for c, n in zip(s, np.shape(op)):
+            sizes[c] = max(sizes.get(c, 1), n)
     target = specs[which]
-    if len(set(target)) != len(target):
-        raise ValueError("s2sad: einsum with a repeated index in one operand (a diagonal) has no rule")
+    unique = "".join(dict.fromkeys(target))  # each index once, in order
     others = [s for k, s in enumerate(specs) if k != which]
     other_ops = [o for k, o in enumerate(operands) if k != which]
     present = set(out).union(*others) if others else set(out)
-    kept = "".join(c for c in target if c in present)
+    kept = "".join(c for c in unique if c in present)
     r = np.einsum(f"{','.join([out, *others])}->{kept}", g, *other_ops)
-    if kept != target:
-        shape = np.shape(operands[which])
-        for pos, c in enumerate(target):
-            if c not in present:
-                r = np.expand_dims(r, pos)
-        r = np.broadcast_to(r, shape)
-    return r
+    for pos, c in enumerate(unique):  # an index summed away: the adjoint is constant along it
+        if c not in present:
+            r = np.expand_dims(r, pos)
+    r = np.broadcast_to(r, tuple(sizes[c] for c in unique))
+    if unique != target:  # a diagonal: r goes on it, zeros elsewhere
+        full = np.zeros(tuple(sizes[c] for c in target), dtype=np.result_type(r))
+        grids = np.ix_(*(np.arange(sizes[c]) for c in unique))
+        full[tuple(grids[unique.index(c)] for c in target)] = r
+        r = full
+    shape = np.shape(operands[which])
+    if np.shape(r) != shape:  # an axis of length 1 broadcast against the others
+        axes = tuple(k for k, n in enumerate(shape) if n == 1 and np.shape(r)[k] != 1)
+        r = np.sum(r, axis=axes, keepdims=True)
+    return np.array(r) if isinstance(r, np.ndarray) and not r.flags.writeable else r
 
 
 def einsum_adjoints(g: Any, subscripts: str, operands: tuple) -> list:
@@ -327,6 +364,7 @@ def einsum_adjoints(g: Any, subscripts: str, operands: tuple) -> list:
 
 def einsum_tangent(subscripts: str, operands: tuple, tangents: tuple) -> Any:
     """Tangent of ``np.einsum``: the sum over operands of einsum with one tangent."""
+    einsum_explicit(subscripts, operands)  # refuses subscripts that are not a string
     total = None
     for k, t in enumerate(tangents):
         if t is None:
@@ -346,11 +384,52 @@ def cumsum_adjoint(g: Any, x: Any, axis: Any = None) -> Any:
 
 def norm_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.linalg.norm`` for the 2-norm / Frobenius norm."""
-    if ord not in (None, 2, "fro") or (ord == 2 and axis is not None and np.ndim(axis) > 0):
-        raise ValueError(f"s2sad: np.linalg.norm with ord={ord!r} has no rule; use ord=None")
-    if ord == 2 and np.ndim(x) == 2 and axis is None:
-        raise ValueError("s2sad: the matrix 2-norm (spectral norm) has no rule; use ord=None (Frobenius)")
+    if _spectral_axes(x, ord, axis) is not None:
+        return svd_norm_adjoint(g, x, ord, _spectral_axes(x, ord, axis), keepdims)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
     return _expand(g, x, axis, keepdims) * x / _expand(z, x, axis, keepdims)
+
+
+def _spectral_axes(x: Any, ord: Any, axis: Any) -> tuple | None:
+    """The two axes of a matrix 2-norm (``ord=2`` over a matrix), else None."""
+    if ord != 2 or isinstance(ord, str):
+        return None
+    if axis is None:
+        return (0, 1) if np.ndim(x) == 2 else None
+    return tuple(axis) if np.ndim(axis) > 0 and len(axis) == 2 else None
+
+
+def svd_norm_adjoint(g: Any, x: Any, ord: Any, axes: tuple, keepdims: bool = False) -> Any:
+    """Adjoint of the matrix norms of ``np.linalg.norm`` read off the singular
+    value decomposition over ``axes``: the largest singular value (``ord=2``,
+    adjoint u1 v1^T), the smallest (``ord=-2``) and their sum (``'nuc'``,
+    adjoint U V^T). Where singular values tie, or one is zero for ``'nuc'``,
+    the norm has no derivative and this is one of its subgradients."""
+    xm = np.moveaxis(x, axes, (-2, -1))
+    u, s, vt = np.linalg.svd(xm, full_matrices=False)
+    if ord == "nuc":
+        d = u @ vt
+    elif ord == 2:
+        d = u[..., :, :1] @ vt[..., :1, :]
+    else:
+        d = u[..., :, -1:] @ vt[..., -1:, :]
+    gm = np.moveaxis(_expand(g, x, axes, keepdims), axes, (-2, -1))
+    return np.moveaxis(gm * d, (-2, -1), axes)
+
+
+def norm_adjoint_tangent(v: Any, x: Any, t: Any, n: Any, ord: Any = None, axis: Any = None,
+                         keepdims: bool = False) -> Any:
+    """Tangent of ``norm_adjoint`` along ``x``'s tangent ``t``, for the 2-norm
+    and Frobenius norm (where the adjoint v x / n is linear in x)."""
+    if _spectral_axes(x, ord, axis) is not None:
+        from .errors import NoRuleError
+
+        raise NoRuleError(
+            "s2sad has no second derivative of the matrix 2-norm (the spectral norm)",
+            hint="differentiate it once (grad, jvp), or use the Frobenius norm (ord=None) for higher orders",
+        )
+    return norm_adjoint(v, t, n, ord, axis, keepdims)
 
 
 def transpose_adjoint(g: Any, axes: Any = None) -> Any:
@@ -746,6 +825,8 @@ def norm_ord_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, 
         sums = np.sum(np.abs(x), axis=summed, keepdims=True)
         mask = sums == _expand(z, sums, axes, keepdims)
         return _expand(g, x, axes, keepdims) * np.sign(x) * mask / np.sum(mask, axis=picked, keepdims=True)
+    if len(axes) == 2 and ord in (2, -2, "nuc"):
+        return svd_norm_adjoint(g, x, ord, axes, keepdims)
     if len(axes) != 1 or isinstance(ord, str):
         raise ValueError(f"s2sad: np.linalg.norm with ord={ord!r} on a matrix has no rule; use ord=None")
     a = axes[0]

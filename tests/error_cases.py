@@ -189,3 +189,44 @@ def logs(x):
 
 def calls_logs(x):
     return np.sum(logs(x))
+
+
+# ---------------------------------------------- issue 8, crashes turned into refusals
+import statistics  # noqa: E402
+
+
+def nested_nonlocal(x):
+    y = x
+    def inner():
+        nonlocal y
+        y = y * 2
+    inner()
+    return np.sum(y)
+
+
+def nested_recursive(x):
+    scale = 2.0
+    def r(y, n):
+        return y if n == 0 else r(y * scale, n - 1)
+    return np.sum(r(x, 2))
+
+
+def nested_calls_later_nested(x):
+    def first(t):
+        return second(t) * 2.0
+    def second(t):
+        return t * x
+    return np.sum(first(x))
+
+
+def library_callee(x):
+    return statistics.fmean([np.sum(x), np.sum(x * 2)])
+
+
+def einsum_interleaved(x):
+    return np.sum(np.einsum(x, [0], x, [0]))
+
+
+def norm_order_from_x(x):
+    p = np.sum(x)
+    return np.linalg.norm(x, p)

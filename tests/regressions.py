@@ -393,3 +393,193 @@ REGRESSIONS += [
     (global_array_method, [(np.array([0.4, -0.7]),)], 0),
     (arange_with_active_bounds, [(0.3, 0.3)], (0, 1)),
 ]
+
+
+# ------------------------------------------- issue 8, section 7: crashes and tracebacks
+
+
+def long_signature(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccccc, dddddddddddddddddddddd, eeeeeeeeeeeeeeeeeeeeeee=2.0):
+    # SyntaxError in the generated code: the signature, wrapped by astor over
+    # two lines, was cut to its first line
+    very_long_intermediate_name_number_one = np.sin(aaaaaaaaaaaaaaaaaaaa) * bbbbbbbbbbbbbbbbbbbbbbbbb + np.cos(cccccccccccccccccccccc) * dddddddddddddddddddddd * eeeeeeeeeeeeeeeeeeeeeee
+    for iiiiiiiiiiiiiiiiiiiiiiiiiiii in range(2):
+        very_long_intermediate_name_number_one = very_long_intermediate_name_number_one * 0.5 + np.tanh(very_long_intermediate_name_number_one * aaaaaaaaaaaaaaaaaaaa)
+    return very_long_intermediate_name_number_one * aaaaaaaaaaaaaaaaaaaa * bbbbbbbbbbbbbbbbbbbbbbbbb * cccccccccccccccccccccc
+
+
+def index_kept_by_empty_loop(x, n):
+    # UnboundLocalError (grad and jvp) at n = 0: the loop index got a new
+    # version, unbound when the loop runs no iteration (Python keeps i = x)
+    i = x
+    for i in range(n):
+        x = x * 1.5
+    return i * x
+
+
+def inner_index_kept_by_empty_loop(x, n):
+    # wrong gradient at n = 1 and 3 (s2sad 2.36, central differences 0.0):
+    # the inner index, bound before the outer loop, was not carried by it
+    i = 1.5 * x
+    for j in range(2):
+        for i in range(n):
+            x = x * 1.1
+    return i * x
+
+
+def index_kept_by_break(x, n):
+    i = x
+    for i in range(n):
+        if i > 1:
+            break
+    return i * x
+
+
+def loop_over_empty(x, xs):
+    r = x
+    for r in xs:
+        pass
+    return r * x
+
+
+def while_not_entered(x, n):
+    y = x
+    k = 0
+    while k < n:
+        y = y * x
+        k = k + 1
+    return y
+
+
+def _conv(inputs, params):
+    kh = params.shape[2]
+    out_h = inputs.shape[2] - kh + 1
+    out = 0.0
+    for i in range(kh):
+        out = out + inputs[:, :, kh - 1 - i:kh - 1 - i + out_h, 0:3] * params[0, 0, i, 0]
+    return out
+
+
+def kind_changes_in_loop(W, b, X):
+    # "internal error: adjoint of shape (3, 2, 3, 3)": the kind fixpoint
+    # stopped after 8 rounds with `out` a scalar (it becomes an array in the
+    # loop), so the unbroadcast of b's adjoint was dropped
+    return np.sum(_conv(X, W) + b)
+
+
+def linspace_is_an_array(x):
+    # TypeError (an array gradient for a float): np.linspace(0.0, 1.0, 5) of
+    # scalars was given the kind of a number, and unbroadcast was dropped
+    return np.sum(x * np.linspace(0.0, 1.0, 5))
+
+
+def keepdims_at_run_time(w, x, k):
+    # TypeError (an array gradient for a float): a reduction with a keepdims
+    # computed at run time was assumed to drop the axis
+    return np.sum(np.sum(x, axis=0, keepdims=k) * w)
+
+
+def nested_default_reads_local(x):
+    # NameError: name 'x' is not defined (the default was evaluated where the
+    # lifted function was compiled)
+    g = lambda t, c=x: t * c  # noqa: E731
+    return g(x)
+
+
+def nested_default_at_def_time(x):
+    a = 3.0
+    def g(t, c=x * a, d=2.0):
+        return t * c * d
+    x = x * 2.0
+    return g(x) + g(x, 1.0)
+
+
+def nested_default_in_loop(x):
+    fs = 0.0
+    for i in range(3):
+        g = lambda t, k=x * i: t * k  # noqa: E731
+        fs = fs + g(x)
+    return fs
+
+
+def nested_kwonly_default(x):
+    def g(t, *, c=x):
+        return t * c
+    return g(x) + g(x, c=2.0)
+
+
+def nested_calls_nested(x):
+    # "missing a required argument: 'a'": a nested function calling another
+    # that reads an enclosing variable did not pass it
+    a = 2.0 * x
+    def g(t):
+        return t * a
+    def h(t):
+        return g(t) + 1.0
+    return h(x)
+
+
+def einsum_forms(A, B):
+    # ValueError after the forward code ran: implicit output, ellipsis,
+    # diagonal and trace had no rule
+    return (np.einsum("ii->", A) + np.sum(np.einsum("ii->i", A) ** 2) + np.sum(np.einsum("ij,jk", A, B))
+            + np.sum(np.sin(np.einsum("...i->...", B))) + np.sum(np.einsum("ii,ij->j", A, B) ** 2))
+
+
+def einsum_batched(C, D):
+    return np.sum(np.einsum("bii->bi", C) ** 2) + np.sum(np.einsum("...ij,...jk->...ik", C, C)) + np.sum(np.einsum("...i,...i->...", C, D) ** 2)
+
+
+def matrix_norms(A):
+    # ValueError after the forward code ran: ord=2, -2, 'nuc' on a matrix
+    return np.linalg.norm(A, 2) + np.linalg.norm(A, -2) ** 2 + np.linalg.norm(A, "nuc")
+
+
+def matrix_norms_batched(B):
+    return np.sum(np.linalg.norm(B, "nuc", axis=(1, 2)) * np.arange(1.0, 3.0)) + np.sum(np.linalg.norm(B, 2, axis=(0, 2), keepdims=True))
+
+
+def max_of_several(x):
+    return max(x * x, 0.2, x) * x + min([x, x * x, 3.0]) * x
+
+
+_B234 = np.random.default_rng(1).standard_normal((2, 3, 4))
+_A33 = np.array([[1.0, 2.0, 0.3], [3.0, 4.0, -0.2], [0.5, -1.0, 2.0]])
+REGRESSIONS += [
+    (long_signature, [(0.3, 0.7, 1.1, 0.4)], (0, 1, 2, 3)),
+    (index_kept_by_empty_loop, [(1.3, 0), (1.3, 1), (1.3, 3)], 0),
+    (inner_index_kept_by_empty_loop, [(1.3, 0), (1.3, 1), (1.3, 3)], 0),
+    (index_kept_by_break, [(1.3, 0), (1.3, 1), (1.3, 4)], 0),
+    (loop_over_empty, [(1.3, []), (1.3, [2.0]), (1.3, np.array([])), (1.3, np.array([1.0, 2.0]))], 0),
+    (while_not_entered, [(1.3, 0), (1.3, 2)], 0),
+    (kind_changes_in_loop, [(np.random.default_rng(0).standard_normal((1, 2, 2, 2)),
+                             np.random.default_rng(1).standard_normal((1, 2, 1, 1)),
+                             np.random.default_rng(2).standard_normal((3, 1, 4, 4)))], (0, 1)),
+    (linspace_is_an_array, [(0.5,)], 0),
+    (keepdims_at_run_time, [(0.5, np.arange(3.0), True), (0.5, np.arange(3.0), False)], 0),
+    (nested_default_reads_local, [(1.3,)], 0),
+    (nested_default_at_def_time, [(1.3,)], 0),
+    (nested_default_in_loop, [(1.3,)], 0),
+    (nested_kwonly_default, [(1.3,)], 0),
+    (nested_calls_nested, [(1.3,)], 0),
+    (einsum_forms, [(_A33, _A33[:, :2])], (0, 1)),
+    (einsum_batched, [(_B234[:, :3, :3], np.ones((1, 3)))], (0, 1)),
+    (matrix_norms, [(_A33,), (_A33[:, :2],)], 0),
+    (matrix_norms_batched, [(_B234,)], 0),
+    (max_of_several, [(1.3,), (0.1,), (2.5,)], 0),
+]
+
+
+def two_values(x, y=2.0, *, k=1.0):
+    return x * y * k, x * 2.0
+
+
+def first_of_two_values(x):
+    # what the hint for a function returning several values suggests
+    return s2sad_grad_selector(x)
+
+
+s2sad_grad_selector = lambda x, y=2.0, *, k=1.0: two_values(x, y, k=k)[0]  # noqa: E731
+
+
+def spectral_norm(A):
+    return np.linalg.norm(A, 2)

@@ -40,6 +40,12 @@ REFUSED = [
     (ec.uses_complex_cast, "complex", s2sad.NoRuleError),
     (ec.calls_noisy, "draws random numbers", s2sad.UnsupportedSyntaxError),
     (ec.calls_logs, "_LOG", s2sad.UnsupportedSyntaxError),
+    (ec.nested_nonlocal, "nonlocal", s2sad.UnsupportedSyntaxError),
+    (ec.nested_recursive, "recursive call to r", s2sad.UnsupportedSyntaxError),
+    (ec.nested_calls_later_nested, "defined after it", s2sad.UnsupportedSyntaxError),
+    (ec.library_callee, "statistics.fmean", s2sad.NoRuleError),
+    (ec.einsum_interleaved, "argument `subscripts`", s2sad.UnsupportedSyntaxError),
+    (ec.norm_order_from_x, "argument `ord`", s2sad.UnsupportedSyntaxError),
 ]
 
 
@@ -122,3 +128,60 @@ def test_no_rule_column_points_at_the_call():
 
 def test_function_without_rule_is_fine_on_constants():
     s2sad.check_grad(ec.no_rule_on_constant_is_fine, np.array([0.5, 1.5, -0.2]))
+
+
+# the place each refusal of issue 8 section 7 points at, in both modes
+AT = [
+    (ec.nested_nonlocal, "nonlocal y", "nonlocal"),
+    (ec.nested_recursive, "r(y * scale", "r(y * scale"),
+    (ec.nested_calls_later_nested, "second(t) * 2.0", "second(t)"),
+    (ec.library_callee, "statistics.fmean(", "statistics.fmean("),
+    (ec.einsum_interleaved, "np.einsum(x", "np.einsum("),
+    (ec.norm_order_from_x, "np.linalg.norm(x, p)", "np.linalg.norm("),
+]
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+@pytest.mark.parametrize("fn,line_text,col_text", AT, ids=[f.__name__ for f, _, _ in AT])
+def test_refusal_points_at_the_construct(fn, line_text, col_text, mode):
+    x = np.ones(3)
+    with pytest.raises(s2sad.S2SADError) as info:
+        if mode == "grad":
+            s2sad.grad(fn)(x)
+        else:
+            s2sad.jvp(fn)(x, x)
+    loc = info.value.location
+    assert loc is not None and loc.filename.endswith("error_cases.py")
+    lineno = _line_of(fn, line_text)
+    assert loc.lineno == lineno
+    import linecache
+
+    assert loc.col == linecache.getline(loc.filename, lineno).index(col_text)
+    assert "hint:" in str(info.value)
+
+
+def test_library_callee_names_the_function_and_how_to_register_it():
+    with pytest.raises(s2sad.NoRuleError) as info:
+        s2sad.grad(ec.library_callee)(np.ones(3))
+    text = str(info.value)
+    assert "statistics.py" in text  # which library file, in the message
+    assert "s2sad.register_adjoint(statistics.fmean, {'data'" in text
+    assert "try statement" not in text
+
+
+def test_several_values_hint_is_a_selector_that_works():
+    from . import regressions as rg
+
+    with pytest.raises(s2sad.OutputError) as info:
+        s2sad.grad(rg.two_values)(1.5, 2.0)
+    assert "s2sad.grad(lambda x, y=2.0, *, k=1.0: two_values(x, y, k=k)[0])" in str(info.value)
+    # the same lambda, written in a file, is differentiated
+    assert s2sad.grad(rg.first_of_two_values)(1.5) == pytest.approx(2.0)
+
+
+def test_spectral_norm_second_order_refused():
+    from . import regressions as rg
+
+    A = np.array([[1.0, 2.0], [3.0, 4.0], [0.5, -1.0]])
+    with pytest.raises(s2sad.NoRuleError, match="spectral norm"):
+        s2sad.hvp(rg.spectral_norm)(A, np.ones_like(A))

@@ -51,7 +51,9 @@ from s2sad.runtime import (
     matmul_adjoint,
     mean_adjoint,
     minmax_adjoint,
+    minmax_tangent,
     norm_adjoint,
+    norm_adjoint_tangent,
     prod_adjoint,
     reduce_adjoint,
     repeat_adjoint,
@@ -178,6 +180,10 @@ def rt_norm(v, x, n):
     return np.sum(norm_adjoint(v, x, n, None, 1, False) * _w((2, 3), 13))
 
 
+def rt_norm_tangent(v, x, t, n):
+    return np.sum(norm_adjoint_tangent(v, x, t, n, None, 1, False) * _w((2, 3), 13))
+
+
 def rt_matmul(v, a, b):
     return np.sum(matmul_adjoint(v, a, b, 0) * _w((2, 3), 14)) + np.sum(matmul_adjoint(v, a, b, 1) * _w((3, 4), 15))
 
@@ -277,6 +283,16 @@ def rt_minmax(v, x, y):
     return minmax_adjoint(v, z, x, [y], 0) * 2.0 + minmax_adjoint(v, z, x, [y], 1)[0] * 3.0
 
 
+def rt_minmax_tangent(t, s, x, y):
+    z = max(x, y, 0.2)
+    return minmax_tangent(t, z, x, [y, 0.2], 0) * 2.0 + minmax_tangent([s, 0.0], z, x, [y, 0.2], 1) * 3.0
+
+
+def rt_minmax_tangent_list(t, s, x, y):
+    z = min([x, y])
+    return minmax_tangent([t, s], z, [x, y], (), 0) * 1.5
+
+
 def _N(shape, seed):
     return np.random.default_rng(100 + seed).standard_normal(shape)
 
@@ -299,6 +315,7 @@ RUNTIME_CASES = [
     (rt_prod_all, (1.3, np.array([0.7, 0.0, -1.2, 0.4]))),  # exact at a zero entry
     (rt_var, (_N((2,), 19), _N((3, 2), 20))),
     (rt_norm, (_N((2,), 21), _N((2, 3), 22), _P((2,), 23))),
+    (rt_norm_tangent, (_N((2,), 21), _N((2, 3), 22), _N((2, 3), 73), _P((2,), 23))),
     (rt_matmul, (_N((2, 4), 24), _N((2, 3), 25), _N((3, 4), 26))),
     (rt_matmul_vec, (_N((4,), 27), _N((3,), 28), _N((3, 4), 29))),
     (rt_dot, (_N((2,), 30), _N((2, 3), 31), _N((3,), 32))),
@@ -321,6 +338,9 @@ RUNTIME_CASES = [
     (rt_cast, (_N((2, 3), 69), _N((2, 3), 70))),
     (rt_fill, (_N((2, 3), 71), 0.4, _N((2, 3), 72))),
     (rt_minmax, (1.3, 0.4, -0.9)),
+    (rt_minmax_tangent, (0.8, -0.6, 1.3, -0.9)),
+    (rt_minmax_tangent, (0.8, -0.6, -1.3, 0.9)),
+    (rt_minmax_tangent_list, (0.8, -0.6, 1.3, -0.9)),
 ]
 
 

@@ -94,3 +94,34 @@ def test_outer_gradient_over_an_array():
 def test_gradient_of_a_vector_gradient_is_refused():
     with pytest.raises(s2sad.OutputError, match="not a scalar"):
         s2sad.grad(s2sad.grad(with_array, wrt="W"))(0.7, np.ones(3))
+
+
+@pytest.mark.parametrize("name", ["max_of_several", "long_signature", "index_kept_by_empty_loop"])
+def test_second_and_third_order_of_issue8_programs(name):
+    # grad(grad(.)) through builtin max/min once met minmax_tangent without a
+    # forward rule; a long signature and an empty loop crashed the generated code
+    from . import regressions as rg
+
+    fn = getattr(rg, name)
+    args = {"max_of_several": (1.3,), "long_signature": (0.3, 0.7, 1.1, 0.4),
+            "index_kept_by_empty_loop": (1.3, 0)}[name]
+    eps = 1e-5
+    g = s2sad.grad(fn)
+    second = s2sad.grad(s2sad.grad(fn))(*args)
+    numeric = (g(args[0] + eps, *args[1:]) - g(args[0] - eps, *args[1:])) / (2 * eps)
+    assert second == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+    assert s2sad.hvp(fn)(*args, 1.0) == pytest.approx(second, rel=1e-9)
+    gg = s2sad.grad(s2sad.grad(fn))
+    third = s2sad.grad(s2sad.grad(s2sad.grad(fn)))(*args)
+    numeric3 = (gg(args[0] + eps, *args[1:]) - gg(args[0] - eps, *args[1:])) / (2 * eps)
+    assert third == pytest.approx(numeric3, rel=1e-4, abs=1e-5)
+
+
+def test_third_order_of_a_norm():
+    # the tangent of norm_adjoint goes through norm_adjoint_tangent, which
+    # has a forward rule too
+    def f(x):
+        return np.linalg.norm(x) ** 3
+
+    third = s2sad.grad(s2sad.grad(s2sad.grad(f)))(1.7)
+    assert third == pytest.approx(6.0)

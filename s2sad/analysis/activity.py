@@ -81,8 +81,9 @@ CallKind = Callable[[Any, dict[str, Any]], Any]
 def infer_kinds(
     fn: gast.FunctionDef, arg_kinds: dict[str, Any], ops: dict[int, Op], call_kind: CallKind | None = None
 ) -> dict[str, Any]:
-    """Kinds of all names: recomputed from the previous round's until stable.
-    A name whose definitions disagree is unknown (None). ``call_kind`` gives
+    """Kinds of all names: the join over all of a name's definitions (in every
+    branch and every loop iteration), a fixpoint; a name whose definitions
+    disagree is unknown (None). ``call_kind`` gives
     the kind a user function returns for given argument kinds."""
     kinds: dict[str, Any] = dict(arg_kinds)
     pending = _PENDING
@@ -90,32 +91,38 @@ def infer_kinds(
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id not in kinds:
             kinds[s.targets[0].id] = pending
         elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-            kinds[s.target.id] = "int"  # loops run over ranges
-    for _ in range(8):
-        found: dict[str, list[Any]] = {n: [k] for n, k in arg_kinds.items()}
+            kinds[s.target.id] = _join(kinds.get(s.target.id, pending), "int")  # loops run over ranges
+    # A monotone fixpoint: a name's kind only rises, pending -> a kind -> None
+    # (unknown), so it ends after at most two changes per name, and at the end
+    # every definition's kind, computed from the final kinds, is the name's
+    # kind or the name is unknown (a loop-carried name whose kind changes
+    # between iterations is unknown).
+    changed = True
+    while changed:
+        changed = False
         for s in statements(fn.body):
-            if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-                found.setdefault(s.target.id, []).append("int")
-            elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                if any(kinds.get(n) is pending for n in _names(s.value)):
-                    kind: Any = pending
-                else:
-                    kind = _kind_of(s.value, ops.get(id(s)), kinds, call_kind)
-                found.setdefault(s.targets[0].id, []).append(kind)
-        new: dict[str, Any] = {}
-        for n, ks in found.items():
-            known = [k for k in ks if k is not pending]
-            if not known:
-                new[n] = pending
-            else:
-                new[n] = known[0] if all(k == known[0] for k in known) else None
-        if new == kinds:
-            break
-        kinds = new
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                continue
+            if any(kinds.get(n) is pending for n in _names(s.value)):
+                continue
+            target = s.targets[0].id
+            kind = _join(kinds[target], _kind_of(s.value, ops.get(id(s)), kinds, call_kind))
+            if kind != kinds[target]:
+                kinds[target] = kind
+                changed = True
     return {n: (None if k is pending else k) for n, k in kinds.items()}
 
 
 _PENDING = "<pending>"  # not known yet: a fixpoint round has not reached it
+
+
+def _join(old: Any, new: Any) -> Any:
+    """The least kind that covers both (None, unknown, covers all)."""
+    if old is _PENDING or old == new:
+        return new
+    if new is _PENDING:
+        return old
+    return None
 
 
 def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
@@ -194,9 +201,25 @@ def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
     if fn in (np.eye, np.identity):
         return "array2"
     args = [kind_of_atom(a, kinds) for a in call.args]
-    if all(k in ("scalar", "int") for k in args):
+    if all(k in ("scalar", "int") for k in args) and _scalar_in_scalar_out(fn):
         return "int"  # never active, never an array
     return "array" if any(k is not None and k.startswith("array") for k in args) else None
+
+
+def _scalar_in_scalar_out(fn: Any) -> bool:
+    """Does ``fn`` give a non-array for scalar arguments? (Not ``np.linspace``,
+    ``np.argsort`` or a user's function declared nondifferentiable.)"""
+    import builtins
+    import math
+
+    import numpy as np
+
+    if isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) == "math" or fn in vars(math).values():
+        return True
+    if fn in (np.argmax, np.argmin, np.ndim, np.size, np.any, np.all, np.count_nonzero, np.allclose,
+              np.array_equal, np.isscalar, np.round):
+        return True
+    return any(fn is v for v in vars(builtins).values())
 
 
 def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:

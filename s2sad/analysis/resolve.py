@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import site
 import sysconfig
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,7 +171,16 @@ class Resolver:
             return self._opaque(self._no_rule(call, f"the method .{func.attr}()", method=True))
         if RULES.is_inactive(obj):
             return Op("inactive", args={"call": call}, callee=obj)
-        if _is_user_function(obj):
+        if inspect.isfunction(obj) or (inspect.ismethod(obj) and inspect.isfunction(obj.__func__)):
+            library = library_file(obj)
+            if library is not None:
+                return self._opaque(NoRuleError(
+                    f"s2sad has no derivative rule for `{_text(func)}` ({_describe(obj)}), which is library "
+                    f"code ({library}); s2sad differentiates only the user's own Python functions",
+                    self.pf.location(call),
+                    f"register a derivative with s2sad.register_adjoint({_text(func)}, "
+                    f"{{'{_first_parameter(obj)}': 'g * ...'}}), or write the computation in your own code",
+                ))
             return Op("user", args={"call": call}, callee=obj)
         return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
 
@@ -306,6 +316,18 @@ def refuse_varied_opaque(
         if op is not None and op.kind == "opaque" and {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)} & varied:
             assert op.error is not None
             raise op.error
+        if effects and op is not None and op.kind == "rule" and op.rule is not None:
+            for p, arg in op.args.items():
+                if p in op.rule.reverse or p not in _STRUCTURAL_PARAMS:
+                    continue
+                if {n.id for n in gast.walk(arg) if isinstance(n, gast.Name)} & varied:
+                    raise UnsupportedSyntaxError(
+                        f"s2sad cannot differentiate with respect to the argument `{p}` of {op.rule.name}, "
+                        "which depends on a value that carries a derivative",
+                        Location(filename, s.lineno, s.col_offset or 0),
+                        f"pass a constant `{p}`"
+                        + (" (the subscripts as a string)" if op.rule.name.endswith("einsum") else ""),
+                    )
         if effects and isinstance(s, gast.Expr) and _effect_on_varied(s, varied):
             raise UnsupportedSyntaxError(
                 "s2sad cannot differentiate a call made for its effect on a value that carries a derivative",
@@ -316,6 +338,13 @@ def refuse_varied_opaque(
 
 def _names_of(node: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+# parameters that pick the formula (einsum's subscripts, norm's order, var's
+# ddof) and that a value carrying a derivative may reach while the rule
+# would silently give it none (others, like copysign's sign, are piecewise
+# constant; axes and shapes cannot be floats)
+_STRUCTURAL_PARAMS = frozenset({"subscripts", "ord", "ddof"})
 
 
 def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
@@ -339,20 +368,10 @@ def _is_user_function(obj: Any) -> bool:
     if not inspect.isfunction(fn):
         return False
     root = (getattr(fn, "__module__", None) or "").split(".")[0]
-    if root in _LIBRARIES:
-        return False
-    filename = os.path.realpath(fn.__code__.co_filename)
-    return not any(filename.startswith(prefix) for prefix in _library_dirs())
+    return root not in _LIBRARIES and library_file(fn) is None
 
 
 _LIBRARIES = frozenset({"numpy", "scipy", "s2sad", "gast", "astor", "pandas", "sklearn", "torch", "jax"})
-
-
-@functools.cache
-def _library_dirs() -> tuple[str, ...]:
-    paths = sysconfig.get_paths()
-    dirs = {os.path.realpath(paths[k]) + os.sep for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
-    return tuple(sorted(dirs))
 
 
 def _dtype_or_none(text: str) -> Any:
@@ -403,6 +422,35 @@ def _is_constant_method(obj: Any) -> bool:
 
     owner = getattr(obj, "__self__", None)
     return isinstance(owner, (np.ndarray, np.generic, float, int))
+
+
+def _first_parameter(fn: Any) -> str:
+    try:
+        return next(iter(inspect.signature(fn).parameters))
+    except (StopIteration, TypeError, ValueError):
+        return "x"
+
+
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    dirs = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    try:
+        dirs |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    except AttributeError:  # a virtualenv's old site module
+        pass
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+def library_file(fn: Any) -> str | None:
+    """The file of ``fn`` when it is library code (the standard library or an
+    installed package, not the user's own files), else None. s2sad does not
+    follow calls into library code: the constructs found there (try, with,
+    *args, C calls) are the library's, not the user's, to rewrite."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    filename = getattr(code, "co_filename", "")
+    if not filename or filename.startswith("<"):
+        return None
+    return filename if os.path.realpath(filename).startswith(_library_dirs()) else None
 
 
 def _text(node: gast.expr) -> str:

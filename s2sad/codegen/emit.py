@@ -71,8 +71,9 @@ def render_function(
     stub = gast.FunctionDef(
         name=fn.name, args=args, body=[gast.Pass()], decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
-    sig = astor.to_source(gast.gast_to_ast(gast.Module(body=[stub], type_ignores=[]))).splitlines()[0]
-    lines.append(sig)
+    # the signature may be wrapped over several lines: keep all but the body
+    sig = astor.to_source(_to_ast(gast.Module(body=[stub], type_ignores=[]))).rstrip("\n").splitlines()[:-1]
+    lines.extend(sig)
     _block(fn.body, 1, lines, comments, leading or {}, source_map if source_map is not None else {})
     return "\n".join(lines) + "\n"
 

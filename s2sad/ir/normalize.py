@@ -107,6 +107,10 @@ class Normalizer:
         # nested functions and lambdas, lifted out: name -> (def, names of the
         # enclosing variables it reads, passed as extra keyword arguments)
         self.lifted: dict[str, tuple[gast.FunctionDef, list[str]]] = {}
+        # lifted name -> (parameter, name of the value its default had when the
+        # def ran), for defaults that read an enclosing variable
+        self.lifted_defaults: dict[str, list[tuple[str, str]]] = {}
+        self.nested = _lifted_names(fn)
         self.updates: list[tuple[int, int, str, str]] = []  # (line, col, name, op) of each `x op= v`
         self.locals -= _lifted_names(fn)
 
@@ -194,23 +198,81 @@ class Normalizer:
             raise self.refuse(s, "a decorated nested function", "define the helper without decorators")
         if s.name in self.lifted or s.name in self.locals:
             raise self.refuse(s, f"a second definition of {s.name}", "give each nested function its own name")
-        self.lift(s)
+        self.lift(s, out)
 
-    def lift(self, s: gast.FunctionDef) -> None:
+    def lift(self, s: gast.FunctionDef, out: list[gast.stmt]) -> None:
         """Lift a nested function out; the enclosing variables it reads become
-        keyword-only parameters, passed at each call with their current value."""
+        keyword-only parameters, passed at each call with their current value.
+        A default that reads an enclosing variable is evaluated where the def
+        stands (as Python does) and passed at each call that leaves it out."""
+        for node in gast.walk(s):
+            if isinstance(node, gast.Nonlocal):
+                raise self.refuse(node, "`nonlocal` in a nested function", _HINTS["Nonlocal"])
         inner = local_names(s)
-        free = sorted(
-            {n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-            - inner
-            - {s.name}
-        )
-        free = [n for n in free if n in self.locals]
         lifted = copy.deepcopy(s)
+        free_set = {
+            n.id for st in lifted.body for n in gast.walk(st) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        } - inner - {s.name}
+        free_set = {n for n in free_set if n in self.locals}
+        for call in (n for st in lifted.body for n in gast.walk(st) if isinstance(n, gast.Call)):
+            callee = call.func.id if isinstance(call.func, gast.Name) and call.func.id not in inner else None
+            if callee == s.name:
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate the recursive call to {s.name}",
+                    Location(self.filename, call.lineno, call.col_offset or 0),
+                    "rewrite the recursion as a loop",
+                )
+            if callee in self.nested and callee not in self.lifted:
+                raise self.refuse(
+                    call, f"a call from {s.name} to the nested function {callee} defined after it (or a recursion)",
+                    f"define {callee} before {s.name}, and without recursion",
+                )
+            if callee in self.lifted:
+                for param, value in self._extra_keywords(callee, call):
+                    if value in inner:
+                        raise self.refuse(
+                            call, f"a call to {callee}, which reads {value}, from {s.name}, which has its own {value}",
+                            f"rename {s.name}'s {value}",
+                        )
+                    call.keywords.append(gast.keyword(arg=param, value=name(value)))
+                    free_set.add(value)
+        defaults: list[tuple[str, str]] = []
+        params = lifted.args.posonlyargs + lifted.args.args
+        pairs = list(zip(params[len(params) - len(lifted.args.defaults):], range(len(lifted.args.defaults))))
+        for p, i in pairs:
+            lifted.args.defaults[i] = self._default(lifted.args.defaults[i], p.id, defaults, out)
+        for i, p in enumerate(lifted.args.kwonlyargs):
+            if lifted.args.kw_defaults[i] is not None:
+                lifted.args.kw_defaults[i] = self._default(lifted.args.kw_defaults[i], p.id, defaults, out)
+        free = sorted(free_set)
         for n in free:
             lifted.args.kwonlyargs.append(name(n, gast.Param))
             lifted.args.kw_defaults.append(None)
         self.lifted[s.name] = (lifted, free)
+        self.lifted_defaults[s.name] = defaults
+
+    def _default(self, value: gast.expr, param: str, defaults: list[tuple[str, str]], out: list[gast.stmt]) -> gast.expr:
+        """A parameter's default: kept if it reads no enclosing variable, else
+        computed now into a fresh name (passed by each call) and None in the
+        lifted def."""
+        reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+        if not reads & self.locals:
+            return value
+        held = self.namer.temp()
+        out.append(gast.copy_location(assign(held, self.expr(value, out)), value))
+        defaults.append((param, held))
+        return const(None)
+
+    def _extra_keywords(self, callee: str, call: gast.Call) -> list[tuple[str, str]]:
+        """(parameter, value name) a call to a lifted function passes besides
+        its own arguments: the enclosing variables the callee reads, and the
+        defaults (evaluated at its def) of the parameters the call leaves out."""
+        fdef, free = self.lifted[callee]
+        extra = [(v, v) for v in free]
+        positional = [a.id for a in fdef.args.posonlyargs + fdef.args.args]
+        given = {k.arg for k in call.keywords} | set(positional[: len(call.args)])
+        extra += [(p, v) for p, v in self.lifted_defaults.get(callee, []) if p not in given]
+        return extra
 
     def stmt_Expr(self, s: gast.Expr, out: list[gast.stmt]) -> None:
         if isinstance(s.value, gast.Constant):
@@ -266,7 +328,7 @@ class Normalizer:
                 name=tgt.id, args=value.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
                 type_params=[],
             )
-            self.lift(gast.copy_location(fdef, value))
+            self.lift(gast.copy_location(fdef, value), out)
             return
         if isinstance(tgt, gast.Name):
             out.append(assign(tgt.id, self.expr(value, out)))
@@ -611,7 +673,7 @@ class Normalizer:
         args = [self._arg(a, out) for a in e.args]
         kws = [gast.keyword(arg=k.arg, value=self._arg(k.value, out)) for k in e.keywords]
         if isinstance(func, gast.Name) and func.id in self.lifted:
-            kws += [gast.keyword(arg=v, value=name(v)) for v in self.lifted[func.id][1]]
+            kws += [gast.keyword(arg=p, value=name(v)) for p, v in self._extra_keywords(func.id, e)]
         return gast.Call(func=func, args=args, keywords=kws)
 
     def _arg(self, a: gast.expr, out: list[gast.stmt]) -> gast.expr:

@@ -157,10 +157,12 @@ class SSA:
             self.load(s.iter, env)
         else:
             self.load(s.test, env)
-        # a loop index is bound afresh each iteration: it is not carried (after
-        # a loop that ran no iteration, an index keeps no earlier value)
+        # a loop index is bound afresh each iteration: it is not carried, unless
+        # it had a value before the loop (a loop that runs no iteration keeps
+        # that value, as Python does; then the body's last index is copied back)
         indices = {n.target.id for n in gast.walk(s) if isinstance(n, gast.For) and isinstance(n.target, gast.Name)}
-        body_assigned = assigned(s.body) - (indices - _assigned_by_statements(s.body))
+        fresh = {u for u in indices if u not in env}
+        body_assigned = (assigned(s.body) | assigned([s])) - (fresh - _assigned_by_statements(s.body))
         live = self.live_after.get(id(s))
         carried = {u: env[u] for u in body_assigned if u in env and (live is None or u in live)}
         inner = dict(env)

@@ -93,6 +93,8 @@ add(rt.cast_adjoint, "v, z", {"v": "cast_adjoint(v_dot, z)"})
 add(rt.cast_tangent, "t, z", {"t": "cast_tangent(t_dot, z)"})
 add(rt.fill_adjoint, "v, fill_value, z", {"v": "fill_adjoint(v_dot, fill_value, z)"})
 add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x, rest, which)"})
+# the tangent of builtin max/min: linear in the items' tangents t (a list for several items)
+add(rt.minmax_tangent, "t, z, x, rest, which", {"t": "minmax_tangent(t_dot, z, x, rest, which)"}, sequence="t")
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
 
 # ------------------------------------------------------ also reading values
@@ -103,8 +105,13 @@ add(rt.var_adjoint, "v, x, axis=None, ddof=0, keepdims=False",
     {"v": "var_adjoint(v_dot, x, axis, ddof, keepdims)", "x": "var_adjoint(v, x_dot, axis, ddof, keepdims)"})
 # norm_adjoint = E(v) * x / E(n), with n the norm
 add(rt.norm_adjoint, "v, x, n, ord=None, axis=None, keepdims=False",
-    {"v": "norm_adjoint(v_dot, x, n, ord, axis, keepdims)", "x": "norm_adjoint(v, x_dot, n, ord, axis, keepdims)",
+    {"v": "norm_adjoint(v_dot, x, n, ord, axis, keepdims)", "x": "norm_adjoint_tangent(v, x, x_dot, n, ord, axis, keepdims)",
      "n": "-norm_adjoint(v * n_dot / n, x, n, ord, axis, keepdims)"})
+# norm_adjoint's tangent along x: norm_adjoint(v, t, n), linear in v and t
+add(rt.norm_adjoint_tangent, "v, x, t, n, ord=None, axis=None, keepdims=False",
+    {"v": "norm_adjoint_tangent(v_dot, x, t, n, ord, axis, keepdims)",
+     "t": "norm_adjoint_tangent(v, x, t_dot, n, ord, axis, keepdims)",
+     "n": "-norm_adjoint_tangent(v * n_dot / n, x, t, n, ord, axis, keepdims)"})
 for _fn in (rt.matmul_adjoint, rt.dot_adjoint):
     _name = _fn.__name__
     add(_fn, "v, a, b, which", {

@@ -228,8 +228,8 @@ def _reduction(kinds: dict[str, Kind], consts: dict[str, Any]) -> Kind:
     if consts.get("axis", 0) is None and consts.get("keepdims", True) is False:
         return "scalar"
     n = ndim(kinds.get("x", kinds.get("self")))
-    if n is None or "axis" not in consts:
-        return "array"
+    if n is None or "axis" not in consts or "keepdims" not in consts:
+        return "array"  # axis or keepdims computed at run time: the result's ndim is not known
     if consts.get("keepdims") is True:
         return f"array{n}"
     axis = consts["axis"]

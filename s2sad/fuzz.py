@@ -1061,7 +1061,11 @@ class _Generator:
             self.emit(indent, f"{t} = _MODEL.apply({e})")
         elif form == 4:
             u = self.new_temp()
-            self.emit(indent, f"{t}, {u} = _stats({self.name_or_expr(self.r.choice([V3, M]), 1)})")
+            if self.chance(0.3):
+                v = self.name_or_expr(V2, 1)
+                self.emit(indent, f"{u}, {t} = np.linalg.slogdet(np.outer({v}, {v}) + np.eye(2))")
+            else:
+                self.emit(indent, f"{t}, {u} = _stats({self.name_or_expr(self.r.choice([V3, M]), 1)})")
             self.bind(u, SCALAR, _Expr(u, True))
             shape = SCALAR
         else:
@@ -1655,6 +1659,357 @@ class Summary:
         return f"tried {len(self.outcomes)}: {counts} ({settled} agree only with extrapolated differences)"
 
 
+# -------------------------------------------------------------------- coverage
+# README's "What it differentiates", one claimed construct a row, with the
+# productions of the generator that write it. The counts of a run come from
+# the generated source (ast), not from the generator's bookkeeping.
+
+_PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
+    ("+", "binary"), ("-", "binary"), ("*", "binary"), ("/", "binary"), ("**", "unary, lib"), ("@", "leaf, convert"),
+    ("unary minus", "unary"), ("broadcasting (array op float)", "binary"),
+    ("reassignment", "reassign"), ("augmented assignment s += v", "aug"), ("x[i] += v", "write, scatter"),
+    ("tuple unpacking", "tuples, misc"), ("swap a, b = b, a", "swap, alias"), ("constants and globals", "leaf"),
+    ("if", "if"), ("elif", "if"), ("else", "if"), ("a if c else b", "ternary, alias"),
+    ("and/or", "cond"), ("not", "cond"), ("chained comparison", "cond"),
+    ("for over range", "for"), ("for over range, run-time bounds", "for"), ("for over rows", "rows"),
+    ("enumerate", "enumerate, tuples"), ("zip", "tuples"), ("while", "while"), ("nested loops", "for, while, rows"),
+    ("break", "break"), ("continue", "continue"), ("early return", "return"), ("return inside a loop", "return"),
+    ("pass", "misc"), ("assert", "misc"), ("raise", "misc"),
+    ("call: module-level function", "call, draw, alias"), ("call: nested def", "call (_h3), misc"),
+    ("call: closure reading an enclosing variable", "misc"), ("call: lambda bound to a name", "misc"),
+    ("call: keyword argument", "call"), ("call: default argument", "call"), ("call: bound method", "misc"),
+    ("call: function returning a tuple", "misc"),
+    ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
+    ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
+    ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
+    ("list", "tuples, concat, containers"), ("tuple", "tuples, concat"), ("append", "containers"),
+    ("read by negative index hs[-1]", "containers, tuples"), ("np.stack over a list", "containers"),
+    ("np.concatenate over a list", "convert, containers"), ("sum over a list", "concat, containers"),
+    ("list comprehension", "containers"), ("generator expression", "containers"),
+    ("filtered comprehension", "containers"), ("nested comprehension", "containers"),
+    ("reduction with axis", "leaf, convert, lib"), ("axis as a tuple", "lib"), ("keepdims", "convert, lib"),
+    ("ddof", "lib"), ("weights", "lib"), ("einsum with explicit output", "lib, einsum"),
+    ("builtin max/min of several values", "maxmin"), ("x.shape", "lib"),
+]
+_MATH_CLAIMS = ("sin cos tan exp log log1p log2 log10 expm1 sqrt tanh sinh cosh asin acos atan asinh acosh atanh "
+                "atan2 pow fabs copysign hypot erf erfc").split()
+_NP_CLAIMS = ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh exp expm1 exp2 log "
+              "log1p log2 log10 sqrt square cbrt abs absolute fabs negative positive reciprocal sinc add subtract "
+              "multiply divide power maximum minimum hypot logaddexp where clip sum mean prod max min amax amin var "
+              "std average nansum nanmean cumsum cumprod diff linalg.norm dot matmul inner vdot outer tensordot trace "
+              "einsum linalg.inv linalg.det linalg.slogdet linalg.solve linalg.cholesky transpose reshape ravel "
+              "expand_dims squeeze swapaxes moveaxis atleast_1d atleast_2d atleast_3d broadcast_to flip fliplr "
+              "flipud roll repeat tile diag diagonal triu tril concatenate stack hstack vstack column_stack array "
+              "asarray copy full full_like float64 sign floor argmax count_nonzero allclose zeros").split()
+_METHOD_CLAIMS = "sum mean prod max min var std dot reshape ravel flatten squeeze transpose copy clip astype item T".split()
+_OTHER_CLAIMS = [("np.clip min=/max=", "lib"), ("np.reshape shape=", "lib"), ("np.linalg.norm ord=1/inf", "lib"),
+                 ("sign, logdet = slogdet(...)", "lib"), ("float(x)", "lib"), ("builtin pow", "lib"),
+                 ("builtin max/min of a list", "lib"), ("math.log(x, base)", "lib"), ("len(x)", "lib"),
+                 ("read x[i]", "leaf"), ("read x[:, None]", "leaf, lib"), ("read x[..., i]", "lib"),
+                 ("read x[1:3]", "leaf, lib"), ("read x[[i, i]] (repeats)", "lib"), ("read x[mask]", "lib"),
+                 ("comparison as a constant", "lib")]
+# functions the base grammar writes besides `lib`
+_BASE = {"np.sin": "unary", "np.cos": "unary", "np.tanh": "unary", "np.exp": "unary", "np.log": "unary",
+         "np.sqrt": "unary", "np.arctan": "unary", "np.square": "unary", "np.sum": "leaf, convert",
+         "np.mean": "leaf, convert", "np.var": "convert", "np.dot": "convert", "np.prod": "convert",
+         "np.linalg.norm": "convert", "np.trace": "convert", "np.cumsum": "convert", "np.concatenate": "convert",
+         "np.stack": "convert", "np.reshape": "convert", "np.outer": "convert", "np.copy": "write, rhs",
+         "math.sin": "unary", "math.cos": "unary", "math.tanh": "unary", "math.exp": "unary", "math.log": "unary",
+         "math.sqrt": "unary", "math.atan": "unary", ".sum": "convert", ".T": "leaf, convert",
+         "np.einsum": "einsum, lib", "np.zeros": "misc, vector", "np.array": "alias, misc, lib"}
+
+
+def claims() -> list[tuple[str, str]]:
+    """(construct, productions) for every construct README claims."""
+    out = list(_PY_CLAIMS)
+    out += [(f"math.{n}", _BASE.get(f"math.{n}", "lib")) for n in _MATH_CLAIMS]
+    out += [(f"np.{n}", _BASE.get(f"np.{n}", "lib")) for n in _NP_CLAIMS]
+    out += [(f".{n}", _BASE.get(f".{n}", "lib")) for n in _METHOD_CLAIMS]
+    return out + _OTHER_CLAIMS
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+_HEADER_FUNCS = {n.name: n for n in ast.parse(HEADER).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+
+
+def constructs(source: str) -> set[str]:
+    """The claimed constructs (rows of :func:`claims`) that ``source``'s
+    function ``f`` uses, read from its syntax tree (and the helpers it calls)."""
+    start = source.find("\ndef f(")
+    tree = ast.parse(source[start + 1:] if start >= 0 else source)
+    f = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "f")
+    found: set[str] = set()
+    made: dict[str, str] = {}  # name -> how it was last made (for writes)
+    loop_ints: set[str] = set()
+    params = {a.arg for a in f.args.args}
+    for node in ast.walk(f):
+        if isinstance(node, ast.For):
+            if isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call) and _dotted(node.iter.func) == "range":
+                loop_ints.add(node.target.id)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            v = node.value
+            if isinstance(v, ast.Assign):
+                continue
+            name = _dotted(v.func) if isinstance(v, ast.Call) else None
+            key = f"#{node.targets[0].id}"
+            made[key] = "again" if key in made or node.targets[0].id in params else "once"
+            made[node.targets[0].id] = {"np.zeros": "np.zeros", "np.empty": "np.empty", "np.array": "np.array",
+                                       "np.copy": "x.copy()"}.get(name or "", "")
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy":
+                made[node.targets[0].id] = made[node.targets[0].id] or "x.copy()"
+    called = set()
+    for node in ast.walk(f):
+        found |= _node_constructs(node, f, made, loop_ints)
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name in _HEADER_FUNCS:
+                called.add(name)
+            if name == "_MODEL.apply":
+                called.add("_Model")
+    for name in called:  # what the helpers it calls use
+        for node in ast.walk(_HEADER_FUNCS[name]):
+            if isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name] and name != "_Model":
+                found.add("call: nested def")
+    return found
+
+
+def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], loop_ints: set[str]) -> set[str]:
+    out: set[str] = set()
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        out.add(_OPS[type(node.op)])
+    elif isinstance(node, ast.UnaryOp):
+        out.add({ast.USub: "unary minus", ast.Not: "not"}.get(type(node.op), ""))
+    elif isinstance(node, ast.BoolOp):
+        out.add("and/or")
+    elif isinstance(node, ast.Compare) and len(node.ops) > 1:
+        out.add("chained comparison")
+    elif isinstance(node, ast.IfExp):
+        out.add("a if c else b")
+    elif isinstance(node, ast.If):
+        out.add("if")
+        if node.orelse and len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+            out.add("elif")
+        elif node.orelse:
+            out.add("else")
+    elif isinstance(node, ast.While):
+        out.add("while")
+    elif isinstance(node, ast.For):
+        it = node.iter
+        name = _dotted(it.func) if isinstance(it, ast.Call) else None
+        if name == "range":
+            out.add("for over range")
+            if any(not isinstance(a, ast.Constant) for a in it.args):
+                out.add("for over range, run-time bounds")
+        elif name == "enumerate":
+            out.add("enumerate")
+        if any(isinstance(n, ast.Call) and _dotted(n.func) == "zip" for n in ast.walk(it)):
+            out.add("zip")
+        elif isinstance(it, ast.Name):
+            out.add("for over rows")
+        if any(isinstance(n, (ast.For, ast.While)) for b in node.body for n in ast.walk(b)):
+            out.add("nested loops")
+        for b in node.body:
+            if any(isinstance(n, ast.Return) for n in ast.walk(b)):
+                out.add("return inside a loop")
+    elif isinstance(node, ast.Break):
+        out.add("break")
+    elif isinstance(node, ast.Continue):
+        out.add("continue")
+    elif isinstance(node, ast.Pass):
+        out.add("pass")
+    elif isinstance(node, ast.Assert):
+        out.add("assert")
+    elif isinstance(node, ast.Raise):
+        out.add("raise")
+    elif isinstance(node, ast.Lambda):
+        out.add("call: lambda bound to a name")
+    elif isinstance(node, ast.FunctionDef) and node is not f:
+        out.add("call: nested def")
+        inner = {a.arg for a in node.args.args}
+        if any(isinstance(n, ast.Name) and n.id not in inner and n.id not in ("np", "math") for n in ast.walk(node)):
+            out.add("call: closure reading an enclosing variable")
+    elif isinstance(node, ast.ListComp):
+        out.add("list comprehension")
+    elif isinstance(node, ast.GeneratorExp):
+        out.add("generator expression")
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+        if any(g.ifs for g in node.generators):
+            out.add("filtered comprehension")
+        if len(node.generators) > 1:
+            out.add("nested comprehension")
+    if isinstance(node, ast.List) and isinstance(node.ctx, ast.Load):
+        out.add("list")
+    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+        out.add("tuple")
+    if isinstance(node, ast.Return) and node is not f.body[-1]:
+        out.add("early return")
+    if isinstance(node, ast.Assign):
+        t = node.targets[0]
+        if isinstance(t, ast.Tuple):
+            out.add("tuple unpacking")
+            v = node.value
+            if (isinstance(v, ast.Tuple) and len(v.elts) == len(t.elts) and _dotted(v.elts[0])
+                    and _dotted(v.elts[0]) == _dotted(t.elts[-1])):
+                out.add("swap a, b = b, a")
+            if isinstance(v, ast.Call) and _dotted(v.func) in _HEADER_FUNCS:
+                out.add("call: function returning a tuple")
+            if isinstance(v, ast.Call) and _dotted(v.func) == "np.linalg.slogdet":
+                out.add("sign, logdet = slogdet(...)")
+        if isinstance(t, ast.Name) and made.get(f"#{t.id}", "") == "again":
+            out.add("reassignment")
+        if isinstance(t, ast.Subscript):
+            out |= _write_constructs(t, made)
+    if isinstance(node, ast.AugAssign):
+        if isinstance(node.target, ast.Subscript):
+            out.add("x[i] += v")
+            out |= _write_constructs(node.target, made)
+        else:
+            out.add("augmented assignment s += v")
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        out |= _read_constructs(node)
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "shape"):
+        out.add(".T" if node.attr == "T" else "x.shape")
+    if isinstance(node, ast.Name) and node.id.startswith("C") and node.id[1:].isdigit():
+        out.add("constants and globals")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        if any(isinstance(s, ast.Constant) for s in (node.left, node.right)):
+            out.add("broadcasting (array op float)")
+    if isinstance(node, ast.Call):
+        out |= _call_constructs(node, made)
+    if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+        if names - loop_ints - {"np", "math", "C2", "C3", "C23"} - {n for n in names if n.startswith("k")}:
+            out.add("condition on an active value")
+    out.discard("")
+    return out
+
+
+def _write_constructs(t: ast.Subscript, made: dict[str, str]) -> set[str]:
+    out = set()
+    idx = t.slice
+    if isinstance(idx, ast.Slice):
+        out.add("write y[a:b] = v")
+    elif isinstance(idx, ast.Tuple) and idx.elts and isinstance(idx.elts[0], ast.Slice):
+        out.add("write y[:, j] = v")
+    elif isinstance(idx, ast.Compare):
+        out.add("write y[mask] = v")
+    elif isinstance(idx, (ast.Constant, ast.Name, ast.UnaryOp, ast.BinOp)) or isinstance(idx, ast.Tuple):
+        out.add("write y[i] = v")
+    how = made.get(_dotted(t.value) or "", "")
+    if how:
+        out.add(f"write into {how}")
+    return out
+
+
+def _read_constructs(node: ast.Subscript) -> set[str]:
+    idx = node.slice
+    out = set()
+    if isinstance(idx, ast.Tuple) and any(isinstance(e, ast.Constant) and e.value is None for e in idx.elts):
+        out.add("read x[:, None]")
+    elif isinstance(idx, ast.Tuple) and any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in idx.elts):
+        out.add("read x[..., i]")
+    elif isinstance(idx, ast.Slice):
+        out.add("read x[1:3]")
+    elif isinstance(idx, ast.List):
+        out.add("read x[[i, i]] (repeats)")
+    elif isinstance(idx, ast.Compare):
+        out.add("read x[mask]")
+    elif isinstance(idx, ast.UnaryOp) or (isinstance(idx, ast.Constant) and isinstance(idx.value, int) and idx.value < 0):
+        out.add("read by negative index hs[-1]")
+        out.add("read x[i]")
+    elif isinstance(idx, (ast.Constant, ast.Name, ast.Tuple)):
+        out.add("read x[i]")
+    return out
+
+
+def _call_constructs(node: ast.Call, made: dict[str, str]) -> set[str]:
+    out: set[str] = set()
+    name = _dotted(node.func)
+    kw = {k.arg for k in node.keywords}
+    if name and (name.startswith("np.") or name.startswith("math.")):
+        out.add(name)
+        if name == "math.log" and len(node.args) == 2:
+            out.add("math.log(x, base)")
+        if name == "np.clip" and {"min", "max"} & kw:
+            out.add("np.clip min=/max=")
+        if name == "np.reshape" and "shape" in kw:
+            out.add("np.reshape shape=")
+        if name == "np.linalg.norm" and len(node.args) > 1:
+            out.add("np.linalg.norm ord=1/inf")
+        if name == "np.einsum" and isinstance(node.args[0], ast.Constant) and "->" in str(node.args[0].value):
+            out.add("einsum with explicit output")
+        if name in ("np.stack", "np.concatenate") and node.args and isinstance(node.args[0], ast.List):
+            out.add(f"{name} over a list")
+        if "axis" in kw:
+            out.add("reduction with axis")
+            axis = next(k.value for k in node.keywords if k.arg == "axis")
+            if isinstance(axis, ast.Tuple):
+                out.add("axis as a tuple")
+        for k in ("keepdims", "ddof", "weights"):
+            if k in kw:
+                out.add(k)
+    elif name in _HEADER_FUNCS or name == "_MODEL.apply":
+        out.add("call: bound method" if name == "_MODEL.apply" else "call: module-level function")
+        if name == "_MODEL.apply":
+            out.add("call: module-level function")
+        if node.keywords:
+            out.add("call: keyword argument")
+        if name in ("_h1", "_h2") and not node.keywords:
+            out.add("call: default argument")
+    elif name in ("max", "min"):
+        if len(node.args) > 1:
+            out.add("builtin max/min of several values")
+        elif node.args and isinstance(node.args[0], ast.List):
+            out.add("builtin max/min of a list")
+    elif name == "pow":
+        out.add("builtin pow")
+    elif name == "float":
+        out.add("float(x)")
+    elif name == "len":
+        out.add("len(x)")
+    elif name == "sum":
+        out.add("sum over a list")
+    elif isinstance(node.func, ast.Attribute):
+        attr = node.func.attr
+        if attr == "append":
+            out.add("append")
+        elif attr in _METHOD_CLAIMS:
+            out.add(f".{attr}")
+    for a in node.args:
+        if isinstance(a, ast.BinOp) and isinstance(a.left, ast.Compare):
+            out.add("comparison as a constant")
+    return out
+
+
+def coverage_table(outcomes: list[Outcome]) -> str:
+    """README's claims, the productions that write each, how many programs of
+    ``outcomes`` contain it and with what outcomes; claims never generated are marked."""
+    rows = []
+    per_program = [(o.status, constructs(o.program.display)) for o in outcomes]
+    width = max(len(c) for c, _ in claims())
+    zero = []
+    for construct, productions in claims():
+        statuses = [s for s, found in per_program if construct in found]
+        counts = ", ".join(f"{s} {statuses.count(s)}" for s in STATUSES if statuses.count(s))
+        mark = "   <-- NEVER GENERATED" if not statuses else ""
+        if not statuses:
+            zero.append(construct)
+        rows.append(f"{construct:<{width}}  {productions:<28} {len(statuses):>6}  {counts}{mark}")
+    head = f"{'construct (README)':<{width}}  {'productions':<28} {'count':>6}  outcomes"
+    tail = f"\n{len(zero)} claimed constructs never generated: {', '.join(zero)}" if zero else \
+        "\nevery claimed construct was generated"
+    return "\n".join([head, "-" * len(head)] + rows) + tail
+
+
 def _with_timeout(seconds: float, fn: Any, *args: Any) -> Any:
     usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
@@ -1720,6 +2075,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"statement kinds not to generate, among: {', '.join(FEATURES)}")
     p.add_argument("--all", action="store_true", help="print every failing program, not only the first")
     p.add_argument("--show", action="store_true", help="print every program")
+    p.add_argument("--coverage", action="store_true",
+                   help="print README's claimed constructs, the productions writing each, and their counts in this run")
     ns = p.parse_args(argv)
     without = frozenset(w.strip() for w in ns.without.split(",") if w.strip())
     if without - set(FEATURES):
@@ -1730,6 +2087,8 @@ def main(argv: list[str] | None = None) -> int:
         summary.outcomes.append(o)
         if ns.show or ns.index is not None:
             print(format_outcome(o))
+    if ns.coverage:
+        print(coverage_table(summary.outcomes))
     print(summary.report())
     fails = summary.failures()
     if fails and ns.index is None:

@@ -994,7 +994,8 @@ class _Generator:
             term = f"{self.name_or_expr(V2, 1)}[:, None] * {self.name_or_expr(V3, 1)}"
         else:
             term = self.expr(shape, 1).text
-        self.emit(indent + 1, f"{out} = {out} + {term} * {self.const()}")
+        weight = self.leaf(SCALAR).text if self.chance(0.6) else self.const()  # often an entry of an argument
+        self.emit(indent + 1, f"{out} = {out} + {term} * {weight}")
         self.bind(out, shape, _Expr(out, True))
 
     def s_containers(self, indent: int, locked: bool) -> None:

@@ -69,6 +69,7 @@ M: Shape = (2, 3)
 SHAPES: list[Shape] = [SCALAR, V2, V3, M]
 
 MARGIN = 1e-3
+LONG_NAME = "argument_with_a_long_descriptive_name"
 MAX_VALUE = 1e4
 
 HEADER = '''import math
@@ -95,6 +96,35 @@ def _h3(a):
         return v * np.cos(v)
 
     return inner(a) + 0.1 * _h1(a, b=0.2)
+
+
+def _id(a):
+    return a
+
+
+def _stats(a):
+    return np.mean(a), np.var(a)
+
+
+_RS = np.random.RandomState(0)
+
+
+def _noisy(a):
+    return a * (1.0 + 0.1 * _RS.randn())
+
+
+class _Model:
+    def __init__(self):
+        self.W = np.array([0.7, -0.3, 0.45])
+
+    def _act(self, v):
+        return np.tanh(v)
+
+    def apply(self, v):
+        return self._act(v * np.sum(self.W)) + 0.1 * v
+
+
+_MODEL = _Model()
 '''
 
 PROBE_HELPER = '''
@@ -104,11 +134,65 @@ _MARGINS = []
 def _M(v):
     _MARGINS.append(abs(float(v)))
     return v
+
+
+def _MK(v, *points):
+    """v, recording its distance to the kinks at ``points``."""
+    for p in points:
+        _MARGINS.append(float(np.min(np.abs(np.asarray(v) - p))))
+    return v
+
+
+def _MD(a, b):
+    """a, recording its distance to b (a kink of maximum/minimum)."""
+    _MARGINS.append(float(np.min(np.abs(np.asarray(a) - np.asarray(b)))))
+    return a
+
+
+def _MW(v, c):
+    """v, recording its distance to the wrap points of ``v % c``."""
+    r = np.mod(np.asarray(v, dtype=float), c)
+    _MARGINS.append(float(np.min(np.minimum(r, c - r))))
+    return v
+
+
+def _MT(v, axis=None):
+    """v, recording the gaps between its two largest and two smallest entries."""
+    a = np.sort(np.asarray(v, dtype=float).reshape(-1) if axis is None else np.asarray(v, dtype=float), axis=-1 if axis is None else axis)
+    if a.shape[-1 if axis is None else axis] > 1:
+        top = np.take(a, [-1], axis=-1 if axis is None else axis) - np.take(a, [-2], axis=-1 if axis is None else axis)
+        bottom = np.take(a, [1], axis=-1 if axis is None else axis) - np.take(a, [0], axis=-1 if axis is None else axis)
+        _MARGINS.append(float(min(np.min(top), np.min(bottom))))
+    return v
+
+
+def _MX(*vals):
+    """max(*vals), recording the gap between the two largest (and two smallest)."""
+    f = sorted(float(v) for v in vals)
+    _MARGINS.append(min(f[-1] - f[-2], f[1] - f[0]))
+    return vals[0]
+
+
+def _MS(v):
+    """v, recording its spread (np.std has a kink where it is zero)."""
+    _MARGINS.append(float(np.std(v)))
+    return v
 '''
 
 # what --without can leave out: statement kinds, and `a if c else b`
 FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "enumerate", "return", "break",
-            "continue", "ternary", "call", "write")
+            "continue", "ternary", "call", "write",
+            # constructs added for issue 8: each found a wrong derivative or a crash
+            # (see ISSUE8); `lib` calls the functions of README's lists, `vector`
+            # returns arrays (checked with vjp), `longsig` gives long parameter names
+            "tuples", "concat", "scatter", "alias", "mod", "norule", "draw", "empty", "kindchange",
+            "einsum", "maxmin", "containers", "misc", "lib", "vector", "longsig")
+# the productions added for issue 8, which found the bugs listed there; a bounded
+# run on code without those fixes leaves them out (``without=ISSUE8``)
+ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples"):])
+# statement kinds and their weights (expression-level features are drawn in expr())
+NEW_STATEMENTS = {"tuples": 0.35, "concat": 0.3, "scatter": 0.35, "alias": 0.4, "mod": 0.3, "norule": 0.1,
+                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4}
 
 
 # ------------------------------------------------------------------ generator
@@ -123,6 +207,7 @@ class Program:
     source: str  # the whole module: header, f and f_probe
     display: str  # header and f only: what a report shows
     params: list[tuple[str, Shape]]
+    output: Shape | None = None  # an array output of this shape (checked with vjp); None: a float
 
 
 @dataclass
@@ -149,6 +234,10 @@ class _Generator:
         self.loops = 0  # enclosing loops
         self.temps = 0
         self.counters = 0
+        self.params: list[str] = []
+        self.original: set[str] = set()  # arguments still bound to the caller's value
+        self.draws = False  # a random draw was written: f reseeds its generator first
+        self.output: Shape | None = None  # the shape of an array output (None: a float)
 
     # ------------------------------------------------------------ helpers
     def chance(self, p: float) -> bool:
@@ -214,6 +303,14 @@ class _Generator:
         kinds = ["unary", "unary", "binary", "binary", "binary", "convert"]
         if ternary and "ternary" not in self.without and self.chance(0.08):
             kinds = ["ternary"]
+        if "lib" not in self.without and self.chance(0.12):
+            lib = self.lib(shape, depth)
+            if lib is not None:
+                return lib
+        if "einsum" not in self.without and self.chance(0.02):
+            return self.einsum(shape, depth)
+        if shape == SCALAR and ternary and "maxmin" not in self.without and self.chance(0.03):
+            return self.maxmin(depth)
         kind = self.r.choice(kinds)
         if kind == "unary":
             return self.unary(shape, depth)
@@ -402,6 +499,7 @@ class _Generator:
             for n in re.findall(r"[A-Za-z_]\w*", e.text):
                 self.fresh.discard(n)
         self.env[target] = shape
+        self.original.discard(target)
         if e.fresh and shape != SCALAR:
             self.fresh.add(target)
         else:
@@ -431,6 +529,7 @@ class _Generator:
             kinds.update({"if": 1.5, "for": 1.5, "while": 0.7, "rows": 0.4, "enumerate": 0.3})
         if self.budget > 0:
             kinds["return"] = 0.4
+        kinds.update(NEW_STATEMENTS)
         if self.loops:
             kinds.update({"break": 0.6, "continue": 0.6})
             if self.chance(0.6):  # favour loop-carried updates in loop bodies
@@ -537,6 +636,7 @@ class _Generator:
         sa, sb = self.env[a], self.env[b]
         fresh_b = b in self.fresh
         self.env[a], self.env[b] = sb, sa
+        self.original -= {a, b}
         self.fresh.discard(a)
         self.fresh.discard(b)
         if fresh_b and sb != SCALAR:
@@ -642,6 +742,375 @@ class _Generator:
     def s_continue(self, indent: int, locked: bool) -> None:
         self._guarded(indent, "continue")
 
+    # ------------------------------------------- constructs of issue 8 (and README's lists)
+    def name_or_expr(self, shape: Shape, d: int) -> str:
+        names = self.names_of(shape)
+        if names and self.chance(0.6):
+            return self.r.choice(names)
+        return f"({self.expr(shape, d).text})"
+
+    def probed(self, clean: str, probe: str) -> str:
+        """An expression (or a line) written ``clean`` in f and ``probe`` in f_probe."""
+        return clean if clean == probe else self._cond(clean, probe)
+
+    def lib(self, shape: Shape, depth: int) -> _Expr | None:
+        """A call of a function of README's lists (LIBRARY), giving ``shape``."""
+        opts = [t for t in LIBRARY if shape in t[1]]
+        if not opts:
+            return None
+        _, _, write = self.r.choice(opts)
+        out = write(self, shape, max(depth - 1, 0))
+        text = out if isinstance(out, str) else self.probed(*out)
+        return _Expr(f"({text})", True)
+
+    def maxmin(self, depth: int) -> _Expr:
+        """Builtin max/min of several scalars (a kink where two are equal)."""
+        vals = [self.expr(SCALAR, depth - 1, ternary=False).text for _ in range(self.r.choice([2, 2, 3]))]
+        fn = self.r.choice(["max", "min"])
+        clean = f"{fn}({', '.join(vals)})"
+        probe = f"{fn}(_MX({', '.join(vals)}), {', '.join(vals[1:])})"
+        return _Expr(self.probed(clean, probe), True)
+
+    def einsum(self, shape: Shape, depth: int) -> _Expr:
+        """np.einsum: explicit and implicit outputs, diagonals, ellipsis."""
+        d = depth - 1
+        m, v3, v2 = (lambda: self.name_or_expr(M, d)), (lambda: self.name_or_expr(V3, d)), (lambda: self.name_or_expr(V2, d))
+        if shape == SCALAR:
+            forms = [lambda: f"np.einsum('i,i->', {v3()}, {v3()})", lambda: f"np.einsum('ij,ij->', {m()}, {m()})",
+                     lambda: f"np.einsum('ii->', np.outer({v2()}, {v2()}))", lambda: f"np.einsum('ij,ij', {m()}, {m()})",
+                     lambda: f"np.sum(np.einsum('ii->i', np.outer({v2()}, {v2()})))",
+                     lambda: f"np.sum(np.einsum('...i->...', {m()}))", lambda: f"np.einsum('i,i', {v3()}, {v3()})"]
+        elif shape == V2:
+            forms = [lambda: f"np.einsum('ij,j->i', {m()}, {v3()})", lambda: f"np.einsum('ij->i', {m()})",
+                     lambda: f"np.einsum('ii->i', np.outer({v2()}, {v2()}))", lambda: f"np.einsum('...j,j', {m()}, {v3()})"]
+        elif shape == V3:
+            forms = [lambda: f"np.einsum('i,ij->j', {v2()}, {m()})", lambda: f"np.einsum('ij->j', {m()})",
+                     lambda: f"np.einsum('i', {v3()})"]
+        else:
+            forms = [lambda: f"np.einsum('i,j->ij', {v2()}, {v3()})", lambda: f"np.einsum('ij->ij', {m()})",
+                     lambda: f"np.einsum('ij,j->ij', {m()}, {v3()})", lambda: f"np.einsum('ij', {m()})"]
+        return _Expr(self.r.choice(forms)(), True)
+
+    def own_array(self, indent: int, shape: Shape) -> str:
+        """A new array of the function's own, of ``shape``, with active entries."""
+        t = self.new_temp()
+        src = self.names_of(shape)
+        if src and self.chance(0.5):
+            text = self.r.choice([f"np.copy({self.r.choice(src)})", f"{self.r.choice(src)}.copy()",
+                                  f"({self.r.choice(src)} + 0.0)"])
+        else:
+            text = self.rhs(shape, True).text
+            if shape == V3 and self.chance(0.2):
+                text = f"np.array([{self.expr(SCALAR, 1).text}, 0.5, {self.expr(SCALAR, 1).text}])"
+        self.emit(indent, f"{t} = {text}")
+        self.bind(t, shape, _Expr(t, True))
+        return t
+
+    def s_tuples(self, indent: int, locked: bool) -> None:
+        """Containers of tuples: a list of (W, b) pairs iterated or unpacked,
+        and `for n, (a, b) in enumerate(zip(u, v))`."""
+        form = self.r.randrange(3)
+        if form == 2:
+            pairs = [(a, b) for s in (V2, V3) for a in self.names_of(s) for b in self.names_of(s)]
+            if not pairs:
+                return self.s_assign(indent, locked)
+            u, v = self.r.choice(pairs)
+            idx, a, b = f"n{self.loops}", f"a{self.loops}", f"b{self.loops}"
+            head = self.r.choice([f"enumerate(zip({u}, {v}))", f"zip(range(len({u})), zip({u}, {v}))"])
+            self.emit(indent, f"for {idx}, ({a}, {b}) in {head}:")
+            saved = (dict(self.env), set(self.readonly), list(self.ints))
+            self.env[a] = self.env[b] = SCALAR
+            self.readonly |= {a, b}
+            self.ints.append((idx, self.env[u][0]))
+            self._loop_body(indent, 1, 3)
+            self.env, self.readonly, self.ints = saved
+            return
+        targets = [n for n in self.assignable() if n not in self.readonly]
+        h = self.r.choice(targets) if targets and self.chance(0.7) else None
+        shape = self.env[h] if h else self.r.choice(SHAPES)
+        ws, bs = self.r.choice([shape, SCALAR]), self.r.choice([shape, SCALAR])
+        items = [(self.expr(ws, 1).text, self.expr(bs, 1).text) for _ in range(self.r.choice([1, 2, 2, 3]))]
+        lst = "[" + ", ".join(f"({w}, {b})" for w, b in items) + "]"
+        W, B = f"W{self.loops}", f"B{self.loops}"
+        if form == 0 and h:
+            if self.chance(0.5):
+                self.emit(indent, f"for {W}, {B} in {lst}:")
+            else:
+                ps = self.new_temp()
+                self.emit(indent, f"{ps} = {lst}")
+                self.emit(indent, f"for {W}, {B} in {ps}:")
+            self.emit(indent + 1, f"{h} = np.tanh({W} * {h} + {B})")
+            self.bind(h, shape, _Expr(h, True))
+            return
+        ps = self.new_temp()
+        self.emit(indent, f"{ps} = {lst}")
+        k = self.r.randrange(len(items))
+        self.emit(indent, f"{W}, {B} = {ps}[{self.r.choice([str(k), str(k - len(items))])}]")
+        t = self.new_temp()
+        self.emit(indent, f"{t} = {W} * {B}")
+        self.bind(t, shape if ws != SCALAR or bs != SCALAR else SCALAR, _Expr(t, True))
+
+    def s_concat(self, indent: int, locked: bool) -> None:
+        """Lists and tuples joined with `+`: `sum([a] + [b])`, `(a,) + (b,)`."""
+        t = self.new_temp()
+        if self.chance(0.5):
+            shape = self.r.choice(SHAPES)
+            parts = [self.expr(shape, 1).text for _ in range(self.r.randint(2, 3))]
+            left = self.r.randint(1, len(parts) - 1)
+            lst = f"[{', '.join(parts[:left])}] + [{', '.join(parts[left:])}]"
+            self.emit(indent, f"{t} = {self.r.choice(['sum', 'np.sum']) if shape == SCALAR else 'sum'}({lst})")
+            self.bind(t, shape, _Expr(t, True))
+            return
+        sa, sb = self.r.sample(SHAPES, 2)
+        a, b = self.expr(sa, 1).text, self.expr(sb, 1).text
+        tp = self.new_temp()
+        self.emit(indent, f"{tp} = ({a},) + ({b},)" if self.chance(0.6) else f"{tp} = [{a}] + [{b}]")
+        k = self.r.choice(["1", "-1"])
+        self.emit(indent, f"{t} = np.sum({tp}[0]) * np.cos(np.sum({tp}[{k}]))")
+        self.bind(t, SCALAR, _Expr(t, True))
+
+    def s_scatter(self, indent: int, locked: bool) -> None:
+        """Writes with repeated or run-time indices: `y[[0, 0]] += v`, `y[np.arange(3) // 2] = v`."""
+        shape = self.r.choice([V2, V3, V3, M])
+        n = self.own_array(indent, shape)
+        if shape == M:
+            index, part = self.r.choice([("[0, 0], [1, 1]", (2,)), ("[1, 1, 0], [2, 0, 2]", (3,)), ("[1, 1]", (2, 3))])
+        else:
+            index, part = self.r.choice([("[0, 0]", (2,)), ("[1, 0, 1]", (3,)), ("[-1, 0, -1]", (3,)),
+                                         (f"np.arange({shape[0]}) // 2", shape), ("np.array([0, 0])", (2,)),
+                                         (f"np.arange({shape[0]}) % {shape[0] - 1}", shape)])
+        sub = SCALAR if part not in SHAPES or self.chance(0.3) else part
+        e = self.expr(sub, 1).text
+        op = self.r.choice(["=", "+=", "-=", "*="])
+        value = f"np.tanh({e})" if op == "*=" else e
+        self.emit(indent, f"{n}[{index}] {op} {value}")
+
+    def s_alias(self, indent: int, locked: bool) -> None:
+        """An array written while another name or a container holds it, then read through that."""
+        form = self.r.randrange(7)
+        if form == 6:  # `x += v` on an array argument
+            args = [n for n in self.params if self.env.get(n) not in (None, SCALAR) and n in self.original]
+            if args:
+                x = self.r.choice(args)
+                self.emit(indent, f"{x} += {self.expr(self.r.choice([SCALAR, self.env[x]]), 1).text}")
+                return
+            form = 0
+        shape = self.r.choice([V2, V3, M])
+        y = self.own_array(indent, shape)
+        if form == 5:  # row or entry swap
+            self.emit(indent, f"{y}[0], {y}[1] = {y}[1], {y}[0]")
+            return
+        if form == 0:
+            via, read = f"[{y}]", "{}[0]"
+        elif form == 1:
+            via, read = f"({y}, {self.const()})", "{}[0]"
+        elif form == 2:
+            via, read = f"_id({y})", "{}"
+        elif form == 3:
+            other = self.own_array(indent, shape)
+            via, read = f"{y} if {self.cond()} else {other}", "{}"
+        else:
+            via, read = self.r.choice([f"{y}.astype(float, copy=False)", f"np.asarray({y})"]), "{}"
+        al = self.new_temp()
+        self.emit(indent, f"{al} = {via}")
+        k = self.r.randrange(shape[0])
+        part = SCALAR if len(shape) == 1 else (shape[1],)
+        self.emit(indent, f"{y}[{k}] = {self.expr(part, 1).text}")
+        t = self.new_temp()
+        self.emit(indent, f"{t} = {read.format(al)} * {self.expr(self.r.choice([SCALAR, shape]), 1).text}")
+        self.fresh.discard(y)
+        self.bind(t, shape, _Expr(t, True))
+
+    def s_mod(self, indent: int, locked: bool) -> None:
+        """`%`, `%=`, np.mod, np.remainder (kinks at the wrap points, probed)."""
+        shape = self.r.choice(SHAPES)
+        c = self.r.choice([1.0, 1.5, 0.7, 2.0])
+        e = self.expr(shape, self.r.choice([1, 2])).text
+        t = self.new_temp()
+        form = self.r.randrange(4)
+        if form == 3:
+            self.emit(indent, f"{t} = {e}")
+            self.emit(indent, self.probed(f"{t} %= {c!r}", f"{t} = _MW({t}, {c!r}) % {c!r}"))
+        else:
+            fmt = ["({}) % {}", "np.mod({}, {})", "np.remainder({}, {})"][form]
+            self.emit(indent, f"{t} = {self.probed(fmt.format(e, repr(c)), fmt.format(f'_MW({e}, {c!r})', repr(c)))}")
+        self.bind(t, shape, _Expr(t, True))
+
+    def s_norule(self, indent: int, locked: bool) -> None:
+        """Operations with no rule: np.linspace with an active bound, np.r_/np.c_,
+        complex intermediates, eval/locals. A correct s2sad refuses them or gets them right."""
+        t = self.new_temp()
+        a = self.expr(SCALAR, 1).text
+        v = self.name_or_expr(self.r.choice([V2, V3]), 1)
+        forms = [f"np.sum(np.linspace(0.0, {a}, 3) * C3)", f"np.sum(np.r_[{v}, {v}] * 1.5)",
+                 f"np.sum(np.c_[{v}, {v}] * 0.5)", f"np.abs({a} + 1j * 0.5)",
+                 f"np.real(({a} + 1j) * ({a} - 2j))", f"eval({a!r})",
+                 f"locals()[{self.r.choice(self.params)!r}] * 1.0"]
+        text = self.r.choice(forms)
+        shape = SCALAR
+        if text.startswith("locals"):
+            name = text.split("'")[1]
+            shape = self.env[name] if name in self.original else None
+            if shape is None:
+                text, shape = f"np.sum(np.linspace({a}, 2.0, 4))", SCALAR
+        self.emit(indent, f"{t} = {text}")
+        self.bind(t, shape, _Expr(t, True))
+
+    def s_draw(self, indent: int, locked: bool) -> None:
+        """A random draw in a callee called with an active value (f reseeds the
+        generator first, so f is a function; the reverse sweep must not draw again)."""
+        self.draws = True
+        shape = self.r.choice(SHAPES)
+        t = self.new_temp()
+        self.emit(indent, f"{t} = _noisy({self.expr(shape, self.r.choice([1, 2])).text})")
+        self.bind(t, shape, _Expr(t, True))
+
+    def s_empty(self, indent: int, locked: bool) -> None:
+        """A loop that runs zero times: its variable keeps its previous binding."""
+        q = f"q{self.counters}"
+        self.counters += 1
+        self.emit(indent, f"{q} = {self.expr(SCALAR, 1).text}")
+        vecs = [n for n in self.env if self.env[n] in (V2, V3)]
+        heads = ["range(0)", "range(2, 2)", "range(3, 1)"]
+        if vecs:
+            v = self.r.choice(vecs)
+            heads.append(f"range(len({v}) - {self.env[v][0]})")
+        self.emit(indent, f"for {q} in {self.r.choice(heads)}:")
+        saved = list(self.ints)
+        self.ints.append((q, 1))
+        self._loop_body(indent, 1, 2)
+        self.ints = saved
+        self.bind(q, SCALAR, _Expr(q, True))
+
+    def s_kindchange(self, indent: int, locked: bool) -> None:
+        """A float that becomes an array in a loop: `out = 0.0; for ...: out = out + <array>`."""
+        out = self.new_temp()
+        shape = self.r.choice([V2, V3, M])
+        var = f"p{self.counters}"
+        self.counters += 1
+        self.emit(indent, f"{out} = 0.0")
+        self.emit(indent, f"for {var} in range({self.r.randint(1, 3)}):")
+        if shape == M and self.chance(0.5):
+            term = f"{self.name_or_expr(V2, 1)}[:, None] * {self.name_or_expr(V3, 1)}"
+        else:
+            term = self.expr(shape, 1).text
+        weight = self.leaf(SCALAR).text if self.chance(0.6) else self.const()  # often an entry of an argument
+        self.emit(indent + 1, f"{out} = {out} + {term} * {weight}")
+        self.bind(out, shape, _Expr(out, True))
+
+    def s_containers(self, indent: int, locked: bool) -> None:
+        """Lists: build and append in a loop, read hs[-1], stack/concatenate/sum
+        over them, comprehensions and filtered generator expressions."""
+        t = self.new_temp()
+        form = self.r.randrange(5)
+        shape = self.r.choice([SCALAR, V3, V2])
+        if form == 0:
+            hs, h = self.new_temp(), self.name_or_expr(shape, 1)
+            self.emit(indent, f"{hs} = [{h}]")
+            var = f"p{self.counters}"
+            self.counters += 1
+            self.emit(indent, f"for {var} in range({self.r.randint(1, 3)}):")
+            self.emit(indent + 1, f"{hs}.append(np.tanh({hs}[-1] * {self.const()} + {self.expr(shape, 1).text}))")
+            red = self.r.choice(["hs[-1]", "sum(hs)", "hs[-2]", "np.stack(hs)"])
+            if red == "np.stack(hs)":
+                self.emit(indent, f"{t} = np.sum(np.stack({hs}) * {self.const()})")
+                self.bind(t, SCALAR, _Expr(t, True))
+                return
+            self.emit(indent, f"{t} = {red.replace('hs', hs)}")
+            self.bind(t, shape, _Expr(t, True))
+            return
+        vecs = self.names_of(V3) + self.names_of(V2)
+        v = self.r.choice(vecs) if vecs else "C3"
+        w = self.expr(SCALAR, 1).text
+        if form == 1:
+            c = self.const(-0.5, 0.5)
+            text = f"sum({w} * e for e in {v} if e > {c})"
+            probe = f"sum({w} * e for e in {v} if _MK(e, {c}) > {c})"
+            self.emit(indent, f"{t} = {self.probed(text, probe)}")
+        elif form == 2:
+            self.emit(indent, f"{t} = np.sum(np.array([np.sin(e) * {w} for e in {v}]))")
+        elif form == 3:
+            self.emit(indent, f"{t} = sum([a * b for a in {v} for b in {v}])")
+        else:
+            parts = [self.name_or_expr(V3, 1) for _ in range(2)]
+            self.emit(indent, f"{t} = np.sum(np.concatenate([{', '.join(parts)}]) * np.arange(6.0))")
+        self.bind(t, SCALAR, _Expr(t, True))
+
+    def s_misc(self, indent: int, locked: bool) -> None:
+        """pass, assert, raise in an untaken branch, a lambda bound to a name, a
+        nested def reading an enclosing variable, a bound method, a tuple-returning
+        helper, writes by slice, column and mask into np.zeros/np.empty."""
+        form = self.r.randrange(8)
+        t = self.new_temp()
+        shape = self.r.choice(SHAPES)
+        e = self.expr(shape, 1).text
+        if form == 0:
+            self.emit(indent, "pass")
+            self.emit(indent, f"assert np.all(np.isfinite({e}))")
+            self.emit(indent, f"if not np.all(np.isfinite({e})):")
+            self.emit(indent + 1, "raise ValueError('not finite')")
+            return
+        if form == 1:
+            self.emit(indent, f"sq{self.temps} = lambda v, c={self.const()}: v * np.tanh(v) * c")
+            self.emit(indent, f"{t} = sq{self.temps}({e})")
+        elif form == 2:
+            s = self.expr(SCALAR, 1).text
+            self.emit(indent, f"def inner{self.temps}(v):")
+            self.emit(indent + 1, f"return v * np.cos({s})")
+            self.emit(indent, f"{t} = inner{self.temps}({e})")
+        elif form == 3:
+            self.emit(indent, f"{t} = _MODEL.apply({e})")
+        elif form == 4:
+            u = self.new_temp()
+            if self.chance(0.3):
+                v = self.name_or_expr(V2, 1)
+                self.emit(indent, f"{u}, {t} = np.linalg.slogdet(np.outer({v}, {v}) + np.eye(2))")
+            else:
+                self.emit(indent, f"{t}, {u} = _stats({self.name_or_expr(self.r.choice([V3, M]), 1)})")
+            self.bind(u, SCALAR, _Expr(u, True))
+            shape = SCALAR
+        else:
+            y = f"{t}"
+            init = self.r.choice(["np.zeros(3)", "np.empty(3)", "np.zeros((2, 3))"])
+            shape = V3 if "(3)" in init else M
+            self.emit(indent, f"{y} = {init}")
+            if shape == V3:
+                self.emit(indent, f"{y}[0:2] = {self.name_or_expr(V2, 1)}")
+                self.emit(indent, f"{y}[2:] = {self.expr(SCALAR, 1).text}")
+                if self.chance(0.5):
+                    self.emit(indent, f"{y}[C3 > 0] = {self.expr(SCALAR, 1).text}")
+            else:
+                self.emit(indent, f"{y}[:, 1] = {self.name_or_expr(V2, 1)}")
+                self.emit(indent, f"{y}[0] += {self.name_or_expr(V3, 1)}")
+        self.bind(t, shape, _Expr(t, True))
+
+    def vector_output(self, indent: int) -> Shape:
+        """The function's array output (checked with vjp): an expression, an
+        array written entry by entry in a loop, or a 0-d array updated in a loop."""
+        form = self.r.randrange(3)
+        if form == 0:
+            shape = self.r.choice([V2, V3, M])
+            self.emit(indent, f"return {self.expr(shape, 2).text}")
+            return shape
+        var = "i"
+        if form == 1:
+            n = self.r.choice([2, 3])
+            self.emit(indent, f"out = np.zeros({n})")
+            self.emit(indent, f"for {var} in range({n}):")
+            self.ints.append((var, n))
+            self.env.pop("out", None)
+            e = self.expr(SCALAR, self.r.choice([1, 2])).text
+            carry = self.r.choice(["np.sum(out)", f"out[{var} - 1]", "np.tanh(np.sum(out))"])
+            self.emit(indent + 1, f"out[{var}] = {e} + 0.5 * {carry}")
+            self.emit(indent, "return out")
+            return (n,)
+        self.emit(indent, "out = np.zeros(())")
+        self.emit(indent, f"for {var} in range({self.r.randint(1, 3)}):")
+        s = self.expr(SCALAR, 1).text
+        self.emit(indent + 1, f"out[()] = np.tanh(out * {s}) + {self.expr(SCALAR, 1).text}")
+        self.emit(indent, "return out")
+        return ()
+
     # ------------------------------------------------------------- program
     def program(self) -> tuple[list[tuple[str, Shape]], list[tuple[int, str]]]:
         names = ["x", "y", "w"]
@@ -650,12 +1119,17 @@ class _Generator:
             shape = self.r.choices(SHAPES, weights=[0.35, 0.1, 0.3, 0.25])[0]
             params.append((names[k], shape))
             self.env[names[k]] = shape
+        self.params = [n for n, _ in params]
+        self.original = set(self.params)
         self.budget = self.r.randint(5, 20)
         last = None
         while self.budget > 0:
             self.stmt(1)
             if self.lines and self.lines[-1][0] == 1 and "=" in self.lines[-1][1]:
                 last = self.lines[-1][1].split("=")[0].split(",")[0].strip(" +-*/")
+        if "vector" not in self.without and self.chance(0.2):
+            self.output = self.vector_output(1)
+            return params, self.lines
         if last in self.env and self.chance(0.7):
             shape = self.env[last]
             other = self.expr(shape, self.r.choice([0, 1])).text
@@ -664,6 +1138,176 @@ class _Generator:
             final = self.expr(self.r.choice(SHAPES), 2).text
         self.emit(1, f"return np.sum({final})")
         return params, self.lines
+
+
+# ------------------------------------------------------- library templates
+# Each template writes one call of a function README claims, on operands of
+# the generator's shapes, inside the function's domain; ``k`` marks the kinks,
+# where the probe records the distance (``_MK``, ``_MD``, ``_MT``, ``_MS``).
+# A template is (claim, shapes it can produce, writer); a writer returns the
+# clean text, or (clean, probe) when there is a kink.
+
+def _ew(fmt: str, probe: str | None = None) -> Any:
+    """An elementwise template on one operand ``{a}`` (``{b}`` a second one)."""
+    def write(g: _Generator, shape: Shape, d: int) -> str | tuple[str, str]:
+        a, b = g.expr(shape, d).text, g.expr(shape, d).text
+        clean = fmt.format(a=a, b=b)
+        return clean if probe is None else (clean, probe.format(a=a, b=b))
+    return write
+
+
+def _red(fmt: str, src: list[Shape], probe: str | None = None) -> Any:
+    """A template of a scalar made from one array operand ``{a}``."""
+    def write(g: _Generator, shape: Shape, d: int) -> str | tuple[str, str]:
+        a = g.expr(g.r.choice(src), d).text
+        clean = fmt.format(a=a)
+        return clean if probe is None else (clean, probe.format(a=a))
+    return write
+
+
+def _spd(g: _Generator, d: int) -> str:
+    """A 2x2 symmetric positive definite matrix (det >= 1) of an active vector."""
+    v = g.expr(V2, d).text
+    return f"(np.outer({v}, {v}) + np.eye(2))"
+
+
+_SMOOTH_EW = [  # (claim, template on any shape): smooth on the whole line
+    ("np.sin", "np.sin({a})"), ("np.cos", "np.cos({a})"), ("np.tan", "np.tan(0.5 * np.tanh({a}))"),
+    ("np.arcsin", "np.arcsin(0.9 * np.tanh({a}))"), ("np.arccos", "np.arccos(0.9 * np.tanh({a}))"),
+    ("np.arctan", "np.arctan({a})"), ("np.arctan2", "np.arctan2({a}, 1.5 + {b} ** 2)"),
+    ("np.sinh", "np.sinh(np.sin({a}))"), ("np.cosh", "np.cosh(np.sin({a}))"), ("np.tanh", "np.tanh({a})"),
+    ("np.arcsinh", "np.arcsinh({a})"), ("np.arccosh", "np.arccosh(1.5 + {a} ** 2)"),
+    ("np.arctanh", "np.arctanh(0.9 * np.tanh({a}))"), ("np.exp", "np.exp(np.sin({a}))"),
+    ("np.expm1", "np.expm1(np.sin({a}))"), ("np.exp2", "np.exp2(np.sin({a}))"),
+    ("np.log", "np.log(1.0 + {a} ** 2)"), ("np.log1p", "np.log1p({a} ** 2)"), ("np.log2", "np.log2(1.0 + {a} ** 2)"),
+    ("np.log10", "np.log10(1.0 + {a} ** 2)"), ("np.sqrt", "np.sqrt(1.0 + {a} ** 2)"), ("np.square", "np.square({a})"),
+    ("np.cbrt", "np.cbrt(1.5 + {a} ** 2)"), ("np.negative", "np.negative({a})"), ("np.positive", "np.positive({a})"),
+    ("np.reciprocal", "np.reciprocal(2.0 + np.sin({a}))"), ("np.sinc", "np.sinc({a})"),
+    ("np.add", "np.add({a}, {b})"), ("np.subtract", "np.subtract({a}, {b})"), ("np.multiply", "np.multiply({a}, {b})"),
+    ("np.divide", "np.divide({a}, 2.0 + np.sin({b}))"), ("np.power", "np.power(1.0 + {a} ** 2, np.sin({b}))"),
+    ("np.hypot", "np.hypot({a}, 0.5 + {b} ** 2)"), ("np.logaddexp", "np.logaddexp({a}, {b})"),
+    ("**", "(1.0 + {a} ** 2) ** np.cos({b})"),
+]
+_KINK_EW = [  # (claim, clean, probe)
+    ("np.abs", "np.abs({a})", "np.abs(_MK({a}, 0.0))"),
+    ("np.absolute", "np.absolute({a})", "np.absolute(_MK({a}, 0.0))"),
+    ("np.fabs", "np.fabs({a})", "np.fabs(_MK({a}, 0.0))"),
+    ("np.maximum", "np.maximum({a}, {b})", "np.maximum(_MD({a}, {b}), {b})"),
+    ("np.minimum", "np.minimum({a}, {b})", "np.minimum(_MD({a}, {b}), {b})"),
+    ("np.clip", "np.clip({a}, -0.5, 0.7)", "np.clip(_MK({a}, -0.5, 0.7), -0.5, 0.7)"),
+    ("np.clip", "np.clip({a}, min=-0.6, max=0.4)", "np.clip(_MK({a}, -0.6, 0.4), min=-0.6, max=0.4)"),
+    ("np.where", "np.where({a} > 0.2, {b}, np.sin({a}))", "np.where(_MK({a}, 0.2) > 0.2, {b}, np.sin({a}))"),
+    ("np.sign", "(np.sign({a}) * {b})", "(np.sign(_MK({a}, 0.0)) * {b})"),
+    ("np.floor", "(np.floor({a}) + {b})", "(np.floor(_MW({a}, 1.0)) + {b})"),
+    (".clip", "({a} + 0.0).clip(-0.5, 0.5)", "(_MK({a}, -0.5, 0.5) + 0.0).clip(-0.5, 0.5)"),
+]
+_MATH = [  # scalar only
+    ("math.sin", "math.sin({a})"), ("math.cos", "math.cos({a})"), ("math.tan", "math.tan(0.5 * math.tanh({a}))"),
+    ("math.exp", "math.exp(math.sin({a}))"), ("math.log", "math.log(1.0 + {a} ** 2)"),
+    ("math.log1p", "math.log1p({a} ** 2)"), ("math.log2", "math.log2(1.0 + {a} ** 2)"),
+    ("math.log10", "math.log10(1.0 + {a} ** 2)"), ("math.expm1", "math.expm1(math.sin({a}))"),
+    ("math.sqrt", "math.sqrt(1.0 + {a} ** 2)"), ("math.tanh", "math.tanh({a})"),
+    ("math.sinh", "math.sinh(math.sin({a}))"), ("math.cosh", "math.cosh(math.sin({a}))"),
+    ("math.asin", "math.asin(0.9 * math.tanh({a}))"), ("math.acos", "math.acos(0.9 * math.tanh({a}))"),
+    ("math.atan", "math.atan({a})"), ("math.asinh", "math.asinh({a})"), ("math.acosh", "math.acosh(1.5 + {a} ** 2)"),
+    ("math.atanh", "math.atanh(0.9 * math.tanh({a}))"), ("math.atan2", "math.atan2({a}, 1.5 + {b} ** 2)"),
+    ("math.pow", "math.pow(1.0 + {a} ** 2, math.sin({b}))"), ("math.hypot", "math.hypot({a}, 0.5 + {b} ** 2)"),
+    ("math.erf", "math.erf({a})"), ("math.erfc", "math.erfc({a})"), ("math.log(x, base)", "math.log(1.0 + {a} ** 2, 2.5)"),
+    ("pow", "pow(1.0 + {a} ** 2, 1.5)"), ("float()", "float({a})"), ("np.float64", "np.float64({a})"),
+]
+_MATH_KINK = [
+    ("math.fabs", "math.fabs({a})", "math.fabs(_MK({a}, 0.0))"),
+    ("math.copysign", "math.copysign({a}, {b})", "math.copysign(_MK({a}, 0.0), _MK({b}, 0.0))"),
+]
+_ARRAY = [V2, V3, M]
+_REDUCTIONS = [  # (claim, template on an array {a}, shapes of {a}, probe or None): a scalar
+    ("np.sum", "np.sum({a})", _ARRAY, None), ("np.mean", "np.mean({a})", _ARRAY, None),
+    ("np.prod", "np.prod(1.5 + np.sin({a}))", _ARRAY, None),
+    ("np.sum axis", "np.sum(np.sum({a}, axis=(0, 1), keepdims=True))", [M], None),
+    ("np.max", "np.max({a})", _ARRAY, "np.max(_MT({a}))"), ("np.min", "np.min({a})", _ARRAY, "np.min(_MT({a}))"),
+    ("np.amax", "np.sum(np.amax({a}, axis=0))", [M], "np.sum(np.amax(_MT({a}, axis=0), axis=0))"),
+    ("np.amin", "np.amin({a})", _ARRAY, "np.amin(_MT({a}))"),
+    ("np.var", "np.var({a}, ddof=1)", _ARRAY, None), ("np.std", "np.std({a})", _ARRAY, "np.std(_MS({a}))"),
+    ("np.average", "np.average({a}, weights=np.arange(1.0, 1.0 + np.size({a})).reshape(np.shape({a})))", _ARRAY, None),
+    ("np.nansum", "np.nansum({a})", _ARRAY, None), ("np.nanmean", "np.nanmean({a})", _ARRAY, None),
+    ("np.cumsum", "np.sum(np.cumsum({a}) * C3)", [V3], None), ("np.cumprod", "np.sum(np.cumprod(1.0 + 0.5 * np.sin({a})))", [V2, V3], None),
+    ("np.diff", "np.sum(np.diff({a}) ** 2)", [V3, M], None),
+    ("np.linalg.norm", "np.linalg.norm(1.0 + {a} ** 2)", _ARRAY, None),
+    ("np.linalg.norm ord", "np.linalg.norm({a}, 1)", [V2, V3], "np.linalg.norm(_MK({a}, 0.0), 1)"),
+    ("np.linalg.norm ord", "np.linalg.norm({a}, np.inf)", [V2, V3], "np.linalg.norm(_MT(np.abs(_MK({a}, 0.0))) * 0.0 + {a}, np.inf)"),
+    ("np.trace", "np.trace(np.outer({a}, {a}))", [V2, V3], None),
+    ("np.dot", "np.dot({a}, {a})", [V2, V3], None), ("np.inner", "np.inner({a}, {a} + 1.0)", [V2, V3], None),
+    ("np.vdot", "np.vdot({a}, np.sin({a}))", _ARRAY, None),
+    ("np.matmul", "np.sum(np.matmul({a}, C3))", [M], None),
+    ("np.tensordot", "np.tensordot({a}, C23, axes=2)", [M], None),
+    ("np.einsum", "np.einsum('ij,ij->', {a}, C23)", [M], None),
+    ("np.einsum", "np.einsum('i,i->', {a}, np.cos({a}))", [V2, V3], None),
+    ("np.einsum", "np.sum(np.einsum('ij,j->i', {a}, C3))", [M], None),
+    ("np.einsum", "np.sum(np.einsum('ij->ji', {a}) * C23.T)", [M], None),
+    (".sum", "({a} * 1.0).sum()", _ARRAY, None), (".mean", "({a} * 1.0).mean(axis=0).sum()", [M], None),
+    (".prod", "(2.0 + np.tanh({a})).prod()", _ARRAY, None),
+    (".max", "({a} * 1.0).max()", _ARRAY, "(_MT({a}) * 1.0).max()"),
+    (".min", "({a} * 1.0).min()", _ARRAY, "(_MT({a}) * 1.0).min()"),
+    (".var", "({a} * 1.0).var()", _ARRAY, None), (".std", "({a} * 1.0).std()", _ARRAY, "(_MS({a}) * 1.0).std()"),
+    (".dot", "({a} * 1.0).dot({a})", [V2, V3], None),
+    (".item", "np.sum({a}).item()", _ARRAY, None),
+    ("builtin max of a list", "max([np.sum({a}), np.mean({a}) + 0.3])", _ARRAY, "max([_MD(np.sum({a}), np.mean({a}) + 0.3), np.mean({a}) + 0.3])"),
+    ("np.linalg.det", "np.linalg.det(np.outer({a}, {a}) + np.eye(2))", [V2], None),
+    ("np.linalg.slogdet", "np.linalg.slogdet(np.outer({a}, {a}) + np.eye(2))[1]", [V2], None),
+    ("np.linalg.inv", "np.sum(np.linalg.inv(np.outer({a}, {a}) + np.eye(2)) * C2)", [V2], None),
+    ("np.linalg.solve", "np.sum(np.linalg.solve(np.outer({a}, {a}) + np.eye(2), C2 + {a}))", [V2], None),
+    ("np.linalg.cholesky", "np.sum(np.linalg.cholesky(np.outer({a}, {a}) + np.eye(2)) * C2)", [V2], None),
+    ("len()", "(len({a}) * np.sum({a}))", _ARRAY, None), (".shape", "({a}.shape[0] * np.mean({a}))", _ARRAY, None),
+    ("np.argmax", "({a})[np.argmax(C3)]", [V3], None),
+    ("np.count_nonzero", "(np.count_nonzero(C3 > 0) * np.sum({a}))", _ARRAY, None),
+    ("np.allclose", "(np.sum({a}) if np.allclose(C2, C2) else 0.0)", _ARRAY, None),
+    ("comparison as constant", "np.sum(({a} > 0.1) * {a})", _ARRAY, "np.sum((_MK({a}, 0.1) > 0.1) * {a})"),
+    ("x[[i, i]] read", "np.sum(({a})[[0, 0, 1]])", [V2, V3], None),
+    ("x[mask] read", "np.sum(({a})[C3 > 0])", [V3], None),
+    ("x[1:3] read", "np.sum(({a})[1:3])", [V3], None),
+    ("x[..., i] read", "np.sum(({a})[..., 1])", [M], None),
+    ("x[:, None] read", "np.sum(({a})[:, None] * C3)", [V2], None),
+]
+_SHAPE_OPS = [  # (claim, template on V3 {a} or M {m}, gives a scalar)
+    ("np.transpose", "np.sum(np.transpose({m}) * C23.T)"), (".T", "np.sum({m}.T * C23.T)"),
+    ("np.reshape", "np.sum(np.reshape({m}, (3, 2)) * C23.reshape(3, 2))"),
+    ("np.reshape", "np.sum(np.reshape({m}, shape=(6,)) * C23.ravel())"),
+    ("np.ravel", "np.sum(np.ravel({m}) * np.arange(6.0))"), ("np.expand_dims", "np.sum(np.expand_dims({a}, 0) * C23)"),
+    ("np.squeeze", "np.sum(np.squeeze({m}[:1]) * C3)"), ("np.swapaxes", "np.sum(np.swapaxes({m}, 0, 1) * C23.T)"),
+    ("np.moveaxis", "np.sum(np.moveaxis({m}, 0, 1) * C23.T)"), ("np.atleast_1d", "np.sum(np.atleast_1d({a}) * C3)"),
+    ("np.atleast_2d", "np.sum(np.atleast_2d({a}) * C23)"), ("np.atleast_3d", "np.sum(np.atleast_3d({a})[0, :, 0] * C3)"),
+    ("np.broadcast_to", "np.sum(np.broadcast_to({a}, (2, 3)) * C23)"), ("np.flip", "np.sum(np.flip({a}) * C3)"),
+    ("np.fliplr", "np.sum(np.fliplr({m}) * C23)"), ("np.flipud", "np.sum(np.flipud({m}) * C23)"),
+    ("np.roll", "np.sum(np.roll({a}, 1) * C3)"), ("np.repeat", "np.sum(np.repeat({a}, 2) * np.arange(6.0))"),
+    ("np.tile", "np.sum(np.tile({a}, 2) * np.arange(6.0))"), ("np.diag", "np.sum(np.diag({a}) * np.outer(C3, C3))"),
+    ("np.diagonal", "np.sum(np.diagonal({m}) * C2)"), ("np.triu", "np.sum(np.triu({m}) * C23)"),
+    ("np.tril", "np.sum(np.tril({m}) * C23)"), ("np.hstack", "np.sum(np.hstack([{a}, {a} ** 2]) * np.arange(6.0))"),
+    ("np.vstack", "np.sum(np.vstack([{a}, C3]) * C23)"), ("np.column_stack", "np.sum(np.column_stack([{a}, C3]) * C23.T)"),
+    ("np.array", "np.sum(np.array([{a}[0], {a}[1] ** 2]) * C2)"), ("np.asarray", "np.sum(np.asarray({a}) * C3)"),
+    ("np.copy", "np.sum(np.copy({a}) * C3)"), ("np.full", "np.sum(np.full(3, np.sum({a})) * C3)"),
+    ("np.full_like", "np.sum(np.full_like(C3, {a}[0]) * C3)"), (".astype", "np.sum({a}.astype(float) * C3)"),
+    (".reshape", "np.sum({m}.reshape(3, 2) * C23.reshape(3, 2))"), (".ravel", "np.sum({m}.ravel() * np.arange(6.0))"),
+    (".flatten", "np.sum({m}.flatten() * np.arange(6.0))"), (".squeeze", "np.sum({m}[:1].squeeze() * C3)"),
+    (".transpose", "np.sum({m}.transpose() * C23.T)"), (".copy", "np.sum({a}.copy() * C3)"),
+    ("np.concatenate", "np.sum(np.concatenate([{a}, {a}]) * np.arange(6.0))"),
+    ("np.stack", "np.sum(np.stack([{a}, C3]) * C23)"), ("np.zeros as constant", "np.sum((np.zeros(3) + {a}) * C3)"),
+]
+
+
+def _shape_op(fmt: str) -> Any:
+    def write(g: _Generator, shape: Shape, d: int) -> str:
+        return fmt.format(a=g.name_or_expr(V3, d), m=g.name_or_expr(M, d))
+    return write
+
+
+LIBRARY: list[tuple[str, list[Shape], Any]] = (
+    [(c, SHAPES, _ew(t)) for c, t in _SMOOTH_EW]
+    + [(c, SHAPES, _ew(t, p)) for c, t, p in _KINK_EW]
+    + [(c, [SCALAR], _ew(t)) for c, t in _MATH]
+    + [(c, [SCALAR], _ew(t, p)) for c, t, p in _MATH_KINK]
+    + [(c, [SCALAR], _red(t, src, p)) for c, t, src, p in _REDUCTIONS]
+    + [(c, [SCALAR], _shape_op(t)) for c, t in _SHAPE_OPS]
+)
 
 
 def _render(lines: list[tuple[int, str]], subs: dict[str, str]) -> str:
@@ -699,6 +1343,18 @@ def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -
         raise ValueError(f"unknown features {sorted(unknown)}; known: {', '.join(FEATURES)}")
     gen = _Generator(random.Random(seed * 1_000_003 + index), frozenset(without))
     params, lines = gen.program()
+    if gen.draws:
+        lines.insert(0, (1, f"_RS.seed({gen.r.randrange(1000)})"))
+    if "longsig" not in gen.without and gen.chance(0.05):
+        # a def line longer than 79 characters: long argument names
+        longer = {n: f"{n}_{LONG_NAME}" for n, _ in params}
+        pattern = re.compile(r"\b(" + "|".join(longer) + r")\b")
+        lines = [(i, pattern.sub(lambda m: longer[m.group(1)], text)) for i, text in lines]
+        gen.conds = {k: (pattern.sub(lambda m: longer[m.group(1)], c), pattern.sub(lambda m: longer[m.group(1)], p))
+                     for k, (c, p) in gen.conds.items()}
+        gen.augs = {k: (longer.get(n, n), pattern.sub(lambda m: longer[m.group(1)], a),
+                        pattern.sub(lambda m: longer[m.group(1)], b)) for k, (n, a, b) in gen.augs.items()}
+        params = [(longer[n], s) for n, s in params]
     sig = ", ".join(n for n, _ in params)
     shapes = ", ".join(f"{n}: {s if s else 'float'}" for n, s in params)
     clean_subs = {k: clean for k, (clean, _) in gen.conds.items()}
@@ -711,7 +1367,7 @@ def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -
     probe = f"def f_probe({sig}):\n" + _render(lines, probe_subs) + "\n"
     display = HEADER + "\n\n" + clean
     source = HEADER + PROBE_HELPER + "\n\n" + clean + "\n\n" + probe
-    return Program(seed, index, source, display, params)
+    return Program(seed, index, source, display, params, gen.output)
 
 
 # -------------------------------------------------------------------- loading
@@ -802,7 +1458,8 @@ def _copy(args: tuple) -> tuple:
 def _probe(module: Any, args: tuple) -> tuple[float, float]:
     """The value at ``args`` and the smallest condition margin on its path."""
     module._MARGINS.clear()
-    value = float(module.f_probe(*_copy(args)))
+    out = module.f_probe(*_copy(args))
+    value = float(out) if np.ndim(out) == 0 else float(np.max(np.abs(out)))
     return value, min(module._MARGINS, default=math.inf)
 
 
@@ -844,6 +1501,12 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
                 break
         if args is None:
             continue
+        if program.output is not None:
+            verdict = _check_vector(program, fn, args, wrt, rng, build=checked == 0)
+            if verdict is not None:
+                return Outcome(program, verdict[0], verdict[1], args)
+            checked += 1
+            continue
         if checked == 0:
             try:  # build only: refusals happen here, before any generated code runs
                 s2sad.grad(fn, wrt=wrt).source(*args)
@@ -874,12 +1537,87 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
         except Exception as exc:
             return Outcome(program, "crash", _crash_text(exc), args)
         verdict = _check_forward(fn, args, wrt, rng)
+        if verdict is None and _has_builtin_maxmin(program) and not program.params[0][1]:
+            verdict = _check_second(fn, args)
         if verdict is not None:
             return Outcome(program, verdict[0], verdict[1], args)
         checked += 1
     if checked == 0:
         return Outcome(program, "skipped", "no point far enough from branch boundaries with a tame value")
     return Outcome(program, "agree", points=checked, extrapolated=extrapolated)
+
+
+def _check_vector(program: Program, fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator,
+                  build: bool) -> tuple[str, str] | None:
+    """An array output: vjp with a random output adjoint ``u`` must give the
+    gradient of ``sum(f * u)`` (extrapolated differences), and forward mode
+    ``<u, jvp(v)> = <vjp(u), v>``. None when all agree."""
+    import s2sad
+    from s2sad.errors import S2SADError
+
+    shape = program.output or ()
+    u = rng.standard_normal(shape) if shape else float(rng.standard_normal())
+    try:
+        value, adjoints = s2sad.vjp(fn, wrt=wrt)(*_copy(args), u)
+    except S2SADError as exc:
+        status = "crash" if "internal error" in str(exc) else "refused"
+        return status, _describe(exc)
+    except Exception as exc:
+        return "crash", _crash_text(exc)
+    expected = np.asarray(fn(*_copy(args)), dtype=float)
+    try:
+        same = np.shape(value) == expected.shape and np.allclose(np.asarray(value, dtype=float), expected,
+                                                                 rtol=1e-9, atol=1e-12)
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        return "disagree", f"value: vjp returns {value!r}, f returns {expected!r}"
+    adjoints = adjoints if isinstance(adjoints, tuple) else (adjoints,)
+
+    def scalar(*a: Any) -> float:
+        return float(np.sum(np.asarray(fn(*a), dtype=float) * u))
+
+    for k, (g, a) in enumerate(zip(adjoints, args)):
+        if np.shape(g) != np.shape(a):
+            return "disagree", f"vjp: the adjoint of argument {k} has shape {np.shape(g)}, the argument {np.shape(a)}"
+    verdict, why = _settle(scalar, args, adjoints)
+    if verdict != "agree":
+        return verdict, f"vjp with output adjoint {u!r}: {why}"
+    directions = tuple(rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal()) for a in args)
+    try:
+        _, tangent = s2sad.jvp(fn, wrt=wrt)(*_copy(args), directions)
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "forward mode: " + _crash_text(exc)
+    want = sum(float(np.sum(np.asarray(g) * np.asarray(v))) for g, v in zip(adjoints, directions))
+    got = float(np.sum(np.asarray(tangent, dtype=float) * u))
+    if not np.isclose(got, want, rtol=1e-7, atol=1e-9 * max(1.0, abs(want))):
+        return "disagree", f"forward mode: <u, jvp(v)> = {got!r}, <vjp(u), v> = {want!r}"
+    return None
+
+
+def _has_builtin_maxmin(program: Program) -> bool:
+    tree = ast.parse(program.display)
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("max", "min")
+               and len(n.args) > 1 for n in ast.walk(tree))
+
+
+def _check_second(fn: Any, args: tuple) -> tuple[str, str] | None:
+    """grad(grad(f)) w.r.t. the first (float) argument against extrapolated
+    differences of grad(f)."""
+    import s2sad
+    from s2sad.errors import S2SADError
+
+    first = s2sad.grad(fn)
+    try:
+        second = s2sad.grad(first)(*_copy(args))
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "grad(grad(f)): " + _crash_text(exc)
+    verdict, why = _settle(lambda *a: float(first(*a)), args, (second,))
+    return None if verdict == "agree" else (verdict, f"grad(grad(f)): {why}")
 
 
 def _check_forward(fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator) -> tuple[str, str] | None:
@@ -920,6 +1658,357 @@ class Summary:
         counts = ", ".join(f"{s} {self.count(s)}" for s in STATUSES)
         settled = sum(o.extrapolated > 0 for o in self.outcomes)
         return f"tried {len(self.outcomes)}: {counts} ({settled} agree only with extrapolated differences)"
+
+
+# -------------------------------------------------------------------- coverage
+# README's "What it differentiates", one claimed construct a row, with the
+# productions of the generator that write it. The counts of a run come from
+# the generated source (ast), not from the generator's bookkeeping.
+
+_PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
+    ("+", "binary"), ("-", "binary"), ("*", "binary"), ("/", "binary"), ("**", "unary, lib"), ("@", "leaf, convert"),
+    ("unary minus", "unary"), ("broadcasting (array op float)", "binary"),
+    ("reassignment", "reassign"), ("augmented assignment s += v", "aug"), ("x[i] += v", "write, scatter"),
+    ("tuple unpacking", "tuples, misc"), ("swap a, b = b, a", "swap, alias"), ("constants and globals", "leaf"),
+    ("if", "if"), ("elif", "if"), ("else", "if"), ("a if c else b", "ternary, alias"),
+    ("and/or", "cond"), ("not", "cond"), ("chained comparison", "cond"),
+    ("for over range", "for"), ("for over range, run-time bounds", "for"), ("for over rows", "rows"),
+    ("enumerate", "enumerate, tuples"), ("zip", "tuples"), ("while", "while"), ("nested loops", "for, while, rows"),
+    ("break", "break"), ("continue", "continue"), ("early return", "return"), ("return inside a loop", "return"),
+    ("pass", "misc"), ("assert", "misc"), ("raise", "misc"),
+    ("call: module-level function", "call, draw, alias"), ("call: nested def", "call (_h3), misc"),
+    ("call: closure reading an enclosing variable", "misc"), ("call: lambda bound to a name", "misc"),
+    ("call: keyword argument", "call"), ("call: default argument", "call"), ("call: bound method", "misc"),
+    ("call: function returning a tuple", "misc"),
+    ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
+    ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
+    ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
+    ("list", "tuples, concat, containers"), ("tuple", "tuples, concat"), ("append", "containers"),
+    ("read by negative index hs[-1]", "containers, tuples"), ("np.stack over a list", "containers"),
+    ("np.concatenate over a list", "convert, containers"), ("sum over a list", "concat, containers"),
+    ("list comprehension", "containers"), ("generator expression", "containers"),
+    ("filtered comprehension", "containers"), ("nested comprehension", "containers"),
+    ("reduction with axis", "leaf, convert, lib"), ("axis as a tuple", "lib"), ("keepdims", "convert, lib"),
+    ("ddof", "lib"), ("weights", "lib"), ("einsum with explicit output", "lib, einsum"),
+    ("builtin max/min of several values", "maxmin"), ("x.shape", "lib"),
+]
+_MATH_CLAIMS = ("sin cos tan exp log log1p log2 log10 expm1 sqrt tanh sinh cosh asin acos atan asinh acosh atanh "
+                "atan2 pow fabs copysign hypot erf erfc").split()
+_NP_CLAIMS = ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh exp expm1 exp2 log "
+              "log1p log2 log10 sqrt square cbrt abs absolute fabs negative positive reciprocal sinc add subtract "
+              "multiply divide power maximum minimum hypot logaddexp where clip sum mean prod max min amax amin var "
+              "std average nansum nanmean cumsum cumprod diff linalg.norm dot matmul inner vdot outer tensordot trace "
+              "einsum linalg.inv linalg.det linalg.slogdet linalg.solve linalg.cholesky transpose reshape ravel "
+              "expand_dims squeeze swapaxes moveaxis atleast_1d atleast_2d atleast_3d broadcast_to flip fliplr "
+              "flipud roll repeat tile diag diagonal triu tril concatenate stack hstack vstack column_stack array "
+              "asarray copy full full_like float64 sign floor argmax count_nonzero allclose zeros").split()
+_METHOD_CLAIMS = "sum mean prod max min var std dot reshape ravel flatten squeeze transpose copy clip astype item T".split()
+_OTHER_CLAIMS = [("np.clip min=/max=", "lib"), ("np.reshape shape=", "lib"), ("np.linalg.norm ord=1/inf", "lib"),
+                 ("sign, logdet = slogdet(...)", "lib"), ("float(x)", "lib"), ("builtin pow", "lib"),
+                 ("builtin max/min of a list", "lib"), ("math.log(x, base)", "lib"), ("len(x)", "lib"),
+                 ("read x[i]", "leaf"), ("read x[:, None]", "leaf, lib"), ("read x[..., i]", "lib"),
+                 ("read x[1:3]", "leaf, lib"), ("read x[[i, i]] (repeats)", "lib"), ("read x[mask]", "lib"),
+                 ("comparison as a constant", "lib")]
+# functions the base grammar writes besides `lib`
+_BASE = {"np.sin": "unary", "np.cos": "unary", "np.tanh": "unary", "np.exp": "unary", "np.log": "unary",
+         "np.sqrt": "unary", "np.arctan": "unary", "np.square": "unary", "np.sum": "leaf, convert",
+         "np.mean": "leaf, convert", "np.var": "convert", "np.dot": "convert", "np.prod": "convert",
+         "np.linalg.norm": "convert", "np.trace": "convert", "np.cumsum": "convert", "np.concatenate": "convert",
+         "np.stack": "convert", "np.reshape": "convert", "np.outer": "convert", "np.copy": "write, rhs",
+         "math.sin": "unary", "math.cos": "unary", "math.tanh": "unary", "math.exp": "unary", "math.log": "unary",
+         "math.sqrt": "unary", "math.atan": "unary", ".sum": "convert", ".T": "leaf, convert",
+         "np.einsum": "einsum, lib", "np.zeros": "misc, vector", "np.array": "alias, misc, lib"}
+
+
+def claims() -> list[tuple[str, str]]:
+    """(construct, productions) for every construct README claims."""
+    out = list(_PY_CLAIMS)
+    out += [(f"math.{n}", _BASE.get(f"math.{n}", "lib")) for n in _MATH_CLAIMS]
+    out += [(f"np.{n}", _BASE.get(f"np.{n}", "lib")) for n in _NP_CLAIMS]
+    out += [(f".{n}", _BASE.get(f".{n}", "lib")) for n in _METHOD_CLAIMS]
+    return out + _OTHER_CLAIMS
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+_HEADER_FUNCS = {n.name: n for n in ast.parse(HEADER).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+
+
+def constructs(source: str) -> set[str]:
+    """The claimed constructs (rows of :func:`claims`) that ``source``'s
+    function ``f`` uses, read from its syntax tree (and the helpers it calls)."""
+    start = source.find("\ndef f(")
+    tree = ast.parse(source[start + 1:] if start >= 0 else source)
+    f = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "f")
+    found: set[str] = set()
+    made: dict[str, str] = {}  # name -> how it was last made (for writes)
+    loop_ints: set[str] = set()
+    params = {a.arg for a in f.args.args}
+    for node in ast.walk(f):
+        if isinstance(node, ast.For):
+            if isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call) and _dotted(node.iter.func) == "range":
+                loop_ints.add(node.target.id)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            v = node.value
+            if isinstance(v, ast.Assign):
+                continue
+            name = _dotted(v.func) if isinstance(v, ast.Call) else None
+            key = f"#{node.targets[0].id}"
+            made[key] = "again" if key in made or node.targets[0].id in params else "once"
+            made[node.targets[0].id] = {"np.zeros": "np.zeros", "np.empty": "np.empty", "np.array": "np.array",
+                                       "np.copy": "x.copy()"}.get(name or "", "")
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy":
+                made[node.targets[0].id] = made[node.targets[0].id] or "x.copy()"
+    called = set()
+    for node in ast.walk(f):
+        found |= _node_constructs(node, f, made, loop_ints)
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name in _HEADER_FUNCS:
+                called.add(name)
+            if name == "_MODEL.apply":
+                called.add("_Model")
+    for name in called:  # what the helpers it calls use
+        for node in ast.walk(_HEADER_FUNCS[name]):
+            if isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name] and name != "_Model":
+                found.add("call: nested def")
+    return found
+
+
+def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], loop_ints: set[str]) -> set[str]:
+    out: set[str] = set()
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        out.add(_OPS[type(node.op)])
+    elif isinstance(node, ast.UnaryOp):
+        out.add({ast.USub: "unary minus", ast.Not: "not"}.get(type(node.op), ""))
+    elif isinstance(node, ast.BoolOp):
+        out.add("and/or")
+    elif isinstance(node, ast.Compare) and len(node.ops) > 1:
+        out.add("chained comparison")
+    elif isinstance(node, ast.IfExp):
+        out.add("a if c else b")
+    elif isinstance(node, ast.If):
+        out.add("if")
+        if node.orelse and len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+            out.add("elif")
+        elif node.orelse:
+            out.add("else")
+    elif isinstance(node, ast.While):
+        out.add("while")
+    elif isinstance(node, ast.For):
+        it = node.iter
+        name = _dotted(it.func) if isinstance(it, ast.Call) else None
+        if name == "range":
+            out.add("for over range")
+            if any(not isinstance(a, ast.Constant) for a in it.args):
+                out.add("for over range, run-time bounds")
+        elif name == "enumerate":
+            out.add("enumerate")
+        if any(isinstance(n, ast.Call) and _dotted(n.func) == "zip" for n in ast.walk(it)):
+            out.add("zip")
+        elif isinstance(it, ast.Name):
+            out.add("for over rows")
+        if any(isinstance(n, (ast.For, ast.While)) for b in node.body for n in ast.walk(b)):
+            out.add("nested loops")
+        for b in node.body:
+            if any(isinstance(n, ast.Return) for n in ast.walk(b)):
+                out.add("return inside a loop")
+    elif isinstance(node, ast.Break):
+        out.add("break")
+    elif isinstance(node, ast.Continue):
+        out.add("continue")
+    elif isinstance(node, ast.Pass):
+        out.add("pass")
+    elif isinstance(node, ast.Assert):
+        out.add("assert")
+    elif isinstance(node, ast.Raise):
+        out.add("raise")
+    elif isinstance(node, ast.Lambda):
+        out.add("call: lambda bound to a name")
+    elif isinstance(node, ast.FunctionDef) and node is not f:
+        out.add("call: nested def")
+        inner = {a.arg for a in node.args.args}
+        if any(isinstance(n, ast.Name) and n.id not in inner and n.id not in ("np", "math") for n in ast.walk(node)):
+            out.add("call: closure reading an enclosing variable")
+    elif isinstance(node, ast.ListComp):
+        out.add("list comprehension")
+    elif isinstance(node, ast.GeneratorExp):
+        out.add("generator expression")
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+        if any(g.ifs for g in node.generators):
+            out.add("filtered comprehension")
+        if len(node.generators) > 1:
+            out.add("nested comprehension")
+    if isinstance(node, ast.List) and isinstance(node.ctx, ast.Load):
+        out.add("list")
+    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+        out.add("tuple")
+    if isinstance(node, ast.Return) and node is not f.body[-1]:
+        out.add("early return")
+    if isinstance(node, ast.Assign):
+        t = node.targets[0]
+        if isinstance(t, ast.Tuple):
+            out.add("tuple unpacking")
+            v = node.value
+            if (isinstance(v, ast.Tuple) and len(v.elts) == len(t.elts) and _dotted(v.elts[0])
+                    and _dotted(v.elts[0]) == _dotted(t.elts[-1])):
+                out.add("swap a, b = b, a")
+            if isinstance(v, ast.Call) and _dotted(v.func) in _HEADER_FUNCS:
+                out.add("call: function returning a tuple")
+            if isinstance(v, ast.Call) and _dotted(v.func) == "np.linalg.slogdet":
+                out.add("sign, logdet = slogdet(...)")
+        if isinstance(t, ast.Name) and made.get(f"#{t.id}", "") == "again":
+            out.add("reassignment")
+        if isinstance(t, ast.Subscript):
+            out |= _write_constructs(t, made)
+    if isinstance(node, ast.AugAssign):
+        if isinstance(node.target, ast.Subscript):
+            out.add("x[i] += v")
+            out |= _write_constructs(node.target, made)
+        else:
+            out.add("augmented assignment s += v")
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        out |= _read_constructs(node)
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "shape"):
+        out.add(".T" if node.attr == "T" else "x.shape")
+    if isinstance(node, ast.Name) and node.id.startswith("C") and node.id[1:].isdigit():
+        out.add("constants and globals")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        if any(isinstance(s, ast.Constant) for s in (node.left, node.right)):
+            out.add("broadcasting (array op float)")
+    if isinstance(node, ast.Call):
+        out |= _call_constructs(node, made)
+    if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+        if names - loop_ints - {"np", "math", "C2", "C3", "C23"} - {n for n in names if n.startswith("k")}:
+            out.add("condition on an active value")
+    out.discard("")
+    return out
+
+
+def _write_constructs(t: ast.Subscript, made: dict[str, str]) -> set[str]:
+    out = set()
+    idx = t.slice
+    if isinstance(idx, ast.Slice):
+        out.add("write y[a:b] = v")
+    elif isinstance(idx, ast.Tuple) and idx.elts and isinstance(idx.elts[0], ast.Slice):
+        out.add("write y[:, j] = v")
+    elif isinstance(idx, ast.Compare):
+        out.add("write y[mask] = v")
+    elif isinstance(idx, (ast.Constant, ast.Name, ast.UnaryOp, ast.BinOp)) or isinstance(idx, ast.Tuple):
+        out.add("write y[i] = v")
+    how = made.get(_dotted(t.value) or "", "")
+    if how:
+        out.add(f"write into {how}")
+    return out
+
+
+def _read_constructs(node: ast.Subscript) -> set[str]:
+    idx = node.slice
+    out = set()
+    if isinstance(idx, ast.Tuple) and any(isinstance(e, ast.Constant) and e.value is None for e in idx.elts):
+        out.add("read x[:, None]")
+    elif isinstance(idx, ast.Tuple) and any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in idx.elts):
+        out.add("read x[..., i]")
+    elif isinstance(idx, ast.Slice):
+        out.add("read x[1:3]")
+    elif isinstance(idx, ast.List):
+        out.add("read x[[i, i]] (repeats)")
+    elif isinstance(idx, ast.Compare):
+        out.add("read x[mask]")
+    elif isinstance(idx, ast.UnaryOp) or (isinstance(idx, ast.Constant) and isinstance(idx.value, int) and idx.value < 0):
+        out.add("read by negative index hs[-1]")
+        out.add("read x[i]")
+    elif isinstance(idx, (ast.Constant, ast.Name, ast.Tuple)):
+        out.add("read x[i]")
+    return out
+
+
+def _call_constructs(node: ast.Call, made: dict[str, str]) -> set[str]:
+    out: set[str] = set()
+    name = _dotted(node.func)
+    kw = {k.arg for k in node.keywords}
+    if name and (name.startswith("np.") or name.startswith("math.")):
+        out.add(name)
+        if name == "math.log" and len(node.args) == 2:
+            out.add("math.log(x, base)")
+        if name == "np.clip" and {"min", "max"} & kw:
+            out.add("np.clip min=/max=")
+        if name == "np.reshape" and "shape" in kw:
+            out.add("np.reshape shape=")
+        if name == "np.linalg.norm" and len(node.args) > 1:
+            out.add("np.linalg.norm ord=1/inf")
+        if name == "np.einsum" and isinstance(node.args[0], ast.Constant) and "->" in str(node.args[0].value):
+            out.add("einsum with explicit output")
+        if name in ("np.stack", "np.concatenate") and node.args and isinstance(node.args[0], ast.List):
+            out.add(f"{name} over a list")
+        if "axis" in kw:
+            out.add("reduction with axis")
+            axis = next(k.value for k in node.keywords if k.arg == "axis")
+            if isinstance(axis, ast.Tuple):
+                out.add("axis as a tuple")
+        for k in ("keepdims", "ddof", "weights"):
+            if k in kw:
+                out.add(k)
+    elif name in _HEADER_FUNCS or name == "_MODEL.apply":
+        out.add("call: bound method" if name == "_MODEL.apply" else "call: module-level function")
+        if name == "_MODEL.apply":
+            out.add("call: module-level function")
+        if node.keywords:
+            out.add("call: keyword argument")
+        if name in ("_h1", "_h2") and not node.keywords:
+            out.add("call: default argument")
+    elif name in ("max", "min"):
+        if len(node.args) > 1:
+            out.add("builtin max/min of several values")
+        elif node.args and isinstance(node.args[0], ast.List):
+            out.add("builtin max/min of a list")
+    elif name == "pow":
+        out.add("builtin pow")
+    elif name == "float":
+        out.add("float(x)")
+    elif name == "len":
+        out.add("len(x)")
+    elif name == "sum":
+        out.add("sum over a list")
+    elif isinstance(node.func, ast.Attribute):
+        attr = node.func.attr
+        if attr == "append":
+            out.add("append")
+        elif attr in _METHOD_CLAIMS:
+            out.add(f".{attr}")
+    for a in node.args:
+        if isinstance(a, ast.BinOp) and isinstance(a.left, ast.Compare):
+            out.add("comparison as a constant")
+    return out
+
+
+def coverage_table(outcomes: list[Outcome]) -> str:
+    """README's claims, the productions that write each, how many programs of
+    ``outcomes`` contain it and with what outcomes; claims never generated are marked."""
+    rows = []
+    per_program = [(o.status, constructs(o.program.display)) for o in outcomes]
+    width = max(len(c) for c, _ in claims())
+    zero = []
+    for construct, productions in claims():
+        statuses = [s for s, found in per_program if construct in found]
+        counts = ", ".join(f"{s} {statuses.count(s)}" for s in STATUSES if statuses.count(s))
+        mark = "   <-- NEVER GENERATED" if not statuses else ""
+        if not statuses:
+            zero.append(construct)
+        rows.append(f"{construct:<{width}}  {productions:<28} {len(statuses):>6}  {counts}{mark}")
+    head = f"{'construct (README)':<{width}}  {'productions':<28} {'count':>6}  outcomes"
+    tail = f"\n{len(zero)} claimed constructs never generated: {', '.join(zero)}" if zero else \
+        "\nevery claimed construct was generated"
+    return "\n".join([head, "-" * len(head)] + rows) + tail
 
 
 def _with_timeout(seconds: float, fn: Any, *args: Any) -> Any:
@@ -987,6 +2076,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"statement kinds not to generate, among: {', '.join(FEATURES)}")
     p.add_argument("--all", action="store_true", help="print every failing program, not only the first")
     p.add_argument("--show", action="store_true", help="print every program")
+    p.add_argument("--coverage", action="store_true",
+                   help="print README's claimed constructs, the productions writing each, and their counts in this run")
     ns = p.parse_args(argv)
     without = frozenset(w.strip() for w in ns.without.split(",") if w.strip())
     if without - set(FEATURES):
@@ -997,6 +2088,8 @@ def main(argv: list[str] | None = None) -> int:
         summary.outcomes.append(o)
         if ns.show or ns.index is not None:
             print(format_outcome(o))
+    if ns.coverage:
+        print(coverage_table(summary.outcomes))
     print(summary.report())
     fails = summary.failures()
     if fails and ns.index is None:

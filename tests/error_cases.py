@@ -112,6 +112,7 @@ def uses_del(x):
 
 
 def inplace_on_alias(x):
+    x = x * 2.0
     y = x
     x += 1.0
     return np.sum(y * x)

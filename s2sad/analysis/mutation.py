@@ -160,7 +160,7 @@ def analyse(
     m.names = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
     for k, s in enumerate(order):
         m.site_of[id(s)] = f"@{getattr(s, 'lineno', 0)}.{k}"
-    a = _Analysis(m, ops, kinds, resolver)
+    a = _Analysis(fn, m, ops, kinds, resolver)
     for _ in range(100):  # monotone over finite sets: a fixpoint is reached
         a.changed = False
         for s in order:
@@ -172,9 +172,15 @@ def analyse(
 
 
 class _Analysis:
-    def __init__(self, m: Memory, ops: dict[int, Op], kinds: dict[str, Any], resolver: Resolver):
+    def __init__(self, fn: gast.FunctionDef, m: Memory, ops: dict[int, Op], kinds: dict[str, Any], resolver: Resolver):
         self.m, self.ops, self.kinds, self.resolver = m, ops, kinds, resolver
         self.changed = False
+        defs: dict[str, list[gast.expr]] = {}
+        for s in statements(fn.body):
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                defs.setdefault(s.targets[0].id, []).append(s.value)
+        # names only ever bound to a list literal: indexing with one copies
+        self.lists = {n for n, vs in defs.items() if all(isinstance(v, gast.List) for v in vs)}
 
     # ------------------------------------------------------------ updating
     def add(self, table: dict[str, set[str]], key: str, objs: set[str] | frozenset[str]) -> None:
@@ -264,6 +270,8 @@ class _Analysis:
                 holder = f.value.id
                 for o in m.pts.get(holder, set()):
                     self.add(m.contents, o, objs)  # lst.append(v), lst.extend(vs)...
+                if names and m.how.get(holder, ("container",))[0] == "container":
+                    m.how[holder] = ("container", sorted(names)[0])
                 if FOREIGN in m.reach(holder) or any(o.startswith("arg:") for o in m.reach(holder)):
                     self.escape(objs)
                 if f.attr != "append":
@@ -328,6 +336,8 @@ class _Analysis:
                     objs.add(FOREIGN)
             self.add(m.contents, o, objs)
             m.flows.setdefault(id(s), set()).update(names)
+            if names and z not in m.how:
+                m.how[z] = ("container", sorted(names)[0])
         elif isinstance(v, gast.Attribute):
             b = self.local(v.value)
             if v.attr in _NO_MEMORY_ATTRS:
@@ -349,7 +359,7 @@ class _Analysis:
             return
         kb = kinds.get(b)
         if _is_array(kb):
-            if _advanced(v.slice, kinds):
+            if _advanced(v.slice, kinds, self.lists):
                 self.site(s, z)  # fancy indexing copies
             elif _index_kind(kb, v.slice, kinds) not in ("scalar", "int"):
                 self.take(s, z, {b}, m.pts.get(b, set()), "view")
@@ -385,11 +395,11 @@ class _Analysis:
         if isinstance(f, gast.Attribute) and self.local(f.value):
             b = f.value.id  # type: ignore[attr-defined]
             if f.attr in _FRESH_METHODS and not keeps:
-                what = "container" if self.kinds.get(b) == "tuple" else "array"
-                o = self.site(s, z, what)
-                self.add(m.contents, o, m.items(b))
-                m.flows.setdefault(id(s), set()).add(b)
-                if what == "container":
+                what = "container" if self.kinds.get(b) in ("tuple", None) else "array"
+                o = self.site(s, z, what if f.attr == "copy" else "array")
+                if what == "container":  # lst.copy() holds lst's items
+                    self.add(m.contents, o, m.items(b))
+                    m.flows.setdefault(id(s), set()).add(b)
                     m.items_of[id(s)] = b
             elif f.attr in _VIEW_METHODS or f.attr == "astype":
                 self.take(s, z, {b}, m.pts.get(b, set()), "view")
@@ -429,11 +439,13 @@ def _is_array(kind: Any) -> bool:
     return isinstance(kind, str) and kind.startswith("array")
 
 
-def _advanced(index: gast.expr, kinds: dict[str, Any]) -> bool:
+def _advanced(index: gast.expr, kinds: dict[str, Any], lists: set[str]) -> bool:
     """Is ``y[index]`` fancy indexing (which copies)? Only when a part is
-    known to be an array of at least one dimension."""
+    known to be an array of at least one dimension, or a list literal."""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     for p in parts:
+        if isinstance(p, gast.Name) and p.id in lists:
+            return True
         k = kind_of_atom(p, kinds) if isinstance(p, gast.Name) else None
         if isinstance(k, str) and k.startswith("array") and k != "array0":
             return True
@@ -550,7 +562,11 @@ class _Check:
         p = self.m.pts.get(y, set())
         args = sorted(o[4:] for o in p if o.startswith("arg:"))
         if y in self.params or (args and len(p) == 1 and y not in self.temps):
-            return "an argument the caller owns" if y in self.params else f"the argument `{args[0]}`, which the caller owns"
+            return (
+                "an argument the caller owns"
+                if y in self.params
+                else f"the argument `{args[0]}`, which the caller owns"
+            )
         if args:
             return f"which may be the argument `{args[0]}` (the caller's array)"
         how = self.m.how.get(y)
@@ -636,7 +652,11 @@ class _Check:
                         state.hold[n] = (h - {(o, "cur")}) | {(o, "old")}
                 held.add((o, "cur"))
             base = m.items_of.get(id(s))
-            drop = set(m.pts.get(base, set())) - set().union(*(m.contents.get(q, set()) for q in m.pts.get(base, ()))) if base else set()
+            drop = (
+                set(m.pts.get(base, set())) - set().union(*(m.contents.get(q, set()) for q in m.pts.get(base, ())))
+                if base
+                else set()
+            )
             for n in m.flows.get(id(s), ()):
                 held |= {(q, age) for q, age in state.hold.get(n, Held()) if q not in drop}
             state.hold[z] = Held(held)
@@ -695,7 +715,7 @@ class _Check:
         s, y, what = change
         shown, base = self.shown(n), self.user_name(y)
         line = getattr(read_at, "lineno", None)
-        later = f" (read at line {line})" if line is not None else ""
+        later = f" (line {line})" if line is not None else ""
         how = self.m.how.get(n, ("copy", y))
         if what == "append":
             raise UnsupportedSyntaxError(
@@ -705,7 +725,7 @@ class _Check:
             )
         if what == "update":
             user, op = self.m.updates[id(s)]
-            if how[0] in ("view", "item") or n in self.temps:
+            if how[0] in ("view", "item", "container") or n in self.temps:
                 reason = f"a view or a container of `{user}` would see the change: `{shown}`{later}"
             elif how[0] == "copy":
                 reason = f"`{shown}` refers to the same array{later}"
@@ -731,11 +751,11 @@ class _Check:
         if how[0] == "view":
             reason = f"`{shown}` is a view of `{base}`, which is written after the view was taken{later}"
             hint = f"take a copy (`{shown}.copy()`) before the write, or read it before the write"
-        elif how[0] in ("item",) or (n in self.m.pts and any(self.m.sites.get(o) == "container" for o in self.m.pts[n])):
+        elif how[0] in ("item", "container"):
             reason = f"`{shown}` holds `{base}`, which is written after it was put there{later}"
             hint = f"put a copy in (`{base}.copy()`), or write before putting it in"
         else:
-            reason = f"`{shown}` may refer to the same array as `{base}`, which is written after{later}"
+            reason = f"`{shown}` may refer to the same array as `{base}`, and is read after the write{later}"
             hint = f"give `{shown}` its own copy (`.copy()`), or read it before the write"
         raise UnsupportedSyntaxError(f"s2sad cannot differentiate this write: {reason}", self.where(s), hint)
 
@@ -745,7 +765,6 @@ _VIEW_FUNCTIONS = (
     np.atleast_2d, np.atleast_3d, np.swapaxes, np.moveaxis, np.diagonal, np.flip, np.fliplr, np.flipud,
 )  # fmt: skip
 _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapaxes", "diagonal"}
-
 
 
 def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
@@ -780,5 +799,3 @@ def _result_not_scalar(value: gast.Subscript, kinds: dict) -> bool:
 
     base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
     return _index_kind(base, value.slice, kinds) not in ("scalar", "int")
-
-

@@ -715,7 +715,7 @@ class _Check:
         s, y, what = change
         shown, base = self.shown(n), self.user_name(y)
         line = getattr(read_at, "lineno", None)
-        later = f" (line {line})" if line is not None else ""
+        later = f" (read at line {line})" if line is not None else ""
         how = self.m.how.get(n, ("copy", y))
         if what == "append":
             raise UnsupportedSyntaxError(

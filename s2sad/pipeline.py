@@ -21,7 +21,7 @@ import numpy as np
 
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
-from .analysis.mutation import check_list_mutations, check_updates, check_writes
+from .analysis.mutation import Memory, analyse, check_mutations
 from .analysis.resolve import Resolver, refuse_varied_opaque
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -188,6 +188,7 @@ class Front:
     resolver: Resolver
     ops: dict[int, Any]
     kinds: dict[str, Any]
+    memory: Memory | None = None  # what may alias what (analysis/mutation)
 
 
 def front(
@@ -218,20 +219,17 @@ def front(
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
-    if checks:
-        check_writes(ssa, ops, resolver, pf.filename, namer.user_name)
-    if checks and not list_aliases:
-        check_list_mutations(ssa, pf.filename)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
+    memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
     if checks:
-        check_updates(ssa, ops, kinds, normalized.updates, pf.filename, namer.user_name)
+        check_mutations(ssa, memory, pf.filename, namer.user_name, set(namer.temps), list_aliases)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
     if isinstance(ret.value, gast.Constant) and ret.value.value is None:
         raise OutputError(
             f"{pf.node.name} returns nothing, so it has no derivative", pf.location(pf.node), "return a value"
         )
-    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds)
+    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory)
 
 
 def refuse_impure_recomputation(ssa: gast.FunctionDef, ops: dict[int, Any], varied: set[str], filename: str) -> None:
@@ -273,6 +271,7 @@ def _build_reverse(
     seed = namer.adjoint(output)
     comments: dict[int, str] = {}
     transform = ReverseTransform(ssa, ops, varied, kinds, namer, rename, comments, pf.filename)
+    transform.memory = f.memory
     callees: dict[str, Derivative] = {}
 
     def callee(target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location) -> tuple[str, str]:

@@ -112,6 +112,7 @@ def uses_del(x):
 
 
 def inplace_on_alias(x):
+    x = x * 2.0
     y = x
     x += 1.0
     return np.sum(y * x)
@@ -230,3 +231,95 @@ def einsum_interleaved(x):
 def norm_order_from_x(x):
     p = np.sum(x)
     return np.linalg.norm(x, p)
+
+
+# Aliases of an array written into (issue 8, section 3): each name below may
+# see the memory a write or an in-place update changes, and is read after it.
+
+
+def identity_helper(a):
+    return a
+
+
+def write_seen_by_list(x):
+    y = np.zeros(3)
+    hs = [y]
+    y[0] = x[0] * 2
+    return np.sum(hs[0] * x)
+
+
+def write_seen_by_tuple(x):
+    y = np.zeros(3)
+    pair = (y, 1.0)
+    y[0] = x[0] * 2
+    return np.sum(pair[0] * x)
+
+
+def write_seen_by_appended_list(x):
+    y = np.zeros(3)
+    hs = []
+    hs.append(y)
+    y[1] = x[0] * 2
+    return np.sum(hs[-1] * x)
+
+
+def write_seen_through_helper(x):
+    y = np.zeros(3)
+    z = identity_helper(y)
+    y[0] = x[0] * 2
+    return np.sum(z * x)
+
+
+def write_seen_through_ternary(x):
+    y = np.zeros(3)
+    w = np.ones(3)
+    z = y if x[0] > 0 else w
+    y[0] = x[0] * 2
+    return np.sum(z * x)
+
+
+def write_seen_through_astype(x):
+    y = np.zeros(3)
+    z = y.astype(float, copy=False)
+    y[0] = x[0] * 2
+    return np.sum(z * x)
+
+
+def write_seen_in_later_iteration(x):
+    y = np.zeros(3)
+    z = y
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(z * x)
+        y[i] = x[i] * 2
+    return s
+
+
+def row_swap(x):
+    Y = np.outer(x, x).copy()
+    Y[0], Y[1] = Y[1], Y[0]
+    return np.sum(Y * np.arange(9.0).reshape(3, 3))
+
+
+def inplace_on_argument(x):
+    x += 1.0
+    return np.sum(x * x)
+
+
+def inplace_on_copy_of_argument(x):
+    s = x
+    s *= 2.0
+    return np.sum(s)
+
+
+def inplace_seen_by_list(x):
+    y = x * 2.0
+    hs = [y]
+    y -= 1.0
+    return np.sum(hs[0] * x)
+
+
+def effect_call_on_array(x):
+    y = np.zeros((3, 3))
+    np.fill_diagonal(y, 1.0)
+    return np.sum(y @ x)

@@ -74,6 +74,56 @@ def test_refusal_names_file_line_column_construct(fn, construct, kind):
     assert err.location.col >= 0
 
 
+# (function, text of the refused line, where the caret goes on it, what the message names, hint)
+ALIASED = [
+    (ec.write_seen_by_list, "y[0] = x[0] * 2", "y[0]", "`hs` holds `y`", "copy"),
+    (ec.write_seen_by_tuple, "y[0] = x[0] * 2", "y[0]", "`pair` holds `y`", "copy"),
+    (ec.write_seen_by_appended_list, "y[1] = x[0] * 2", "y[1]", "`hs` holds `y`", "copy"),
+    (ec.write_seen_through_helper, "y[0] = x[0] * 2", "y[0]", "`z` may refer to the same array as `y`", "copy"),
+    (ec.write_seen_through_ternary, "y[0] = x[0] * 2", "y[0]", "`z` may refer to the same array as `y`", "copy"),
+    (ec.write_seen_through_astype, "y[0] = x[0] * 2", "y[0]", "`z` is a view of `y`", "copy"),
+    (ec.write_seen_in_later_iteration, "y[i] = x[i] * 2", "y[i]", "`z` may refer to the same array as `y`", "copy"),
+    (ec.row_swap, "Y[0], Y[1] = Y[1], Y[0]", "Y[0]", "`Y[0]` is a view of `Y`", "Y[[i, j]] = Y[[j, i]]"),
+    (
+        ec.inplace_on_argument,
+        "x += 1.0",
+        "x",
+        "`x += ...` changes an array in place, and `x` is an argument",
+        "x = x +",
+    ),
+    (ec.inplace_on_copy_of_argument, "s *= 2.0", "s", "`s` is the argument `x`, which the caller owns", "s = s *"),
+    (ec.inplace_seen_by_list, "y -= 1.0", "y", "a view or a container of `y` would see the change: `hs`", "y = y -"),
+    (ec.effect_call_on_array, "np.fill_diagonal", "np", "may change `y` in place", "build a new array"),
+]
+
+
+@pytest.mark.parametrize("fn,line,at,says,hint", ALIASED, ids=[c[0].__name__ for c in ALIASED])
+def test_alias_of_changed_array_is_refused(fn, line, at, says, hint):
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(fn)(np.array([0.5, -1.0, 2.0]))
+    err = info.value
+    text = str(err)
+    assert err.location.filename.endswith("error_cases.py")
+    assert err.location.lineno == _line_of(fn, line)
+    source_line = inspect.getsource(fn).splitlines()[err.location.lineno - inspect.getsourcelines(fn)[1]]
+    assert err.location.col == source_line.index(at)
+    assert says in text
+    assert "^" in text
+    assert hint in text.split("hint:")[1]
+
+
+def test_inplace_on_argument_is_refused_when_the_arguments_are_one_array():
+    # Python changes the caller's array: with f(b, b) the second argument sees it
+    def f(x, y):
+        x += 1.0
+        return np.sum(x * y)
+
+    b = np.array([1.0, 2.0])
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="argument the caller owns"):
+        s2sad.grad(f, wrt=(0, 1))(b, b)
+    assert np.array_equal(b, [1.0, 2.0])  # refused before anything ran
+
+
 def test_no_rule_points_at_the_call_line():
     with pytest.raises(s2sad.NoRuleError) as info:
         s2sad.grad(ec.no_rule)(np.ones(4))

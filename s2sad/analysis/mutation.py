@@ -1,135 +1,763 @@
-"""Which mutations s2sad can differentiate: writes ``y[i] = v`` and
-augmented assignments ``x += v`` on arrays.
+"""Which mutations s2sad can differentiate: writes ``y[i] = v``, augmented
+assignments ``x += v`` on arrays, and ``lst.append(v)``.
 
-A write is accepted when ``y`` is an array the function itself allocated
-(``np.zeros``, ``np.empty``, ``np.array``, ``.copy()``...): then no caller's
-data changes and no other name shares its memory. Writes into arguments, or
-into anything that may be a view of another array, are refused with a hint.
-A basic slice of ``y`` (a view) taken before a write and used after it is
-refused too, since its value would silently follow the write.
+The transforms treat every name as a value: a write ``y[i] = v`` makes a new
+version of ``y``, ``x += v`` is differentiated as ``x = x + v``. That is
+Python's meaning only when nothing else sees the memory changed. This module
+decides it with a *may-alias* analysis over the SSA core, conservative by
+construction: what it cannot prove unaliased is aliased.
 
-``x += v`` is differentiated as ``x = x + v``. On an array, Python changes the
-object in place instead, which differs when another name, a view or a
-container shares it: such updates are refused.
+Memory objects are allocation sites (an array or a list the function makes:
+``np.zeros``, ``x.copy()``, arithmetic, a NumPy function known to return new
+memory, a list literal), each argument, and ``?`` (a global, or whatever code
+s2sad does not know returns: it may alias any argument, any global and any of
+the function's objects that escaped into such code). For each name,
+:func:`analyse` finds the objects it may refer to (its own, and through the
+items of containers): through copies, branch merges and loop-carried names
+(fixpoint), containers (literals, ``append``, items read back), views (basic
+indexing, ``.T``, ``reshape``, ``np.asarray``, ``astype(copy=False)``...;
+fancy indexing copies), and calls (a helper's result may alias its
+arguments and ``?``; a NumPy function not known to return new memory may
+return a view of its arguments).
+
+:func:`check_mutations` then accepts a write or an in-place update only into
+an array the function provably owns (every object it may refer to is an
+array allocated here, and the name is not a view or an item), and only when
+no *other* name that may see that array, and was made before the change, is
+read after it (a flow-sensitive walk that tells the array made in this
+iteration of a loop from the ones made in earlier iterations). Writes into
+arguments, globals or views, ``x += v`` on an argument array, a list changed
+under two names and calls that may change an array for their effect are
+refused with a hint.
+
+The reverse sweep reads primal values as they were: a name that may see an
+array written later gets that array restored (:meth:`Memory.observed`, used
+by the reverse transform), so the transform and this analysis agree on what
+aliases what.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
-from .activity import statements
+from .activity import _index_kind, kind_of_atom, statements
 from .resolve import Op, Resolver
 
-ALLOCATORS = {
+FOREIGN = "?"  # a global, or what unknown code returns
+
+# NumPy functions whose result is new memory (ufuncs too, without out=)
+FRESH_FUNCTIONS = {
     np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    np.array, np.copy, np.arange, np.eye, np.identity, np.linspace,
+    np.array, np.copy, np.arange, np.eye, np.identity, np.linspace, np.amax, np.amin, np.max, np.min,
+    np.sum, np.mean, np.prod, np.std, np.var, np.average, np.nansum, np.nanmean, np.clip, np.cumsum,
+    np.cumprod, np.diff, np.dot, np.inner, np.outer, np.vdot, np.tensordot, np.trace, np.concatenate,
+    np.stack, np.hstack, np.vstack, np.column_stack, np.repeat, np.tile, np.roll, np.tril, np.triu,
+    np.where, np.sort, np.argsort, np.argmax, np.argmin, np.nonzero, np.count_nonzero, np.all, np.any,
+    np.allclose, np.array_equal, np.round, np.around, np.cross, np.kron, np.sinc, np.linalg.inv,
+    np.linalg.det, np.linalg.norm, np.linalg.slogdet, np.linalg.solve, np.linalg.cholesky, np.shape,
+    np.ndim, np.size, np.isscalar,
 }  # fmt: skip
+_FRESH_IDS = {id(f) for f in FRESH_FUNCTIONS}
+_FRESH_BUILTINS = {len, range, float, int, bool, abs, round, pow, isinstance, type, sum, complex, str}
+_FRESH_METHODS = {
+    "copy", "sum", "mean", "max", "min", "prod", "std", "var", "dot", "clip", "flatten", "argmax", "argmin",
+    "argsort", "nonzero", "all", "any", "item", "cumsum", "cumprod", "round", "tolist", "astype", "index",
+    "count",
+}  # fmt: skip
+_NO_MEMORY_ATTRS = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
 
 
-def check_writes(
+@dataclass
+class Memory:
+    """What :func:`analyse` found (flow-insensitive: over every definition)."""
+
+    pts: dict[str, set[str]] = field(default_factory=dict)  # name -> objects it may be (or be a view of)
+    contents: dict[str, set[str]] = field(default_factory=dict)  # container object -> objects of its items
+    partial: set[str] = field(default_factory=set)  # names that may be a view, an item or foreign
+    sites: dict[str, str] = field(default_factory=dict)  # object made here -> "array" | "container"
+    site_of: dict[int, str] = field(default_factory=dict)  # id(statement) -> the object it makes
+    escaped: set[str] = field(default_factory=set)  # objects unknown code may keep
+    flows: dict[int, set[str]] = field(default_factory=dict)  # id(def) -> names whose memory it takes
+    items_of: dict[int, str] = field(default_factory=dict)  # id(def) -> container it reads an item of
+    how: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (relation, source) for messages
+    updates: dict[int, tuple[str, str]] = field(default_factory=dict)  # id(x = x op v) -> (user name, op)
+    writes: dict[str, list[gast.Assign]] = field(default_factory=dict)  # name written into -> its writes
+    names: set[str] = field(default_factory=set)
+    _reach: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def reach(self, n: str) -> frozenset[str]:
+        """The objects ``n`` may refer to, itself or through items."""
+        hit = self._reach.get(n)
+        if hit is None:
+            todo, seen = list(self.pts.get(n, ())), set()
+            while todo:
+                o = todo.pop()
+                if o not in seen:
+                    seen.add(o)
+                    todo.extend(self.contents.get(o, ()))
+            hit = self._reach[n] = frozenset(seen)
+        return hit
+
+    def items(self, n: str) -> set[str]:
+        out: set[str] = set()
+        for o in self.pts.get(n, ()):
+            out |= self.contents.get(o, set())
+            if o == FOREIGN:
+                out.add(FOREIGN)
+        return out
+
+    def sees(self, n: str, objects: set[str]) -> bool:
+        r = self.reach(n)
+        return bool(r & objects) or (FOREIGN in r and bool(objects & self.escaped))
+
+    def owned(self, n: str) -> bool:
+        """Is ``n`` always a whole array the function allocated?"""
+        p = self.pts.get(n, set())
+        return bool(p) and n not in self.partial and all(self.sites.get(o) == "array" for o in p)
+
+    def observed(self, n: str) -> set[str]:
+        """Names written into (``y[i] = v``) whose memory ``n`` may see."""
+        return {y for y in self.writes if y != n and self.sees(n, self.pts.get(y, set()))}
+
+
+def analyse(
     fn: gast.FunctionDef,
     ops: dict[int, Op],
+    kinds: dict[str, Any],
     resolver: Resolver,
+    updates: list[tuple[int, int, str, str]] = (),  # type: ignore[assignment]
+    user_name: Callable[[str], str] = lambda n: n,
+) -> Memory:
+    """The may-alias facts of ``fn`` (see the module docstring)."""
+    m = Memory()
+    order = list(statements(fn.body))
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    for p in params:
+        m.pts[p] = {f"arg:{p}"}
+        m.partial.add(p)
+    where = {(line, col): (user, op) for line, col, user, op in updates}
+    for s in order:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.BinOp):
+            hit = where.get((getattr(s, "lineno", None), getattr(s, "col_offset", None)))
+            left = s.value.left
+            if (
+                hit is not None
+                and isinstance(left, gast.Name)
+                and user_name(left.id) == hit[0] == user_name(s.targets[0].id)
+                and kinds.get(left.id) not in ("scalar", "int")
+            ):
+                m.updates[id(s)] = hit
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
+            base = s.targets[0].value
+            if isinstance(base, gast.Name):
+                m.writes.setdefault(base.id, []).append(s)
+    m.names = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
+    for k, s in enumerate(order):
+        m.site_of[id(s)] = f"@{getattr(s, 'lineno', 0)}.{k}"
+    a = _Analysis(fn, m, ops, kinds, resolver)
+    for _ in range(100):  # monotone over finite sets: a fixpoint is reached
+        a.changed = False
+        for s in order:
+            a.stmt(s)
+        if not a.changed:
+            break
+    m._reach.clear()
+    return m
+
+
+class _Analysis:
+    def __init__(self, fn: gast.FunctionDef, m: Memory, ops: dict[int, Op], kinds: dict[str, Any], resolver: Resolver):
+        self.m, self.ops, self.kinds, self.resolver = m, ops, kinds, resolver
+        self.changed = False
+        defs: dict[str, list[gast.expr]] = {}
+        for s in statements(fn.body):
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                defs.setdefault(s.targets[0].id, []).append(s.value)
+        # names only ever bound to a list literal: indexing with one copies
+        self.lists = {n for n, vs in defs.items() if all(isinstance(v, gast.List) for v in vs)}
+
+    # ------------------------------------------------------------ updating
+    def add(self, table: dict[str, set[str]], key: str, objs: set[str] | frozenset[str]) -> None:
+        cur = table.setdefault(key, set())
+        if not objs <= cur:
+            cur |= objs
+            self.changed = True
+            self.m._reach.clear()
+
+    def mark_partial(self, n: str) -> None:
+        if n not in self.m.partial:
+            self.m.partial.add(n)
+            self.changed = True
+
+    def escape(self, objs: set[str] | frozenset[str]) -> None:
+        mine = {o for o in objs if o in self.m.sites}
+        if not mine <= self.m.escaped:
+            self.m.escaped |= mine
+            self.changed = True
+            self.m._reach.clear()
+
+    def site(self, s: gast.stmt, z: str, what: str = "array") -> str:
+        o = self.m.site_of[id(s)]
+        self.m.sites[o] = what
+        self.add(self.m.pts, z, {o})
+        return o
+
+    def take(self, s: gast.stmt, z: str, names: set[str], objs: set[str] | frozenset[str], relation: str) -> None:
+        """``z`` may be (a view of, an item of) ``objs``, which come from ``names``."""
+        self.add(self.m.pts, z, objs)
+        self.m.flows.setdefault(id(s), set()).update(names)
+        self.mark_partial(z)
+        if names and z not in self.m.how:
+            self.m.how[z] = (relation, sorted(names)[0])
+
+    # ---------------------------------------------------------- atoms
+    def local(self, node: gast.expr) -> str | None:
+        return node.id if isinstance(node, gast.Name) and node.id in self.resolver.locals else None
+
+    def objs(self, node: gast.expr) -> tuple[set[str], set[str]]:
+        """(names, objects reachable) of an operand: a local, a global, a constant."""
+        if isinstance(node, gast.Starred):
+            node = node.value
+        if isinstance(node, gast.Constant):
+            return set(), set()
+        n = self.local(node)
+        if n is not None:
+            return {n}, set(self.m.reach(n))
+        if isinstance(node, (gast.Tuple, gast.List)):
+            names: set[str] = set()
+            objs: set[str] = set()
+            for e in node.elts:
+                a, b = self.objs(e)
+                names |= a
+                objs |= b
+            return names, objs
+        if isinstance(node, gast.Slice):
+            return set(), set()
+        return set(), {FOREIGN}
+
+    def operands(self, call: gast.Call) -> tuple[set[str], set[str]]:
+        names: set[str] = set()
+        objs: set[str] = set()
+        for e in list(call.args) + [k.value for k in call.keywords]:
+            a, b = self.objs(e)
+            names |= a
+            objs |= b
+        return names, objs
+
+    # ---------------------------------------------------------- statements
+    def stmt(self, s: gast.stmt) -> None:
+        m = self.m
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            self.value(s, s.targets[0].id, s.value)
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
+            y = self.local(s.targets[0].value)
+            kind = self.kinds.get(y) if y else None
+            if y is not None and not _is_array(kind):
+                _, objs = self.objs(s.value)  # an item of a list: the list now holds v
+                for o in m.pts.get(y, set()):
+                    self.add(m.contents, o, objs)
+        elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
+            call = s.value
+            f = call.func
+            names, objs = self.operands(call)
+            if isinstance(f, gast.Attribute) and self.local(f.value):
+                holder = f.value.id
+                for o in m.pts.get(holder, set()):
+                    self.add(m.contents, o, objs)  # lst.append(v), lst.extend(vs)...
+                if names and m.how.get(holder, ("container",))[0] == "container":
+                    m.how[holder] = ("container", sorted(names)[0])
+                if FOREIGN in m.reach(holder) or any(o.startswith("arg:") for o in m.reach(holder)):
+                    self.escape(objs)
+                if f.attr != "append":
+                    self.escape(objs | set(m.reach(holder)))
+            elif not (isinstance(f, gast.Name) and f.id == "print"):
+                self.escape(objs)
+
+    def value(self, s: gast.Assign, z: str, v: gast.expr) -> None:
+        m, kinds = self.m, self.kinds
+        op = self.ops.get(id(s))
+        if isinstance(v, gast.Name):
+            n = self.local(v)
+            if n is None:
+                self.take(s, z, set(), {FOREIGN}, "global")
+            else:
+                self.add(m.pts, z, m.pts.get(n, set()))
+                m.flows.setdefault(id(s), set()).add(n)
+                if n in m.partial:
+                    self.mark_partial(z)
+                if z not in m.how:
+                    m.how[z] = ("copy", n)
+        elif isinstance(v, gast.Constant):
+            return
+        elif self.resolver.is_global(v):
+            self.take(s, z, set(), {FOREIGN}, "global")
+        elif isinstance(v, gast.BinOp):
+            if id(s) in m.updates:
+                x = v.left.id  # type: ignore[attr-defined]
+                self.add(m.pts, z, m.pts.get(x, set()))  # in place: the same object
+                m.flows.setdefault(id(s), set()).add(x)
+                if x in m.partial:
+                    self.mark_partial(z)
+                if not _is_array(kinds.get(x)):  # a list grows in place
+                    names, objs = self.objs(v.right)
+                    for o in m.pts.get(x, set()):
+                        self.add(m.contents, o, objs)
+                return
+            what = "container" if kinds.get(z) == "tuple" else "array"
+            o = self.site(s, z, what)
+            if not _is_array(kinds.get(z)) and kinds.get(z) not in ("scalar", "int"):  # [y] + [w] holds y and w
+                for side in (v.left, v.right):
+                    names, objs = self.objs(side)
+                    items = set().union(*(m.items(n) for n in names)) if names else set()
+                    if FOREIGN in objs:
+                        items.add(FOREIGN)
+                    self.add(m.contents, o, items)
+                    m.flows.setdefault(id(s), set()).update(names)
+        elif isinstance(v, (gast.UnaryOp, gast.Compare, gast.BoolOp)):
+            self.site(s, z)
+        elif isinstance(v, gast.Subscript):
+            self.subscript(s, z, v)
+        elif isinstance(v, (gast.Tuple, gast.List)):
+            o = self.site(s, z, "container")
+            names, objs = set(), set()
+            for e in v.elts:
+                a, _ = self.objs(e)
+                names |= a
+                e0 = e.value if isinstance(e, gast.Starred) else e
+                if self.local(e0):
+                    objs |= m.pts.get(e0.id, set())  # type: ignore[attr-defined]
+                elif not isinstance(e0, gast.Constant):
+                    objs.add(FOREIGN)
+            self.add(m.contents, o, objs)
+            m.flows.setdefault(id(s), set()).update(names)
+            if names and z not in m.how:
+                m.how[z] = ("container", sorted(names)[0])
+        elif isinstance(v, gast.Attribute):
+            b = self.local(v.value)
+            if v.attr in _NO_MEMORY_ATTRS:
+                return
+            if b is None:
+                self.take(s, z, set(), {FOREIGN}, "global")
+            else:
+                self.take(s, z, {b}, m.reach(b), "view")
+        elif isinstance(v, gast.Call):
+            self.call(s, z, v, op)
+        else:
+            self.take(s, z, set(), {FOREIGN}, "call")
+
+    def subscript(self, s: gast.Assign, z: str, v: gast.Subscript) -> None:
+        m, kinds = self.m, self.kinds
+        b = self.local(v.value)
+        if b is None:
+            self.take(s, z, set(), {FOREIGN}, "global")
+            return
+        kb = kinds.get(b)
+        if _is_array(kb):
+            if _advanced(v.slice, kinds, self.lists):
+                self.site(s, z)  # fancy indexing copies
+            elif _index_kind(kb, v.slice, kinds) not in ("scalar", "int"):
+                self.take(s, z, {b}, m.pts.get(b, set()), "view")
+        elif kb == "shape":
+            return
+        elif kb == "tuple" and isinstance(v.slice, gast.Slice):
+            o = self.site(s, z, "container")
+            self.add(m.contents, o, m.items(b))
+            m.flows.setdefault(id(s), set()).add(b)
+            m.items_of[id(s)] = b
+        elif kb == "tuple":
+            self.take(s, z, {b}, m.items(b), "item")
+            m.items_of[id(s)] = b
+        else:  # not known: a view of b or an item of it
+            self.take(s, z, {b}, m.pts.get(b, set()) | m.items(b), "view")
+
+    def call(self, s: gast.Assign, z: str, call: gast.Call, op: Op | None) -> None:
+        m = self.m
+        names, objs = self.operands(call)
+        f = call.func
+        copy_kw = next((k.value for k in call.keywords if k.arg == "copy"), None)
+        keeps = copy_kw is not None and not (isinstance(copy_kw, gast.Constant) and copy_kw.value is True)
+        if any(k.arg == "out" for k in call.keywords):
+            self.take(s, z, names, objs, "call")
+            return
+        if op is not None and op.kind == "user":
+            if isinstance(f, gast.Attribute) and self.local(f.value):
+                names.add(f.value.id)  # type: ignore[attr-defined]
+                objs |= m.reach(f.value.id)  # type: ignore[attr-defined]
+            self.take(s, z, names, objs | {FOREIGN}, "helper")
+            self.escape(objs)
+            return
+        if isinstance(f, gast.Attribute) and self.local(f.value):
+            b = f.value.id  # type: ignore[attr-defined]
+            if f.attr in _FRESH_METHODS and not keeps:
+                what = "container" if self.kinds.get(b) in ("tuple", None) else "array"
+                o = self.site(s, z, what if f.attr == "copy" else "array")
+                if what == "container":  # lst.copy() holds lst's items
+                    self.add(m.contents, o, m.items(b))
+                    m.flows.setdefault(id(s), set()).add(b)
+                    m.items_of[id(s)] = b
+            elif f.attr in _VIEW_METHODS or f.attr == "astype":
+                self.take(s, z, {b}, m.pts.get(b, set()), "view")
+            elif f.attr == "pop":
+                self.take(s, z, {b}, m.items(b), "item")
+                m.items_of[id(s)] = b
+            else:  # a method s2sad does not know may return (a view of) anything it sees, and keep it
+                self.take(s, z, names | {b}, objs | m.reach(b) | {FOREIGN}, "call")
+                self.escape(objs | m.reach(b))
+            return
+        ok, obj = self.resolver.value_of(f)
+        fresh = ok and (
+            (isinstance(obj, np.ufunc))
+            or (id(obj) in _FRESH_IDS and not keeps)
+            or any(obj is b for b in _FRESH_BUILTINS)
+            or getattr(obj, "__module__", None) == "math"
+        )
+        if fresh:
+            o = self.site(s, z, "container" if self.kinds.get(z) == "tuple" else "array")
+            if self.kinds.get(z) in ("tuple", None) and any(obj is b for b in _FRESH_BUILTINS):
+                items = set().union(*(m.items(n) for n in names)) if names else set()
+                self.add(m.contents, o, items)  # sum(lists, []) holds their items
+                m.flows.setdefault(id(s), set()).update(names)
+            return
+        module = getattr(obj, "__module__", None) or ""
+        if ok and (module.split(".")[0] == "numpy" or module == "builtins" or isinstance(obj, type)):
+            # known library code: it keeps nothing, but may return (a view of) its arguments
+            o = self.site(s, z, "container")
+            self.add(m.contents, o, objs)
+            self.take(s, z, names, objs, "call")
+            return
+        self.take(s, z, names, objs | {FOREIGN}, "call")
+        self.escape(objs)
+
+
+def _is_array(kind: Any) -> bool:
+    return isinstance(kind, str) and kind.startswith("array")
+
+
+def _advanced(index: gast.expr, kinds: dict[str, Any], lists: set[str]) -> bool:
+    """Is ``y[index]`` fancy indexing (which copies)? Only when a part is
+    known to be an array of at least one dimension, or a list literal."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    for p in parts:
+        if isinstance(p, gast.Name) and p.id in lists:
+            return True
+        k = kind_of_atom(p, kinds) if isinstance(p, gast.Name) else None
+        if isinstance(k, str) and k.startswith("array") and k != "array0":
+            return True
+    return False
+
+
+def check_mutations(
+    fn: gast.FunctionDef,
+    m: Memory,
     filename: str,
     user_name: Callable[[str], str] = lambda n: n,
-) -> set[str]:
-    """Refuse writes s2sad cannot differentiate; return the names written into."""
-    defs: dict[str, list[gast.Assign]] = {}
-    order = list(statements(fn.body))
-    for s in order:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            defs.setdefault(s.targets[0].id, []).append(s)
-    written: set[str] = set()
-    params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
-    for s in order:
-        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)):
-            continue
-        y = s.targets[0].value.id
-        where = Location(filename, s.lineno, s.col_offset or 0)
-        if not _owned(y, defs, ops, resolver, params, set()):
-            whose = "an argument the caller owns" if y in params else "an array s2sad cannot prove the function owns"
-            shown = user_name(y)
-            raise UnsupportedSyntaxError(
-                f"s2sad cannot differentiate a write into `{shown}`, {whose}",
-                where,
-                f"write into a copy made in the function: `{shown} = {shown}.copy()` (or np.zeros(...)) first",
-            )
-        written.add(y)
-    _check_views(order, written, filename)
-    return written
+    temps: set[str] | frozenset[str] = frozenset(),
+    list_aliases: bool = False,
+) -> None:
+    """Refuse the writes, in-place updates, list changes and effect calls
+    s2sad cannot differentiate (see the module docstring)."""
+    _Check(fn, m, filename, user_name, temps, list_aliases).run()
 
 
-def _owned(y: str, defs: dict, ops: dict, resolver: Resolver, params: set[str], seen: set[str]) -> bool:
-    """Does every value ``y`` may hold come from an array the function made
-    (an allocation, arithmetic, a NumPy function that returns a new array),
-    never an argument, a global or a view?"""
-    if y in params:
-        return False
-    if y in seen:
-        return True  # a loop-carried name: its other definitions decide
-    seen.add(y)
-    if not defs.get(y):
-        return False
-    for d in defs[y]:
-        value, op = d.value, ops.get(id(d))
-        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-            continue
-        if isinstance(value, gast.Name):
-            if _owned(value.id, defs, ops, resolver, params, seen):
-                continue
-            return False
-        if isinstance(value, gast.Call) and (
-            _allocates(value, resolver) or (op is not None and op.kind == "rule" and not makes_view(value, op, {}))
-        ):
-            continue
-        return False
-    return True
+Held = frozenset  # of (object, "cur" | "old"): which allocation of an object a name may hold
 
 
-def _allocates(value: gast.expr, resolver: Resolver) -> bool:
-    if not isinstance(value, gast.Call):
-        return False
-    func = value.func
-    if isinstance(func, gast.Attribute) and not resolver.is_global(func):
-        return func.attr == "copy"
-    ok, obj = resolver.value_of(func)
-    return ok and any(obj is a for a in ALLOCATORS)
+@dataclass
+class _State:
+    hold: dict[str, Held] = field(default_factory=dict)
+    stale: dict[str, tuple[gast.stmt, str]] = field(default_factory=dict)  # name -> (change, changed name)
+
+    def copy(self) -> _State:
+        return _State(dict(self.hold), dict(self.stale))
+
+    def join(self, other: _State) -> _State:
+        hold = dict(self.hold)
+        for n, h in other.hold.items():
+            hold[n] = hold.get(n, Held()) | h
+        stale = dict(other.stale)
+        stale.update(self.stale)
+        return _State(hold, stale)
+
+    def key(self) -> tuple:
+        return (frozenset(self.hold.items()), frozenset(self.stale))
 
 
-def _is_view(index: gast.expr) -> bool:
-    parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and p.value in (None, Ellipsis)) for p in parts)
+class _Check:
+    def __init__(self, fn, m: Memory, filename: str, user_name, temps, list_aliases: bool):
+        self.fn, self.m, self.filename = fn, m, filename
+        self.user_name, self.temps, self.list_aliases = user_name, set(temps), list_aliases
+        self.params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+        self.defs: dict[str, list[gast.Assign]] = {}
+        for s in statements(fn.body):
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                self.defs.setdefault(s.targets[0].id, []).append(s)
 
+    def where(self, s: gast.AST) -> Location:
+        return Location(self.filename, getattr(s, "lineno", 0) or 0, getattr(s, "col_offset", 0) or 0)
 
-def _check_views(order: list[Any], written: set[str], filename: str) -> None:
-    views: dict[str, tuple[str, int]] = {}  # view name -> (array, position)
-    writes: dict[str, list[int]] = {}
-    for pos, s in enumerate(order):
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
-            writes.setdefault(s.targets[0].value.id, []).append(pos)
-        elif isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript):
-            base = s.value.value
-            if isinstance(base, gast.Name) and base.id in written and _is_view(s.value.slice):
-                views[s.targets[0].id] = (base.id, pos)
-        elif isinstance(s, gast.Assign) and isinstance(s.value, gast.Name) and s.value.id in written:
-            views[s.targets[0].id] = (s.value.id, pos)  # another name for the same array
-    for pos, s in enumerate(order):
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            continue
-        for n in gast.walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in views:
-                array, made = views[n.id]
-                if any(made < w < pos for w in writes.get(array, [])):
+    # ----------------------------------------------------------- naming
+    def shown(self, n: str) -> str:
+        """The user's name, or for a temporary the expression it holds."""
+        if n in self.temps and len(self.defs.get(n, [])) == 1:
+            from ..ir.normalize import unparse
+
+            v = self.defs[n][0].value
+            if isinstance(v, gast.Name):
+                return self.shown(v.id)
+            text = unparse(v).strip()
+            for sub in gast.walk(v):
+                if isinstance(sub, gast.Name) and sub.id != self.user_name(sub.id):
+                    text = text.replace(sub.id, self.user_name(sub.id))
+            return text
+        return self.user_name(n)
+
+    # ----------------------------------------------------------- walk
+    def run(self) -> None:
+        self.ownership()
+        state = _State()
+        for p in self.params:
+            state.hold[p] = Held()
+        self.block(self.fn.body, state)
+
+    def ownership(self) -> None:
+        m = self.m
+        for y, writes in m.writes.items():
+            if not m.owned(y):
+                s = writes[0]
+                shown = self.user_name(y)
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate a write into `{shown}`, {self.whose(y)}",
+                    self.where(s),
+                    f"write into a copy made in the function: `{shown} = {shown}.copy()` (or np.zeros(...)) first",
+                )
+        for s in statements(self.fn.body):
+            hit = m.updates.get(id(s))
+            if hit is not None:
+                x = s.value.left.id
+                if m.pts.get(x) and not m.owned(x):
+                    user, op = hit
                     raise UnsupportedSyntaxError(
-                        f"`{n.id}` is a view of `{array}`, which is written after the view was taken",
-                        Location(filename, getattr(s, "lineno", 0), getattr(s, "col_offset", 0) or 0),
-                        f"take a copy: `{n.id} = {array}[...].copy()`, or read it after the write",
+                        f"`{user} {op}= ...` changes an array in place, and `{user}` is {self.whose(x)}",
+                        self.where(s),
+                        f"write `{user} = {user} {op} ...` to make a new array",
                     )
+            if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
+                self.effect(s, s.value)
+            elif isinstance(s, gast.Assign) and isinstance(s.value, gast.Call):
+                for k in s.value.keywords:
+                    if k.arg == "out" and not (isinstance(k.value, gast.Constant) and k.value.value is None):
+                        raise UnsupportedSyntaxError(
+                            "s2sad cannot differentiate a call that writes into `out=`",
+                            self.where(s),
+                            "drop `out=` and use the result",
+                        )
+
+    def whose(self, y: str) -> str:
+        p = self.m.pts.get(y, set())
+        args = sorted(o[4:] for o in p if o.startswith("arg:"))
+        if y in self.params or (args and len(p) == 1 and y not in self.temps):
+            return (
+                "an argument the caller owns"
+                if y in self.params
+                else f"the argument `{args[0]}`, which the caller owns"
+            )
+        if args:
+            return f"which may be the argument `{args[0]}` (the caller's array)"
+        how = self.m.how.get(y)
+        if how and how[0] == "view":
+            return f"which may be a view of `{self.shown(how[1])}`"
+        if how and how[0] == "item":
+            return f"an item of `{self.shown(how[1])}`, which s2sad cannot prove the function owns"
+        if how and how[0] == "helper":
+            return "what a helper returned, which may be (a view of) its argument or a global"
+        if FOREIGN in p:
+            return "which may be a global or what code s2sad does not know returned"
+        return "an array s2sad cannot prove the function owns"
+
+    def effect(self, s: gast.Expr, call: gast.Call) -> None:
+        f = call.func
+        if isinstance(f, gast.Name) and f.id == "print":
+            return
+        if isinstance(f, gast.Attribute) and f.attr == "append" and isinstance(f.value, gast.Name):
+            return
+        seen: set[str] = set()
+        names = [e for e in list(call.args) + [k.value for k in call.keywords]]
+        if isinstance(f, gast.Attribute):
+            names.append(f.value)
+        for e in names:
+            e = e.value if isinstance(e, gast.Starred) else e
+            if isinstance(e, gast.Name) and e.id in self.m.pts:
+                r = self.m.reach(e.id)
+                if any(self.m.sites.get(o) == "array" or o.startswith("arg:") for o in r):
+                    seen.add(e.id)
+        if seen:
+            n = sorted(seen)[0]
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate a call made for its effect: it may change `{self.shown(n)}` in place",
+                self.where(s),
+                "build a new array instead (write `y[i] = v` into an array the function made, or use the result)",
+            )
+
+    def block(self, stmts: list[gast.stmt], state: _State) -> _State:
+        for s in stmts:
+            state = self.stmt(s, state)
+        return state
+
+    def loop(self, s: gast.For | gast.While, state: _State) -> _State:
+        head = state
+        for _ in range(100):
+            inner = head.copy()
+            if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+                inner.hold[s.target.id] = Held()
+                inner.stale.pop(s.target.id, None)
+            end = self.block(s.body, inner)
+            if isinstance(s, gast.While):
+                self.reads(s.test, end, s)
+            new = head.join(end)
+            if new.key() == head.key():
+                break
+            head = new
+        return head
+
+    def stmt(self, s: gast.stmt, state: _State) -> _State:
+        m = self.m
+        if isinstance(s, gast.If):
+            self.reads(s.test, state, s)
+            a = self.block(s.body, state.copy())
+            b = self.block(s.orelse, state.copy())
+            return a.join(b)
+        if isinstance(s, gast.For):
+            self.reads(s.iter, state, s)
+            return self.loop(s, state)
+        if isinstance(s, gast.While):
+            self.reads(s.test, state, s)
+            return self.loop(s, state)
+        self.reads(s, state, s)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            z = s.targets[0].id
+            if id(s) in m.updates:
+                x = s.value.left.id
+                self.change(s, x, state, exempt={x, z}, what="update")
+            o = m.site_of.get(id(s))
+            held: set = set()
+            if o in m.sites and self.allocates(s):
+                for n, h in state.hold.items():  # earlier allocations of this site are now old
+                    if (o, "cur") in h:
+                        state.hold[n] = (h - {(o, "cur")}) | {(o, "old")}
+                held.add((o, "cur"))
+            base = m.items_of.get(id(s))
+            drop = (
+                set(m.pts.get(base, set())) - set().union(*(m.contents.get(q, set()) for q in m.pts.get(base, ())))
+                if base
+                else set()
+            )
+            for n in m.flows.get(id(s), ()):
+                held |= {(q, age) for q, age in state.hold.get(n, Held()) if q not in drop}
+            state.hold[z] = Held(held)
+            state.stale.pop(z, None)
+        elif isinstance(s, gast.Assign):  # y[i] = v
+            y = s.targets[0].value.id
+            self.change(s, y, state, exempt={y}, what="write")
+        elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Attribute):
+            b = s.value.func.value
+            if isinstance(b, gast.Name) and b.id in m.pts:
+                if s.value.func.attr == "append" and not self.list_aliases:
+                    self.change(s, b.id, state, exempt={b.id}, what="append")
+                mine = state.hold.get(b.id, Held())
+                got: set = set()
+                for e in list(s.value.args) + [k.value for k in s.value.keywords]:
+                    if isinstance(e, gast.Name):
+                        got |= state.hold.get(e.id, Held())
+                for n, h in list(state.hold.items()):
+                    if h & mine or n == b.id:
+                        state.hold[n] = h | got
+        return state
+
+    def allocates(self, s: gast.Assign) -> bool:
+        """Does this definition make a new object (not only take one over)?"""
+        return id(s) not in self.m.updates and not isinstance(s.value, gast.Name)
+
+    def victims(self, y: str, state: _State, exempt: set[str]) -> list[str]:
+        m = self.m
+        objs = set(m.pts.get(y, set()))
+        mine = state.hold.get(y, Held())
+        pairs = {(o, age) for o, age in mine if o in objs}
+        if not pairs:
+            pairs = {(o, age) for o in objs for age in ("cur", "old")}
+        out = []
+        for n, h in state.hold.items():
+            if n in exempt:
+                continue
+            if h & pairs:
+                out.append(n)
+        if objs & m.escaped:
+            out += [n for n in state.hold if n not in exempt and FOREIGN in m.reach(n) and n not in out]
+        return out
+
+    def change(self, s: gast.stmt, y: str, state: _State, exempt: set[str], what: str) -> None:
+        for n in self.victims(y, state, exempt):
+            state.stale.setdefault(n, (s, y, what))
+
+    def reads(self, node: gast.AST, state: _State, at: gast.AST) -> None:
+        if not state.stale:
+            return
+        for sub in gast.walk(node):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in state.stale:
+                self.refuse(sub.id, state.stale[sub.id], at)
+
+    def refuse(self, n: str, change: tuple, read_at: gast.AST) -> None:
+        s, y, what = change
+        shown, base = self.shown(n), self.user_name(y)
+        line = getattr(read_at, "lineno", None)
+        later = f" (read at line {line})" if line is not None else ""
+        how = self.m.how.get(n, ("copy", y))
+        if what == "append":
+            raise UnsupportedSyntaxError(
+                f"`{base}.append(...)` changes a list that `{shown}` also refers to{later}",
+                self.where(s),
+                f"build the list under one name (use `{shown}` or `{base}`, not both), or copy it: `list({base})`",
+            )
+        if what == "update":
+            user, op = self.m.updates[id(s)]
+            if how[0] in ("view", "item", "container") or n in self.temps:
+                reason = f"a view or a container of `{user}` would see the change: `{shown}`{later}"
+            elif how[0] == "copy":
+                reason = f"`{shown}` refers to the same array{later}"
+            else:
+                reason = f"`{shown}` may refer to the same array{later}"
+            raise UnsupportedSyntaxError(
+                f"`{user} {op}= ...` changes an array in place, and {reason}",
+                self.where(s),
+                f"write `{user} = {user} {op} ...` to make a new array",
+            )
+        swap = (
+            isinstance(read_at, gast.Assign)
+            and isinstance(read_at.targets[0], gast.Subscript)
+            and getattr(read_at, "lineno", None) == getattr(s, "lineno", None)
+        )
+        if swap:
+            raise UnsupportedSyntaxError(
+                f"`{shown}` is a view of `{base}`, which the write before it on this line changes: "
+                "NumPy would copy one row into both",
+                self.where(s),
+                f"swap with fancy indexing, which copies: `{base}[[i, j]] = {base}[[j, i]]`",
+            )
+        if how[0] == "view":
+            reason = f"`{shown}` is a view of `{base}`, which is written after the view was taken{later}"
+            hint = f"take a copy (`{shown}.copy()`) before the write, or read it before the write"
+        elif how[0] in ("item", "container"):
+            reason = f"`{shown}` holds `{base}`, which is written after it was put there{later}"
+            hint = f"put a copy in (`{base}.copy()`), or write before putting it in"
+        else:
+            reason = f"`{shown}` may refer to the same array as `{base}`, and is read after the write{later}"
+            hint = f"give `{shown}` its own copy (`.copy()`), or read it before the write"
+        raise UnsupportedSyntaxError(f"s2sad cannot differentiate this write: {reason}", self.where(s), hint)
 
 
 _VIEW_FUNCTIONS = (
@@ -137,153 +765,6 @@ _VIEW_FUNCTIONS = (
     np.atleast_2d, np.atleast_3d, np.swapaxes, np.moveaxis, np.diagonal, np.flip, np.fliplr, np.flipud,
 )  # fmt: skip
 _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapaxes", "diagonal"}
-
-
-def check_updates(
-    fn: gast.FunctionDef,
-    ops: dict[int, Op],
-    kinds: dict[str, Any],
-    updates: list[tuple[int, int, str, str]],
-    filename: str,
-    user_name: Callable[[str], str] = lambda n: n,
-) -> None:
-    """Refuse ``x op= v`` on an array that another name, a view or a container
-    shares. (SSA versions of ``x`` itself are one name to the user.)"""
-    where = {(line, col): (user, op) for line, col, user, op in updates}
-    order = list(statements(fn.body))
-    group = _copy_groups(order)
-    defs = {s.targets[0].id: s for s in order if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
-    for s in order:
-        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.BinOp)):
-            continue
-        hit = where.get((getattr(s, "lineno", None), getattr(s, "col_offset", None)))
-        left = s.value.left
-        if hit is None or not isinstance(left, gast.Name) or kinds.get(left.id) in ("scalar", "int"):
-            continue
-        p, q = left.id, s.targets[0].id
-        members = {m for m in group if group[m] == group.get(p, p)} | {p}
-        same = {m for m in members if user_name(m) == user_name(p)}
-        reason = _shared(p, q, members, order, defs, ops, kinds, same, _Later(fn, s))
-        if reason:
-            user, op = hit
-            raise UnsupportedSyntaxError(
-                f"`{user} {op}= ...` changes an array in place, and {reason}",
-                Location(filename, s.lineno, s.col_offset or 0),
-                f"write `{user} = {user} {op} ...` to make a new array",
-            )
-
-
-def check_list_mutations(fn: gast.FunctionDef, filename: str) -> None:
-    """Refuse ``M.append(v)`` when another name holds the same list (``M = L``):
-    the adjoints are kept per name, so the other name would miss the item."""
-    order = list(statements(fn.body))
-    group = _copy_groups(order)
-    made = {t.targets[0].id: k for k, t in enumerate(order) if _is_copy(t)}
-    for q, s in enumerate(order):
-        if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Call)):
-            continue
-        f = s.value.func
-        if not (isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name)):
-            continue
-        p = f.value.id
-        members = {m for m in group if group[m] == group.get(p, p)} - {p}
-        for other in sorted(members):
-            if made.get(other, -1) > q and made.get(p, -1) < q:
-                continue  # `other` takes the list over after this change (ys = items)
-            if any(other in _names(t) for t in order[q + 1 :] if not _is_copy(t)):
-                raise UnsupportedSyntaxError(
-                    f"`{p}.{f.attr}(...)` changes a list that `{other}` also refers to",
-                    Location(filename, s.lineno, s.col_offset or 0),
-                    f"build the list under one name (use `{other}` or `{p}`, not both)",
-                )
-
-
-def _is_copy(s: Any) -> bool:
-    return isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name)
-
-
-def _copy_groups(order: list[Any]) -> dict[str, str]:
-    """Names joined by plain copies ``a = b``: they may hold one object."""
-    parent: dict[str, str] = {}
-
-    def find(a: str) -> str:
-        while parent.get(a, a) != a:
-            a = parent[a]
-        return a
-
-    for s in order:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
-            parent[find(s.targets[0].id)] = find(s.value.id)
-    return {n: find(n) for n in set(parent) | set(parent.values())}
-
-
-class _Later:
-    """Is a name read after a given statement runs? Later in program order,
-    or anywhere in a loop around that statement when defined outside it."""
-
-    def __init__(self, fn: gast.FunctionDef, at: gast.stmt):
-        self.order = list(statements(fn.body))
-        self.pos = {id(t): k for k, t in enumerate(self.order)}
-        self.at = self.pos[id(at)]
-        self.loops = [t for t in self.order if isinstance(t, (gast.For, gast.While)) and _inside(at, t)]
-
-    def read_after(self, n: str) -> bool:
-        if any(n in _loads(t) for t in self.order[self.at + 1 :]):
-            return True
-        for loop in self.loops:  # a value made before the loop, read again next iteration
-            inside = {id(t) for t in statements(loop.body)}
-            made_inside = any(
-                isinstance(t, gast.Assign) and isinstance(t.targets[0], gast.Name) and t.targets[0].id == n
-                for t in statements(loop.body)
-            )
-            if not made_inside and any(n in _loads(t) for t in self.order if id(t) in inside):
-                return True
-        return False
-
-
-def _inside(s: gast.stmt, loop: gast.stmt) -> bool:
-    return any(t is s for t in statements(loop.body))
-
-
-def _loads(node: gast.AST) -> set[str]:
-    if isinstance(node, (gast.If, gast.For, gast.While)):
-        test = node.test if not isinstance(node, gast.For) else node.iter
-        return {n.id for n in gast.walk(test) if isinstance(n, gast.Name)}
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-
-
-def _shared(
-    p: str,
-    q: str,
-    members: set[str],
-    order: list[Any],
-    defs: dict,
-    ops: dict,
-    kinds: dict,
-    same: set[str],
-    later: _Later,
-) -> str:
-    for m in members:
-        d = defs.get(m)
-        if d is not None and makes_view(d.value, ops.get(id(d)), kinds):
-            return f"`{m}` may be a view of another array"
-    for s in order:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
-            continue  # the copies that built the group
-        for node in gast.walk(s):
-            if not (isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in members):
-                continue
-            if node.id not in (p, q) and node.id not in same:
-                return f"`{node.id}` refers to the same array"
-        if p in _names(s) and _views_or_stores(s, p, ops, kinds):
-            held = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
-            if held is None or later.read_after(held):  # a view used only before the change is harmless
-                return f"a view or a container of `{p}` would see the change"
-    return ""
-
-
-def _names(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
 def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
@@ -318,24 +799,3 @@ def _result_not_scalar(value: gast.Subscript, kinds: dict) -> bool:
 
     base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
     return _index_kind(base, value.slice, kinds) not in ("scalar", "int")
-
-
-def _views_or_stores(s: Any, p: str, ops: dict, kinds: dict) -> bool:
-    """Does statement ``s`` keep a reference to ``p``'s object (a view of it,
-    a list or tuple holding it, a call that may keep it)?"""
-    if isinstance(s, gast.Expr):
-        return True  # lst.append(p) and the like
-    if not isinstance(s, gast.Assign):
-        return False
-    if isinstance(s.targets[0], gast.Subscript):
-        return False  # y[i] = p copies p into y
-    value = s.value
-    if isinstance(value, (gast.Tuple, gast.List)):
-        return any(isinstance(e, gast.Name) and e.id == p for e in value.elts)
-    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id == p:
-        return _result_not_scalar(value, kinds)
-    if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) and value.value.id == p:
-        return value.attr in _VIEW_METHODS
-    if isinstance(value, gast.Call):
-        return makes_view(value, ops.get(id(s)), kinds)
-    return False

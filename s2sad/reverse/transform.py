@@ -123,6 +123,7 @@ class ReverseTransform:
         self.comments = comments
         self.adj = Adjoints()
         self.callee: Any = None  # (fn, wrt, kinds, where) -> (derivative name, seed name); set by the pipeline
+        self.memory: Any = None  # analysis.mutation.Memory: what may alias what; set by the pipeline
         self.tape = namer.claim("tape")
         self.uses_tape = False
         self.loop_depth = 0
@@ -251,7 +252,8 @@ class ReverseTransform:
     def with_viewed(self, needed: set[str]) -> set[str]:
         """A view (``r = y[0]``, ``y.T``, ``a = y``) read by the reverse sweep
         shows whatever ``y`` holds then: ``y`` must be restored too, so each
-        write into it is saved and undone in turn."""
+        write into it is saved and undone in turn. So must any array written
+        into that the may-alias analysis says a needed name may see."""
         from ..analysis.mutation import makes_view
 
         bases: dict[str, set[str]] = {}
@@ -262,9 +264,12 @@ class ReverseTransform:
             if isinstance(value, gast.Name) or makes_view(value, self.ops.get(id(s)), self.kinds):
                 bases.setdefault(s.targets[0].id, set()).update(_names_in(value))
         needed = set(needed)
+        memory = self.memory
         grew = True
         while grew:
             more = set().union(*(bases.get(v, set()) for v in needed)) - needed
+            if memory is not None:  # a name that may see an array written later (a container, a helper's result)
+                more |= set().union(*(memory.observed(v) for v in needed)) - needed
             needed |= more
             grew = bool(more)
         return needed

@@ -32,6 +32,7 @@ from .ir.ssa import to_ssa
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
+from .rules.table import list_kind, tuple_kind
 from .reverse.transform import ReverseTransform
 
 
@@ -129,8 +130,10 @@ def kind_of_value(value: Any) -> str | None:
         return "scalar"
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
-    if isinstance(value, (tuple, list)):
-        return "tuple"
+    if isinstance(value, tuple):
+        return tuple_kind([kind_of_value(v) for v in value])
+    if isinstance(value, list):
+        return list_kind([kind_of_value(v) for v in value])
     return None
 
 

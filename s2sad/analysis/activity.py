@@ -19,6 +19,17 @@ from typing import Any
 
 import gast
 
+from ..rules.table import (
+    _KINDS,
+    any_item,
+    as_list,
+    is_container,
+    join,
+    list_kind,
+    maybe_container,
+    tuple_items,
+    tuple_kind,
+)
 from .resolve import Op
 
 
@@ -96,6 +107,12 @@ def infer_kinds(
         for s in statements(fn.body):
             if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                 found.setdefault(s.target.id, []).append("int")
+            elif _appended(s) is not None:
+                # lst.append(v): lst may hold items of v's kind too
+                lst, item = _appended(s)
+                if lst in kinds:
+                    k = kinds.get(item.id) if isinstance(item, gast.Name) else kind_of_atom(item, kinds)
+                    found.setdefault(lst, []).append(pending if k is pending else list_kind([k]))
             elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                 if any(kinds.get(n) is pending for n in _names(s.value)):
                     kind: Any = pending
@@ -108,7 +125,10 @@ def infer_kinds(
             if not known:
                 new[n] = pending
             else:
-                new[n] = known[0] if all(k == known[0] for k in known) else None
+                joined = known[0]
+                for k in known[1:]:
+                    joined = join(joined, k)
+                new[n] = joined
         if new == kinds:
             break
         kinds = new
@@ -134,19 +154,21 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind == "copy":
         return kind_of_atom(value, kinds)
     if op.kind == "tuple":
-        return "tuple"
+        items = [kind_of_atom(e, kinds) for e in value.elts]
+        return list_kind(items) if isinstance(value, gast.List) else tuple_kind(items)
     if op.kind == "user":
-        if _returns_tuple(op.callee):
-            return "tuple"
-        if call_kind is None:
-            return None
-        from .resolve import bind_call
+        found = None
+        if call_kind is not None:
+            from .resolve import bind_call
 
-        try:
-            bound = bind_call(op.callee, value, None)
-        except Exception:  # a bad call is reported by the transform, with its location
-            return None
-        return call_kind(op.callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
+            try:
+                bound = bind_call(op.callee, value, None)
+            except Exception:  # a bad call is reported by the transform, with its location
+                return None
+            found = call_kind(op.callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
+        if _returns_tuple(op.callee) and not is_container(found):
+            return "tuple"
+        return found
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "inactive":
@@ -169,8 +191,62 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind != "rule" or op.rule is None or op.rule.kind is None:
         return None
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
+    plus = container_op(op, kinds)
+    if plus is not None:
+        return plus[1]
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
-    return op.rule.kind(arg_kinds, consts)
+    found = op.rule.kind(arg_kinds, consts)
+    if found is None and op.rule.kind is _KINDS["elementwise"]:
+        return "numeric"  # arithmetic never makes a list or tuple (`+` and `*` of them are above)
+    return found
+
+
+def container_op(op: Op, kinds: dict[str, Any]) -> tuple[str, Any] | None:
+    """Is ``op`` a ``+`` or ``*`` that may act on lists or tuples? Then
+    ("concat", kind) for ``a + b`` of two containers, ("repeat", kind) for
+    ``a * n``, ("unknown", None) when the kinds cannot tell whether it is
+    arithmetic or not; None when it certainly is arithmetic."""
+    from ..rules.table import RULES
+
+    if op.kind != "rule" or op.rule is None or op.rule not in (RULES.operator(gast.Add), RULES.operator(gast.Mult)):
+        return None
+    a, b = (kind_of_atom(op.args[p], kinds) for p in ("x", "y"))
+    if op.rule is RULES.operator(gast.Add):
+        if is_container(a) and is_container(b):
+            ta, tb = tuple_items(a), tuple_items(b)
+            if ta is not None and tb is not None:
+                return "concat", tuple_kind(ta + tb)
+            return "concat", join(as_list(a), as_list(b))
+        if maybe_container(a) and maybe_container(b):
+            return "unknown", None
+        return None
+    for seq, n in ((a, b), (b, a)):
+        if is_container(seq):
+            if n == "int":
+                return "repeat", as_list(seq)
+            if n is None:
+                return "unknown", None
+    return None
+
+
+def _const_int(node: gast.expr) -> Any:
+    """The int a constant index holds (None for a None bound), else False."""
+    if isinstance(node, gast.Constant) and (node.value is None or type(node.value) is int):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _const_int(node.operand)
+        return -inner if isinstance(inner, int) else False
+    return False
+
+
+def _appended(s: gast.stmt) -> tuple[str, gast.expr] | None:
+    """(lst, v) for a statement ``lst.append(v)``."""
+    if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Call)):
+        return None
+    f = s.value.func
+    if isinstance(f, gast.Attribute) and f.attr == "append" and isinstance(f.value, gast.Name) and len(s.value.args) == 1:
+        return f.value.id, s.value.args[0]
+    return None
 
 
 def _atoms(value: gast.expr) -> list[gast.expr]:
@@ -200,9 +276,21 @@ def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
 
 
 def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
-    """Kind of ``base[index]`` when ``base``'s ndim is known."""
+    """Kind of ``base[index]`` when ``base``'s ndim (or a container's items) is known."""
     if base == "shape":
         return "int"
+    if is_container(base):
+        if isinstance(index, gast.Slice):
+            items = tuple_items(base)
+            lo, hi, step = (None if p is None else _const_int(p) for p in (index.lower, index.upper, index.step))
+            if items is not None and all(p is not False for p in (lo, hi, step)):
+                return tuple_kind(items[slice(lo, hi, step)])
+            return as_list(base)
+        items = tuple_items(base)
+        k = _const_int(index)
+        if items is not None and k is not False and k is not None and -len(items) <= k < len(items):
+            return items[k]
+        return any_item(base) if kind_of_atom(index, kinds) == "int" else None
     if base is None or not base.startswith("array") or not base[5:].isdigit():
         return None
     n = int(base[5:])

@@ -22,6 +22,7 @@ import gast
 import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
+from ..rules.table import is_container
 from .activity import statements
 from .resolve import Op, Resolver
 
@@ -295,7 +296,7 @@ def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
         return not isinstance(value, gast.Constant)  # a global array
     if isinstance(value, gast.Subscript):
         base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
-        return base == "tuple" or _result_not_scalar(value, kinds)
+        return is_container(base) or _result_not_scalar(value, kinds)
     if isinstance(value, gast.Attribute) and value.attr in _VIEW_METHODS:
         return True
     if isinstance(value, gast.Call):

@@ -94,6 +94,8 @@ add(rt.cast_tangent, "t, z", {"t": "cast_tangent(t_dot, z)"})
 add(rt.fill_adjoint, "v, fill_value, z", {"v": "fill_adjoint(v_dot, fill_value, z)"})
 add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x, rest, which)"})
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
+add(rt.repeated_adjoint, "v, x", {"v": "repeated_adjoint(v_dot, x)"}, lists=True)
+add(rt.plus_adjoint, "v, x, y, which", {"v": "plus_adjoint(v_dot, x, y, which)"}, kind="unknown")
 
 # ------------------------------------------------------ also reading values
 add(rt.prod_adjoint, "v, x, axis=None, keepdims=False",

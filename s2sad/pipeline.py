@@ -32,8 +32,8 @@ from .ir.ssa import to_ssa
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
-from .rules.table import list_kind, tuple_kind
 from .reverse.transform import ReverseTransform
+from .rules.table import list_kind, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:

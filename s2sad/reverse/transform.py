@@ -378,7 +378,7 @@ class ReverseTransform:
                 self.location(s),
                 "make the count an int (e.g. int(n)), or the list an array (np.asarray(xs))",
             )
-        for k, (arg, other) in enumerate(((x, y), (y, x))):
+        for k, arg in enumerate((x, y)):
             if not (isinstance(arg, gast.Name) and arg.id in self.varied):
                 continue
             if how == "repeat":

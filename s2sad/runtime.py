@@ -73,6 +73,7 @@ __all__ = [
     "sinc_slope",
     "repeated_adjoint",
     "plus_adjoint",
+    "plus_tangent",
 ]
 
 
@@ -137,6 +138,14 @@ def repeated_adjoint(g: Any, x: Any) -> Any:
     for k in range(0, len(g), n) if n else ():
         out = add_adjoints(out, g[k : k + n])
     return out
+
+
+def plus_tangent(x_dot: Any, y_dot: Any, x: Any, y: Any) -> Any:
+    """Tangent of ``x + y`` where the kinds could not tell whether ``+``
+    joins two lists or tuples, or adds numbers or arrays."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return [*x_dot, *y_dot]
+    return x_dot + y_dot
 
 
 def plus_adjoint(g: Any, x: Any, y: Any, which: int) -> Any:

@@ -146,3 +146,18 @@ def copyto_effect(x):
 def no_rule_on_constant_is_fine(x):
     order = np.argsort(np.array([3.0, 1.0, 2.0]))
     return np.sum(x * np.sort(np.array([3.0, 1.0, 2.0]))[order])
+
+
+REPEATS = 3  # a global: its kind is not known when the derivative is built
+
+
+def repeats_by_unknown_count(x):
+    items = [x, x * 2.0] * REPEATS
+    return np.sum(items)
+
+
+def unpacks_wrong_count(x):
+    s = 0.0
+    for a, b in zip(x, x, x):
+        s = s + a * b
+    return s

@@ -33,6 +33,8 @@ REFUSED = [
     (ec.list_two_names, "also refers to", s2sad.UnsupportedSyntaxError),
     (ec.extends_list, "for its effect", s2sad.UnsupportedSyntaxError),
     (ec.copyto_effect, "for its effect", s2sad.UnsupportedSyntaxError),
+    (ec.repeats_by_unknown_count, "repeats a list", s2sad.UnsupportedSyntaxError),
+    (ec.unpacks_wrong_count, "unpacking 3 values into 2 names", s2sad.UnsupportedSyntaxError),
 ]
 
 
@@ -115,3 +117,14 @@ def test_no_rule_column_points_at_the_call():
 
 def test_function_without_rule_is_fine_on_constants():
     s2sad.check_grad(ec.no_rule_on_constant_is_fine, np.array([0.5, 1.5, -0.2]))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_repetition_by_unknown_count_points_at_the_line(mode):
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        if mode == "reverse":
+            s2sad.grad(ec.repeats_by_unknown_count)(np.ones(3))
+        else:
+            s2sad.jvp(ec.repeats_by_unknown_count)(np.ones(3), np.ones(3))
+    assert info.value.location.lineno == _line_of(ec.repeats_by_unknown_count, "* REPEATS")
+    assert "int(n)" in str(info.value)

@@ -145,6 +145,10 @@ def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
         return "int"  # ints, bools, None, strings: never arrays, never active
     if isinstance(node, gast.Name):
         return kinds.get(node.id)
+    if isinstance(node, gast.List):  # a list built where it is passed
+        return list_kind([kind_of_atom(e, kinds) for e in node.elts])
+    if isinstance(node, gast.Tuple):
+        return tuple_kind([kind_of_atom(e, kinds) for e in node.elts])
     return None
 
 
@@ -177,6 +181,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         if isinstance(value, gast.Subscript) and kind_of_atom(value.value, kinds) == "shape":
             return "int"
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "len":
+            return "int"
+        if op.callee in (int, bool) or (op.callee is round and len(getattr(value, "args", ())) == 1):
             return "int"
         if op.callee is not None:
             return _allocation_kind(op.callee, value, kinds)

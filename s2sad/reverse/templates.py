@@ -30,7 +30,7 @@ RUNTIME_NAMES = frozenset(
         "repeat_adjoint", "tile_adjoint", "hstack_adjoint", "vstack_adjoint", "column_stack_adjoint", "diff_adjoint",
         "cumprod_adjoint", "cumprod_tangent", "cast_adjoint", "cast_tangent", "fill_adjoint", "item_adjoint",
         "minmax_adjoint", "minmax_tangent", "average_adjoint", "average_weights_adjoint",
-        "average_weights_tangent", "norm_ord_adjoint", "sinc_slope", "repeated_adjoint", "plus_adjoint",
+        "average_weights_tangent", "norm_ord_adjoint", "sinc_slope", "repeated_adjoint", "plus_adjoint", "plus_tangent",
     }
 )  # fmt: skip
 

@@ -424,6 +424,13 @@ class ReverseTransform:
             node = bound[p]
             if isinstance(node, gast.Name):
                 self.accumulate(node.id, piece, out, comment=f"{node.id} -> {z}")
+            elif isinstance(node, (gast.List, gast.Tuple)):  # a list passed as it is built: item k gets entry k
+                for j, item in enumerate(node.elts):
+                    if isinstance(item, gast.Name) and item.id in self.varied:
+                        entry = gast.Subscript(value=copy.deepcopy(piece), slice=const(j), ctx=gast.Load())
+                        self.accumulate(item.id, entry, out, comment=f"{item.id} -> {z}")
+            elif _names_in(node) & self.varied:
+                raise AssertionError(f"core: argument {type(node).__name__} of a call is not an atom")
 
     def sequence_contributions(self, items: gast.expr, expr: gast.expr, z: str, out: list[gast.stmt]) -> None:
         if isinstance(items, gast.Name):  # a list held in a name: its adjoint is a list

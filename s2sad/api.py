@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import ArgumentError, OutputError, S2SADError
 from .pipeline import Derivative, build_reverse, kind_of_value
+from .rules.table import is_container
 
 Wrt = int | str | Sequence[int | str]
 
@@ -131,6 +132,8 @@ def _type_key(value: Any) -> Any:
     """What the derivative is specialised to: the type, and an array's ndim and dtype."""
     if isinstance(value, np.ndarray):
         return (value.ndim, value.dtype.char)
+    if isinstance(value, (tuple, list)):  # the code is specialised to the kinds of the items
+        return (value.__class__, kind_of_value(value))
     return value.__class__
 
 
@@ -195,7 +198,7 @@ class _Derived:
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
         d, call_args, call_kwargs, wrt_values = self._lookup(args, kwargs)
-        if seed is None and d.output_kind == "tuple":
+        if seed is None and is_container(d.output_kind):
             raise OutputError(
                 f"{self.fn.__name__} returns several values; grad needs one scalar output",
                 hint=f"select one: s2sad.grad({_selector(self.fn)}), or use s2sad.vjp "
@@ -232,7 +235,7 @@ class _Grad(_Derived):
         if not kwargs and len(args) == self._nparams:
             # the common case, kept short: positional arguments, kinds seen before
             d = self._fast.get(_signature_key(args))
-            if d is not None and d.output_kind != "tuple":
+            if d is not None and not is_container(d.output_kind):
                 try:
                     value, g = d.fn(*args)
                 except Exception as exc:

@@ -18,7 +18,7 @@ from .api import Wrt, _bind, _resolve_wrt, grad
 def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_entries: int | None = None,
                    rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of scalar ``f`` at ``x``; returns (indices, values)."""
-    arr = np.array(x, dtype=float)
+    arr = _flat(x) if isinstance(x, (tuple, list)) else np.array(x, dtype=float)
     flat = arr.reshape(-1)
     idx = np.arange(flat.size)
     if max_entries is not None and flat.size > max_entries:
@@ -34,7 +34,53 @@ def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_ent
 
 
 def _like(a: np.ndarray, x: Any) -> Any:
-    return float(a) if isinstance(x, (float, int)) and not isinstance(x, np.ndarray) else a
+    if isinstance(x, (tuple, list)):  # a container: its leaves, in order
+        out, start = [], 0
+        for item in x:
+            n = _size(item)
+            out.append(_like(a.reshape(-1)[start : start + n], item))
+            start += n
+        return type(x)(out)
+    if isinstance(x, (float, int)) and not isinstance(x, np.ndarray):
+        return float(a.reshape(-1)[0]) if np.ndim(a) else float(a)
+    return a.reshape(np.shape(x))
+
+
+def _size(x: Any) -> int:
+    if isinstance(x, (tuple, list)):
+        return sum(_size(e) for e in x)
+    return int(np.size(x))
+
+
+def _flat(x: Any) -> np.ndarray:
+    """The leaves of ``x`` (a number, an array, or lists and tuples of them) as one float vector."""
+    if isinstance(x, (tuple, list)):
+        parts = [_flat(e) for e in x]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    return np.reshape(np.asarray(x, dtype=float), -1)
+
+
+def _same_structure(g: Any, x: Any) -> bool:
+    if isinstance(x, (tuple, list)):
+        return isinstance(g, (tuple, list)) and len(g) == len(x) and all(map(_same_structure, g, x))
+    return not isinstance(g, (tuple, list)) and np.shape(g) == np.shape(x)
+
+
+def _entry(x: Any, i: int) -> Any:
+    """Where flat entry ``i`` of ``x``'s leaves is: an index, or a path of item numbers then an index."""
+    if isinstance(x, (tuple, list)):
+        for k, item in enumerate(x):
+            n = _size(item)
+            if i < n:
+                return (k, *_entry(item, i))
+            i -= n
+    return tuple(int(j) for j in np.unravel_index(i, np.shape(x))) if np.ndim(x) else ()
+
+
+def _shape_text(x: Any) -> str:
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of " + ", ".join(_shape_text(e) for e in x) if x else f"an empty {type(x).__name__}"
+    return f"of shape {np.shape(x)}"
 
 
 def check_grad(
@@ -72,28 +118,28 @@ def check_grad(
     deltas: dict[str, Any] = {}
     for w, g in zip(names, grads):
         x = base[w]
-        if np.shape(g) != np.shape(x):
-            raise AssertionError(f"gradient w.r.t. {w!r} has shape {np.shape(g)}, the argument {np.shape(x)}")
+        if not _same_structure(g, x):
+            raise AssertionError(f"gradient w.r.t. {w!r} is {_shape_text(g)}, the argument {_shape_text(x)}")
         idx, num = numerical_grad(lambda v, w=w: call_with(w, v), x, eps, max_entries, rng)
-        ours = np.reshape(np.asarray(g, dtype=float), -1)[idx]
+        ours = _flat(g)[idx]
         bad = ~np.isclose(ours, num, rtol=rtol, atol=atol * max(1.0, float(np.max(np.abs(num), initial=0.0))))
         if np.any(bad):
             k = int(np.argmax(bad))
-            entry = np.unravel_index(idx[k], np.shape(x)) if np.ndim(x) else ()
+            entry = _entry(x, int(idx[k]))
             raise AssertionError(
                 f"gradient w.r.t. {w!r} disagrees with central differences at entry {entry}: "
                 f"s2sad {ours[k]!r}, numerical {num[k]!r} (difference {abs(ours[k] - num[k]):.3g}; "
                 f"{int(bad.sum())} of {len(idx)} entries checked disagree)"
             )
-        delta = rng.standard_normal(np.shape(x))
+        delta = rng.standard_normal(_flat(x).shape)
         delta = delta / max(np.linalg.norm(delta), 1e-12)
         deltas[w] = delta
-        direction_lhs += float(np.sum(delta * np.asarray(g, dtype=float)))
+        direction_lhs += float(np.sum(delta * _flat(g)))
     plus, minus = dict(base), dict(base)
     for w, d in deltas.items():
         x = base[w]
-        plus[w] = _like(np.asarray(x, dtype=float) + eps * d, x)
-        minus[w] = _like(np.asarray(x, dtype=float) - eps * d, x)
+        plus[w] = _like(_flat(x) + eps * d, x)
+        minus[w] = _like(_flat(x) - eps * d, x)
     rhs = (float(f(**plus)) - float(f(**minus))) / (2 * eps)
     if not np.isclose(direction_lhs, rhs, rtol=rtol * 10, atol=atol * 10 * max(1.0, abs(rhs))):
         raise AssertionError(

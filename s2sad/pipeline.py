@@ -33,6 +33,7 @@ from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
+from .rules.table import list_kind, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:
@@ -131,8 +132,10 @@ def kind_of_value(value: Any) -> str | None:
         return "complex"
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
-    if isinstance(value, (tuple, list)):
-        return "tuple"
+    if isinstance(value, tuple):
+        return tuple_kind([kind_of_value(v) for v in value])
+    if isinstance(value, list):
+        return list_kind([kind_of_value(v) for v in value])
     return None
 
 

@@ -74,6 +74,9 @@ __all__ = [
     "svd_norm_adjoint",
     "sinc_slope",
     "linspace_weights",
+    "repeated_adjoint",
+    "plus_adjoint",
+    "plus_tangent",
 ]
 
 
@@ -119,10 +122,43 @@ def zero_at(g: Any, idx: Any) -> Any:
 
 
 def add_adjoints(a: Any, b: Any) -> Any:
-    """Sum two adjoints of a tuple or list (lists of per-item adjoints)."""
-    if isinstance(a, list):
+    """Sum two adjoints leaf by leaf: those of a tuple or list are lists of
+    per-item adjoints (never joined with ``+``, which would concatenate)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            raise ValueError(f"s2sad: adjoints of containers of lengths {len(a)} and {len(b)} added")
         return [add_adjoints(p, q) for p, q in zip(a, b)]
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return np.add(a, b)  # a list taken as an array
     return a + b
+
+
+def repeated_adjoint(g: Any, x: Any) -> Any:
+    """Adjoint of ``x * n`` (``x`` a list or tuple repeated ``n`` times):
+    the adjoints of the copies, added leaf by leaf."""
+    n = len(x)
+    out = zeros_like(x)
+    for k in range(0, len(g), n) if n else ():
+        out = add_adjoints(out, g[k : k + n])
+    return out
+
+
+def plus_tangent(x_dot: Any, y_dot: Any, x: Any, y: Any) -> Any:
+    """Tangent of ``x + y`` where the kinds could not tell whether ``+``
+    joins two lists or tuples, or adds numbers or arrays."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return [*x_dot, *y_dot]
+    return x_dot + y_dot
+
+
+def plus_adjoint(g: Any, x: Any, y: Any, which: int) -> Any:
+    """Adjoint of operand ``which`` of ``x + y`` where the kinds could not
+    tell whether ``+`` joins two lists or tuples, or adds numbers or arrays."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return g[: len(x)] if which == 0 else g[len(x) :]
+    operand = y if which else x
+    g = unbroadcast(g, operand)
+    return array_adjoint(g, operand) if isinstance(operand, (list, tuple)) else g
 
 
 def unbroadcast(g: Any, x: Any) -> Any:
@@ -475,7 +511,7 @@ def sum_list_adjoint(g: Any, items: Any) -> Any:
 def array_adjoint(g: Any, items: Any) -> Any:
     if not isinstance(items, (list, tuple)):  # np.array(x) / np.asarray(x) of an array or a number
         return g
-    return [g[k] for k in range(len(items))]
+    return [array_adjoint(g[k], items[k]) for k in range(len(items))]
 
 
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:

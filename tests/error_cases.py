@@ -323,3 +323,18 @@ def effect_call_on_array(x):
     y = np.zeros((3, 3))
     np.fill_diagonal(y, 1.0)
     return np.sum(y @ x)
+
+
+REPEATS = 3  # a global: its kind is not known when the derivative is built
+
+
+def repeats_by_unknown_count(x):
+    items = [x, x * 2.0] * REPEATS
+    return np.sum(items)
+
+
+def unpacks_wrong_count(x):
+    s = 0.0
+    for a, b in zip(x, x, x):
+        s = s + a * b
+    return s

@@ -708,3 +708,137 @@ REGRESSIONS += [
     (item_read_by_reverse_sweep_before_write, [(np.array([0.3, -0.7, 1.1]),)], 0),
     (updates_of_fresh_arrays, [(np.array([0.3, -0.7, 1.1]),)], 0),
 ]
+
+
+# ---------------------------------------------------------------- issue 8, section 1: containers are pytrees
+# Adjoints of lists and tuples were joined with `+` (concatenation), and list/tuple `+`
+# was differentiated as arithmetic.
+
+
+def item_of_list_of_tuples(ps):
+    # wrong gradient [(0.0, 2.0)] for [(2.0, 3.0)] (right: [(3.0, 2.0)]): the adjoint of
+    # the tuple ps[0] got its two item adjoints concatenated with `+`
+    W, b = ps[0]
+    return np.sum(W * b)
+
+
+def loop_over_list_of_pairs(x, W1, b1, W2, b2):
+    # zero gradient for every W: the loop's (W, b) item adjoints were concatenated
+    h = x
+    for W, b in [(W1, b1), (W2, b2)]:
+        h = np.tanh(W @ h + b)
+    return np.sum(h)
+
+
+def sum_of_joined_lists(x, y):
+    # (2.0, 2.0) at (1, 2), right (1.0, 1.0): `[x] + [y]` was differentiated as an addition
+    return sum([x] + [y])
+
+
+def joined_tuples_of_different_shapes(x, y):
+    # ValueError inside unbroadcast: `(x,) + (y,)` of arrays of different shapes
+    a = (x,) + (y,)
+    b = a + (x * 2.0,)
+    return np.sum(a[0]) + np.sum(b[1] * b[1]) + np.sum(b[2] * b[0])
+
+
+def enumerate_zip_nested_target(x, y):
+    # TypeError: object of type 'zip' has no len() in the generated code
+    s = 0.0
+    for i, (a, b) in enumerate(zip(x, y)):
+        s = s + a * b * i
+    return s
+
+
+def zip_of_zip(xs, ys):
+    s = 0.0
+    for (a, b), c in zip(zip(xs, ys), xs):
+        s = s + a * b + np.sin(c)
+    return s
+
+
+def mlp_over_param_list(params, x):
+    # a list of (W, b) of different shapes, as an argument: its gradient is a list of tuples
+    h = x
+    for W, b in params:
+        h = np.tanh(W @ h + b)
+    return np.sum(h * h)
+
+
+def enumerate_param_list(ps):
+    s = 0.0
+    for i, (W, b) in enumerate(ps):
+        s = s + np.sum(W * W) * b * (i + 1.0)
+    return s
+
+
+def nested_tuple_argument(t):
+    (a, (b, c)) = t
+    return a * b + np.sum(c * c) * a
+
+
+def hidden_states_joined(x, W):
+    # hs = hs + [h]: concatenation in a loop, items read back by index
+    hs = [x]
+    h = x
+    for i in range(3):
+        h = np.tanh(W @ h)
+        hs = hs + [h]
+    return np.sum(np.stack(hs)) + np.sum(hs[-1] * hs[1])
+
+
+def repeated_list(x, y):
+    xs = [x, y] * 3
+    return sum(v * (k + 1.0) for k, v in enumerate(xs))
+
+
+def joined_with_constants(x):
+    a = [x] + [2.0, 3.0]
+    b = [1.5] + a
+    return a[0] * a[1] + a[2] * x + b[1] * b[0]
+
+
+def _pair_helper(ps):
+    W, b = ps
+    return (W * 2.0, b + 1.0)
+
+
+def _joined_helper(a, b):
+    return a + b
+
+
+def containers_through_helpers(ps, x):
+    # a tuple passed to a helper, a tuple returned from it, lists joined inside a helper
+    W, b = _pair_helper(ps[0])
+    both = _joined_helper([W, x], (b,) and [b])
+    return np.sum(both[0] * both[1]) + both[2] * np.sum(W)
+
+
+_GLIST = [1.0, 2.0]
+
+
+def joined_with_global_list(x):
+    # the global's kind is unknown: a helper decides at run time that `+` joins lists
+    a = _GLIST + [x, x * x]
+    return a[2] * a[0] + a[3]
+
+
+REGRESSIONS += [
+    (item_of_list_of_tuples, [([(2.0, 3.0)],), ([(np.array([0.5, -1.0]), 1.5)],)], 0),
+    (loop_over_list_of_pairs, [tuple(np.random.default_rng(8).standard_normal(s) for s in [(3,), (3, 3), (3,), (2, 3), (2,)])],
+     (1, 2, 3, 4)),
+    (sum_of_joined_lists, [(1.0, 2.0), (0.3, -1.2)], (0, 1)),
+    (joined_tuples_of_different_shapes, [(np.array([0.3, 0.4]), np.array([0.7, 0.1, -0.2]))], (0, 1)),
+    (enumerate_zip_nested_target, [(np.arange(1.0, 4.0), np.arange(2.0, 5.0))], (0, 1)),
+    (zip_of_zip, [(np.arange(1.0, 4.0), np.array([0.2, -0.4, 0.9, 1.0]))], (0, 1)),
+    (mlp_over_param_list, [([(np.random.default_rng(9).standard_normal((4, 3)), np.random.default_rng(10).standard_normal(4)),
+                             (np.random.default_rng(11).standard_normal((2, 4)), np.random.default_rng(12).standard_normal(2))],
+                            np.array([0.3, -0.5, 0.8]))], (0, 1)),
+    (enumerate_param_list, [([(np.array([0.5, 1.0]), 2.0), (np.array([0.1, 0.2, 0.3]), 3.0)],)], 0),
+    (nested_tuple_argument, [((2.0, (3.0, np.arange(3.0))),)], 0),
+    (hidden_states_joined, [(np.array([0.3, -0.2, 0.5]), np.random.default_rng(13).standard_normal((3, 3)) * 0.5)], (0, 1)),
+    (repeated_list, [(0.3, 0.5)], (0, 1)),
+    (joined_with_constants, [(0.7,)], 0),
+    (containers_through_helpers, [([(np.array([0.5, -0.3]), 1.5)], np.array([0.2, 0.4]))], (0, 1)),
+    (joined_with_global_list, [(0.7,)], 0),
+]

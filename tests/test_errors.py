@@ -46,6 +46,8 @@ REFUSED = [
     (ec.library_callee, "statistics.fmean", s2sad.NoRuleError),
     (ec.einsum_interleaved, "argument `subscripts`", s2sad.UnsupportedSyntaxError),
     (ec.norm_order_from_x, "argument `ord`", s2sad.UnsupportedSyntaxError),
+    (ec.repeats_by_unknown_count, "repeats a list", s2sad.UnsupportedSyntaxError),
+    (ec.unpacks_wrong_count, "unpacking 3 values into 2 names", s2sad.UnsupportedSyntaxError),
 ]
 
 
@@ -235,3 +237,12 @@ def test_spectral_norm_second_order_refused():
     A = np.array([[1.0, 2.0], [3.0, 4.0], [0.5, -1.0]])
     with pytest.raises(s2sad.NoRuleError, match="spectral norm"):
         s2sad.hvp(rg.spectral_norm)(A, np.ones_like(A))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_repetition_by_unknown_count_points_at_the_line(mode):
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        if mode == "reverse":
+            s2sad.grad(ec.repeats_by_unknown_count)(np.ones(3))
+        else:
+            s2sad.jvp(ec.repeats_by_unknown_count)(np.ones(3), np.ones(3))
+    assert info.value.location.lineno == _line_of(ec.repeats_by_unknown_count, "* REPEATS")
+    assert "int(n)" in str(info.value)

@@ -54,9 +54,11 @@ from s2sad.runtime import (
     minmax_tangent,
     norm_adjoint,
     norm_adjoint_tangent,
+    plus_adjoint,
     prod_adjoint,
     reduce_adjoint,
     repeat_adjoint,
+    repeated_adjoint,
     stack_adjoint,
     sum_list_adjoint,
     tensordot_adjoint,
@@ -235,6 +237,17 @@ def rt_add_adjoints(a, b):
     return np.sum(parts[0] * _w((3,), 31)) + np.sum(parts[1] * _w((3,), 32))
 
 
+def rt_repeated(a, b):
+    parts = repeated_adjoint(stack_adjoint(a, [b, b, b, b], 0), [b, b])
+    return np.sum(parts[0] * _w((3,), 73)) + np.sum(parts[1] * _w((3,), 74))
+
+
+def rt_plus(a, b):
+    parts = plus_adjoint(stack_adjoint(a, [b, b, b], 0), [b], [b, b], 1)  # joining lists
+    summed = plus_adjoint(a, b, 2.0, 1)  # adding numbers
+    return np.sum(parts[1] * _w((3,), 75)) + summed * 0.3
+
+
 def rt_fresh(v):
     return np.sum(fresh(v) * copy_of(v) * _w((3,), 33))
 
@@ -328,6 +341,8 @@ RUNTIME_CASES = [
     (rt_array, (_N((2,), 51), 0.5, 0.7)),
     (rt_add_adjoints, (_N((3,), 52), _N((3,), 53))),
     (rt_fresh, (_N((3,), 54),)),
+    (rt_repeated, (_N((4, 3), 76), _N((3,), 77))),
+    (rt_plus, (_N((3, 3), 78), _N((3,), 79))),
     (rt_diagonal, (_N((3,), 55), _N((3, 4), 56))),
     (rt_diag, (_N((3, 3), 57), _N((3,), 58), _N((3,), 59))),
     (rt_repeat, (_N((4, 3), 60), _N((2, 3), 61))),

@@ -21,8 +21,20 @@ def test_regression_forward_mode_agrees_with_reverse(fn, args, wrt):
 
     names = wrt if isinstance(wrt, tuple) else (wrt,)
     rng = np.random.default_rng(0)
-    directions = tuple(rng.standard_normal(np.shape(args[k])) if np.ndim(args[k]) else 0.7 for k in names)
+
+    def direction(a):  # lists and tuples (pytrees) get a direction of the same structure
+        if isinstance(a, (list, tuple)):
+            return type(a)(direction(e) for e in a)
+        return rng.standard_normal(np.shape(a)) if np.ndim(a) else 0.7
+
+    def dot(g, v):
+        if isinstance(v, (list, tuple)):
+            assert isinstance(g, type(v)) and len(g) == len(v), "a gradient has its argument's structure"
+            return sum(dot(p, q) for p, q in zip(g, v))
+        return float(np.sum(np.asarray(g) * np.asarray(v)))
+
+    directions = tuple(direction(args[k]) for k in names)
     grads = s2sad.grad(fn, wrt=names)(*args)
     _, tangent = s2sad.jvp(fn, wrt=names)(*args, directions)
-    want = sum(float(np.sum(np.asarray(g) * np.asarray(v))) for g, v in zip(grads, directions))
+    want = sum(dot(g, v) for g, v in zip(grads, directions))
     assert float(tangent) == pytest.approx(want, rel=1e-7, abs=1e-9)

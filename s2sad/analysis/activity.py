@@ -19,6 +19,17 @@ from typing import Any
 
 import gast
 
+from ..rules.table import (
+    _KINDS,
+    any_item,
+    as_list,
+    is_container,
+    join,
+    list_kind,
+    maybe_container,
+    tuple_items,
+    tuple_kind,
+)
 from .resolve import Op
 
 
@@ -92,8 +103,9 @@ def infer_kinds(
             kinds[s.targets[0].id] = pending
         elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
             kinds[s.target.id] = _join(kinds.get(s.target.id, pending), "int")  # loops run over ranges
-    # A monotone fixpoint: a name's kind only rises, pending -> a kind -> None
-    # (unknown), so it ends after at most two changes per name, and at the end
+    # A monotone fixpoint: a name's kind only rises (pending -> a kind -> a
+    # wider one, as rules.table.join orders them -> None, unknown), a bounded
+    # number of times since nesting is capped, and at the end
     # every definition's kind, computed from the final kinds, is the name's
     # kind or the name is unknown (a loop-carried name whose kind changes
     # between iterations is unknown).
@@ -101,28 +113,63 @@ def infer_kinds(
     while changed:
         changed = False
         for s in statements(fn.body):
-            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
-                continue
-            if any(kinds.get(n) is pending for n in _names(s.value)):
-                continue
-            target = s.targets[0].id
-            kind = _join(kinds[target], _kind_of(s.value, ops.get(id(s)), kinds, call_kind))
-            if kind != kinds[target]:
-                kinds[target] = kind
-                changed = True
+            for target, kind in _definitions(s, ops, kinds, call_kind):
+                if target not in kinds or kind is pending:
+                    continue
+                kind = _join(kinds[target], kind)
+                if kind != kinds[target]:
+                    kinds[target] = kind
+                    changed = True
     return {n: (None if k is pending else k) for n, k in kinds.items()}
 
 
 _PENDING = "<pending>"  # not known yet: a fixpoint round has not reached it
 
 
+def _definitions(s: gast.stmt, ops: dict[int, Op], kinds: dict[str, Any], call_kind: CallKind | None):
+    """The (name, kind) pairs one statement defines (``_PENDING`` for a kind
+    that waits on a name not reached yet)."""
+    if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
+        yield s.target.id, "int"
+    elif _appended(s) is not None:
+        # lst.append(v): lst may hold items of v's kind too
+        lst, item = _appended(s)
+        k = kinds.get(item.id) if isinstance(item, gast.Name) else kind_of_atom(item, kinds)
+        yield lst, (_PENDING if k is _PENDING else list_kind([k]))
+    elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+        if any(kinds.get(n) is _PENDING for n in _names(s.value)):
+            yield s.targets[0].id, _PENDING
+        else:
+            yield s.targets[0].id, _kind_of(s.value, ops.get(id(s)), kinds, call_kind)
+
+
+_MAX_NESTING = 4  # containers nested deeper are of unknown items: the fixpoint ends
+
+
 def _join(old: Any, new: Any) -> Any:
-    """The least kind that covers both (None, unknown, covers all)."""
+    """The least kind that covers both (None, unknown, covers all); a
+    container nested deeper than ``_MAX_NESTING`` widens to ``"tuple"``
+    (items unknown), so every kind rises a bounded number of times."""
     if old is _PENDING or old == new:
-        return new
-    if new is _PENDING:
+        joined = new
+    elif new is _PENDING:
         return old
-    return None
+    else:
+        joined = join(old, new)
+    if isinstance(joined, str) and is_container(joined) and _nesting(joined) > _MAX_NESTING:
+        return "tuple"
+    return joined
+
+
+def _nesting(kind: str) -> int:
+    depth = deepest = 0
+    for ch in kind:
+        if ch in "[(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "])":
+            depth -= 1
+    return deepest
 
 
 def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
@@ -132,6 +179,10 @@ def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
         return "int"  # ints, bools, None, strings: never arrays, never active
     if isinstance(node, gast.Name):
         return kinds.get(node.id)
+    if isinstance(node, gast.List):  # a list built where it is passed
+        return list_kind([kind_of_atom(e, kinds) for e in node.elts])
+    if isinstance(node, gast.Tuple):
+        return tuple_kind([kind_of_atom(e, kinds) for e in node.elts])
     return None
 
 
@@ -141,19 +192,21 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind == "copy":
         return kind_of_atom(value, kinds)
     if op.kind == "tuple":
-        return "tuple"
+        items = [kind_of_atom(e, kinds) for e in value.elts]
+        return list_kind(items) if isinstance(value, gast.List) else tuple_kind(items)
     if op.kind == "user":
-        if _returns_tuple(op.callee):
-            return "tuple"
-        if call_kind is None:
-            return None
-        from .resolve import bind_call
+        found = None
+        if call_kind is not None:
+            from .resolve import bind_call
 
-        try:
-            bound = bind_call(op.callee, value, None)
-        except Exception:  # a bad call is reported by the transform, with its location
-            return None
-        return call_kind(op.callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
+            try:
+                bound = bind_call(op.callee, value, None)
+            except Exception:  # a bad call is reported by the transform, with its location
+                return None
+            found = call_kind(op.callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
+        if _returns_tuple(op.callee) and not is_container(found):
+            return "tuple"
+        return found
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "inactive":
@@ -162,6 +215,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         if isinstance(value, gast.Subscript) and kind_of_atom(value.value, kinds) == "shape":
             return "int"
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "len":
+            return "int"
+        if op.callee in (int, bool) or (op.callee is round and len(getattr(value, "args", ())) == 1):
             return "int"
         if op.callee is not None:
             return _allocation_kind(op.callee, value, kinds)
@@ -176,8 +231,62 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind != "rule" or op.rule is None or op.rule.kind is None:
         return None
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
+    plus = container_op(op, kinds)
+    if plus is not None:
+        return plus[1]
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
-    return op.rule.kind(arg_kinds, consts)
+    found = op.rule.kind(arg_kinds, consts)
+    if found is None and op.rule.kind is _KINDS["elementwise"]:
+        return "numeric"  # arithmetic never makes a list or tuple (`+` and `*` of them are above)
+    return found
+
+
+def container_op(op: Op, kinds: dict[str, Any]) -> tuple[str, Any] | None:
+    """Is ``op`` a ``+`` or ``*`` that may act on lists or tuples? Then
+    ("concat", kind) for ``a + b`` of two containers, ("repeat", kind) for
+    ``a * n``, ("unknown", None) when the kinds cannot tell whether it is
+    arithmetic or not; None when it certainly is arithmetic."""
+    from ..rules.table import RULES
+
+    if op.kind != "rule" or op.rule is None or op.rule not in (RULES.operator(gast.Add), RULES.operator(gast.Mult)):
+        return None
+    a, b = (kind_of_atom(op.args[p], kinds) for p in ("x", "y"))
+    if op.rule is RULES.operator(gast.Add):
+        if is_container(a) and is_container(b):
+            ta, tb = tuple_items(a), tuple_items(b)
+            if ta is not None and tb is not None:
+                return "concat", tuple_kind(ta + tb)
+            return "concat", join(as_list(a), as_list(b))
+        if maybe_container(a) and maybe_container(b):
+            return "unknown", None
+        return None
+    for seq, n in ((a, b), (b, a)):
+        if is_container(seq):
+            if n == "int":
+                return "repeat", as_list(seq)
+            if n is None:
+                return "unknown", None
+    return None
+
+
+def _const_int(node: gast.expr) -> Any:
+    """The int a constant index holds (None for a None bound), else False."""
+    if isinstance(node, gast.Constant) and (node.value is None or type(node.value) is int):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _const_int(node.operand)
+        return -inner if isinstance(inner, int) else False
+    return False
+
+
+def _appended(s: gast.stmt) -> tuple[str, gast.expr] | None:
+    """(lst, v) for a statement ``lst.append(v)``."""
+    if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Call)):
+        return None
+    f = s.value.func
+    if isinstance(f, gast.Attribute) and f.attr == "append" and isinstance(f.value, gast.Name) and len(s.value.args) == 1:
+        return f.value.id, s.value.args[0]
+    return None
 
 
 def _atoms(value: gast.expr) -> list[gast.expr]:
@@ -223,9 +332,21 @@ def _scalar_in_scalar_out(fn: Any) -> bool:
 
 
 def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
-    """Kind of ``base[index]`` when ``base``'s ndim is known."""
+    """Kind of ``base[index]`` when ``base``'s ndim (or a container's items) is known."""
     if base == "shape":
         return "int"
+    if is_container(base):
+        if isinstance(index, gast.Slice):
+            items = tuple_items(base)
+            lo, hi, step = (None if p is None else _const_int(p) for p in (index.lower, index.upper, index.step))
+            if items is not None and all(p is not False for p in (lo, hi, step)):
+                return tuple_kind(items[slice(lo, hi, step)])
+            return as_list(base)
+        items = tuple_items(base)
+        k = _const_int(index)
+        if items is not None and k is not False and k is not None and -len(items) <= k < len(items):
+            return items[k]
+        return any_item(base) if kind_of_atom(index, kinds) == "int" else None
     if base is None or not base.startswith("array") or not base[5:].isdigit():
         return None
     n = int(base[5:])

@@ -46,6 +46,7 @@ import gast
 import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
+from ..rules.table import is_container
 from .activity import _index_kind, kind_of_atom, statements
 from .resolve import Op, Resolver
 
@@ -309,9 +310,9 @@ class _Analysis:
                     for o in m.pts.get(x, set()):
                         self.add(m.contents, o, objs)
                 return
-            what = "container" if kinds.get(z) == "tuple" else "array"
+            what = "container" if is_container(kinds.get(z)) else "array"
             o = self.site(s, z, what)
-            if not _is_array(kinds.get(z)) and kinds.get(z) not in ("scalar", "int"):  # [y] + [w] holds y and w
+            if not _is_array(kinds.get(z)) and kinds.get(z) not in ("scalar", "int", "numeric"):  # [y] + [w] holds y and w
                 for side in (v.left, v.right):
                     names, objs = self.objs(side)
                     items = set().union(*(m.items(n) for n in names)) if names else set()
@@ -365,12 +366,12 @@ class _Analysis:
                 self.take(s, z, {b}, m.pts.get(b, set()), "view")
         elif kb == "shape":
             return
-        elif kb == "tuple" and isinstance(v.slice, gast.Slice):
+        elif is_container(kb) and isinstance(v.slice, gast.Slice):
             o = self.site(s, z, "container")
             self.add(m.contents, o, m.items(b))
             m.flows.setdefault(id(s), set()).add(b)
             m.items_of[id(s)] = b
-        elif kb == "tuple":
+        elif is_container(kb):
             self.take(s, z, {b}, m.items(b), "item")
             m.items_of[id(s)] = b
         else:  # not known: a view of b or an item of it
@@ -395,7 +396,7 @@ class _Analysis:
         if isinstance(f, gast.Attribute) and self.local(f.value):
             b = f.value.id  # type: ignore[attr-defined]
             if f.attr in _FRESH_METHODS and not keeps:
-                what = "container" if self.kinds.get(b) in ("tuple", None) else "array"
+                what = "container" if _maybe_container(self.kinds.get(b)) else "array"
                 o = self.site(s, z, what if f.attr == "copy" else "array")
                 if what == "container":  # lst.copy() holds lst's items
                     self.add(m.contents, o, m.items(b))
@@ -418,8 +419,8 @@ class _Analysis:
             or getattr(obj, "__module__", None) == "math"
         )
         if fresh:
-            o = self.site(s, z, "container" if self.kinds.get(z) == "tuple" else "array")
-            if self.kinds.get(z) in ("tuple", None) and any(obj is b for b in _FRESH_BUILTINS):
+            o = self.site(s, z, "container" if is_container(self.kinds.get(z)) else "array")
+            if _maybe_container(self.kinds.get(z)) and any(obj is b for b in _FRESH_BUILTINS):
                 items = set().union(*(m.items(n) for n in names)) if names else set()
                 self.add(m.contents, o, items)  # sum(lists, []) holds their items
                 m.flows.setdefault(id(s), set()).update(names)
@@ -433,6 +434,10 @@ class _Analysis:
             return
         self.take(s, z, names, objs | {FOREIGN}, "call")
         self.escape(objs)
+
+
+def _maybe_container(kind: Any) -> bool:
+    return kind is None or is_container(kind)
 
 
 def _is_array(kind: Any) -> bool:
@@ -776,7 +781,7 @@ def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
         return not isinstance(value, gast.Constant)  # a global array
     if isinstance(value, gast.Subscript):
         base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
-        return base == "tuple" or _result_not_scalar(value, kinds)
+        return is_container(base) or _result_not_scalar(value, kinds)
     if isinstance(value, gast.Attribute) and value.attr in _VIEW_METHODS:
         return True
     if isinstance(value, gast.Call):

@@ -81,7 +81,7 @@ from typing import Any
 
 import gast
 
-from ..analysis.activity import kind_of_atom
+from ..analysis.activity import container_op, kind_of_atom
 from ..analysis.resolve import Op, bind_call
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..ir.naming import Namer
@@ -89,7 +89,9 @@ from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
 from ..reverse.templates import instantiate, simplify
 from ..rules.runtime_rules import LIST_VALUED
-from ..rules.table import _KINDS, Rule
+from ..rules.table import _KINDS, RULES, Rule, is_container
+
+_ADD = RULES.operator(gast.Add)
 
 _ELEMENTWISE = _KINDS["elementwise"]
 
@@ -441,6 +443,9 @@ class ForwardTransform:
         picked = self.tuple_item(op, s)
         if picked is not False:
             return picked
+        plus = container_op(op, self.kinds)
+        if plus is not None:
+            return self.container_tangent(plus[0], op, s)
         operand_kinds = [kind_of_atom(op.args[p], self.kinds) for p in rule.reverse if p in op.args]
         terms: list[gast.expr] = []
         for p in rule.reverse:
@@ -478,6 +483,34 @@ class ForwardTransform:
         if self.may_broadcast(rule, op, z, total):
             total = self.helper("broadcast_like", total, name(z))
         return total
+
+    def container_tangent(self, how: str, op: Op, s: gast.Assign) -> gast.expr | None:
+        """``x + y`` joining lists or tuples: the list of the items' tangents
+        (zeros for an operand without one); ``x * n`` repeating one: its
+        tangents repeated. A helper decides where the kinds cannot tell
+        containers from numbers."""
+        x, y = op.args["x"], op.args["y"]
+        hx, hy = self.holder(x), self.holder(y)
+        if hx is None and hy is None:
+            return None
+        if how == "unknown" and op.rule is not _ADD:
+            raise UnsupportedSyntaxError(
+                "s2sad cannot tell whether this `*` repeats a list or tuple or multiplies numbers",
+                self.location(s),
+                "make the count an int (e.g. int(n)), or the list an array (np.asarray(xs))",
+            )
+        if how == "repeat":
+            seq, seq_dot, n = (x, hx, y) if is_container(kind_of_atom(x, self.kinds)) else (y, hy, x)
+            if seq_dot is None:
+                return None
+            return gast.BinOp(left=name(seq_dot), op=gast.Mult(), right=copy.deepcopy(n))
+        xd = name(hx) if hx is not None else self.helper("zeros_like", copy.deepcopy(x))
+        yd = name(hy) if hy is not None else self.helper("zeros_like", copy.deepcopy(y))
+        if how == "unknown":
+            return self.helper("plus_tangent", xd, yd, copy.deepcopy(x), copy.deepcopy(y))
+        # [*x_dot, *y_dot]: the items' tangents, whether they are held in lists or tuples
+        elts = [gast.Starred(value=xd, ctx=gast.Load()), gast.Starred(value=yd, ctx=gast.Load())]
+        return gast.List(elts=elts, ctx=gast.Load())
 
     def operand_tangent(self, rule: Rule, p: str, arg: gast.expr) -> gast.expr | None:
         """The expression ``<p>_dot`` stands for, None when it is zero."""

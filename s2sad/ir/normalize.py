@@ -345,12 +345,19 @@ class Normalizer:
     def _unpack(self, tgt: gast.Tuple | gast.List, value: gast.expr, out: list[gast.stmt]) -> None:
         if any(isinstance(e, gast.Starred) for e in tgt.elts):
             raise self.refuse(tgt, "starred unpacking", "unpack into a fixed number of names")
-        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(tgt.elts):
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) != len(tgt.elts):
+            raise self.refuse(tgt, f"unpacking {len(value.elts)} values into {len(tgt.elts)} names",
+                              "unpack into one name per value")
+        if isinstance(value, (gast.Tuple, gast.List)):
             # Evaluate every right-hand side before any target is written: a, b = b, a
             vals = []
+            stored = {n.id for n in gast.walk(tgt) if isinstance(n, gast.Name)}
             for e in value.elts:
+                if not ({n.id for n in gast.walk(e) if isinstance(n, gast.Name)} & stored):
+                    vals.append(e)  # the assignments cannot change it: evaluated where it is assigned
+                    continue
                 a = self.atom(e, out)
-                if isinstance(a, gast.Name) and a.id in self.locals:
+                if isinstance(a, gast.Name) and a.id in self.locals and a.id in stored:
                     t = self.namer.temp()
                     out.append(assign(t, a))
                     a = name(t)
@@ -464,25 +471,25 @@ class Normalizer:
             if isinstance(s.target, gast.Name):
                 return name(r), [name(s.target.id, gast.Store)]
             raise self.refuse(s.target, "unpacking a range index", "use a single loop variable")
-        if fn == "enumerate" and len(it.args) == 1 and not it.keywords:
-            if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
-                raise self.refuse(s.target, "enumerate without `i, x` targets", "write `for i, x in enumerate(xs)`")
-            i_tgt, x_tgt = s.target.elts
-            seq = self._iterated(self.atom(it.args[0], out), s, out)
-            idx = i_tgt.id if isinstance(i_tgt, gast.Name) else self.namer.temp("i")
-            r = self._range_len([seq], out)
-            item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
-            return name(r), [name(idx, gast.Store), assign(x_tgt, item)]
-        if fn == "zip" and not it.keywords:
-            seqs = [self._iterated(self.atom(a, out), s, out) for a in it.args]
-            if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == len(seqs)):
-                raise self.refuse(s.target, "zip without one target per sequence", "write `for a, b in zip(xs, ys)`")
+        if fn in ("enumerate", "zip"):
+            seqs: list[gast.expr] = []
             idx = self.namer.temp("i")
+            if (
+                fn == "enumerate"
+                and isinstance(s.target, gast.Tuple)
+                and len(s.target.elts) == 2
+                and isinstance(s.target.elts[0], gast.Name)
+            ):
+                # for i, x in enumerate(...): i is the loop's own index
+                idx = s.target.elts[0].id
+                item = self._item(it.args[0] if len(it.args) == 1 else it, s, idx, seqs, out)
+                binds = [gast.Assign(targets=[s.target.elts[1]], value=item, type_comment=None)]
+            else:
+                item = self._item(it, s, idx, seqs, out)
+                binds = [gast.Assign(targets=[s.target], value=item, type_comment=None)]
+            if not seqs:
+                raise self.refuse(it, f"iterating over {fn}() of nothing", "give it a sequence")
             r = self._range_len(seqs, out)
-            binds = [
-                assign(t, gast.Subscript(value=copy.deepcopy(q), slice=name(idx), ctx=gast.Load()))
-                for t, q in zip(s.target.elts, seqs)
-            ]
             return name(r), [name(idx, gast.Store), *binds]
         if fn == "reversed" and len(it.args) == 1 and not it.keywords:
             return self._reversed(s, it.args[0], out)
@@ -493,6 +500,25 @@ class Normalizer:
         r = self._range_len([seq], out)
         item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
         return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
+
+    def _item(self, it: gast.expr, s: gast.For, idx: str, seqs: list[gast.expr], out: list[gast.stmt]) -> gast.expr:
+        """The item at index ``idx`` of what ``it`` iterates over, where ``it``
+        may nest ``zip(...)`` and ``enumerate(...)``; the sequences whose
+        lengths bound the loop are added to ``seqs``."""
+        fn = self._global_callee(it)
+        if fn == "zip" and not it.keywords and not any(isinstance(a, gast.Starred) for a in it.args):
+            elts = [self._item(a, s, idx, seqs, out) for a in it.args]
+            return gast.Tuple(elts=elts, ctx=gast.Load())
+        if fn == "enumerate":
+            if len(it.args) != 1 or it.keywords:
+                raise self.refuse(it, "enumerate with a start", "write `for i, x in enumerate(xs)`")
+            inner = self._item(it.args[0], s, idx, seqs, out)
+            return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
+        if fn is not None and fn != "range":
+            raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
+        seq = self._iterated(self.atom(it, out), s, out)
+        seqs.append(seq)
+        return gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
 
     def _reversed(self, s: gast.For, seq: gast.expr, out: list[gast.stmt]) -> tuple[gast.Name, list[gast.stmt]]:
         """``for t in reversed(seq)``: a range is reversed by slicing it

@@ -31,6 +31,7 @@ RUNTIME_NAMES = frozenset(
         "cumprod_adjoint", "cumprod_tangent", "cast_adjoint", "cast_tangent", "fill_adjoint", "item_adjoint",
         "minmax_adjoint", "minmax_tangent", "average_adjoint", "average_weights_adjoint",
         "average_weights_tangent", "norm_ord_adjoint", "norm_adjoint_tangent", "sinc_slope", "linspace_weights",
+        "repeated_adjoint", "plus_adjoint", "plus_tangent",
     }
 )  # fmt: skip
 

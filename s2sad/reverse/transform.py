@@ -62,12 +62,13 @@ from typing import Any
 
 import gast
 
-from ..analysis.activity import kind_of_atom, statements
-from ..analysis.resolve import Op, bind_call
-from ..errors import Location
+from ..analysis.activity import container_op, kind_of_atom, statements
+from ..analysis.resolve import _GETITEM, Op, bind_call
+from ..errors import Location, UnsupportedSyntaxError
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
+from ..rules.table import RULES, is_container, maybe_container, tuple_items
 from .templates import as_value, instantiate, simplify
 
 
@@ -160,7 +161,8 @@ class ReverseTransform:
                 return
             value = expr
             fresh = isinstance(expr, (gast.BinOp, gast.UnaryOp))  # arithmetic makes a new array
-        elif self.kinds.get(n) == "tuple":
+        elif maybe_container(self.kinds.get(n)):
+            # a list or tuple (or what may be one): its adjoint is a list, added leaf by leaf
             value = gast.Call(func=name(self.runtime("add_adjoints")), args=[name(holder), expr], keywords=[])
         elif holder == own and self.adj.exclusive(own) and self.kinds.get(n) not in ("scalar", "int"):
             stmt = self.add_in_place(own, expr)
@@ -337,6 +339,10 @@ class ReverseTransform:
             return
         if op.kind != "rule" or op.rule is None:
             return
+        plus = container_op(op, self.kinds)
+        if plus is not None:
+            self.container_contributions(z, g, op, plus[0], out, s)
+            return
         rule = op.rule
         # every operand may broadcast, differentiable or not (np.where's condition)
         operand_kinds = [kind_of_atom(a, self.kinds) for a in op.args.values()]
@@ -357,11 +363,50 @@ class ReverseTransform:
                 # a list where an array is expected (np.sum([a, b])): item k gets entry k
                 self.sequence_contributions(arg, expr, z, out)
             elif isinstance(arg, gast.Name):
-                if self.kinds.get(arg.id) == "tuple":  # a list variable taken as an array
+                if is_container(self.kinds.get(arg.id)) and rule is not _GETITEM:  # a list taken as an array
                     expr = gast.Call(func=name(self.runtime("array_adjoint")), args=[expr, name(arg.id)], keywords=[])
                 self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
             else:
                 raise AssertionError(f"core: operand {type(arg).__name__} of {rule.name} is not an atom")
+
+    def container_contributions(
+        self, z: str, g: gast.expr, op: Op, how: str, out: list[gast.stmt], s: gast.Assign
+    ) -> None:
+        """``z = x + y`` joining two lists or tuples: each operand gets its
+        part of ``z_bar``; ``z = x * n`` repeating one: ``x`` gets the sum of
+        the parts. Where the kinds cannot tell containers from numbers, a
+        helper decides when the code runs."""
+        x, y = op.args["x"], op.args["y"]
+        if how == "unknown" and op.rule is RULES.operator(gast.Mult):
+            raise UnsupportedSyntaxError(
+                "s2sad cannot tell whether this `*` repeats a list or tuple or multiplies numbers",
+                self.location(s),
+                "make the count an int (e.g. int(n)), or the list an array (np.asarray(xs))",
+            )
+        for k, arg in enumerate((x, y)):
+            if not (isinstance(arg, gast.Name) and arg.id in self.varied):
+                continue
+            if how == "repeat":
+                if kind_of_atom(arg, self.kinds) == "int":
+                    continue
+                expr: gast.expr = gast.Call(
+                    func=name(self.runtime("repeated_adjoint")), args=[copy.deepcopy(g), name(arg.id)], keywords=[]
+                )
+            elif how == "concat":
+                items = tuple_items(kind_of_atom(x, self.kinds))
+                split: gast.expr = (
+                    const(len(items)) if items is not None
+                    else gast.Call(func=name("len"), args=[copy.deepcopy(x)], keywords=[])
+                )
+                part = gast.Slice(lower=None, upper=split, step=None) if k == 0 else gast.Slice(lower=split, upper=None, step=None)
+                expr = gast.Subscript(value=copy.deepcopy(g), slice=part, ctx=gast.Load())
+            else:
+                expr = gast.Call(
+                    func=name(self.runtime("plus_adjoint")),
+                    args=[copy.deepcopy(g), copy.deepcopy(x), copy.deepcopy(y), const(k)],
+                    keywords=[],
+                )
+            self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
 
     def call_contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
         """``z = h(a, b)`` for a user function ``h``: call h's own generated
@@ -384,6 +429,13 @@ class ReverseTransform:
             node = bound[p]
             if isinstance(node, gast.Name):
                 self.accumulate(node.id, piece, out, comment=f"{node.id} -> {z}")
+            elif isinstance(node, (gast.List, gast.Tuple)):  # a list passed as it is built: item k gets entry k
+                for j, item in enumerate(node.elts):
+                    if isinstance(item, gast.Name) and item.id in self.varied:
+                        entry = gast.Subscript(value=copy.deepcopy(piece), slice=const(j), ctx=gast.Load())
+                        self.accumulate(item.id, entry, out, comment=f"{item.id} -> {z}")
+            elif _names_in(node) & self.varied:
+                raise AssertionError(f"core: argument {type(node).__name__} of a call is not an atom")
 
     def sequence_contributions(self, items: gast.expr, expr: gast.expr, z: str, out: list[gast.stmt]) -> None:
         if isinstance(items, gast.Name):  # a list held in a name: its adjoint is a list

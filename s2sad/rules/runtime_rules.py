@@ -96,6 +96,8 @@ add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x
 # the tangent of builtin max/min: linear in the items' tangents t (a list for several items)
 add(rt.minmax_tangent, "t, z, x, rest, which", {"t": "minmax_tangent(t_dot, z, x, rest, which)"}, sequence="t")
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
+add(rt.repeated_adjoint, "v, x", {"v": "repeated_adjoint(v_dot, x)"}, lists=True)
+add(rt.plus_adjoint, "v, x, y, which", {"v": "plus_adjoint(v_dot, x, y, which)"}, kind="unknown")
 
 # ------------------------------------------------------ also reading values
 add(rt.prod_adjoint, "v, x, axis=None, keepdims=False",

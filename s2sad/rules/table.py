@@ -24,11 +24,130 @@ import gast
 
 from ..frontend.parse import parse_source
 
-Kind = str | None  # "scalar", "array" or "array<ndim>", "int" (never active), "tuple" or None (unknown)
+Kind = str | None  # "scalar", "array" or "array<ndim>", "numeric", "int" (never active), containers (below), None (unknown)
 
 
 def is_array(kind: Kind) -> bool:
     return kind is not None and kind.startswith("array")
+
+
+# Containers (lists and tuples) are pytrees: their adjoints and tangents are
+# lists of the items' adjoints, added leaf by leaf. Their kinds say what the
+# items are, as far as known:
+#   "tuple"               a list or tuple whose items are unknown
+#   "tuple(k1,k2,...)"    a fixed sequence of items of kinds k1, k2, ... ("?": unknown)
+#   "list[k]"             any number of items, each of kind k ("list[]": none seen)
+# "numeric" is a number or an array, certainly not a container.
+
+
+def is_container(kind: Kind) -> bool:
+    return kind is not None and (kind == "tuple" or kind.startswith("tuple(") or kind.startswith("list["))
+
+
+def maybe_container(kind: Kind) -> bool:
+    """Could a value of this kind be a list or tuple? (Unknown kinds could.)"""
+    return kind is None or is_container(kind)
+
+
+def _split(inner: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(inner):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    return parts
+
+
+def _k(text: str) -> Kind:
+    return None if text == "?" else text
+
+
+def _t(kind: Kind) -> str:
+    return "?" if kind is None else kind
+
+
+def tuple_kind(items: list[Kind]) -> str:
+    return "tuple(" + ",".join(_t(k) for k in items) + ")"
+
+
+def list_kind(items: list[Kind]) -> str:
+    item = _BOTTOM
+    for k in items:
+        item = join(item, k)
+    return "list[" + ("" if item is _BOTTOM else _t(item)) + "]"
+
+
+def tuple_items(kind: Kind) -> list[Kind] | None:
+    """The item kinds of a ``tuple(...)`` kind, else None."""
+    if kind is None or not kind.startswith("tuple("):
+        return None
+    inner = kind[len("tuple(") : -1]
+    return [] if inner == "" else [_k(p) for p in _split(inner)]
+
+
+def list_item(kind: Kind) -> tuple[bool, Kind]:
+    """(True, item kind) for a ``list[...]`` kind (item None: unknown or none seen)."""
+    if kind is None or not kind.startswith("list["):
+        return False, None
+    inner = kind[len("list[") : -1]
+    return True, (None if inner in ("", "?") else inner)
+
+
+def any_item(kind: Kind) -> Kind:
+    """The kind every item of a container kind has (None: unknown)."""
+    items = tuple_items(kind)
+    if items is not None:
+        out: Kind = _BOTTOM
+        for k in items:
+            out = join(out, k)
+        return None if out is _BOTTOM else out
+    return list_item(kind)[1]
+
+
+def as_list(kind: Kind) -> Kind:
+    """A container kind as ``list[k]`` (any length, items joined)."""
+    items = tuple_items(kind)
+    if items is not None:
+        return list_kind(items)
+    if kind is not None and kind.startswith("list["):
+        return kind
+    return "tuple"
+
+
+_BOTTOM: Any = "<none>"
+
+
+def join(a: Kind, b: Kind) -> Kind:
+    """What a name holds when it is defined as ``a`` in one place and ``b`` in another."""
+    if a is _BOTTOM:
+        return b
+    if b is _BOTTOM or a == b:
+        return a
+    if a is None or b is None:
+        return None
+    if is_container(a) or is_container(b):
+        if not (is_container(a) and is_container(b)):
+            return None
+        ta, tb = tuple_items(a), tuple_items(b)
+        if ta is not None and tb is not None and len(ta) == len(tb):
+            return tuple_kind([join(x, y) for x, y in zip(ta, tb)])
+        if (a.startswith("list[") or ta is not None) and (b.startswith("list[") or tb is not None):
+            la, lb = list_item(as_list(a)), list_item(as_list(b))
+            empty_a, empty_b = as_list(a) == "list[]", as_list(b) == "list[]"
+            if empty_a or empty_b:
+                return as_list(b) if empty_a else as_list(a)
+            return "list[" + _t(join(la[1], lb[1])) + "]"
+        return "tuple"
+    if is_array(a) and is_array(b):
+        return "array"
+    if all(k in ("scalar", "int", "numeric") or is_array(k) for k in (a, b)):
+        return "numeric"
+    return None
 
 
 def ndim(kind: Kind) -> int | None:

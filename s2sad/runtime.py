@@ -140,7 +140,7 @@ def write_adjoint(g: Any, idx: Any, v: Any) -> Any:
         np.add.at(out, owner[kept], g[kept])
     else:
         out = np.bincount(owner[kept], weights=g[kept], minlength=size).astype(np.result_type(g, float), copy=False)
-    if isinstance(v, np.ndarray):
+    if isinstance(v, np.ndarray) or v_shape:  # an array, or a list taken as one
         return out.reshape(v_shape)
     return out[0]
 

@@ -402,7 +402,28 @@ def zero_d_array_written_in_loop(x):
     return y
 
 
+def list_written_at_repeated_index(x):
+    # 3.0 instead of 2.0 (issue 8): a list value written at a repeated index;
+    # its adjoint is an array with the list's shape
+    y = np.zeros(3)
+    y[[0, 0]] = [x, x * 2]
+    return np.sum(y * np.arange(1.0, 4.0))
+
+
+def index_tuple_in_a_name(x):
+    # wrong gradient (issue 8): an index tuple held in a name, here of lists
+    # with a repeated pair
+    y = np.zeros((2, 3))
+    idx = (1, 2)
+    y[idx] = x[0]
+    pairs = ([0, 0], [1, 1])
+    y[pairs] = x[:2]
+    return np.sum(y * np.arange(6.0).reshape(2, 3))
+
+
 REGRESSIONS += [
+    (list_written_at_repeated_index, [(0.7,)], 0),
+    (index_tuple_in_a_name, [(np.array([0.5, 1.5, -1.0]),)], 0),
     (repeated_index_add, [(1.0,), (-0.3,)], 0),
     (repeated_index_assign, [(np.array([5.0, 7.0]),)], 0),
     (run_time_index_update, [(np.array([0.5, -1.2, 0.8, 2.0]),)], 0),

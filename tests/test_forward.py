@@ -55,6 +55,7 @@ from s2sad.runtime import (
     prod_adjoint,
     reduce_adjoint,
     repeat_adjoint,
+    snapshot,
     stack_adjoint,
     sum_list_adjoint,
     tensordot_adjoint,
@@ -63,6 +64,7 @@ from s2sad.runtime import (
     unbroadcast,
     var_adjoint,
     vstack_adjoint,
+    write_adjoint,
     zero_at,
 )
 
@@ -136,6 +138,16 @@ def rt_broadcast_like(t, z):
 
 def rt_zero_at(v):
     return np.sum(zero_at(v, 1) * _w((4,), 3))
+
+
+def rt_write_adjoint(v, x):
+    # entry 0 is written twice: only x[1] gets its adjoint
+    return np.sum(write_adjoint(v, [0, 0, 2], x) * _w((3,), 3)) + write_adjoint(v, [1, 1], 0.5) * 2.0
+
+
+def rt_snapshot(v):
+    kept = snapshot((v, v * 2.0))
+    return np.sum(kept[0] * _w((4,), 4)) + np.sum(snapshot(kept[1]))
 
 
 def rt_getitem(v, x):
@@ -289,6 +301,8 @@ RUNTIME_CASES = [
     (rt_unbroadcast, (_N((2, 3), 1), _N((3,), 2))),
     (rt_broadcast_like, (_N((3,), 3), _N((2, 3), 4))),
     (rt_zero_at, (_N((4,), 5),)),
+    (rt_write_adjoint, (_N((4,), 5), _N((3,), 6))),
+    (rt_snapshot, (_N((4,), 5),)),
     (rt_getitem, (_N((3,), 6), _N((4,), 7))),
     (rt_reduce, (_N((2,), 8), _N((2, 3), 9))),
     (rt_mean, (_N((1, 3), 10), _N((2, 3), 11))),

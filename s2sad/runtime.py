@@ -21,6 +21,7 @@ __all__ = [
     "zero_at",
     "write_adjoint",
     "snapshot",
+    "laid_out_like",
     "add_adjoints",
     "unbroadcast",
     "zeros_like",
@@ -143,6 +144,20 @@ def write_adjoint(g: Any, idx: Any, v: Any) -> Any:
     if isinstance(v, np.ndarray) or v_shape:  # an array, or a list taken as one
         return out.reshape(v_shape)
     return out[0]
+
+
+def laid_out_like(t: Any, v: Any) -> Any:
+    """Tangent ``t`` in the memory layout of ``v``, for the write
+    ``y_dot[idx] = t`` that follows ``y[idx] = v``: NumPy's order of a write
+    whose index repeats an entry follows the layouts, and the tangent must
+    keep the same entries as the value."""
+    if not (isinstance(t, np.ndarray) and isinstance(v, np.ndarray)) or t.shape != v.shape:
+        return t
+    if t.strides == v.strides or (t.flags.c_contiguous and v.flags.c_contiguous):
+        return t
+    out = np.empty_like(v, dtype=t.dtype)
+    out[...] = t
+    return out
 
 
 def snapshot(x: Any) -> Any:

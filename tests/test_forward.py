@@ -48,6 +48,7 @@ from s2sad.runtime import (
     getitem_adjoint,
     hstack_adjoint,
     item_adjoint,
+    laid_out_like,
     matmul_adjoint,
     mean_adjoint,
     minmax_adjoint,
@@ -143,6 +144,11 @@ def rt_zero_at(v):
 def rt_write_adjoint(v, x):
     # entry 0 is written twice: only x[1] gets its adjoint
     return np.sum(write_adjoint(v, [0, 0, 2], x) * _w((3,), 3)) + write_adjoint(v, [1, 1], 0.5) * 2.0
+
+
+def rt_laid_out_like(v):
+    t = laid_out_like(v, np.asfortranarray(np.ones((2, 3))))
+    return np.sum(t * _w((2, 3), 5))
 
 
 def rt_snapshot(v):
@@ -303,6 +309,7 @@ RUNTIME_CASES = [
     (rt_zero_at, (_N((4,), 5),)),
     (rt_write_adjoint, (_N((4,), 5), _N((3,), 6))),
     (rt_snapshot, (_N((4,), 5),)),
+    (rt_laid_out_like, (_N((2, 3), 5),)),
     (rt_getitem, (_N((3,), 6), _N((4,), 7))),
     (rt_reduce, (_N((2,), 8), _N((2, 3), 9))),
     (rt_mean, (_N((1, 3), 10), _N((2, 3), 11))),

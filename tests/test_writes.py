@@ -299,3 +299,19 @@ def test_zero_d_array_written_in_loop(fn, scale):
     assert s2sad.jvp(fn)(2.0, 1.0) == (7.0 * scale, 5.0 * scale)
     assert s2sad.grad(s2sad.grad(fn))(2.0) == pytest.approx(2.0 * scale)
     s2sad.check_grad(fn, 2.0)
+
+
+def test_repeated_write_follows_the_value_layout_in_both_modes():
+    # F-ordered index and value write column by column: entry 1 keeps X[0, 1]
+    def f(X, idx):
+        y = np.zeros(2)
+        y[idx] = X * 1.0
+        return np.sum(y * np.array([1.0, 10.0]))
+
+    idx = np.asfortranarray(np.array([[0, 1], [1, 0]]))
+    X = np.asfortranarray(np.arange(4.0).reshape(2, 2) + 1.0)
+    want = np.zeros((2, 2))
+    want[1, 1], want[0, 1] = 1.0, 10.0
+    np.testing.assert_array_equal(s2sad.grad(f)(X, idx), want)
+    direction = np.array([[1.0, 2.0], [3.0, 4.0]])  # C order, unlike X
+    assert s2sad.jvp(f)(X, idx, direction)[1] == np.sum(want * direction)

@@ -68,7 +68,7 @@ from ..errors import Location
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
-from .templates import as_value, instantiate, simplify
+from .templates import as_value, basic_index, instantiate, simplify
 
 
 class Pop(gast.stmt):
@@ -197,17 +197,7 @@ class ReverseTransform:
     def basic_index(self, idx: gast.expr) -> bool:
         """Is this index (as a value) known to select without repeats: ints,
         slices, None and ...? (An integer array may repeat an entry.)"""
-        parts = idx.elts if isinstance(idx, gast.Tuple) else [idx]
-        for p in parts:
-            if isinstance(p, gast.Constant) and (p.value is None or p.value is Ellipsis):
-                continue
-            if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
-                if all(kind_of_atom(a, self.kinds) == "int" for a in p.args):
-                    continue
-                return False
-            if kind_of_atom(p, self.kinds) != "int":
-                return False
-        return True
+        return basic_index(idx, self.kinds)
 
     def materialize(self, n: str, out: list[gast.stmt]) -> None:
         """Make ``n``'s adjoint live in its own variable (zeros if it is zero)."""

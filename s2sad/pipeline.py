@@ -290,10 +290,11 @@ def _build_reverse(
     transform.callee = callee
     forward, reverse, returned = transform.run(list(wrt), seed)
     value: gast.expr = ret.value
-    if transform.restores(output):
-        # the reverse sweep rewinds `output` to its first value: keep the result
+    keep = transform.kept_value(output) if isinstance(ret.value, gast.Name) else None
+    if keep is not None:
+        # the reverse sweep rewinds `output` (or an array it shares) to an earlier value: keep the result
         kept = namer.claim("value")
-        forward.append(assign(kept, name(output)))
+        forward.append(assign(kept, keep))
         value = name(kept)
     if check_finite:
         reverse = _with_finite_checks(reverse, set(namer._adjoints.values()), pf, rename["check_finite"])

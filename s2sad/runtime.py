@@ -19,6 +19,9 @@ __all__ = [
     "fresh",
     "check_finite",
     "zero_at",
+    "write_adjoint",
+    "snapshot",
+    "laid_out_like",
     "add_adjoints",
     "unbroadcast",
     "zeros_like",
@@ -119,6 +122,58 @@ def zero_at(g: Any, idx: Any) -> Any:
     out = np.array(g, dtype=np.result_type(g, float))
     out[idx] = 0.0
     return out
+
+
+def write_adjoint(g: Any, idx: Any, v: Any) -> Any:
+    """The adjoint of ``v`` in the write ``y[idx] = v``, given ``y``'s adjoint
+    ``g``, for an index that may select an entry twice (an integer array).
+
+    NumPy buffers such a write: an entry written twice keeps one value (the
+    last in NumPy's iteration order), so only that element of ``v`` (as
+    broadcast to the selection) receives the entry's adjoint. The order is
+    NumPy's own: the same write, made with ``v``'s element numbers in ``v``'s
+    memory layout, tells which element each entry kept."""
+    g = np.asarray(g)
+    v_shape = np.shape(v)
+    size = int(np.prod(v_shape, dtype=np.intp))
+    labels = np.empty_like(v, dtype=np.intp) if isinstance(v, np.ndarray) else np.empty(v_shape, dtype=np.intp)
+    labels[...] = np.arange(size, dtype=np.intp).reshape(v_shape)
+    owner = np.empty_like(g, dtype=np.intp)
+    owner[...] = -1
+    owner[idx] = labels
+    kept = owner >= 0
+    if np.iscomplexobj(g):
+        out = np.zeros(size, dtype=g.dtype)
+        np.add.at(out, owner[kept], g[kept])
+    else:
+        out = np.bincount(owner[kept], weights=g[kept], minlength=size).astype(np.result_type(g, float), copy=False)
+    if isinstance(v, np.ndarray) or v_shape:  # an array, or a list taken as one
+        return out.reshape(v_shape)
+    return out[0]
+
+
+def laid_out_like(t: Any, v: Any) -> Any:
+    """Tangent ``t`` in the memory layout of ``v``, for the write
+    ``y_dot[idx] = t`` that follows ``y[idx] = v``: NumPy's order of a write
+    whose index repeats an entry follows the layouts, and the tangent must
+    keep the same entries as the value."""
+    if not (isinstance(t, np.ndarray) and isinstance(v, np.ndarray)) or t.shape != v.shape:
+        return t
+    if t.strides == v.strides or (t.flags.c_contiguous and v.flags.c_contiguous):
+        return t
+    out = np.empty_like(v, dtype=t.dtype)
+    out[...] = t
+    return out
+
+
+def snapshot(x: Any) -> Any:
+    """A copy of a value the reverse sweep will change in place (an array it
+    restores), array by array through tuples and lists."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, (tuple, list)):
+        return type(x)(snapshot(e) for e in x)
+    return x
 
 
 def add_adjoints(a: Any, b: Any) -> Any:

@@ -842,3 +842,77 @@ REGRESSIONS += [
     (containers_through_helpers, [([(np.array([0.5, -0.3]), 1.5)], np.array([0.2, 0.4]))], (0, 1)),
     (joined_with_global_list, [(0.7,)], 0),
 ]
+
+
+def repeated_index_add(x):
+    # 2.0 instead of 1.0 (issue 8): NumPy's `y[[0, 0]] += x` adds x once, the
+    # reverse sweep gave x the adjoint of both writes
+    y = np.zeros(2)
+    y[[0, 0]] += x
+    return y[0] * 3.0 + y[1]
+
+
+def repeated_index_assign(x):
+    # [1, 1] instead of [0, 1] (issue 8): the last write wins, the first
+    # element of x is overwritten and gets no adjoint
+    y = np.zeros(2)
+    y[[0, 0]] = x
+    return np.sum(y * y)
+
+
+def run_time_index_update(x):
+    # wrong gradient (issue 8): an index known only at run time repeats
+    # entries; -= and *= read, combine and write back once per entry too
+    y = np.zeros(4)
+    y[np.arange(4) // 2] += x
+    y[np.arange(4) % 2] -= x * x
+    y[np.array([[1, 1], [3, 3]])] *= x[:2] + 1.0
+    return np.sum(y * np.arange(4.0))
+
+
+def repeated_pairs_in_loop(x):
+    # wrong gradient (issue 8): 2-d integer indices with a repeated pair, a
+    # broadcast scalar value, inside a loop whose reverse sweep restores y
+    y = np.ones((2, 3))
+    for i in range(2):
+        y[[0, 0, 1], [i, i, -1]] = y[1, 1] * x[i] + x[2]
+    return np.sum(y * y)
+
+
+def zero_d_array_written_in_loop(x):
+    # TypeError: 'float' object is not subscriptable (issue 8): the adjoint
+    # of a returned 0-d array was the float seed, indexed as `y_bar[()]`
+    y = np.zeros(())
+    for i in range(3):
+        y[()] = y * x + 1
+    return y
+
+
+def list_written_at_repeated_index(x):
+    # 3.0 instead of 2.0 (issue 8): a list value written at a repeated index;
+    # its adjoint is an array with the list's shape
+    y = np.zeros(3)
+    y[[0, 0]] = [x, x * 2]
+    return np.sum(y * np.arange(1.0, 4.0))
+
+
+def index_tuple_in_a_name(x):
+    # wrong gradient (issue 8): an index tuple held in a name, here of lists
+    # with a repeated pair
+    y = np.zeros((2, 3))
+    idx = (1, 2)
+    y[idx] = x[0]
+    pairs = ([0, 0], [1, 1])
+    y[pairs] = x[:2]
+    return np.sum(y * np.arange(6.0).reshape(2, 3))
+
+
+REGRESSIONS += [
+    (list_written_at_repeated_index, [(0.7,)], 0),
+    (index_tuple_in_a_name, [(np.array([0.5, 1.5, -1.0]),)], 0),
+    (repeated_index_add, [(1.0,), (-0.3,)], 0),
+    (repeated_index_assign, [(np.array([5.0, 7.0]),)], 0),
+    (run_time_index_update, [(np.array([0.5, -1.2, 0.8, 2.0]),)], 0),
+    (repeated_pairs_in_loop, [(np.array([0.4, -0.9, 1.3]),)], 0),
+    (zero_d_array_written_in_loop, [(2.0,), (-0.7,)], 0),
+]

@@ -48,6 +48,7 @@ from s2sad.runtime import (
     getitem_adjoint,
     hstack_adjoint,
     item_adjoint,
+    laid_out_like,
     matmul_adjoint,
     mean_adjoint,
     minmax_adjoint,
@@ -59,6 +60,7 @@ from s2sad.runtime import (
     reduce_adjoint,
     repeat_adjoint,
     repeated_adjoint,
+    snapshot,
     stack_adjoint,
     sum_list_adjoint,
     tensordot_adjoint,
@@ -67,6 +69,7 @@ from s2sad.runtime import (
     unbroadcast,
     var_adjoint,
     vstack_adjoint,
+    write_adjoint,
     zero_at,
 )
 
@@ -140,6 +143,21 @@ def rt_broadcast_like(t, z):
 
 def rt_zero_at(v):
     return np.sum(zero_at(v, 1) * _w((4,), 3))
+
+
+def rt_write_adjoint(v, x):
+    # entry 0 is written twice: only x[1] gets its adjoint
+    return np.sum(write_adjoint(v, [0, 0, 2], x) * _w((3,), 3)) + write_adjoint(v, [1, 1], 0.5) * 2.0
+
+
+def rt_laid_out_like(v):
+    t = laid_out_like(v, np.asfortranarray(np.ones((2, 3))))
+    return np.sum(t * _w((2, 3), 5))
+
+
+def rt_snapshot(v):
+    kept = snapshot((v, v * 2.0))
+    return np.sum(kept[0] * _w((4,), 4)) + np.sum(snapshot(kept[1]))
 
 
 def rt_getitem(v, x):
@@ -318,6 +336,9 @@ RUNTIME_CASES = [
     (rt_unbroadcast, (_N((2, 3), 1), _N((3,), 2))),
     (rt_broadcast_like, (_N((3,), 3), _N((2, 3), 4))),
     (rt_zero_at, (_N((4,), 5),)),
+    (rt_write_adjoint, (_N((4,), 5), _N((3,), 6))),
+    (rt_snapshot, (_N((4,), 5),)),
+    (rt_laid_out_like, (_N((2, 3), 5),)),
     (rt_getitem, (_N((3,), 6), _N((4,), 7))),
     (rt_reduce, (_N((2,), 8), _N((2, 3), 9))),
     (rt_mean, (_N((1, 3), 10), _N((2, 3), 11))),

@@ -87,7 +87,7 @@ from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
-from ..reverse.templates import instantiate, simplify
+from ..reverse.templates import as_value, basic_index, instantiate, simplify
 from ..rules.runtime_rules import LIST_VALUED
 from ..rules.table import _KINDS, RULES, Rule, is_container
 
@@ -707,7 +707,10 @@ class ForwardTransform:
         if holder is None and self.state.of.get(y) is None:
             return
         self.own_buffer(y, out)
-        value = name(holder) if holder is not None else const(0.0)
+        value: gast.expr = name(holder) if holder is not None else const(0.0)
+        if holder is not None and isinstance(s.value, gast.Name) and not basic_index(as_value(target.slice), self.kinds):
+            # an index that may repeat an entry: the tangent must keep the entries the value kept
+            value = self.helper("laid_out_like", value, name(s.value.id))
         dst = gast.Subscript(value=name(self.dot(y), gast.Load), slice=copy.deepcopy(target.slice), ctx=gast.Store())
         out.append(gast.copy_location(assign(dst, value), s))
         self.generation[self.dot(y)] = self.generation.get(self.dot(y), 0) + 1

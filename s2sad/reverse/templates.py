@@ -23,7 +23,7 @@ RUNTIME_NAMES = frozenset(
         "unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
         "prod_adjoint", "var_adjoint", "matmul_adjoint", "dot_adjoint", "tensordot_adjoint", "einsum_adjoint",
         "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
-        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "check_finite", "add_at", "fresh",
+        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "write_adjoint", "snapshot", "laid_out_like", "check_finite", "add_at", "fresh",
         "broadcast_like", "prod_adjoint_tangent", "einsum_adjoint_tangent", "einsum_adjoints_tangent",
         "copy_of",
         "solve_adjoint", "cholesky_adjoint", "cholesky_tangent", "diagonal_adjoint", "diag_adjoint",
@@ -34,6 +34,23 @@ RUNTIME_NAMES = frozenset(
         "repeated_adjoint", "plus_adjoint", "plus_tangent",
     }
 )  # fmt: skip
+
+
+def basic_index(idx: gast.expr, kinds: dict[str, Any]) -> bool:
+    """Is this index (as a value, see :func:`as_value`) known to select
+    without repeats: ints, slices, None and ...? (An integer array may
+    repeat an entry.)"""
+    parts = idx.elts if isinstance(idx, gast.Tuple) else [idx]
+    for p in parts:
+        if isinstance(p, gast.Constant) and (p.value is None or p.value is Ellipsis):
+            continue
+        if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
+            if all(kind_of_atom(a, kinds) == "int" for a in p.args):
+                continue
+            return False
+        if kind_of_atom(p, kinds) != "int":
+            return False
+    return True
 
 
 def as_value(index: gast.expr) -> gast.expr:

@@ -69,7 +69,7 @@ from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
 from ..rules.table import RULES, is_container, maybe_container, tuple_items
-from .templates import as_value, instantiate, simplify
+from .templates import as_value, basic_index, instantiate, simplify
 
 
 class Pop(gast.stmt):
@@ -200,15 +200,7 @@ class ReverseTransform:
     def basic_index(self, idx: gast.expr) -> bool:
         """Is this index (as a value) known to select without repeats: ints,
         slices, None and ...? (An integer array may repeat an entry.)"""
-        parts = idx.elts if isinstance(idx, gast.Tuple) else [idx]
-        for p in parts:
-            if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
-                if all(kind_of_atom(a, self.kinds) == "int" for a in p.args):
-                    continue
-                return False
-            if kind_of_atom(p, self.kinds) != "int":
-                return False
-        return True
+        return basic_index(idx, self.kinds)
 
     def materialize(self, n: str, out: list[gast.stmt]) -> None:
         """Make ``n``'s adjoint live in its own variable (zeros if it is zero)."""
@@ -240,6 +232,7 @@ class ReverseTransform:
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
         reverse = _resolve_pops(reverse, needed, self.tape)
         self.popped = _popped(reverse)
+        self.rewound = _rewound_in_place(reverse)
         out: list[gast.stmt] = []
         grads = []
         for w in wrt:
@@ -276,9 +269,52 @@ class ReverseTransform:
             grew = bool(more)
         return needed
 
-    def restores(self, n: str) -> bool:
-        """Does the reverse sweep rewind ``n`` to an earlier value?"""
-        return n in self.popped
+    def kept_value(self, n: str) -> gast.expr | None:
+        """What the forward sweep must keep so that the function's value ``n``
+        survives the reverse sweep: a copy where ``n`` may share memory with
+        an array (or list) the reverse sweep restores in place, the value
+        itself where the sweep only rebinds ``n``; None when ``n`` stays as it is."""
+        if self.rewound and self.may_share(n, self.rewound):
+            kind = self.kinds.get(n)
+            if kind is not None and kind.startswith("array") and kind[5:].isdigit() and kind != "array0":
+                fn: gast.expr = gast.Attribute(value=name(self.runtime("np")), attr="copy", ctx=gast.Load())
+            else:
+                fn = name(self.runtime("snapshot"))
+            return gast.Call(func=fn, args=[name(n)], keywords=[])
+        if n in self.popped:
+            return name(n)
+        return None
+
+    def may_share(self, n: str, rewound: set[str]) -> bool:
+        """May ``n``'s value be, hold or view one of ``rewound``? Conservative:
+        only arithmetic and numbers are known to make new values."""
+        sources: dict[str, set[str]] = {}
+        for s in statements(self.fn.body):
+            if isinstance(s, gast.Assign):
+                tgt = s.targets[0]
+                if isinstance(tgt, gast.Name):
+                    if not self.fresh_value(tgt.id, s):
+                        sources.setdefault(tgt.id, set()).update(_names_in(s.value))
+                elif isinstance(tgt, gast.Subscript) and isinstance(tgt.value, gast.Name):
+                    sources.setdefault(tgt.value.id, set()).update(_names_in(s.value))  # an item of a list
+            elif isinstance(s, gast.Expr) and _list_append(s):
+                sources.setdefault(s.value.func.value.id, set()).update(_names_in(s.value.args[0]))
+        seen: set[str] = set()
+        todo = [n]
+        while todo:
+            m = todo.pop()
+            if m in rewound:
+                return True
+            if m not in seen:
+                seen.add(m)
+                todo.extend(sources.get(m, ()))
+        return False
+
+    def fresh_value(self, z: str, s: gast.Assign) -> bool:
+        """Is ``z = ...`` known to make a new value, sharing no memory?"""
+        if self.kinds.get(z) in ("scalar", "int"):
+            return True
+        return isinstance(s.value, (gast.BinOp, gast.UnaryOp, gast.Compare))
 
     # ----------------------------------------------------- reverse sweep
     def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
@@ -477,25 +513,49 @@ class ReverseTransform:
 
     def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:
         """``y[i] = v``: ``v`` receives ``y_bar[i]``; what was overwritten
-        received nothing, so ``y_bar[i]`` restarts at zero."""
+        received nothing, so ``y_bar[i]`` restarts at zero.
+
+        An index that may select an entry twice (an integer array, or one
+        whose kind is unknown) keeps NumPy's buffered semantics: only the
+        element of ``v`` whose write survives gets the entry's adjoint
+        (``write_adjoint``). ``y[()]`` and ``y[...]`` write all of ``y``:
+        ``v`` gets all of ``y_bar`` (a 0-d array's adjoint may be a float)."""
         tgt = s.targets[0]
         y = tgt.value.id
         assert isinstance(s.value, (gast.Name, gast.Constant, gast.Attribute)), "core: writes store atoms"
         holder = self.adj.of.get(y)
+        whole = _whole_index(tgt.slice)
+        basic = whole or self.basic_index(as_value(tgt.slice))
         if holder is not None:
             v = s.value
-            if isinstance(v, gast.Name) and v.id in self.varied:
-                piece = gast.Subscript(value=name(holder), slice=copy.deepcopy(tgt.slice), ctx=gast.Load())
-                if self.kinds.get(v.id) == "scalar":
-                    fn = gast.Attribute(value=name(self.runtime("np")), attr="sum", ctx=gast.Load())
-                    expr = gast.Call(func=fn, args=[piece], keywords=[])
+            contributed = isinstance(v, gast.Name) and v.id in self.varied
+            if contributed:
+                assert isinstance(v, gast.Name)
+                if not basic:
+                    expr = gast.Call(
+                        func=name(self.runtime("write_adjoint")),
+                        args=[name(holder), as_value(tgt.slice), name(v.id)],
+                        keywords=[],
+                    )
                 else:
-                    expr = gast.Call(func=name(self.runtime("unbroadcast")), args=[piece, name(v.id)], keywords=[])
+                    piece: gast.expr = name(holder)
+                    if not whole:
+                        piece = gast.Subscript(value=piece, slice=copy.deepcopy(tgt.slice), ctx=gast.Load())
+                    if self.kinds.get(v.id) == "scalar":
+                        fn = gast.Attribute(value=name(self.runtime("np")), attr="sum", ctx=gast.Load())
+                        expr = gast.Call(func=fn, args=[piece], keywords=[])
+                    else:
+                        expr = gast.Call(func=name(self.runtime("unbroadcast")), args=[piece, name(v.id)], keywords=[])
                 self.accumulate(v.id, expr, out, comment=f"{v.id} -> {y}[...]")
             holder = self.adj.of[y]
             own = self.bar(y)
-            if holder == own and self.adj.exclusive(own) and isinstance(v, gast.Name) and self.kinds.get(v.id) == "scalar":
-                # the contribution above is a new number: zero the entry in place
+            # the contribution above (if any) is a new value, not a view of y_bar
+            new_value = not contributed or not basic or self.kinds.get(v.id) == "scalar"
+            if whole:
+                del self.adj.of[y]  # every entry was overwritten: y's old value gets nothing
+                self.adj.owned.discard(own)
+            elif holder == own and self.adj.exclusive(own) and new_value:
+                # zero the entries in place
                 entry = gast.Subscript(value=name(own), slice=copy.deepcopy(tgt.slice), ctx=gast.Store())
                 out.append(assign(entry, const(0.0)))
             else:
@@ -755,6 +815,13 @@ def _needed(reverse: list[gast.stmt]) -> set[str]:
         needed |= more
 
 
+def _whole_index(idx: gast.expr) -> bool:
+    """Does the index select all of an array: ``y[()]`` or ``y[...]``?"""
+    if isinstance(idx, gast.Tuple):
+        return not idx.elts or (len(idx.elts) == 1 and _whole_index(idx.elts[0]))
+    return isinstance(idx, gast.Constant) and idx.value is Ellipsis
+
+
 def _as_index(idx: gast.expr) -> gast.expr:
     """``slice(a, b, None)`` back to ``a:b`` inside a subscript."""
     if isinstance(idx, gast.Tuple):
@@ -788,6 +855,24 @@ def _popped(stmts: list[gast.stmt]) -> set[str]:
                 f = node.value.func
                 if isinstance(f, gast.Attribute) and f.attr == "pop" and isinstance(node.targets[0], gast.Name):
                     out.add(node.targets[0].id)
+    return out
+
+
+def _rewound_in_place(stmts: list[gast.stmt]) -> set[str]:
+    """Arrays the reverse sweep restores in place (``y[i] = tape.pop()``) and
+    lists it shortens (``hs.pop()``)."""
+    out = set()
+    for s in stmts:
+        for node in gast.walk(s):
+            call = getattr(node, "value", None)
+            if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and call.func.attr == "pop"):
+                continue
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+                base = node.targets[0].value
+                if isinstance(base, gast.Name):
+                    out.add(base.id)
+            elif isinstance(node, gast.Expr) and isinstance(call.func.value, gast.Name):
+                out.add(call.func.value.id)
     return out
 
 

@@ -298,10 +298,30 @@ def vjp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         if not args:
             raise ArgumentError("vjp(f) is called with f's arguments followed by the output adjoint")
-        return derived._run(args[:-1], {}, seed=args[-1])
+        value, adjoints = derived._run(args[:-1], {}, seed=args[-1])
+        _check_seed_shape(value, args[-1])
+        return value, adjoints
 
     run.wrt = derived.wrt  # type: ignore[attr-defined]
     return run
+
+
+def _check_seed_shape(value: Any, seed: Any) -> None:
+    """An output adjoint of another shape than the value would broadcast
+    silently into a wrong product: refuse it."""
+    if isinstance(value, (list, tuple)):
+        if not (isinstance(seed, (list, tuple)) and len(value) == len(seed)):
+            raise ArgumentError(
+                f"the output adjoint must have the output's structure: the function returned a {type(value).__name__}"
+                f" of {len(value)} values, the adjoint is {type(seed).__name__}"
+            )
+        for v, s in zip(value, seed):
+            _check_seed_shape(v, s)
+        return
+    if np.shape(value) != np.shape(seed):
+        raise ArgumentError(
+            f"the output adjoint has shape {np.shape(seed)}, but the function's output has shape {np.shape(value)}"
+        )
 
 
 def source(

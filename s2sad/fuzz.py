@@ -238,6 +238,7 @@ class _Generator:
         self.original: set[str] = set()  # arguments still bound to the caller's value
         self.draws = False  # a random draw was written: f reseeds its generator first
         self.output: Shape | None = None  # the shape of an array output (None: a float)
+        self.vector = False  # an array output, checked with vjp (chosen before the body)
 
     # ------------------------------------------------------------ helpers
     def chance(self, p: float) -> bool:
@@ -734,6 +735,9 @@ class _Generator:
         self.emit(indent + 1, final)
 
     def s_return(self, indent: int, locked: bool) -> None:
+        if self.vector:  # the function returns an array at its end
+            self.s_assign(indent, locked)
+            return
         self._guarded(indent, f"return np.sum({self.expr(self.r.choice(SHAPES), self.r.choice([0, 1, 2])).text})")
 
     def s_break(self, indent: int, locked: bool) -> None:
@@ -922,17 +926,21 @@ class _Generator:
         self.bind(t, shape, _Expr(t, True))
 
     def s_mod(self, indent: int, locked: bool) -> None:
-        """`%`, `%=`, np.mod, np.remainder (kinks at the wrap points, probed)."""
+        """`%`, `%=`, np.mod, np.remainder, np.fmod, math.fmod, math.remainder
+    (kinks at the wrap points, probed)."""
         shape = self.r.choice(SHAPES)
         c = self.r.choice([1.0, 1.5, 0.7, 2.0])
         e = self.expr(shape, self.r.choice([1, 2])).text
         t = self.new_temp()
-        form = self.r.randrange(4)
+        form = self.r.randrange(7 if shape == SCALAR else 5)
         if form == 3:
             self.emit(indent, f"{t} = {e}")
             self.emit(indent, self.probed(f"{t} %= {c!r}", f"{t} = _MW({t}, {c!r}) % {c!r}"))
+        elif form == 6:  # math.remainder wraps half-way between multiples of c
+            clean = f"math.remainder({e}, {c!r})"
+            self.emit(indent, f"{t} = {self.probed(clean, f'math.remainder(_MW({e} + {c / 2!r}, {c!r}) - {c / 2!r}, {c!r})')}")
         else:
-            fmt = ["({}) % {}", "np.mod({}, {})", "np.remainder({}, {})"][form]
+            fmt = ["({}) % {}", "np.mod({}, {})", "np.remainder({}, {})", "", "np.fmod({}, {})", "math.fmod({}, {})"][form]
             self.emit(indent, f"{t} = {self.probed(fmt.format(e, repr(c)), fmt.format(f'_MW({e}, {c!r})', repr(c)))}")
         self.bind(t, shape, _Expr(t, True))
 
@@ -1123,11 +1131,13 @@ class _Generator:
         self.original = set(self.params)
         self.budget = self.r.randint(5, 20)
         last = None
+        # an array output is chosen first: early returns would return a float
+        self.vector = "vector" not in self.without and self.chance(0.2)
         while self.budget > 0:
             self.stmt(1)
             if self.lines and self.lines[-1][0] == 1 and "=" in self.lines[-1][1]:
                 last = self.lines[-1][1].split("=")[0].split(",")[0].strip(" +-*/")
-        if "vector" not in self.without and self.chance(0.2):
+        if self.vector:
             self.output = self.vector_output(1)
             return params, self.lines
         if last in self.env and self.chance(0.7):
@@ -1244,6 +1254,17 @@ _REDUCTIONS = [  # (claim, template on an array {a}, shapes of {a}, probe or Non
     ("np.einsum", "np.einsum('i,i->', {a}, np.cos({a}))", [V2, V3], None),
     ("np.einsum", "np.sum(np.einsum('ij,j->i', {a}, C3))", [M], None),
     ("np.einsum", "np.sum(np.einsum('ij->ji', {a}) * C23.T)", [M], None),
+    ("np.einsum", "np.einsum('ii->', np.outer({a}, {a} + 1.0))", [V2, V3], None),
+    ("np.einsum", "np.sum(np.einsum('ii->i', np.outer({a}, np.sin({a}))) * C3[:len({a})])", [V2, V3], None),
+    ("np.einsum", "np.sum(np.einsum('ij,j', {a}, C3))", [M], None),
+    ("np.einsum", "np.sum(np.einsum('...j,j->...', {a}, C3))", [M], None),
+    ("np.linalg.norm matrix ord", "np.linalg.norm({a}, 2)", [M], None),
+    ("np.linalg.norm matrix ord", "np.linalg.norm({a}, -2)", [M], None),
+    ("np.linalg.norm matrix ord", "np.linalg.norm({a}, 'nuc')", [M], None),
+    ("np.linspace", "np.sum(np.linspace(np.mean({a}), np.sum({a} ** 2), 4) * np.arange(4.0))", _ARRAY, None),
+    ("np.linspace", "np.sum(np.linspace(0.5, np.sum({a}), 3, endpoint=False) ** 2)", _ARRAY, None),
+    ("np.arange", "np.sum(np.arange(np.mean({a}), np.mean({a}) + 1.9, 0.5) ** 2)", _ARRAY, None),
+    ("np.positive", "np.sum(np.positive({a}) * +{a})", _ARRAY, None),
     (".sum", "({a} * 1.0).sum()", _ARRAY, None), (".mean", "({a} * 1.0).mean(axis=0).sum()", [M], None),
     (".prod", "(2.0 + np.tanh({a})).prod()", _ARRAY, None),
     (".max", "({a} * 1.0).max()", _ARRAY, "(_MT({a}) * 1.0).max()"),
@@ -1689,11 +1710,11 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("list comprehension", "containers"), ("generator expression", "containers"),
     ("filtered comprehension", "containers"), ("nested comprehension", "containers"),
     ("reduction with axis", "leaf, convert, lib"), ("axis as a tuple", "lib"), ("keepdims", "convert, lib"),
-    ("ddof", "lib"), ("weights", "lib"), ("einsum with explicit output", "lib, einsum"),
+    ("ddof", "lib"), ("weights", "lib"), ("einsum with explicit output", "lib, einsum"), ("einsum, other forms", "lib"),
     ("builtin max/min of several values", "maxmin"), ("x.shape", "lib"),
 ]
 _MATH_CLAIMS = ("sin cos tan exp log log1p log2 log10 expm1 sqrt tanh sinh cosh asin acos atan asinh acosh atanh "
-                "atan2 pow fabs copysign hypot erf erfc").split()
+                "atan2 pow fabs copysign hypot erf erfc fmod remainder").split()
 _NP_CLAIMS = ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh exp expm1 exp2 log "
               "log1p log2 log10 sqrt square cbrt abs absolute fabs negative positive reciprocal sinc add subtract "
               "multiply divide power maximum minimum hypot logaddexp where clip sum mean prod max min amax amin var "
@@ -1701,14 +1722,16 @@ _NP_CLAIMS = ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh a
               "einsum linalg.inv linalg.det linalg.slogdet linalg.solve linalg.cholesky transpose reshape ravel "
               "expand_dims squeeze swapaxes moveaxis atleast_1d atleast_2d atleast_3d broadcast_to flip fliplr "
               "flipud roll repeat tile diag diagonal triu tril concatenate stack hstack vstack column_stack array "
-              "asarray copy full full_like float64 sign floor argmax count_nonzero allclose zeros").split()
+              "asarray copy full full_like float64 sign floor argmax count_nonzero allclose zeros mod remainder fmod "
+              "linspace arange").split()
 _METHOD_CLAIMS = "sum mean prod max min var std dot reshape ravel flatten squeeze transpose copy clip astype item T".split()
 _OTHER_CLAIMS = [("np.clip min=/max=", "lib"), ("np.reshape shape=", "lib"), ("np.linalg.norm ord=1/inf", "lib"),
                  ("sign, logdet = slogdet(...)", "lib"), ("float(x)", "lib"), ("builtin pow", "lib"),
                  ("builtin max/min of a list", "lib"), ("math.log(x, base)", "lib"), ("len(x)", "lib"),
                  ("read x[i]", "leaf"), ("read x[:, None]", "leaf, lib"), ("read x[..., i]", "lib"),
                  ("read x[1:3]", "leaf, lib"), ("read x[[i, i]] (repeats)", "lib"), ("read x[mask]", "lib"),
-                 ("comparison as a constant", "lib")]
+                 ("comparison as a constant", "lib"), ("np.linalg.norm matrix ord", "lib"),
+                 ("% and %=", "mod")]
 # functions the base grammar writes besides `lib`
 _BASE = {"np.sin": "unary", "np.cos": "unary", "np.tanh": "unary", "np.exp": "unary", "np.log": "unary",
          "np.sqrt": "unary", "np.arctan": "unary", "np.square": "unary", "np.sum": "leaf, convert",
@@ -1717,7 +1740,8 @@ _BASE = {"np.sin": "unary", "np.cos": "unary", "np.tanh": "unary", "np.exp": "un
          "np.stack": "convert", "np.reshape": "convert", "np.outer": "convert", "np.copy": "write, rhs",
          "math.sin": "unary", "math.cos": "unary", "math.tanh": "unary", "math.exp": "unary", "math.log": "unary",
          "math.sqrt": "unary", "math.atan": "unary", ".sum": "convert", ".T": "leaf, convert",
-         "np.einsum": "einsum, lib", "np.zeros": "misc, vector", "np.array": "alias, misc, lib"}
+         "np.einsum": "einsum, lib", "np.mod": "mod", "np.remainder": "mod", "np.fmod": "mod",
+         "math.fmod": "mod", "math.remainder": "mod", "np.linspace": "lib, norule", "np.zeros": "misc, vector", "np.array": "alias, misc, lib"}
 
 
 def claims() -> list[tuple[str, str]]:
@@ -1787,6 +1811,8 @@ def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], lo
     out: set[str] = set()
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         out.add(_OPS[type(node.op)])
+    elif isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Mod):
+        out.add("% and %=")
     elif isinstance(node, ast.UnaryOp):
         out.add({ast.USub: "unary minus", ast.Not: "not"}.get(type(node.op), ""))
     elif isinstance(node, ast.BoolOp):
@@ -1945,9 +1971,13 @@ def _call_constructs(node: ast.Call, made: dict[str, str]) -> set[str]:
         if name == "np.reshape" and "shape" in kw:
             out.add("np.reshape shape=")
         if name == "np.linalg.norm" and len(node.args) > 1:
-            out.add("np.linalg.norm ord=1/inf")
-        if name == "np.einsum" and isinstance(node.args[0], ast.Constant) and "->" in str(node.args[0].value):
-            out.add("einsum with explicit output")
+            order = node.args[1]
+            matrix = isinstance(order, ast.Constant) and order.value in (2, "nuc") or (
+                isinstance(order, ast.UnaryOp) and isinstance(order.operand, ast.Constant) and order.operand.value == 2)
+            out.add("np.linalg.norm matrix ord" if matrix else "np.linalg.norm ord=1/inf")
+        if name == "np.einsum" and isinstance(node.args[0], ast.Constant):
+            spec = str(node.args[0].value)
+            out.add("einsum with explicit output" if "->" in spec and "." not in spec else "einsum, other forms")
         if name in ("np.stack", "np.concatenate") and node.args and isinstance(node.args[0], ast.List):
             out.add(f"{name} over a list")
         if "axis" in kw:

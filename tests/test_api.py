@@ -147,3 +147,20 @@ def test_two_lambdas_on_one_line_are_told_apart():
     triple_square, double = square_and_double
     assert s2sad.grad(triple_square)(1.5) == pytest.approx(9.0)
     assert s2sad.grad(double)(1.5) == pytest.approx(2.0)
+
+
+def test_vjp_refuses_an_output_adjoint_of_another_shape():
+    # an adjoint of shape (2,) for a float output would broadcast into a wrong product
+    def f(x):
+        return np.sum(x * x)
+
+    with pytest.raises(s2sad.ArgumentError, match=r"shape \(2,\).*shape \(\)"):
+        s2sad.vjp(f)(np.ones(2), np.ones(2))
+
+    def g(x):
+        return x * 2.0, np.sum(x)
+
+    with pytest.raises(s2sad.ArgumentError, match="structure"):
+        s2sad.vjp(g)(np.ones(2), np.ones(2))
+    value, adjoint = s2sad.vjp(g)(np.ones(2), (np.ones(2), 1.0))
+    np.testing.assert_allclose(adjoint, 3.0 * np.ones(2))

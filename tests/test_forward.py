@@ -56,6 +56,7 @@ from s2sad.runtime import (
     norm_adjoint,
     norm_adjoint_tangent,
     plus_adjoint,
+    plus_tangent,
     prod_adjoint,
     reduce_adjoint,
     repeat_adjoint,
@@ -266,6 +267,12 @@ def rt_plus(a, b):
     return np.sum(parts[1] * _w((3,), 75)) + summed * 0.3
 
 
+def rt_plus_tangent(a, b):
+    joined = plus_tangent([a, b], [b * b], [1.0, 2.0], [3.0])  # joining lists: their tangents
+    summed = plus_tangent(a, b * a, 2.0, 1.0)  # adding numbers
+    return np.sum(joined[0] * _w((3,), 76)) + np.sum(joined[2] * _w((3,), 77)) + np.sum(summed * 0.3)
+
+
 def rt_fresh(v):
     return np.sum(fresh(v) * copy_of(v) * _w((3,), 33))
 
@@ -364,6 +371,7 @@ RUNTIME_CASES = [
     (rt_fresh, (_N((3,), 54),)),
     (rt_repeated, (_N((4, 3), 76), _N((3,), 77))),
     (rt_plus, (_N((3, 3), 78), _N((3,), 79))),
+    (rt_plus_tangent, (_N((3,), 80), _N((3,), 81))),
     (rt_diagonal, (_N((3,), 55), _N((3, 4), 56))),
     (rt_diag, (_N((3, 3), 57), _N((3,), 58), _N((3,), 59))),
     (rt_repeat, (_N((4, 3), 60), _N((2, 3), 61))),

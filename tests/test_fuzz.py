@@ -19,16 +19,28 @@ def test_generator_is_deterministic():
     assert fuzz.generate(7, 3).source != fuzz.generate(7, 4).source
 
 
-def test_fuzz_gradients_agree():
-    # ISSUE8: the productions that found the bugs of issue 8; they are left out
-    # until those fixes are merged (then drop `without=`: the run must pass with them)
-    summary = fuzz.run(count=150, seed=2024, without=fuzz.ISSUE8)
+def _no_failures(summary: fuzz.Summary) -> str:
     failures = summary.failures()
     message = summary.report()
     if failures:
         message += "\n" + "\n".join(fuzz.format_outcome(o) for o in failures[:3])
     assert not failures, message
-    # the generator mostly writes programs s2sad supports and can check
+    return message
+
+
+def test_fuzz_gradients_agree():
+    # every production, those written to be refused (eval, random draws in
+    # callees, aliases of written arrays...) included: no wrong derivative, no crash
+    summary = fuzz.run(count=150, seed=2024)
+    message = _no_failures(summary)
+    assert summary.count("agree") >= 0.4 * len(summary.outcomes), message
+
+
+def test_fuzz_base_grammar_is_mostly_supported():
+    # without the productions written to probe refusals, the generator mostly
+    # writes programs s2sad supports and can check
+    summary = fuzz.run(count=60, seed=2025, without=fuzz.ISSUE8)
+    message = _no_failures(summary)
     assert summary.count("agree") >= 0.7 * len(summary.outcomes), message
 
 
@@ -49,7 +61,8 @@ def test_every_claim_is_generated():
     seen: set[str] = set()
     for i in range(400):
         seen |= fuzz.constructs(fuzz.generate(11, i).display)
-    python = {c for c, _ in fuzz._PY_CLAIMS}
+    # claims only library templates write are checked with the templates below
+    python = {c for c, productions in fuzz._PY_CLAIMS if productions.strip() != "lib"}
     assert python <= seen, f"never generated: {sorted(python - seen)}"
     gen = fuzz._Generator(random.Random(0))
     gen.env = {"x": fuzz.SCALAR, "y": fuzz.V3, "w": fuzz.M, "v": fuzz.V2}

@@ -347,8 +347,10 @@ def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
         if items is not None and k is not False and k is not None and -len(items) <= k < len(items):
             return items[k]
         return any_item(base) if kind_of_atom(index, kinds) == "int" else None
-    if base is None or not base.startswith("array") or not base[5:].isdigit():
+    if base is None or not base.startswith("array"):
         return None
+    if not base[5:].isdigit():
+        return "numeric"  # an entry or a part of an array: never a container
     n = int(base[5:])
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     for p in parts:
@@ -361,7 +363,7 @@ def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
         elif kind_of_atom(p, kinds) == "int":
             n -= 1
         else:
-            return None  # an array index: fancy indexing
+            return "numeric"  # an array index (fancy indexing) or unknown: an array of unknown ndim, or a number
     if n < 0:
         return None
     return "scalar" if n == 0 else f"array{n}"

@@ -32,7 +32,7 @@ from __future__ import annotations
 import builtins
 
 from .. import runtime as rt
-from .table import INTEGER_VALUED, NO_VALUE, PIECEWISE_CONSTANT, SHAPE_ONLY, RuleTable
+from .table import INTEGER_VALUED, NO_VALUE, PIECEWISE_CONSTANT, SHAPE_ONLY, RuleTable, is_container
 
 RUNTIME_RULES = RuleTable()
 
@@ -62,7 +62,13 @@ def _which(param: str, nonzero_when: int, call: str) -> str:
 
 
 # ----------------------------------------------------- linear in the adjoint
-add(rt.unbroadcast, "v, x", {"v": "unbroadcast(v_dot, x)"})
+def _like_x(kinds: dict, consts: dict):
+    """The kind of ``x``: an adjoint has its primal's shape (never a container here)."""
+    k = kinds.get("x")
+    return None if is_container(k) else k
+
+
+add(rt.unbroadcast, "v, x", {"v": "unbroadcast(v_dot, x)"}, kind=_like_x)
 add(rt.fresh, "x", {"x": "fresh(x_dot)"})
 add(rt.copy_of, "t", {"t": "copy_of(t_dot)"})
 add(rt.broadcast_like, "t, like", {"t": "broadcast_like(t_dot, like)"})
@@ -100,6 +106,11 @@ add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x
 add(rt.minmax_tangent, "t, z, x, rest, which", {"t": "minmax_tangent(t_dot, z, x, rest, which)"}, sequence="t")
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
 add(rt.repeated_adjoint, "v, x", {"v": "repeated_adjoint(v_dot, x)"}, lists=True)
+# linear in (x_dot, y_dot) together: the same helper on their tangents (the two
+# contributions add leaf by leaf, since they may be lists)
+LIST_VALUED.add(add(rt.plus_tangent, "x_dot, y_dot, x, y",
+                    {"x_dot": "plus_tangent(x_dot_dot, zeros_like(y_dot), x, y)",
+                     "y_dot": "plus_tangent(zeros_like(x_dot), y_dot_dot, x, y)"}).name)
 add(rt.plus_adjoint, "v, x, y, which", {"v": "plus_adjoint(v_dot, x, y, which)"}, kind="unknown")
 
 # ------------------------------------------------------ also reading values

@@ -261,6 +261,42 @@ def refuse_impure_recomputation(ssa: gast.FunctionDef, ops: dict[int, Any], vari
             )
 
 
+def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str) -> None:
+    """The reverse sweep reads globals (and what re-run callees read) after
+    the whole forward sweep: a call that changes memory the function did not
+    make — a global array, a global list, an object's state — would make it
+    read other values than the forward sweep did. Refused, whatever the
+    call's arguments (the alias analysis refuses writes into arguments and
+    globals written in the function itself)."""
+    from .analysis.purity import _call_mutation, _text, changes_global, mutation
+
+    for s in statements(ssa.body):
+        call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
+        if not isinstance(call, gast.Call):
+            continue
+        op = ops.get(id(s))
+        why = None
+        if op is not None and op.kind == "user":
+            why = mutation(op.callee)
+            what = getattr(op.callee, "__name__", "the function")
+        else:
+            func = call.func
+            if changes_global(func, resolver):
+                why = f"it changes the global `{_text(func.value)}` (.{func.attr}())"
+            else:
+                ok, obj = resolver.value_of(func)
+                why = _call_mutation(obj, _text(func)) if ok else None
+            what = _text(call.func)
+        if why is not None:
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate this call to {what} in reverse mode: {why}, and the reverse "
+                "sweep reads such values after the forward sweep, so it would see the changed ones",
+                Location(filename, s.lineno, s.col_offset or 0),
+                "make the change outside the function you differentiate, or pass the changing value in as an "
+                "argument (forward mode, s2sad.jvp, runs the function once and allows it)",
+            )
+
+
 def _build_reverse(
     fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool
 ) -> Derivative:
@@ -269,6 +305,7 @@ def _build_reverse(
     varied = varied_names(ssa, list(wrt), ops)
     refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
     refuse_impure_recomputation(ssa, ops, varied, pf.filename)
+    refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)

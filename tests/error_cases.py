@@ -338,3 +338,35 @@ def unpacks_wrong_count(x):
     for a, b in zip(x, x, x):
         s = s + a * b
     return s
+
+
+# ------------------------------------ issue 8: changes to globals the reverse sweep reads
+_STATE = np.ones(2)
+_HISTORY = []
+
+
+def _bump(c):
+    _STATE[0] = _STATE[0] + c
+    return c
+
+
+def changes_a_global_array(x):
+    # the reverse sweep reads _STATE after _bump changed it: the gradient would be [2, 1]
+    a = np.sum(x * _STATE)
+    b = _bump(1.0)
+    return a * b
+
+
+def _uses_state(x):
+    return x * _STATE[0]
+
+
+def changes_what_a_callee_reads(x):
+    a = np.sum(_uses_state(x))  # re-run by the reverse sweep, after _bump
+    b = _bump(1.0)
+    return a * b
+
+
+def appends_to_a_global_list(x):
+    _HISTORY.append(1.0)
+    return np.sum(x * x) * len(_HISTORY)

@@ -47,7 +47,27 @@ def impurity(fn: Any) -> str | None:
     return found
 
 
-def _impurity(fn: Any) -> str | None:
+_mutation_cache: dict[Any, str | None] = {}
+
+
+def mutation(fn: Any) -> str | None:
+    """None when ``fn`` (transitively) changes no memory it did not make:
+    no globals, no arguments, no state of objects it did not make; else what
+    it changes, with the line. Random draws and printing are not counted: they
+    change no value a derivative reads."""
+    key = getattr(fn, "__func__", fn)
+    if key in _mutation_cache:
+        return _mutation_cache[key]
+    _mutation_cache[key] = None
+    try:
+        found = _impurity(fn, mutations_only=True)
+    except S2SADError:
+        found = None
+    _mutation_cache[key] = found
+    return found
+
+
+def _impurity(fn: Any, mutations_only: bool = False) -> str | None:
     from ..frontend.parse import parse_function
 
     pf = parse_function(fn)
@@ -68,12 +88,12 @@ def _impurity(fn: Any) -> str | None:
                 base = base.value
             if not (isinstance(base, gast.Name) and base.id in locals_ and base.id not in params):
                 return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in locals_:
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in locals_ and not mutations_only:
             ok, obj = pf.resolve_root(n.id)
             if ok and isinstance(obj, (list, dict, set, bytearray)):
                 return f"it reads the global `{n.id}`, a {type(obj).__name__} that may change ({where(n)})"
         if isinstance(n, gast.Call):
-            why = _call_impurity(n, resolver, locals_, params)
+            why = _call_impurity(n, resolver, locals_, params, mutations_only)
             if why is not None:
                 return f"{why} ({where(n)})"
     return None
@@ -83,8 +103,12 @@ _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "
                        "fill", "resize", "put", "setfield", "itemset", "add", "discard", "setdefault", "popitem"})
 
 
-def _call_impurity(call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str]) -> str | None:
+def _call_impurity(
+    call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False
+) -> str | None:
     func = call.func
+    if changes_global(func, resolver):
+        return f"it changes the global `{_text(func.value)}` (.{func.attr}())"
     if isinstance(func, gast.Attribute) and not resolver.is_global(func):
         # a method of a local value: pure if it has a rule, or only changes a value the callee made
         base = func.value
@@ -94,7 +118,7 @@ def _call_impurity(call: gast.Call, resolver: Resolver, locals_: set[str], param
             if isinstance(base, gast.Name) and base.id in params:
                 return f"it changes its argument `{base.id}` (.{func.attr}())"
             return None
-        if RULES.method(func.attr) is not None:
+        if RULES.method(func.attr) is not None or mutations_only:
             return None
         return f"it calls the method .{func.attr}(), which s2sad does not know to be pure"
     ok, obj = resolver.value_of(func)
@@ -106,8 +130,10 @@ def _call_impurity(call: gast.Call, resolver: Resolver, locals_: set[str], param
     if RULES.is_inactive(obj):
         return f"it calls `{text}`, which has an effect"
     if _is_user_function(obj):
-        why = impurity(obj)
+        why = mutation(obj) if mutations_only else impurity(obj)
         return None if why is None else f"it calls `{text}`, which is not pure: {why}"
+    if mutations_only:
+        return _call_mutation(obj, text)
     owner = getattr(obj, "__self__", None)
     mod = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "") or ""
     if mod.startswith("numpy.random") or mod == "random" or isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)):
@@ -131,3 +157,26 @@ _PURE_BUILTINS = tuple(getattr(__import__("builtins"), n) for n in (
 
 def _is_numpy_data(owner: Any) -> bool:
     return isinstance(owner, (np.ndarray, np.generic, float, int, complex, tuple, str))
+
+
+def _call_mutation(obj: Any, text: str) -> str | None:
+    """Does calling this library object change memory its caller may read?
+    Methods of global objects that are not data may (``model.update()``);
+    NumPy functions writing into an argument are the alias analysis' to refuse."""
+    owner = getattr(obj, "__self__", None)
+    if owner is None or isinstance(owner, type(sys)) or _is_numpy_data(owner):
+        return None
+    if isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)):
+        return None  # a draw changes the generator, which no derivative reads
+    if isinstance(owner, (list, dict, set)) and getattr(obj, "__name__", "") not in _MUTATORS:
+        return None
+    return f"it calls `{text}`, a method of the object {type(owner).__name__}, which may change its state"
+
+
+def changes_global(func: gast.expr, resolver: Resolver) -> bool:
+    """Is ``func`` a changing method (``append``, ``fill``...) of a global
+    container or array (not of a module: ``np.sort`` is a function)?"""
+    if not (isinstance(func, gast.Attribute) and func.attr in _MUTATORS and resolver.is_global(func)):
+        return False
+    ok, owner = resolver.value_of(func.value)
+    return ok and isinstance(owner, (list, dict, set, bytearray, np.ndarray))

@@ -1323,7 +1323,7 @@ def _shape_op(fmt: str) -> Any:
 
 LIBRARY: list[tuple[str, list[Shape], Any]] = (
     [(c, SHAPES, _ew(t)) for c, t in _SMOOTH_EW]
-    + [(c, SHAPES, _ew(t, p)) for c, t, p in _KINK_EW]
+    + [(c, _ARRAY if c.startswith(".") else SHAPES, _ew(t, p)) for c, t, p in _KINK_EW]  # methods need an array
     + [(c, [SCALAR], _ew(t)) for c, t in _MATH]
     + [(c, [SCALAR], _ew(t, p)) for c, t, p in _MATH_KINK]
     + [(c, [SCALAR], _red(t, src, p)) for c, t, src, p in _REDUCTIONS]

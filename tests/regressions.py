@@ -916,3 +916,19 @@ REGRESSIONS += [
     (repeated_pairs_in_loop, [(np.array([0.4, -0.9, 1.3]),)], 0),
     (zero_d_array_written_in_loop, [(2.0,), (-0.7,)], 0),
 ]
+
+
+# --------------------------------- issue 8 campaign: a write whose value is the written array
+def write_array_into_itself(y):
+    # y[1] got 0 (found by the fuzzer, seed 1022, index 47): the contribution of
+    # the value (y's old self) was added, then zeroed with the overwritten entries
+    t = np.copy(y)
+    t[np.arange(3) // 2] = t
+    u = np.copy(y) * 2.0
+    u[...] = u
+    return np.sum(t * np.array([1.0, 2.0, 3.0])) + np.sum(u * u)
+
+
+REGRESSIONS += [
+    (write_array_into_itself, [(np.array([0.39, 0.69, 1.66]),)], 0),
+]

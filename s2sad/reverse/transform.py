@@ -546,7 +546,11 @@ class ReverseTransform:
                         expr = gast.Call(func=fn, args=[piece], keywords=[])
                     else:
                         expr = gast.Call(func=name(self.runtime("unbroadcast")), args=[piece, name(v.id)], keywords=[])
-                self.accumulate(v.id, expr, out, comment=f"{v.id} -> {y}[...]")
+                if v.id == y:  # y[idx] = y: y's old value gets its adjoint twice, after the zeroing below
+                    deferred = self.namer.claim("g")
+                    out.append(assign(deferred, expr))
+                else:
+                    self.accumulate(v.id, expr, out, comment=f"{v.id} -> {y}[...]")
             holder = self.adj.of[y]
             own = self.bar(y)
             # the contribution above (if any) is a new value, not a view of y_bar
@@ -564,6 +568,8 @@ class ReverseTransform:
                 out.append(assign(own, zero))
                 self.adj.of[y] = own
                 self.adj.owned.add(own)  # zero_at returns a new array
+            if contributed and v.id == y:
+                self.accumulate(y, name(deferred), out, comment=f"{y} -> {y}[...]")
         out.append(Pop(name=copy.deepcopy(tgt)))
 
     def location(self, s: gast.AST) -> Location:

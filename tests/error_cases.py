@@ -370,3 +370,117 @@ def changes_what_a_callee_reads(x):
 def appends_to_a_global_list(x):
     _HISTORY.append(1.0)
     return np.sum(x * x) * len(_HISTORY)
+
+
+# A helper's result written into or updated in place: refused unless the
+# helper provably returns a new array (issue 8, fresh results).
+
+_GLOBAL_ROW = np.array([1.0, 2.0, 3.0])
+_KEPT = []
+
+
+def _same(a):
+    return a
+
+
+def _tail(a):
+    return a[1:]
+
+
+def _transposed(a):
+    return a.T
+
+
+def _reshaped(a):
+    return a.reshape(3)
+
+
+def _the_global(a):
+    return _GLOBAL_ROW
+
+
+def _first_of(items):
+    return items[0]
+
+
+def _kept(a):
+    y = a * 2.0
+    _KEPT.append(y)
+    return y
+
+
+class _Holder:
+    def __init__(self):
+        self.W = np.array([0.5, -1.0, 2.0])
+
+    def weights(self, x):
+        return self.W
+
+
+_HOLDER = _Holder()
+
+
+def write_into_returned_argument(x):
+    y = x * 1.0
+    h = _same(y)
+    h[0] = 2.0
+    return np.sum(y * x)
+
+
+def update_returned_argument(x):
+    h = _same(x)
+    h += 1.0
+    return np.sum(h)
+
+
+def write_into_returned_slice(x):
+    h = _tail(x)
+    h[0] = 2.0
+    return np.sum(h)
+
+
+def update_returned_transpose(x):
+    h = _transposed(x)
+    h *= 2.0
+    return np.sum(h)
+
+
+def write_into_returned_reshape(x):
+    h = _reshaped(x)
+    h[1] = x[0]
+    return np.sum(h)
+
+
+def write_into_returned_global(x):
+    h = _the_global(x)
+    h[0] = x[0]
+    return np.sum(h)
+
+
+def update_returned_attribute(x):
+    h = _HOLDER.weights(x)
+    h -= x
+    return np.sum(h)
+
+
+def write_into_returned_list_item(x):
+    h = _first_of([x, x])
+    h[0] = 1.0
+    return np.sum(h)
+
+
+def write_into_result_kept_in_global(x):
+    h = _kept(x)
+    h[0] = 1.0
+    return np.sum(h)
+
+
+def update_item_of_list_argument(x):
+    hs = [x]
+    return _bump_first(hs, x)
+
+
+def _bump_first(hs, x):
+    a = hs[0]
+    a += x
+    return np.sum(hs[0])

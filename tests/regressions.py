@@ -932,3 +932,87 @@ def write_array_into_itself(y):
 REGRESSIONS += [
     (write_array_into_itself, [(np.array([0.39, 0.69, 1.66]),)], 0),
 ]
+
+
+# A helper's result that the helper's own may-alias analysis proves new
+# (issue 8, fresh results): written into and updated in place by the caller,
+# once and in a loop; the helper's argument is read after the write and must
+# not see it. (Refused before: "what a helper returned, which may be (a view
+# of) its argument or a global".)
+
+
+def _affine(W, x, b):
+    return W @ x + b
+
+
+def _act(x):
+    return np.tanh(x)
+
+
+def _moments(x):
+    return np.mean(x) * np.ones(3), np.std(x) + 0.5 * x
+
+
+def _passthrough_and_new(x):
+    return x, 2.0 * x
+
+
+class _Scale:
+    def __init__(self):
+        self.W = np.array([0.5, -1.0, 2.0])
+
+    def apply(self, x):
+        return self.W * x
+
+
+_SCALE = _Scale()
+
+
+def write_into_fresh_helper_result(x):
+    W = np.outer(x, x) * 0.5
+    h = _affine(W, x, x)
+    h[0] = 2.0 * h[1]
+    h += x
+    return np.sum(h * x) + np.sum(x * x)  # x is unaffected by the writes into h
+
+
+def update_fresh_helper_result_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        h = _act(x * (i + 1.0))
+        h[i] = h[i] * x[i]
+        h *= 2.0
+        s = s + np.sum(h) + x[i] * np.sum(x)
+    return s
+
+
+def update_fresh_items_of_helper_tuple(x):
+    m, s = _moments(x)
+    m += s
+    m[0] = x[1]
+    return np.sum(m * s) + np.sum(x * x)
+
+
+def write_into_new_item_beside_argument(x):
+    a, b = _passthrough_and_new(x)
+    b[0] = 1.0
+    b += a
+    return np.sum(a * b) + np.sum(x)
+
+
+def write_into_fresh_method_and_lambda_results(x):
+    h = _SCALE.apply(x)
+    h[0] = x[2] ** 2
+    g = lambda v: v * 3.0  # noqa: E731
+    k = g(x)
+    k -= h
+    return np.sum(k * x) + np.sum(_SCALE.W * x)
+
+
+REGRESSIONS += [
+    (write_into_fresh_helper_result, [(np.array([0.5, -1.0, 2.0]),)], 0),
+    (update_fresh_helper_result_in_loop, [(np.array([0.3, -0.8, 1.2]),)], 0),
+    (update_fresh_items_of_helper_tuple, [(np.array([0.5, -1.0, 2.0]),)], 0),
+    (write_into_new_item_beside_argument, [(np.array([0.5, -1.0, 2.0]),)], 0),
+    (write_into_fresh_method_and_lambda_results, [(np.array([0.5, -1.0, 2.0]),)], 0),
+]

@@ -99,6 +99,16 @@ ALIASED = [
     (ec.inplace_on_copy_of_argument, "s *= 2.0", "s", "`s` is the argument `x`, which the caller owns", "s = s *"),
     (ec.inplace_seen_by_list, "y -= 1.0", "y", "a view or a container of `y` would see the change: `hs`", "y = y -"),
     (ec.effect_call_on_array, "np.fill_diagonal", "np", "may change `y` in place", "build a new array"),
+    # a helper's result, not proven new (issue 8, fresh results)
+    (ec.write_into_returned_argument, "h[0] = 2.0", "h[0]", "cannot prove `_same` returns a new array", "copy"),
+    (ec.update_returned_argument, "h += 1.0", "h", "`h` may be an argument of `_same`", "h = h +"),
+    (ec.write_into_returned_slice, "h[0] = 2.0", "h[0]", "cannot prove `_tail` returns a new array", "copy"),
+    (ec.update_returned_transpose, "h *= 2.0", "h", "cannot prove `_transposed` returns", "h = h *"),
+    (ec.write_into_returned_reshape, "h[1] = x[0]", "h[1]", "cannot prove `_reshaped` returns", "copy"),
+    (ec.write_into_returned_global, "h[0] = x[0]", "h[0]", "cannot prove `_the_global` returns", "copy"),
+    (ec.update_returned_attribute, "h -= x", "h", "cannot prove `weights` returns a new array", "h = h -"),
+    (ec.write_into_returned_list_item, "h[0] = 1.0", "h[0]", "cannot prove `_first_of` returns", "copy"),
+    (ec.write_into_result_kept_in_global, "h[0] = 1.0", "h[0]", "an array `_kept` keeps", "copy"),
 ]
 
 
@@ -249,3 +259,22 @@ def test_repetition_by_unknown_count_points_at_the_line(mode):
             s2sad.jvp(ec.repeats_by_unknown_count)(np.ones(3), np.ones(3))
     assert info.value.location.lineno == _line_of(ec.repeats_by_unknown_count, "* REPEATS")
     assert "int(n)" in str(info.value)
+
+
+def test_inplace_on_item_of_list_argument_is_refused_in_the_callee():
+    # Python changes the caller's list item: `hs[0]` read after `a += x` sees it
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(ec.update_item_of_list_argument)(np.array([0.5, -1.0, 2.0]))
+    err = info.value
+    assert err.location.lineno == _line_of(ec._bump_first, "a += x")
+    assert "`a` is an item of the argument `hs`, which the caller owns" in str(err)
+    assert "a = a +" in str(err).split("hint:")[1]
+
+
+def test_fresh_helper_result_written_leaves_the_argument_alone():
+    from .regressions import write_into_fresh_helper_result
+
+    x = np.array([0.5, -1.0, 2.0])
+    value, _ = s2sad.value_and_grad(write_into_fresh_helper_result)(x)
+    assert np.array_equal(x, [0.5, -1.0, 2.0])
+    assert value == pytest.approx(write_into_fresh_helper_result(x.copy()))

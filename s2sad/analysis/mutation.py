@@ -16,9 +16,18 @@ the function's objects that escaped into such code). For each name,
 items of containers): through copies, branch merges and loop-carried names
 (fixpoint), containers (literals, ``append``, items read back), views (basic
 indexing, ``.T``, ``reshape``, ``np.asarray``, ``astype(copy=False)``...;
-fancy indexing copies), and calls (a helper's result may alias its
-arguments and ``?``; a NumPy function not known to return new memory may
-return a view of its arguments).
+fancy indexing copies), and calls (a NumPy function not known to return
+new memory may return a view of its arguments; a helper's result may alias
+its arguments and ``?``, unless :func:`returns_fresh` proves it new).
+
+A user function's result is a fresh allocation when :func:`returns_fresh`
+proves it from the callee's own analysis (recursively through its callees;
+a cycle is "not fresh"): every object the returned array may be (or view)
+is an array the callee allocated, none is an argument, a global, an item of
+an argument, or what unknown code returned, and none is kept where the
+caller could see it (put into an argument's or a global container, passed
+to unknown code, in a closure). A returned tuple is judged item by item
+(disjoint fresh arrays), and reading item ``k`` of it gives that array alone.
 
 :func:`check_mutations` then accepts a write or an in-place update only into
 an array the function provably owns (every object it may refer to is an
@@ -38,6 +47,7 @@ aliases what.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +100,10 @@ class Memory:
     updates: dict[int, tuple[str, str]] = field(default_factory=dict)  # id(x = x op v) -> (user name, op)
     writes: dict[str, list[gast.Assign]] = field(default_factory=dict)  # name written into -> its writes
     names: set[str] = field(default_factory=set)
+    extra_sites: dict[int, list[str]] = field(default_factory=dict)  # id(def) -> more objects it makes (tuple items)
+    fresh_items: dict[str, dict[int, str]] = field(default_factory=dict)  # tuple object -> index -> fresh item
+    precise_items: set[int] = field(default_factory=set)  # id(z = t[k]) reading one item of a helper's tuple
+    callee_of: dict[str, str] = field(default_factory=dict)  # name -> the helper whose result it is (messages)
     _reach: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def reach(self, n: str) -> frozenset[str]:
@@ -109,8 +123,8 @@ class Memory:
         out: set[str] = set()
         for o in self.pts.get(n, ()):
             out |= self.contents.get(o, set())
-            if o == FOREIGN:
-                out.add(FOREIGN)
+            if o == FOREIGN or o.startswith("arg:"):
+                out.add(o)  # an item of an argument (or a global) is the caller's: it is (part of) that object
         return out
 
     def sees(self, n: str, objects: set[str]) -> bool:
@@ -170,6 +184,109 @@ def analyse(
             break
     m._reach.clear()
     return m
+
+
+_fresh_cache: dict[tuple, bool | tuple[bool, ...]] = {}
+_fresh_busy = threading.local()
+
+
+def returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
+    """Is what the user function ``fn`` returns, called with arguments of
+    these kinds, a new array it keeps nowhere (True)? For a tuple, which of
+    its items are (a tuple of bools). False whenever it cannot be proven:
+    conservative by construction (see the module docstring)."""
+    key = (fn, getattr(fn, "__code__", None), tuple(sorted(arg_kinds.items(), key=lambda kv: kv[0])))
+    try:
+        hit = _fresh_cache.get(key)
+    except TypeError:  # an unhashable callee or kind
+        return False
+    if hit is not None:
+        return hit
+    busy = getattr(_fresh_busy, "keys", None)
+    if busy is None:
+        busy = _fresh_busy.keys = set()
+    if key in busy:
+        return False  # recursion: not proven
+    busy.add(key)
+    try:
+        found = _returns_fresh(fn, arg_kinds)
+    except Exception:  # whatever s2sad cannot analyse is not fresh
+        found = False
+    finally:
+        busy.discard(key)
+    _fresh_cache[key] = found
+    return found
+
+
+def _returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
+    import inspect
+
+    from ..frontend.parse import parse_function
+    from ..pipeline import front, kind_of_value
+
+    params = inspect.signature(fn).parameters
+    kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
+    f = front(parse_function(fn), kinds)  # with its checks: a callee s2sad refuses is not fresh
+    m, ssa = f.memory, f.ssa
+    assert m is not None
+    for node in gast.walk(ssa):
+        if isinstance(node, (gast.Global, gast.Nonlocal)):
+            return False
+        if isinstance(node, gast.Assign) and not all(isinstance(t, (gast.Name, gast.Subscript)) for t in node.targets):
+            return False  # an attribute set: the object may be kept there
+    ret = ssa.body[-1]
+    if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Name)):
+        return False
+    # what the caller can reach other than through the result: the arguments,
+    # globals, and what escaped into code s2sad does not know, with their items
+    visible = {FOREIGN} | set(m.escaped) | {o for ps in m.pts.values() for o in ps if o.startswith("arg:")}
+    todo = list(visible)
+    while todo:
+        for q in m.contents.get(todo.pop(), ()):
+            if q not in visible:
+                visible.add(q)
+                todo.append(q)
+
+    def fresh(objs: set[str] | frozenset[str]) -> bool:
+        return bool(objs) and all(m.sites.get(o) == "array" for o in objs) and not objs & visible
+
+    r = ret.value.id
+    if _is_array(f.kinds.get(r)):
+        return fresh(m.reach(r))
+    defs: dict[str, list[gast.expr]] = {}
+    for st in statements(ssa.body):
+        if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+            defs.setdefault(st.targets[0].id, []).append(st.value)
+
+    def item(n: str, k: int, seen: frozenset[str]) -> set[str] | None:
+        """The objects item ``k`` of the tuple ``n`` may be; None: not known."""
+        if n in seen or not defs.get(n):
+            return None
+        out: set[str] = set()
+        for v in defs[n]:
+            if isinstance(v, gast.Tuple) and len(v.elts) > k and not any(isinstance(e, gast.Starred) for e in v.elts):
+                e = v.elts[k]
+                if not (isinstance(e, gast.Name) and e.id in f.resolver.locals and _is_array(f.kinds.get(e.id))):
+                    return None
+                out |= m.reach(e.id)
+            elif isinstance(v, gast.Name) and v.id in f.resolver.locals:
+                got = item(v.id, k, seen | {n})
+                if got is None:
+                    return None
+                out |= got
+            else:
+                return None
+        return out
+
+    first = next((v for v in defs.get(r, []) if isinstance(v, gast.Tuple)), None)
+    if first is None or not isinstance(f.kinds.get(r), str) or not f.kinds[r].startswith("tuple"):
+        return False
+    parts = [item(r, k, frozenset()) for k in range(len(first.elts))]
+    verdict = []
+    for k, objs in enumerate(parts):
+        others = set().union(*(p or {FOREIGN} for j, p in enumerate(parts) if j != k))
+        verdict.append(objs is not None and fresh(objs) and not objs & others)
+    return tuple(verdict) if any(verdict) else False
 
 
 class _Analysis:
@@ -352,6 +469,16 @@ class _Analysis:
         else:
             self.take(s, z, set(), {FOREIGN}, "call")
 
+    def fresh_result(self, call: gast.Call, op: Op) -> bool | tuple[bool, ...]:
+        from .activity import kind_of_atom
+        from .resolve import bind_call
+
+        try:
+            bound = bind_call(op.callee, call, None)
+        except Exception:  # a bad call is reported by the transform, with its location
+            return False
+        return returns_fresh(op.callee, {p: kind_of_atom(a, self.kinds) for p, a in bound.items()})
+
     def subscript(self, s: gast.Assign, z: str, v: gast.Subscript) -> None:
         m, kinds = self.m, self.kinds
         b = self.local(v.value)
@@ -359,6 +486,21 @@ class _Analysis:
             self.take(s, z, set(), {FOREIGN}, "global")
             return
         kb = kinds.get(b)
+        whole = m.pts.get(b, set())
+        k = v.slice.value if isinstance(v.slice, gast.Constant) else None
+        tup = next(iter(whole)) if len(whole) == 1 else None
+        if tup in m.fresh_items and type(k) is int and k >= 0:
+            items = m.fresh_items[tup]
+            if k in items:
+                self.add(m.pts, z, {items[k]})  # item k of a helper's tuple: its own new array
+                m.flows.setdefault(id(s), set()).add(b)
+            else:  # another item: not one of the fresh ones (they are disjoint from the others)
+                self.take(s, z, {b}, m.items(b) - set(items.values()), "item")
+            m.items_of[id(s)] = b
+            m.precise_items.add(id(s))
+            if b in m.callee_of:
+                m.callee_of.setdefault(z, m.callee_of[b])
+            return
         if _is_array(kb):
             if _advanced(v.slice, kinds, self.lists):
                 self.site(s, z)  # fancy indexing copies
@@ -374,6 +516,8 @@ class _Analysis:
         elif is_container(kb):
             self.take(s, z, {b}, m.items(b), "item")
             m.items_of[id(s)] = b
+            if b in m.callee_of:
+                m.callee_of.setdefault(z, m.callee_of[b])
         else:  # not known: a view of b or an item of it
             self.take(s, z, {b}, m.pts.get(b, set()) | m.items(b), "view")
 
@@ -387,6 +531,27 @@ class _Analysis:
             self.take(s, z, names, objs, "call")
             return
         if op is not None and op.kind == "user":
+            m.callee_of.setdefault(z, getattr(op.callee, "__name__", "the helper"))
+            fresh = False if isinstance(f, gast.Attribute) and self.local(f.value) else self.fresh_result(call, op)
+            if fresh is True and _is_array(self.kinds.get(z)):
+                self.site(s, z)  # a new array the helper made and kept nowhere
+                self.escape(objs)
+                return
+            if isinstance(fresh, tuple) and is_container(self.kinds.get(z)):
+                o = self.site(s, z, "container")
+                items = {k: f"{o}#{k}" for k, ok in enumerate(fresh) if ok}
+                for q in items.values():
+                    m.sites[q] = "array"
+                m.extra_sites[id(s)] = sorted(items.values())
+                m.fresh_items[o] = items
+                self.add(m.contents, o, set(items.values()))
+                if not all(fresh):  # the other items may be (views of) the arguments or globals
+                    self.add(m.contents, o, objs | {FOREIGN})
+                    m.flows.setdefault(id(s), set()).update(names)
+                    if names and z not in m.how:
+                        m.how[z] = ("helper", sorted(names)[0])
+                self.escape(objs)
+                return
             if isinstance(f, gast.Attribute) and self.local(f.value):
                 names.add(f.value.id)  # type: ignore[attr-defined]
                 objs |= m.reach(f.value.id)  # type: ignore[attr-defined]
@@ -547,8 +712,10 @@ class _Check:
                 x = s.value.left.id
                 if m.pts.get(x) and not m.owned(x):
                     user, op = hit
+                    whose = self.whose(x)
+                    whose = whose[len("which "):] if whose.startswith("which ") else f"is {whose}"
                     raise UnsupportedSyntaxError(
-                        f"`{user} {op}= ...` changes an array in place, and `{user}` is {self.whose(x)}",
+                        f"`{user} {op}= ...` changes an array in place, and `{user}` {whose}",
                         self.where(s),
                         f"write `{user} = {user} {op} ...` to make a new array",
                     )
@@ -564,8 +731,19 @@ class _Check:
                         )
 
     def whose(self, y: str) -> str:
+        """Why ``y`` is not the function's own array: a phrase that follows
+        "a write into `y`, " (a noun phrase, or a clause opening with "which")."""
         p = self.m.pts.get(y, set())
+        helper = self.m.callee_of.get(y)
+        if helper is not None and y not in self.params:
+            return (
+                f"which may be an argument of `{helper}`, a view of one, a global, or an array `{helper}` keeps: "
+                f"s2sad cannot prove `{helper}` returns a new array"
+            )
         args = sorted(o[4:] for o in p if o.startswith("arg:"))
+        how = self.m.how.get(y)
+        if how and how[0] == "item" and how[1] in self.params and args:
+            return f"an item of the argument `{self.user_name(how[1])}`, which the caller owns"
         if y in self.params or (args and len(p) == 1 and y not in self.temps):
             return (
                 "an argument the caller owns"
@@ -583,6 +761,10 @@ class _Check:
             return "what a helper returned, which may be (a view of) its argument or a global"
         if FOREIGN in p:
             return "which may be a global or what code s2sad does not know returned"
+        if how and how[0] == "call" and y in self.m.partial:
+            return f"which may be a view of `{self.shown(how[1])}` (the function that made it may return one)"
+        if how and how[0] == "copy" and y in self.m.partial:
+            return f"which may be a view or an item of `{self.shown(how[1])}`"
         return "an array s2sad cannot prove the function owns"
 
     def effect(self, s: gast.Expr, call: gast.Call) -> None:
@@ -652,10 +834,11 @@ class _Check:
             o = m.site_of.get(id(s))
             held: set = set()
             if o in m.sites and self.allocates(s):
-                for n, h in state.hold.items():  # earlier allocations of this site are now old
-                    if (o, "cur") in h:
-                        state.hold[n] = (h - {(o, "cur")}) | {(o, "old")}
-                held.add((o, "cur"))
+                for q in [o, *m.extra_sites.get(id(s), ())]:
+                    for n, h in state.hold.items():  # earlier allocations of this site are now old
+                        if (q, "cur") in h:
+                            state.hold[n] = (h - {(q, "cur")}) | {(q, "old")}
+                    held.add((q, "cur"))
             base = m.items_of.get(id(s))
             drop = (
                 set(m.pts.get(base, set())) - set().union(*(m.contents.get(q, set()) for q in m.pts.get(base, ())))
@@ -664,6 +847,8 @@ class _Check:
             )
             for n in m.flows.get(id(s), ()):
                 held |= {(q, age) for q, age in state.hold.get(n, Held()) if q not in drop}
+            if id(s) in m.precise_items:  # one item of a tuple: only what it may be
+                held = {(q, age) for q, age in held if q in m.reach(z)}
             state.hold[z] = Held(held)
             state.stale.pop(z, None)
         elif isinstance(s, gast.Assign):  # y[i] = v

@@ -786,7 +786,10 @@ _EXPR_WHAT = {
 }
 
 
-_OPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**", gast.MatMult: "@"}
+_OPS = {
+    gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**", gast.MatMult: "@", gast.Mod: "%",
+    gast.FloorDiv: "//", gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>",
+}  # fmt: skip
 
 
 def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast.comprehension) -> None:

@@ -60,6 +60,30 @@ class Derivative:
     user_file: str = ""
     source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
     output_kind: str | None = None  # "tuple" when the function returns several values
+    guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
+    depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
+
+    def valid(self) -> bool:
+        """Is every function and module this code (and the code it calls) was
+        built from still bound to the same name? A helper redefined (as in a
+        notebook) or a global rebound (`act = np.sin`) makes it stale."""
+        for where, key, value in self.guards:
+            if key is None:
+                try:
+                    current = where.cell_contents
+                except ValueError:
+                    return False
+            else:
+                current = where.get(key, _UNBOUND)
+            if current is not value:
+                return False
+        for c in self.callees.values():
+            if not c.valid():
+                return False
+        for d in self.depends:
+            if not d.valid():
+                return False
+        return True
 
     def user_line(self, generated_line: int) -> int | None:
         return self.source_map.get(generated_line)
@@ -78,6 +102,7 @@ class Derivative:
             seen[id(self)] = self.source.replace(f"def {self.name}(", f"def {as_name}(", 1)
 
 
+_UNBOUND = object()
 _building = threading.local()
 _callee_cache: dict[tuple, Derivative] = {}
 _callee_lock = threading.RLock()
@@ -96,7 +121,7 @@ def _callee_derivative(
     key = (fn, getattr(fn, "__code__", None), wrt, tuple(sorted(kinds.items())))
     with _callee_lock:
         hit = _callee_cache.get(key)
-        if hit is None:
+        if hit is None or not hit.valid():
             hit = build_reverse(fn, wrt, kinds)
             _callee_cache[key] = hit
     return hit
@@ -344,7 +369,8 @@ def _emit(
     compiled = compile_function(source, gen.name, filename, pf.globals, values, closure_cells(pf))
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
-    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap)
+    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
+                      guards=pf.bindings())
 
 
 def _with_finite_checks(

@@ -25,7 +25,7 @@ from .analysis.mutation import Memory, analyse, check_mutations
 from .analysis.resolve import Resolver, refuse_varied_opaque
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
-from .frontend.parse import ParsedFunction, parse_function, register_lifted
+from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
 from .ir.naming import Namer
 from .ir.normalize import assign, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
@@ -367,6 +367,7 @@ def _emit(
     filename = f"<s2sad: {what} of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
     values = _closure_values(pf, f.injected)
     compiled = compile_function(source, gen.name, filename, pf.globals, values, closure_cells(pf))
+    share_defaults(pf, compiled)
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
     return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
@@ -408,6 +409,23 @@ def compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef,
         fn = compile_function(text, fname, filename, pf.globals, dict(pf.closure))
         pf.closure[fname] = fn
         register_lifted(fn, ParsedFunction(fn, node, pf.filename, pf.globals, pf.closure))
+
+
+def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
+    """Give the generated function the user function's own default values
+    (the objects Python evaluated where the ``def`` stands), not its default
+    expressions evaluated again: a global rebound since, or an array default
+    changed in place, is then what a call without that argument uses."""
+    fn = pf.fn
+    if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
+        return
+    own = getattr(fn, "__defaults__", None) or ()
+    current = compiled.__defaults__ or ()
+    if own and len(current) >= len(own):
+        compiled.__defaults__ = tuple(own) + tuple(current[len(own):])
+    kw = getattr(fn, "__kwdefaults__", None) or {}
+    if kw and compiled.__kwdefaults__:
+        compiled.__kwdefaults__.update({k: v for k, v in kw.items() if k in compiled.__kwdefaults__})
 
 
 def closure_cells(pf: ParsedFunction) -> dict[str, Any]:

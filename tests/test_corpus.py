@@ -184,3 +184,43 @@ def test_closure_cell_rebound_between_calls():
     assert dk(0.3) == pytest.approx(1 - np.tanh(0.3) ** 2)
     k.__closure__[0].cell_contents = np.sin
     assert dk(0.3) == pytest.approx(np.cos(0.3))
+
+
+_LIB = """
+import numpy as np
+act = np.tanh
+"""
+
+_USER = """
+import numpy as np
+import {lib} as lib
+W0 = np.array([1.0, 2.0])
+def helper(x, w=W0):
+    return np.sum(x * w)
+W0 = np.array([10.0, 20.0])  # rebound after the def: helper's default is still [1, 2]
+def f(x):
+    return helper(x) * 1.0
+def k(x):
+    return lib.act(x)
+"""
+
+
+def test_callee_default_and_module_attribute(tmp_path, monkeypatch):
+    (tmp_path / "corpus_lib.py").write_text(_LIB)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "corpus_user.py"
+    path.write_text(_USER.format(lib="corpus_lib"))
+    spec = importlib.util.spec_from_file_location("corpus_user", path)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    # a callee's default is the object its def evaluated, also when changed in place
+    assert list(s2sad.grad(m.f)(np.ones(2))) == [1.0, 2.0]
+    m.helper.__defaults__[0][:] = [3.0, 4.0]
+    assert list(s2sad.grad(m.f)(np.ones(2))) == [3.0, 4.0]
+    assert s2sad.jvp(m.f)(np.ones(2), np.ones(2))[1] == pytest.approx(7.0)
+    # a function read through a user module's attribute, rebound between calls
+    dk = s2sad.grad(m.k)
+    assert dk(0.3) == pytest.approx(1 - np.tanh(0.3) ** 2)
+    m.lib.act = np.sin
+    assert dk(0.3) == pytest.approx(np.cos(0.3))
+    assert s2sad.jvp(m.k)(0.3, 1.0)[1] == pytest.approx(np.cos(0.3))

@@ -23,7 +23,7 @@ from ..codegen.emit import compile_function, expr_source, render_function
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
 from ..ir.normalize import name
-from ..pipeline import Derivative, closure_cells, front
+from ..pipeline import Derivative, closure_cells, front, share_defaults
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import ForwardTransform, pop_receiver, stack_modes
 
@@ -185,6 +185,7 @@ def _build_forward(
     values = dict(pf.closure)
     values.update(injected)
     compiled = compile_function(source, fname, filename, pf.globals, values, closure_cells(pf))
+    share_defaults(pf, compiled)
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     if isinstance(target, Derivative):  # forward mode over generated code: stale when that code is
         depends[id(target)] = target

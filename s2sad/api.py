@@ -109,7 +109,7 @@ def derivative(
     key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, tuple(sorted(kinds.items())))
     with _lock:
         hit = _cache.get(key)
-        if hit is None:
+        if hit is None or not hit.valid():
             hit = build_reverse(fn, wrt, kinds, check_finite=check_finite)
             _cache[key] = hit
     return hit
@@ -186,7 +186,7 @@ class _Derived:
         keyword arguments, and the wrt values."""
         if not kwargs and len(args) == self._nparams:
             d = self._fast.get(_signature_key(args))
-            if d is not None:
+            if d is not None and d.valid():
                 return d, args, kwargs, self._pick(args)
         bound = _bind(self.fn, args, kwargs)
         for w in self.wrt:
@@ -235,7 +235,7 @@ class _Grad(_Derived):
         if not kwargs and len(args) == self._nparams:
             # the common case, kept short: positional arguments, kinds seen before
             d = self._fast.get(_signature_key(args))
-            if d is not None and not is_container(d.output_kind):
+            if d is not None and not is_container(d.output_kind) and d.valid():
                 try:
                     value, g = d.fn(*args)
                 except Exception as exc:

@@ -45,7 +45,7 @@ def forward_derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: insp
     key = ("jvp", fn, getattr(fn, "__code__", None), wrt, _key(kinds))
     with _lock:
         hit = _cache.get(key)
-        if hit is None:
+        if hit is None or not hit.valid():
             hit = _cache[key] = build_forward(fn, wrt, kinds)
     return hit
 

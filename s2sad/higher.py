@@ -86,7 +86,7 @@ class Higher:
         key = (self.fn, getattr(self.fn, "__code__", None), tuple(self.chain), tuple(sorted(kinds.items())))
         with _lock:
             hit = _cache.get(key)
-            if hit is None:
+            if hit is None or not all(d.valid() for d in hit):
                 chain = [derivative(self.fn, self.chain[0], bound, "grad")]
                 kinds[chain[0].seed] = "scalar"
                 for level in self.chain[1:]:

@@ -25,7 +25,7 @@ from .analysis.mutation import Memory, analyse, check_mutations
 from .analysis.resolve import Resolver, refuse_varied_opaque
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
-from .frontend.parse import ParsedFunction, parse_function, register_lifted
+from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
 from .ir.naming import Namer
 from .ir.normalize import assign, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
@@ -60,6 +60,30 @@ class Derivative:
     user_file: str = ""
     source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
     output_kind: str | None = None  # "tuple" when the function returns several values
+    guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
+    depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
+
+    def valid(self) -> bool:
+        """Is every function and module this code (and the code it calls) was
+        built from still bound to the same name? A helper redefined (as in a
+        notebook) or a global rebound (`act = np.sin`) makes it stale."""
+        for where, key, value in self.guards:
+            if key is None:
+                try:
+                    current = where.cell_contents
+                except ValueError:
+                    return False
+            else:
+                current = where.get(key, _UNBOUND)
+            if current is not value:
+                return False
+        for c in self.callees.values():
+            if not c.valid():
+                return False
+        for d in self.depends:
+            if not d.valid():
+                return False
+        return True
 
     def user_line(self, generated_line: int) -> int | None:
         return self.source_map.get(generated_line)
@@ -78,6 +102,7 @@ class Derivative:
             seen[id(self)] = self.source.replace(f"def {self.name}(", f"def {as_name}(", 1)
 
 
+_UNBOUND = object()
 _building = threading.local()
 _callee_cache: dict[tuple, Derivative] = {}
 _callee_lock = threading.RLock()
@@ -96,7 +121,7 @@ def _callee_derivative(
     key = (fn, getattr(fn, "__code__", None), wrt, tuple(sorted(kinds.items())))
     with _callee_lock:
         hit = _callee_cache.get(key)
-        if hit is None:
+        if hit is None or not hit.valid():
             hit = build_reverse(fn, wrt, kinds)
             _callee_cache[key] = hit
     return hit
@@ -379,9 +404,11 @@ def _emit(
     filename = f"<s2sad: {what} of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
     values = _closure_values(pf, f.injected)
     compiled = compile_function(source, gen.name, filename, pf.globals, values, closure_cells(pf))
+    share_defaults(pf, compiled)
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
-    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap)
+    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
+                      guards=pf.bindings())
 
 
 def _with_finite_checks(
@@ -419,6 +446,23 @@ def compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef,
         fn = compile_function(text, fname, filename, pf.globals, dict(pf.closure))
         pf.closure[fname] = fn
         register_lifted(fn, ParsedFunction(fn, node, pf.filename, pf.globals, pf.closure))
+
+
+def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
+    """Give the generated function the user function's own default values
+    (the objects Python evaluated where the ``def`` stands), not its default
+    expressions evaluated again: a global rebound since, or an array default
+    changed in place, is then what a call without that argument uses."""
+    fn = pf.fn
+    if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
+        return
+    own = getattr(fn, "__defaults__", None) or ()
+    current = compiled.__defaults__ or ()
+    if own and len(current) >= len(own):
+        compiled.__defaults__ = tuple(own) + tuple(current[len(own):])
+    kw = getattr(fn, "__kwdefaults__", None) or {}
+    if kw and compiled.__kwdefaults__:
+        compiled.__kwdefaults__.update({k: v for k, v in kw.items() if k in compiled.__kwdefaults__})
 
 
 def closure_cells(pf: ParsedFunction) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import inspect
 import os
 import site
 import sysconfig
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,9 @@ from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction
 from ..ir.normalize import const
 from ..rules.table import RULES, Rule
+
+# modules whose functions are not rebound: their attributes need no guard (ParsedFunction.guards)
+_FIXED_MODULES = frozenset({"numpy", "math", "scipy", "builtins", "s2sad"})
 
 
 @dataclass
@@ -56,7 +60,11 @@ class Resolver:
         if isinstance(node, gast.Attribute):
             ok, base = self.value_of(node.value)
             if ok and hasattr(base, node.attr):
-                return True, getattr(base, node.attr)
+                value = getattr(base, node.attr)
+                if isinstance(base, types.ModuleType) and base.__name__.partition(".")[0] not in _FIXED_MODULES \
+                        and callable(value):
+                    self.pf.guards.append((vars(base), node.attr, value))  # `mylib.act = np.sin` makes it stale
+                return True, value
         return False, None
 
     def is_global(self, node: gast.expr) -> bool:

@@ -23,7 +23,7 @@ from ..codegen.emit import compile_function, expr_source, render_function
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
 from ..ir.normalize import name
-from ..pipeline import Derivative, closure_cells, front
+from ..pipeline import Derivative, closure_cells, front, share_defaults
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import ForwardTransform, pop_receiver, stack_modes
 
@@ -147,10 +147,12 @@ def _build_forward(
     ret = ssa.body[-1]
     callees = {id(d.fn): d for d in getattr(target, "callees", {}).values()}
     called: dict[int, str] = {}
+    depends: dict[int, Derivative] = {}
 
     def callee(fn: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location) -> tuple[str, tuple[str, ...]]:
         d = _callee_forward(callees.get(id(fn), fn), cwrt, ckinds, where)
         if id(d) not in called:
+            depends[id(d)] = d
             called[id(d)] = namer.claim(d.name)
             injected[called[id(d)]] = d.fn
         return called[id(d)], tangent_parameters(d, len(cwrt))
@@ -183,8 +185,12 @@ def _build_forward(
     values = dict(pf.closure)
     values.update(injected)
     compiled = compile_function(source, fname, filename, pf.globals, values, closure_cells(pf))
+    share_defaults(pf, compiled)
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
-    return Derivative(compiled, source, fname, output, filename=filename, user_file=pf.filename)
+    if isinstance(target, Derivative):  # forward mode over generated code: stale when that code is
+        depends[id(target)] = target
+    return Derivative(compiled, source, fname, output, filename=filename, user_file=pf.filename,
+                      guards=pf.bindings(), depends=tuple(depends.values()))
 
 
 def tangent_parameters(d: Derivative, n: int) -> tuple[str, ...]:
@@ -206,7 +212,7 @@ def _callee_forward(
     key = (id(fn), getattr(plain, "__code__", None), wrt, tuple(sorted(kinds.items())))
     with _callee_lock:
         hit = _callee_cache.get(key)
-        if hit is None or hit[0] is not fn:  # the entry holds fn, so its id stays its own
+        if hit is None or hit[0] is not fn or not hit[1].valid():  # the entry holds fn, so its id stays its own
             hit = _callee_cache[key] = (fn, build_forward(fn, wrt, kinds))
     return hit[1]
 

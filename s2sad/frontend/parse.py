@@ -11,8 +11,9 @@ import copy
 import inspect
 import linecache
 import textwrap
+import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gast
@@ -29,6 +30,14 @@ class ParsedFunction:
     filename: str
     globals: dict[str, Any]
     closure: dict[str, Any]
+    # what each free name that names code (a function, a module) resolved to, with where it lives
+    # (a globals dict and the name, or a closure cell and None): a derivative built from this tree
+    # is stale once one of them is rebound (a helper redefined, `act = np.sin`), see Derivative.valid
+    guards: list[tuple[Any, str | None, Any]] = field(default_factory=list)
+
+    def bindings(self) -> tuple[tuple[Any, str | None, Any], ...]:
+        """The guards, each place once."""
+        return tuple({(id(where), key): (where, key, value) for where, key, value in self.guards}.values())
 
     def location(self, node: gast.AST) -> Location:
         return Location(self.filename, getattr(node, "lineno", self.node.lineno), getattr(node, "col_offset", 0))
@@ -36,9 +45,17 @@ class ParsedFunction:
     def resolve_root(self, name: str) -> tuple[bool, Any]:
         """Look a free name up as Python would: closure, globals, builtins."""
         if name in self.closure:
-            return True, self.closure[name]
+            value = self.closure[name]
+            code = getattr(self.fn, "__code__", None)
+            cells = getattr(self.fn, "__closure__", None)
+            if cells and code is not None and name in code.co_freevars and _is_code(value):
+                self.guards.append((cells[code.co_freevars.index(name)], None, value))
+            return True, value
         if name in self.globals:
-            return True, self.globals[name]
+            value = self.globals[name]
+            if _is_code(value):
+                self.guards.append((self.globals, name, value))
+            return True, value
         builtins = self.globals.get("__builtins__", __builtins__)
         if isinstance(builtins, dict):
             if name in builtins:
@@ -46,6 +63,12 @@ class ParsedFunction:
         elif hasattr(builtins, name):
             return True, getattr(builtins, name)
         return False, None
+
+
+def _is_code(value: Any) -> bool:
+    """Is ``value`` something the transform reads at build time (a callable, a
+    module), rather than data the generated code reads when it runs?"""
+    return callable(value) or isinstance(value, types.ModuleType)
 
 
 def parse_source(text: str) -> gast.Module:

@@ -169,29 +169,6 @@ def uses_complex_cast(x):
     return np.sum(np.abs(x.astype(complex)))
 
 
-_RS = np.random.RandomState(0)
-
-
-def noisy(x):
-    return x * _RS.randn()
-
-
-def calls_noisy(x):
-    return np.sum(noisy(x))
-
-
-_LOG = []
-
-
-def logs(x):
-    _LOG.append(1)
-    return x * len(_LOG)
-
-
-def calls_logs(x):
-    return np.sum(logs(x))
-
-
 # ---------------------------------------------- issue 8, crashes turned into refusals
 import statistics  # noqa: E402
 

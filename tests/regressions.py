@@ -1033,6 +1033,25 @@ def impure_helper_is_the_output(x):
     return _noisy(x * x)
 
 
+def _noisy_sum(a):
+    e = _RS.standard_normal(np.shape(a))
+    return np.sum(np.sin(a) * e)
+
+
+def kept_callee_argument_written_after_the_call(x):
+    # the kept callee's closure reads `a` when the reverse sweep calls it:
+    # the write after the call must be undone first, though nothing else in
+    # the reverse sweep reads `a`
+    _RS.seed(0)
+    a = x * 1.0
+    s = 2.0 * _noisy_sum(a)
+    a[0] = 5.0
+    for i in range(2):
+        s = s + 3.0 * _noisy_sum(a)
+        a[i + 1] = s
+    return s
+
+
 _W3 = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.4], [-0.6, 0.2, 0.7]])
 _X43 = np.array([[0.3, -0.7, 0.2], [1.1, 0.4, -0.5], [-0.2, 0.9, 0.6], [0.5, 0.1, -1.0]])
 
@@ -1045,4 +1064,5 @@ REGRESSIONS += [
     (impure_helper_with_a_loop, [(_W3, _X43)], (0, 1)),
     (impure_helper_in_while_and_branch, [(0.3,), (0.1,)], 0),
     (impure_helper_is_the_output, [(0.8,)], 0),
+    (kept_callee_argument_written_after_the_call, [(np.array([0.3, -0.5, 0.8]),)], 0),
 ]

@@ -230,7 +230,13 @@ class ReverseTransform:
         if isinstance(result, gast.Name) and result.id in self.varied:
             self.adj.of[result.id] = seed
         reverse = self.block(body[:-1])
-        needed = self.with_viewed(_needed(reverse))
+        # a kept callee's closure reads its arguments when the reverse sweep calls it: they
+        # must then hold what they held at the call (restored as if the reverse sweep read them)
+        kept_args = {
+            n for x in statements(body) if id(x) in self.splits
+            for a in [*x.value.args, *(k.value for k in x.value.keywords)] for n in _names_in(a)
+        }  # fmt: skip
+        needed = self.with_viewed(_needed(reverse) | kept_args)
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
         reverse = _resolve_pops(reverse, needed, self.tape)
         self.popped = _popped(reverse)

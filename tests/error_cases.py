@@ -169,6 +169,31 @@ def uses_complex_cast(x):
     return np.sum(np.abs(x.astype(complex)))
 
 
+_STORED = []
+
+
+def _stores(x):
+    _STORED.append(x)  # impure, run once: but a derivative leaves through the list
+    return x * 2.0
+
+
+def calls_storing_helper(x):
+    _STORED.clear()
+    y = _stores(x)
+    return np.sum(y * _STORED[-1])
+
+
+def _appends_to_argument(lst, x):
+    lst.append(x)
+    return x * 2.0
+
+
+def calls_helper_changing_argument(x):
+    lst = []
+    y = _appends_to_argument(lst, x)
+    return np.sum(y * lst[0])
+
+
 # ---------------------------------------------- issue 8, crashes turned into refusals
 import statistics  # noqa: E402
 

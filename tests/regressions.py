@@ -963,8 +963,8 @@ def mlp_with_dropout(W1, W2, X):
 
 
 def _prints(x):
-    print("the helper runs")
-    EFFECTS.append(x)
+    print("the helper runs", x)
+    EFFECTS.append(1)
     return np.sin(x) * 2.0
 
 

@@ -38,6 +38,8 @@ REFUSED = [
     (ec.uses_r_, "indexing `np.r_`", s2sad.NoRuleError),
     (ec.uses_complex, "complex", s2sad.NoRuleError),
     (ec.uses_complex_cast, "complex", s2sad.NoRuleError),
+    (ec.calls_storing_helper, "_STORED.append", s2sad.UnsupportedSyntaxError),
+    (ec.calls_helper_changing_argument, "puts a value into `lst`", s2sad.UnsupportedSyntaxError),
     (ec.nested_nonlocal, "nonlocal", s2sad.UnsupportedSyntaxError),
     (ec.nested_recursive, "recursive call to r", s2sad.UnsupportedSyntaxError),
     (ec.nested_calls_later_nested, "defined after it", s2sad.UnsupportedSyntaxError),

@@ -11,6 +11,10 @@ impure. Known pure: every rule of the table (a rule is a mathematical
 function), inactive declarations made pure (``len``, ``np.floor``; not
 ``print``), NumPy's functions outside ``numpy.random``, ``math``, and user
 functions that are themselves pure.
+
+A callee that is not pure is not re-run: the caller runs it once, through its
+split derivative (``build_reverse(..., split=True)``), and keeps the closure
+that holds its reverse sweep.
 """
 
 from __future__ import annotations
@@ -131,3 +135,78 @@ _PURE_BUILTINS = tuple(getattr(__import__("builtins"), n) for n in (
 
 def _is_numpy_data(owner: Any) -> bool:
     return isinstance(owner, (np.ndarray, np.generic, float, int, complex, tuple, str))
+
+
+_leak_cache: dict[Any, str | None] = {}
+
+
+def leak(fn: Any) -> str | None:
+    """None when nothing ``fn`` computes can leave it except through its
+    return value; else how it may (naming the change, with its line). A
+    callee that is not pure is run once and kept (reverse mode); that is right
+    only if no derivative flows out of it another way: into an argument, an
+    attribute, a global container or an object's method, where the caller's
+    adjoints do not follow it. Changing those with constants (a log entry, a
+    counter) is fine; anything else is taken to leak (conservative)."""
+    key = getattr(fn, "__func__", fn)
+    if key in _leak_cache:
+        return _leak_cache[key]
+    _leak_cache[key] = None  # a recursive call is refused elsewhere
+    try:
+        found = _leak(fn)
+    except S2SADError:
+        found = None  # the callee's own build reports it
+    _leak_cache[key] = found
+    return found
+
+
+def _leak(fn: Any) -> str | None:
+    from ..frontend.parse import parse_function
+
+    pf = parse_function(fn)
+    node = pf.node
+    locals_ = local_names(node)
+    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    resolver = Resolver(pf, locals_)
+
+    def where(n: gast.AST) -> str:
+        return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
+
+    def made_here(base: gast.AST) -> bool:
+        while isinstance(base, (gast.Attribute, gast.Subscript)):
+            base = base.value
+        return isinstance(base, gast.Name) and base.id in locals_ and base.id not in params
+
+    for n in gast.walk(node):
+        if isinstance(n, (gast.Global, gast.Nonlocal)):
+            return f"it changes a variable outside itself ({where(n)})"
+        if isinstance(n, (gast.Attribute, gast.Subscript)) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            if not made_here(n.value):
+                return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
+        if not isinstance(n, gast.Call):
+            continue
+        constant_args = all(isinstance(a, gast.Constant) for a in [*n.args, *(k.value for k in n.keywords)])
+        func = n.func
+        if isinstance(func, gast.Attribute) and not resolver.is_global(func):
+            if func.attr in _MUTATORS and not made_here(func.value) and not constant_args:
+                return f"it puts a value into `{_text(func.value)}` (.{func.attr}()), which it did not make ({where(n)})"
+            continue
+        ok, obj = resolver.value_of(func)
+        if not ok:
+            continue
+        if _is_user_function(obj):
+            why = leak(obj)
+            if why is not None:
+                return f"it calls `{_text(func)}`, which {why.removeprefix('it ')}"
+            continue
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)) or owner is None:
+            continue  # a draw, or a function: its result is what it gives back
+        if isinstance(owner, type(sys)) or _is_numpy_data(owner):
+            continue
+        if isinstance(owner, (list, dict, set, bytearray)) and getattr(obj, "__name__", "") not in _MUTATORS:
+            continue  # reads a global container
+        if not constant_args:
+            return f"it passes values to `{_text(func)}`, a method of the object {type(owner).__name__} ({where(n)})"
+    return None
+

@@ -470,7 +470,9 @@ class ReverseTransform:
         if not wrt:
             return
         kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
-        if impurity(op.callee) is not None:
+        why = impurity(op.callee)
+        if why is not None:
+            self.refuse_leak(op.callee, s)
             dname, _seed = self.callee(op.callee, wrt, kinds, self.location(s), split=True)
             back = self.namer.back(z)
             self.splits[id(s)] = (dname, back, self.location(s))
@@ -500,6 +502,22 @@ class ReverseTransform:
                         self.accumulate(item.id, entry, out, comment=f"{item.id} -> {z}")
             elif _names_in(node) & self.varied:
                 raise AssertionError(f"core: argument {type(node).__name__} of a call is not an atom")
+
+    def refuse_leak(self, callee: Any, s: gast.Assign) -> None:
+        """A callee run once and kept must pass derivatives out only through
+        what it returns: refuse one that puts values where the caller's
+        adjoints do not follow them (an argument, a global container)."""
+        from ..analysis.purity import leak
+
+        why = leak(callee)
+        if why is not None:
+            fname = getattr(callee, "__name__", "the function")
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate this call to {fname} in reverse mode: {fname} is not pure, and "
+                f"{why}, so a derivative may leave it other than through what it returns",
+                self.location(s),
+                f"return the value from {fname} instead of storing it, or use forward mode (s2sad.jvp)",
+            )
 
     def sequence_contributions(self, items: gast.expr, expr: gast.expr, z: str, out: list[gast.stmt]) -> None:
         if isinstance(items, gast.Name):  # a list held in a name: its adjoint is a list

@@ -84,6 +84,8 @@ class Derivative:
             if not d.valid():
                 return False
         return True
+    # calls to impure callees this code runs once, keeping their reverse sweeps as closures
+    kept_calls: list[Location] = field(default_factory=list)
 
     def user_line(self, generated_line: int) -> int | None:
         return self.source_map.get(generated_line)
@@ -109,7 +111,7 @@ _callee_lock = threading.RLock()
 
 
 def _callee_derivative(
-    fn: Callable[..., Any], wrt: tuple[str, ...], kinds: dict[str, Any], where: Location
+    fn: Callable[..., Any], wrt: tuple[str, ...], kinds: dict[str, Any], where: Location, split: bool = False
 ) -> Derivative:
     stack = getattr(_building, "stack", [])
     if fn in stack:
@@ -118,11 +120,11 @@ def _callee_derivative(
             where,
             "rewrite the recursion as a loop",
         )
-    key = (fn, getattr(fn, "__code__", None), wrt, tuple(sorted(kinds.items())))
+    key = (fn, getattr(fn, "__code__", None), wrt, tuple(sorted(kinds.items())), split)
     with _callee_lock:
         hit = _callee_cache.get(key)
         if hit is None or not hit.valid():
-            hit = build_reverse(fn, wrt, kinds)
+            hit = build_reverse(fn, wrt, kinds, split=split)
             _callee_cache[key] = hit
     return hit
 
@@ -187,18 +189,26 @@ def output_kind(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> Any:
 
 
 def build_reverse(
-    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool = False
+    fn: Callable[..., Any],
+    wrt: tuple[str, ...],
+    arg_kinds: dict[str, str | None],
+    check_finite: bool = False,
+    split: bool = False,
 ) -> Derivative:
     """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
 
     With ``check_finite``, the generated code checks every adjoint it computes
-    and reports the first non-finite one with the user's line it comes from."""
+    and reports the first non-finite one with the user's line it comes from.
+    With ``split``, generate ``d<fn>_fwd(args...) -> (value, back)`` instead:
+    the forward sweep, run once, returns the reverse sweep as a closure
+    ``back(<output>_bar) -> adjoints`` that reads the forward sweep's values
+    and tape (how a caller differentiates a callee that may not be run twice)."""
     stack = getattr(_building, "stack", None)
     if stack is None:
         stack = _building.stack = []
     stack.append(fn)
     try:
-        return _build_reverse(fn, wrt, arg_kinds, check_finite)
+        return _build_reverse(fn, wrt, arg_kinds, check_finite, split)
     finally:
         stack.pop()
 
@@ -260,32 +270,6 @@ def front(
     return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory)
 
 
-def refuse_impure_recomputation(ssa: gast.FunctionDef, ops: dict[int, Any], varied: set[str], filename: str) -> None:
-    """The reverse sweep re-runs each user callee a derivative flows through
-    (it calls the callee's own gradient): refuse a callee that would not
-    compute the same values the second time (DESIGN: purity before
-    recomputation)."""
-    from .analysis.purity import impurity
-
-    for s in statements(ssa.body):
-        op = ops.get(id(s))
-        if op is None or op.kind != "user" or not isinstance(s, gast.Assign):
-            continue
-        call = op.args["call"]
-        if not {n.id for n in gast.walk(call) if isinstance(n, gast.Name)} & varied:
-            continue
-        why = impurity(op.callee)
-        if why is not None:
-            callee = getattr(op.callee, "__name__", "the function")
-            raise UnsupportedSyntaxError(
-                f"s2sad cannot differentiate this call to {callee} in reverse mode: the reverse sweep runs "
-                f"{callee} again, and {why}, so the second run may not compute what the first did",
-                Location(filename, s.lineno, s.col_offset or 0),
-                f"move what makes {callee} impure (random draws, state, effects) into the caller and pass "
-                "its result in as an argument, or use forward mode (s2sad.jvp)",
-            )
-
-
 def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str) -> None:
     """The reverse sweep reads globals (and what re-run callees read) after
     the whole forward sweep: a call that changes memory the function did not
@@ -306,7 +290,9 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
             what = getattr(op.callee, "__name__", "the function")
         else:
             func = call.func
-            if changes_global(func, resolver):
+            if changes_global(func, resolver, arrays_only=True) or (
+                changes_global(func, resolver) and _read_elsewhere(ssa, func.value, resolver)
+            ):
                 why = f"it changes the global `{_text(func.value)}` (.{func.attr}())"
             else:
                 ok, obj = resolver.value_of(func)
@@ -322,14 +308,31 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
             )
 
 
+def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -> bool:
+    """Does the function read the global ``receiver`` (a list, dict or set it
+    changes) other than as the object of a changing method call?"""
+    from .analysis.purity import _MUTATORS
+
+    ok, target = resolver.value_of(receiver)
+    receivers = set()
+    for n in gast.walk(ssa):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and n.func.attr in _MUTATORS:
+            receivers.add(id(n.func.value))
+    for n in gast.walk(ssa):
+        if isinstance(n, (gast.Name, gast.Attribute)) and id(n) not in receivers and isinstance(n.ctx, gast.Load):
+            found, obj = resolver.value_of(n)
+            if found and obj is target:
+                return True
+    return False
+
+
 def _build_reverse(
-    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool
+    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool, split: bool
 ) -> Derivative:
     f = front(parse_function(fn), arg_kinds)
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
     refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
-    refuse_impure_recomputation(ssa, ops, varied, pf.filename)
     refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
@@ -339,8 +342,10 @@ def _build_reverse(
     transform.memory = f.memory
     callees: dict[str, Derivative] = {}
 
-    def callee(target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location) -> tuple[str, str]:
-        d = _callee_derivative(target, cwrt, ckinds, where)
+    def callee(
+        target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location, split: bool = False
+    ) -> tuple[str, str]:
+        d = _callee_derivative(target, cwrt, ckinds, where, split)
         for local, known in callees.items():
             if known is d:
                 return local, d.seed
@@ -365,17 +370,43 @@ def _build_reverse(
         leading[id(forward[0])] = "forward sweep"
     if reverse:
         leading[id(reverse[0])] = "reverse sweep"
-    body = forward + reverse
-    body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
-    gen = _with_parameters(ssa.args, namer.claim("d" + pf.node.name), body, seed)
-    d = _emit(gen, f, comments, leading, "gradient")
+    if split:
+        back = namer.claim("back")
+        reverse.append(gast.Return(value=returned))
+        closure = _with_parameters(ssa.args, back, reverse, seed, own=False)
+        leading.pop(id(reverse[0]), None)
+        leading[id(closure)] = "reverse sweep, run when the caller calls back"
+        body = [*forward, closure, gast.Return(value=gast.Tuple(elts=[value, name(back)], ctx=gast.Load()))]
+        gen = gast.FunctionDef(
+            name=namer.claim("d" + pf.node.name + "_fwd"), args=ssa.args, body=body, decorator_list=[],
+            returns=None, type_comment=None, type_params=[],
+        )  # fmt: skip
+        d = _emit(gen, f, comments, leading, "split gradient")
+    else:
+        body = forward + reverse
+        body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
+        gen = _with_parameters(ssa.args, namer.claim("d" + pf.node.name), body, seed)
+        d = _emit(gen, f, comments, leading, "gradient")
     d.output, d.seed, d.callees = output, seed, callees
+    d.kept_calls = [where for _, _, where in transform.splits.values()]
     d.output_kind = kinds.get(output) if isinstance(ret.value, gast.Name) else None
     return d
 
 
-def _with_parameters(args: gast.arguments, fname: str, body: list[gast.stmt], seed: str) -> gast.FunctionDef:
-    """``def fname(<the function's parameters>, <seed>=1.0): body``."""
+def _with_parameters(
+    args: gast.arguments, fname: str, body: list[gast.stmt], seed: str, own: bool = True
+) -> gast.FunctionDef:
+    """``def fname(<the function's parameters>, <seed>=1.0): body``; with
+    ``own=False``, ``def fname(<seed>): body`` (the closure of a split
+    derivative, which reads the parameters of the function around it)."""
+    if not own:
+        bare = gast.arguments(
+            args=[name(seed, gast.Param)], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=[],
+        )  # fmt: skip
+        return gast.FunctionDef(
+            name=fname, args=bare, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
+        )
     new_args = gast.arguments(
         args=list(args.args) + [name(seed, gast.Param)],
         posonlyargs=list(args.posonlyargs),
@@ -397,6 +428,7 @@ def _emit(
     pf = f.pf
     eliminate_dead_code(gen)
     mapping = f.namer.renumber(gen)
+    _declare_nonlocals(gen)
     for key, text in comments.items():
         comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)
     smap: dict[int, int] = {}
@@ -409,6 +441,21 @@ def _emit(
     smap = {k + 1: v for k, v in smap.items()}
     return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
                       guards=pf.bindings())
+
+
+def _declare_nonlocals(gen: gast.FunctionDef) -> None:
+    """A closure ``def back`` of a split derivative rebinds names of the
+    forward sweep around it (tape pops, restores): declare them ``nonlocal``
+    so they are the forward sweep's, not new locals of ``back``."""
+    params = {a.id for a in gen.args.posonlyargs + gen.args.args + gen.args.kwonlyargs}
+    outer = params | {n.id for s in gen.body if not isinstance(s, gast.FunctionDef) for n in gast.walk(s)
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}  # fmt: skip
+    for s in gen.body:
+        if isinstance(s, gast.FunctionDef):
+            stored = {n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            rebound = sorted(stored & outer)
+            if rebound:
+                s.body.insert(0, gast.Nonlocal(names=rebound))
 
 
 def _with_finite_checks(

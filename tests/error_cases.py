@@ -169,27 +169,29 @@ def uses_complex_cast(x):
     return np.sum(np.abs(x.astype(complex)))
 
 
-_RS = np.random.RandomState(0)
+_STORED = []
 
 
-def noisy(x):
-    return x * _RS.randn()
+def _stores(x):
+    _STORED.append(x)  # impure, run once: but a derivative leaves through the list
+    return x * 2.0
 
 
-def calls_noisy(x):
-    return np.sum(noisy(x))
+def calls_storing_helper(x):
+    _STORED.clear()
+    y = _stores(x)
+    return np.sum(y * _STORED[-1])
 
 
-_LOG = []
+def _appends_to_argument(lst, x):
+    lst.append(x)
+    return x * 2.0
 
 
-def logs(x):
-    _LOG.append(1)
-    return x * len(_LOG)
-
-
-def calls_logs(x):
-    return np.sum(logs(x))
+def calls_helper_changing_argument(x):
+    lst = []
+    y = _appends_to_argument(lst, x)
+    return np.sum(y * lst[0])
 
 
 # ---------------------------------------------- issue 8, crashes turned into refusals

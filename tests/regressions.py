@@ -1016,3 +1016,152 @@ REGRESSIONS += [
     (write_into_new_item_beside_argument, [(np.array([0.5, -1.0, 2.0]),)], 0),
     (write_into_fresh_method_and_lambda_results, [(np.array([0.5, -1.0, 2.0]),)], 0),
 ]
+
+
+# ------------------------------- issue 8: impure callees run once (their reverse sweep is kept)
+# Each reseeds the RandomState it draws from as its first statement, so it is
+# deterministic and central differences make sense; the helpers draw, print,
+# or change a global list, so running them again in the reverse sweep (as a
+# pure callee is) would differentiate another function.
+_RS = np.random.RandomState(0)
+EFFECTS = []
+
+
+def _noisy(x):
+    return x * _RS.randn()
+
+
+def calls_noisy(x):
+    # refused before (the reverse sweep re-ran _noisy, which draws again)
+    _RS.seed(0)
+    return np.sum(_noisy(x))
+
+
+def _logs(x):
+    EFFECTS.append(1)
+    return x * len(EFFECTS)
+
+
+def calls_logs(x):
+    # refused: _logs changes and reads a global list (tests/test_impure.py)
+    EFFECTS.clear()
+    return np.sum(_logs(x) * x)
+
+
+def _dropout(h, p):
+    mask = _RS.random_sample(h.shape) > p
+    return h * mask / (1.0 - p)
+
+
+def mlp_with_dropout(W1, W2, X):
+    _RS.seed(0)
+    h = X
+    for k in range(3):
+        h = np.tanh(_dropout(h @ W1, 0.3))
+    out = _dropout(h, 0.2) @ W2
+    return np.mean(out ** 2)
+
+
+def _prints(x):
+    print("the helper runs", x)
+    EFFECTS.append(1)
+    return np.sin(x) * 2.0
+
+
+def calls_printing_helper(x):
+    return _prints(x * x) + x
+
+
+def _inner_draw(x):
+    e = _RS.standard_normal(np.shape(x))
+    return np.sin(x) + 0.1 * e * x, e
+
+
+def _outer_draw(x, w):
+    a, e = _inner_draw(x * w)
+    return a * e, np.sum(a)
+
+
+def nested_impure_helpers_returning_tuples(x, w):
+    _RS.seed(0)
+    s = 0.0
+    for i in range(2):
+        u, v = _outer_draw(x, w)
+        s = s + np.sum(u * u) + v * w
+        x = u
+    return s
+
+
+def _noisy_loop(h, W):
+    # a loop inside the kept callee: its reverse sweep pops what the loop overwrote
+    for k in range(2):
+        mask = _RS.random_sample(np.shape(h)) > 0.3
+        h = np.tanh(h @ W) * mask
+    return h
+
+
+def impure_helper_with_a_loop(W, x):
+    _RS.seed(1)
+    h = x
+    for i in range(2):
+        h = _noisy_loop(h, W)
+    return np.sum(h ** 2)
+
+
+def impure_helper_in_while_and_branch(x, scale=2.0):
+    _RS.seed(0)
+
+    def jitter(v, s=scale):
+        return v * (1.0 + 0.1 * _RS.standard_normal()) * s
+
+    y = x
+    n = 0
+    while y < 10.0:
+        y = jitter(y) + 1.0
+        n += 1
+        if n > 5:
+            break
+    if x > 0.2:
+        z = jitter(x, s=0.5)
+    else:
+        z = x
+    return y + z
+
+
+def impure_helper_is_the_output(x):
+    _RS.seed(2)
+    return _noisy(x * x)
+
+
+def _noisy_sum(a):
+    e = _RS.standard_normal(np.shape(a))
+    return np.sum(np.sin(a) * e)
+
+
+def kept_callee_argument_written_after_the_call(x):
+    # the kept callee's closure reads `a` when the reverse sweep calls it:
+    # the write after the call must be undone first, though nothing else in
+    # the reverse sweep reads `a`
+    _RS.seed(0)
+    a = x * 1.0
+    s = 2.0 * _noisy_sum(a)
+    a[0] = 5.0
+    for i in range(2):
+        s = s + 3.0 * _noisy_sum(a)
+        a[i + 1] = s
+    return s
+
+
+_W3 = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.4], [-0.6, 0.2, 0.7]])
+_X43 = np.array([[0.3, -0.7, 0.2], [1.1, 0.4, -0.5], [-0.2, 0.9, 0.6], [0.5, 0.1, -1.0]])
+
+REGRESSIONS += [
+    (calls_noisy, [(np.array([0.5, -1.0, 2.0]),)], 0),
+    (mlp_with_dropout, [(_W3, _W3[:, :2], _X43)], (0, 1)),
+    (calls_printing_helper, [(0.7,)], 0),
+    (nested_impure_helpers_returning_tuples, [(np.array([0.1, 0.4, 0.7, 1.0]), 0.7)], (0, 1)),
+    (impure_helper_with_a_loop, [(_W3, _X43)], (0, 1)),
+    (impure_helper_in_while_and_branch, [(0.3,), (0.1,)], 0),
+    (impure_helper_is_the_output, [(0.8,)], 0),
+    (kept_callee_argument_written_after_the_call, [(np.array([0.3, -0.5, 0.8]),)], 0),
+]

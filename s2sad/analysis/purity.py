@@ -11,6 +11,10 @@ impure. Known pure: every rule of the table (a rule is a mathematical
 function), inactive declarations made pure (``len``, ``np.floor``; not
 ``print``), NumPy's functions outside ``numpy.random``, ``math``, and user
 functions that are themselves pure.
+
+A callee that is not pure is not re-run: the caller runs it once, through its
+split derivative (``build_reverse(..., split=True)``), and keeps the closure
+that holds its reverse sweep.
 """
 
 from __future__ import annotations
@@ -107,7 +111,9 @@ def _call_impurity(
     call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False
 ) -> str | None:
     func = call.func
-    if changes_global(func, resolver):
+    if changes_global(func, resolver, arrays_only=mutations_only):
+        # (a global list a callee changes: no re-run callee reads one, since
+        # reading one makes a callee impure; the caller's own reads are checked there)
         return f"it changes the global `{_text(func.value)}` (.{func.attr}())"
     if isinstance(func, gast.Attribute) and not resolver.is_global(func):
         # a method of a local value: pure if it has a rule, or only changes a value the callee made
@@ -127,8 +133,8 @@ def _call_impurity(
     text = _text(func)
     if RULES.is_pure(obj):
         return None
-    if RULES.is_inactive(obj):
-        return f"it calls `{text}`, which has an effect"
+    if RULES.is_inactive(obj):  # print: an effect, but it changes no value
+        return None if mutations_only else f"it calls `{text}`, which has an effect"
     if _is_user_function(obj):
         why = mutation(obj) if mutations_only else impurity(obj)
         return None if why is None else f"it calls `{text}`, which is not pure: {why}"
@@ -168,15 +174,90 @@ def _call_mutation(obj: Any, text: str) -> str | None:
         return None
     if isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)):
         return None  # a draw changes the generator, which no derivative reads
-    if isinstance(owner, (list, dict, set)) and getattr(obj, "__name__", "") not in _MUTATORS:
-        return None
+    if isinstance(owner, (list, dict, set, bytearray)):
+        return None  # a global container: changes_global decides, with who reads it
     return f"it calls `{text}`, a method of the object {type(owner).__name__}, which may change its state"
 
 
-def changes_global(func: gast.expr, resolver: Resolver) -> bool:
+def changes_global(func: gast.expr, resolver: Resolver, arrays_only: bool = False) -> bool:
     """Is ``func`` a changing method (``append``, ``fill``...) of a global
     container or array (not of a module: ``np.sort`` is a function)?"""
     if not (isinstance(func, gast.Attribute) and func.attr in _MUTATORS and resolver.is_global(func)):
         return False
     ok, owner = resolver.value_of(func.value)
-    return ok and isinstance(owner, (list, dict, set, bytearray, np.ndarray))
+    return ok and isinstance(owner, (np.ndarray,) if arrays_only else (list, dict, set, bytearray, np.ndarray))
+
+
+_leak_cache: dict[Any, str | None] = {}
+
+
+def leak(fn: Any) -> str | None:
+    """None when nothing ``fn`` computes can leave it except through its
+    return value; else how it may (naming the change, with its line). A
+    callee that is not pure is run once and kept (reverse mode); that is right
+    only if no derivative flows out of it another way: into an argument, an
+    attribute, a global container or an object's method, where the caller's
+    adjoints do not follow it. Changing those with constants (a log entry, a
+    counter) is fine; anything else is taken to leak (conservative)."""
+    key = getattr(fn, "__func__", fn)
+    if key in _leak_cache:
+        return _leak_cache[key]
+    _leak_cache[key] = None  # a recursive call is refused elsewhere
+    try:
+        found = _leak(fn)
+    except S2SADError:
+        found = None  # the callee's own build reports it
+    _leak_cache[key] = found
+    return found
+
+
+def _leak(fn: Any) -> str | None:
+    from ..frontend.parse import parse_function
+
+    pf = parse_function(fn)
+    node = pf.node
+    locals_ = local_names(node)
+    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    resolver = Resolver(pf, locals_)
+
+    def where(n: gast.AST) -> str:
+        return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
+
+    def made_here(base: gast.AST) -> bool:
+        while isinstance(base, (gast.Attribute, gast.Subscript)):
+            base = base.value
+        return isinstance(base, gast.Name) and base.id in locals_ and base.id not in params
+
+    for n in gast.walk(node):
+        if isinstance(n, (gast.Global, gast.Nonlocal)):
+            return f"it changes a variable outside itself ({where(n)})"
+        if isinstance(n, (gast.Attribute, gast.Subscript)) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            if not made_here(n.value):
+                return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
+        if not isinstance(n, gast.Call):
+            continue
+        constant_args = all(isinstance(a, gast.Constant) for a in [*n.args, *(k.value for k in n.keywords)])
+        func = n.func
+        if isinstance(func, gast.Attribute) and not resolver.is_global(func):
+            if func.attr in _MUTATORS and not made_here(func.value) and not constant_args:
+                return f"it puts a value into `{_text(func.value)}` (.{func.attr}()), which it did not make ({where(n)})"
+            continue
+        ok, obj = resolver.value_of(func)
+        if not ok:
+            continue
+        if _is_user_function(obj):
+            why = leak(obj)
+            if why is not None:
+                return f"it calls `{_text(func)}`, which {why.removeprefix('it ')}"
+            continue
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)) or owner is None:
+            continue  # a draw, or a function: its result is what it gives back
+        if isinstance(owner, type(sys)) or _is_numpy_data(owner):
+            continue
+        if isinstance(owner, (list, dict, set, bytearray)) and getattr(obj, "__name__", "") not in _MUTATORS:
+            continue  # reads a global container
+        if not constant_args:
+            return f"it passes values to `{_text(func)}`, a method of the object {type(owner).__name__} ({where(n)})"
+    return None
+

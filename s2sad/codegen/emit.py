@@ -115,7 +115,9 @@ def _block(
             lines.append(f"{pad}while {_strip_parens(expr_source(s.test))}:{suffix}")
             _block(s.body, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.FunctionDef):
-            sub_text = render_function(s, comments, leading=leading)
+            sub_map: dict[int, int] = {}
+            sub_text = render_function(s, comments, leading=leading, source_map=sub_map)
+            smap.update({len(lines) + k: v for k, v in sub_map.items()})
             lines.extend(pad + ln if ln else ln for ln in sub_text.splitlines())
         else:
             text = astor.to_source(_to_ast(s)).rstrip("\n")

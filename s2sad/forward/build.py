@@ -133,6 +133,8 @@ def build_forward(
 def _build_forward(
     target: Callable[..., Any] | Derivative, wrt: tuple[str, ...], arg_kinds: dict[str, str | None]
 ) -> Derivative:
+    if isinstance(target, Derivative):
+        _refuse_kept_calls(target)
     pf, generated = _parse(target)
     stacks: dict[str, str] = {}
 
@@ -191,6 +193,30 @@ def _build_forward(
         depends[id(target)] = target
     return Derivative(compiled, source, fname, output, filename=filename, user_file=pf.filename,
                       guards=pf.bindings(), depends=tuple(depends.values()))
+
+
+def _refuse_kept_calls(d: Derivative) -> None:
+    """Forward mode over a gradient that runs an impure callee once and keeps
+    its reverse sweep as a closure (``z, z_back = dh_fwd(a)``): the tangent
+    would have to flow through the closure's captured values, which forward
+    mode does not follow; and recomputing the callee instead would draw (or
+    read, or do) again. Refused at the user's call."""
+    todo, seen = [d], set()
+    while todo:
+        c = todo.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        if c.kept_calls:
+            raise UnsupportedSyntaxError(
+                "s2sad cannot take a second derivative (hvp, hessian, grad of grad) through this call: the "
+                "callee is not pure (random draws, state or effects), so the gradient runs it once and keeps its "
+                "reverse sweep as a closure, which forward mode cannot differentiate",
+                c.kept_calls[0],
+                "draw (or read the state) in the function you differentiate and pass the result in as an "
+                "argument of the callee: it is then a constant of the second derivative",
+            )
+        todo.extend(c.callees.values())
 
 
 def tangent_parameters(d: Derivative, n: int) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ class Namer:
         self.origin: dict[str, str] = {}  # SSA version -> the name it versions
         self._adjoints: dict[str, str] = {}
         self._tangents: dict[str, str] = {}
+        self._backs: dict[str, str] = {}
 
     @classmethod
     def for_function(cls, node: gast.AST) -> Namer:
@@ -52,7 +53,7 @@ class Namer:
         """Number the temporaries of ``node`` 1, 2, 3... in order of first
         appearance (passes leave gaps), their adjoints and tangents alike."""
         issued = set(self.temps)
-        derived = {v: k for k, v in {**self._adjoints, **self._tangents}.items() if k in issued}
+        derived = {v: k for k, v in {**self._adjoints, **self._tangents, **self._backs}.items() if k in issued}
         order: list[str] = []
         for sub in _in_source_order(node):
             if isinstance(sub, gast.Name):
@@ -102,6 +103,12 @@ class Namer:
         if name not in self._tangents:
             self._tangents[name] = self._derived(name, "dot")
         return self._tangents[name]
+
+    def back(self, name: str) -> str:
+        """The closure that runs the reverse sweep of the call that made ``name``."""
+        if name not in self._backs:
+            self._backs[name] = self._derived(name, "back")
+        return self._backs[name]
 
     def _derived(self, name: str, suffix: str) -> str:
         cand = f"{name}_{suffix}"

@@ -46,7 +46,7 @@ def _block(stmts: list[gast.stmt], read: set[str], removed: list[bool]) -> list[
             continue
         for field in ("body", "orelse"):
             inner = getattr(s, field, None)
-            if isinstance(inner, list) and inner and isinstance(s, (gast.If, gast.For, gast.While)):
+            if isinstance(inner, list) and inner and isinstance(s, (gast.If, gast.For, gast.While, gast.FunctionDef)):
                 kept = _block(inner, read, removed)
                 setattr(s, field, kept or ([gast.Pass()] if field == "body" else []))
         out.append(s)

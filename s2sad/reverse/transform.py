@@ -125,6 +125,8 @@ class ReverseTransform:
         self.adj = Adjoints()
         self.callee: Any = None  # (fn, wrt, kinds, where) -> (derivative name, seed name); set by the pipeline
         self.memory: Any = None  # analysis.mutation.Memory: what may alias what; set by the pipeline
+        # calls to impure callees, run once: id(statement) -> (split derivative, its back closure, where)
+        self.splits: dict[int, tuple[str, str, Location]] = {}
         self.tape = namer.claim("tape")
         self.uses_tape = False
         self.loop_depth = 0
@@ -228,7 +230,13 @@ class ReverseTransform:
         if isinstance(result, gast.Name) and result.id in self.varied:
             self.adj.of[result.id] = seed
         reverse = self.block(body[:-1])
-        needed = self.with_viewed(_needed(reverse))
+        # a kept callee's closure reads its arguments when the reverse sweep calls it: they
+        # must then hold what they held at the call (restored as if the reverse sweep read them)
+        kept_args = {
+            n for x in statements(body) if id(x) in self.splits
+            for a in [*x.value.args, *(k.value for k in x.value.keywords)] for n in _names_in(a)
+        }  # fmt: skip
+        needed = self.with_viewed(_needed(reverse) | kept_args)
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
         reverse = _resolve_pops(reverse, needed, self.tape)
         self.popped = _popped(reverse)
@@ -356,6 +364,8 @@ class ReverseTransform:
                 holder = self.bar(z)
             self.contributions(z, name(holder), op, out, s)
         if self.loop_depth:
+            if id(s) in self.splits:  # pushed after z: popped before it
+                out.append(Pop(name=name(self.splits[id(s)][1])))
             out.append(Pop(name=name(z)))
 
     def contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
@@ -446,18 +456,38 @@ class ReverseTransform:
 
     def call_contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
         """``z = h(a, b)`` for a user function ``h``: call h's own generated
-        derivative (which recomputes h's forward sweep) with ``z``'s adjoint."""
+        derivative (which recomputes h's forward sweep) with ``z``'s adjoint.
+
+        A callee that may not be run twice (random draws, state, effects:
+        :mod:`s2sad.analysis.purity`) is run once instead: the forward sweep
+        calls its split derivative, ``z, z_back = dh_fwd(a, b)``, and the
+        reverse sweep calls the closure it returned, ``z_back(z_bar)``."""
+        from ..analysis.purity import impurity
+
         call = op.args["call"]
         bound = bind_call(op.callee, call, self.location(s))
         wrt = tuple(p for p, node in bound.items() if _names_in(node) & self.varied)
         if not wrt:
             return
         kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
-        dname, seed = self.callee(op.callee, wrt, kinds, self.location(s))
-        keywords = list(call.keywords) + [gast.keyword(arg=seed, value=copy.deepcopy(g))]
-        dcall = gast.Call(func=name(dname), args=copy.deepcopy(call.args), keywords=copy.deepcopy(keywords))
+        why = impurity(op.callee)
+        if why is not None:
+            self.refuse_leak(op.callee, s)
+            dname, _seed = self.callee(op.callee, wrt, kinds, self.location(s), split=True)
+            back = self.namer.back(z)
+            self.splits[id(s)] = (dname, back, self.location(s))
+            result: gast.expr = gast.Call(func=name(back), args=[copy.deepcopy(g)], keywords=[])
+            node = bound[wrt[0]]
+            if len(wrt) == 1 and isinstance(node, gast.Name):  # x_bar = z_back(z_bar)
+                self.accumulate(node.id, result, out, comment=f"{node.id} -> {z}")
+                return
+        else:
+            dname, seed = self.callee(op.callee, wrt, kinds, self.location(s))
+            keywords = list(call.keywords) + [gast.keyword(arg=seed, value=copy.deepcopy(g))]
+            dcall = gast.Call(func=name(dname), args=copy.deepcopy(call.args), keywords=copy.deepcopy(keywords))
+            result = gast.Subscript(value=dcall, slice=const(1), ctx=gast.Load())
         parts = self.namer.temp("g")
-        out.append(assign(parts, gast.Subscript(value=dcall, slice=const(1), ctx=gast.Load())))
+        out.append(assign(parts, result))
         for k, p in enumerate(wrt):
             piece: gast.expr = name(parts)
             if len(wrt) > 1:
@@ -472,6 +502,22 @@ class ReverseTransform:
                         self.accumulate(item.id, entry, out, comment=f"{item.id} -> {z}")
             elif _names_in(node) & self.varied:
                 raise AssertionError(f"core: argument {type(node).__name__} of a call is not an atom")
+
+    def refuse_leak(self, callee: Any, s: gast.Assign) -> None:
+        """A callee run once and kept must pass derivatives out only through
+        what it returns: refuse one that puts values where the caller's
+        adjoints do not follow them (an argument, a global container)."""
+        from ..analysis.purity import leak
+
+        why = leak(callee)
+        if why is not None:
+            fname = getattr(callee, "__name__", "the function")
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate this call to {fname} in reverse mode: {fname} is not pure, and "
+                f"{why}, so a derivative may leave it other than through what it returns",
+                self.location(s),
+                f"return the value from {fname} instead of storing it, or use forward mode (s2sad.jvp)",
+            )
 
     def sequence_contributions(self, items: gast.expr, expr: gast.expr, z: str, out: list[gast.stmt]) -> None:
         if isinstance(items, gast.Name):  # a list held in a name: its adjoint is a list
@@ -702,6 +748,10 @@ class ReverseTransform:
                 if self.loop_depth and z in needed:
                     self.push(z, out)
                 defined.add(z)
+                split = self.splits.get(id(s))
+                if split is not None and split[1] in needed:
+                    s = self.split_call(s, split[0], split[1], needed, out)
+                    defined.add(split[1])
                 out.append(s)
             elif isinstance(s, gast.Assign):  # y[i] = v: save what is overwritten
                 y = s.targets[0].value.id
@@ -723,6 +773,17 @@ class ReverseTransform:
                 out.append(s)
         return out
 
+    def split_call(self, s: gast.Assign, dname: str, back: str, needed: set[str], out: list[gast.stmt]) -> gast.stmt:
+        """``z = h(a, b)`` -> ``z, z_back = dh_fwd(a, b)``: h runs once, and
+        ``z_back`` keeps what its reverse sweep needs."""
+        if self.loop_depth and back in needed:
+            self.push(back, out)
+        call = s.value
+        assert isinstance(call, gast.Call)
+        fwd = gast.Call(func=name(dname), args=call.args, keywords=call.keywords)
+        target = gast.Tuple(elts=[copy.deepcopy(s.targets[0]), name(back, gast.Store)], ctx=gast.Store())
+        return gast.copy_location(gast.Assign(targets=[target], value=fwd, type_comment=None), s)
+
     def push(self, value: str | gast.expr, out: list[gast.stmt]) -> None:
         self.uses_tape = True
         append = gast.Attribute(value=name(self.tape), attr="append", ctx=gast.Load())
@@ -734,6 +795,7 @@ class ReverseTransform:
             # names first assigned inside the loop (and the iteration counters
             # of loops inside it) start the tape with a placeholder
             inner_counts = {self.counters[id(x)] for x in statements(s.body) if id(x) in self.counters}
+            inner_counts |= {self.splits[id(x)][1] for x in statements(s.body) if id(x) in self.splits}
             for n in sorted(((assigned(s.body) | inner_counts) & needed) - defined):
                 out.append(assign(n, const(None)))
                 defined.add(n)

@@ -36,19 +36,26 @@ from .resolve import Resolver, _is_user_function, _text
 _cache: dict[Any, str | None] = {}
 
 
+def _memo(cache: dict[Any, str | None], fn: Any, compute: Any) -> str | None:
+    """``compute()`` once per function; a recursive call sees None (recursion
+    is refused elsewhere), and a function s2sad cannot read is reported by its
+    own build, with its location."""
+    key = getattr(fn, "__func__", fn)
+    if key in cache:
+        return cache[key]
+    cache[key] = None
+    try:
+        found = compute()
+    except S2SADError:
+        found = None
+    cache[key] = found
+    return found
+
+
 def impurity(fn: Any) -> str | None:
     """None when ``fn`` may be re-run; else why not (naming the call or
     statement that makes it impure, with its line)."""
-    key = getattr(fn, "__func__", fn)
-    if key in _cache:
-        return _cache[key]
-    _cache[key] = None  # a recursive call is refused elsewhere; do not loop here
-    try:
-        found = _impurity(fn)
-    except S2SADError:
-        found = None  # the callee's own build reports it, with its location
-    _cache[key] = found
-    return found
+    return _memo(_cache, fn, lambda: _impurity(fn))
 
 
 _mutation_cache: dict[Any, str | None] = {}
@@ -59,29 +66,27 @@ def mutation(fn: Any) -> str | None:
     no globals, no arguments, no state of objects it did not make; else what
     it changes, with the line. Random draws and printing are not counted: they
     change no value a derivative reads."""
-    key = getattr(fn, "__func__", fn)
-    if key in _mutation_cache:
-        return _mutation_cache[key]
-    _mutation_cache[key] = None
-    try:
-        found = _impurity(fn, mutations_only=True)
-    except S2SADError:
-        found = None
-    _mutation_cache[key] = found
-    return found
+    return _memo(_mutation_cache, fn, lambda: _impurity(fn, mutations_only=True))
 
 
-def _impurity(fn: Any, mutations_only: bool = False) -> str | None:
+def _read(fn: Any) -> tuple[gast.FunctionDef, set[str], set[str], Resolver, Any]:
+    """A user function's tree, local names, parameters, resolver, and a
+    formatter of a node's place (file, line)."""
     from ..frontend.parse import parse_function
 
     pf = parse_function(fn)
     node = pf.node
-    locals_ = local_names(node)
     params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    resolver = Resolver(pf, locals_)
+    locals_ = local_names(node)
 
     def where(n: gast.AST) -> str:
         return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
+
+    return node, locals_, params, Resolver(pf, locals_), where
+
+
+def _impurity(fn: Any, mutations_only: bool = False) -> str | None:
+    node, locals_, params, resolver, where = _read(fn)
 
     for n in gast.walk(node):
         if isinstance(n, (gast.Global, gast.Nonlocal)):
@@ -93,7 +98,7 @@ def _impurity(fn: Any, mutations_only: bool = False) -> str | None:
             if not (isinstance(base, gast.Name) and base.id in locals_ and base.id not in params):
                 return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in locals_ and not mutations_only:
-            ok, obj = pf.resolve_root(n.id)
+            ok, obj = resolver.pf.resolve_root(n.id)
             if ok and isinstance(obj, (list, dict, set, bytearray)):
                 return f"it reads the global `{n.id}`, a {type(obj).__name__} that may change ({where(n)})"
         if isinstance(n, gast.Call):
@@ -199,29 +204,11 @@ def leak(fn: Any) -> str | None:
     attribute, a global container or an object's method, where the caller's
     adjoints do not follow it. Changing those with constants (a log entry, a
     counter) is fine; anything else is taken to leak (conservative)."""
-    key = getattr(fn, "__func__", fn)
-    if key in _leak_cache:
-        return _leak_cache[key]
-    _leak_cache[key] = None  # a recursive call is refused elsewhere
-    try:
-        found = _leak(fn)
-    except S2SADError:
-        found = None  # the callee's own build reports it
-    _leak_cache[key] = found
-    return found
+    return _memo(_leak_cache, fn, lambda: _leak(fn))
 
 
 def _leak(fn: Any) -> str | None:
-    from ..frontend.parse import parse_function
-
-    pf = parse_function(fn)
-    node = pf.node
-    locals_ = local_names(node)
-    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    resolver = Resolver(pf, locals_)
-
-    def where(n: gast.AST) -> str:
-        return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
+    node, locals_, params, resolver, where = _read(fn)
 
     def made_here(base: gast.AST) -> bool:
         while isinstance(base, (gast.Attribute, gast.Subscript)):

@@ -42,7 +42,6 @@ REFUSED = {
     "y_list_item_write_owned": 's2sad cannot differentiate a write into `y`, an item of `hs`',
     "y_copy_then_view_write": 's2sad cannot differentiate a write into `v2`, which may be a view',
     "y_helper_returns_arg_write": "s2sad cannot prove `_ident` returns a new array",
-    "y_helper_local_copy_write": 's2sad cannot differentiate this call to _fill in reverse mod',
     "y_accumulate_into_list_item": 's2sad cannot differentiate a write into `acc`, an array s2sa',
     "y_list_setitem": 's2sad cannot differentiate a write into `hs`, an array s2sad',
     "z_chained_subscript_write": 's2sad cannot differentiate a write into something other than',

@@ -77,12 +77,38 @@ def _read(fn: Any) -> tuple[gast.FunctionDef, set[str], set[str], Resolver, Any]
     pf = parse_function(fn)
     node = pf.node
     params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    params -= _rebound_to_copies(node, params)
     locals_ = local_names(node)
 
     def where(n: gast.AST) -> str:
         return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
 
     return node, locals_, params, Resolver(pf, locals_), where
+
+
+def _rebound_to_copies(node: gast.FunctionDef, params: set[str]) -> set[str]:
+    """Parameters whose first use is ``v = v.copy()`` (or ``np.copy(v)``,
+    ``np.array(v)``) in the function's own body, outside any branch or loop:
+    from there on the name holds an array the function made."""
+    rebound: set[str] = set()
+    used: set[str] = set()
+    for stmt in node.body:
+        if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+                and stmt.targets[0].id in params - used and _copies(stmt.value, stmt.targets[0].id)):
+            rebound.add(stmt.targets[0].id)
+        used |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+    return rebound
+
+
+def _copies(value: gast.expr, of: str) -> bool:
+    if not (isinstance(value, gast.Call) and len(value.args) <= 1 and not value.keywords):
+        return False
+    f = value.func
+    if isinstance(f, gast.Attribute) and f.attr == "copy" and isinstance(f.value, gast.Name) and not value.args:
+        return f.value.id == of
+    return (isinstance(f, gast.Attribute) and f.attr in ("copy", "array") and isinstance(f.value, gast.Name)
+            and f.value.id in ("np", "numpy") and len(value.args) == 1
+            and isinstance(value.args[0], gast.Name) and value.args[0].id == of)
 
 
 def _impurity(fn: Any, mutations_only: bool = False) -> str | None:

@@ -1010,7 +1010,7 @@ class _Generator:
         """Lists: build and append in a loop, read hs[-1], stack/concatenate/sum
         over them, comprehensions and filtered generator expressions."""
         t = self.new_temp()
-        form = self.r.randrange(5)
+        form = self.r.randrange(7)
         shape = self.r.choice([SCALAR, V3, V2])
         if form == 0:
             hs, h = self.new_temp(), self.name_or_expr(shape, 1)
@@ -1039,6 +1039,16 @@ class _Generator:
             self.emit(indent, f"{t} = np.sum(np.array([np.sin(e) * {w} for e in {v}]))")
         elif form == 3:
             self.emit(indent, f"{t} = sum([a * b for a in {v} for b in {v}])")
+        elif form == 5:  # a comprehension of tuples: each item's adjoint is a tuple
+            ps = self.new_temp()
+            self.emit(indent, f"{ps} = [(np.sin(e) * {w}, e) for e in {v}]")
+            self.emit(indent, f"{t} = sum(a * b for a, b in {ps}) + {ps}[0][0]")
+        elif form == 6:  # a tuple or nested list literal appended: items of the literal get its adjoint
+            ps, u = self.new_temp(), self.expr(SCALAR, 1).text
+            self.emit(indent, f"{ps} = []")
+            self.emit(indent, f"{ps}.append(({w} * 2.0, [{u}, ({w}, {v})]))")
+            self.emit(indent, f"{ps}.append(({u}, [{w}, ({u}, {v})]))")
+            self.emit(indent, f"{t} = {ps}[0][0] * {ps}[-1][1][0] + np.sum({ps}[0][1][1][1] * {ps}[-1][1][1][0])")
         else:
             parts = [self.name_or_expr(V3, 1) for _ in range(2)]
             self.emit(indent, f"{t} = np.sum(np.concatenate([{', '.join(parts)}]) * np.arange(6.0))")

@@ -1165,3 +1165,25 @@ REGRESSIONS += [
     (impure_helper_is_the_output, [(0.8,)], 0),
     (kept_callee_argument_written_after_the_call, [(np.array([0.3, -0.5, 0.8]),)], 0),
 ]
+
+
+# A tuple (or nested list) literal appended to a list, or built by a list
+# comprehension, lost its adjoint in reverse mode: the reverse sweep popped
+# the list's adjoint item and routed it only to a *name* (found by the ML
+# corpus, 2026-12).
+def comprehension_of_tuples(xs):
+    pairs = [(x * 2.0, x) for x in xs]
+    return pairs[0][0] + sum(a * b for a, b in pairs)
+
+
+def append_nested_literal(x, v):
+    ps = []
+    ps.append((x * 2.0, [x, (np.sin(x), v)]))
+    ps.append((v, [x, (x, v * x)]))
+    return np.sum(ps[0][1][1][1] * ps[-1][1][1][1]) + ps[0][0] * ps[1][1][0]
+
+
+REGRESSIONS += [
+    (comprehension_of_tuples, [([0.5, -1.2, 2.0],)], 0),
+    (append_nested_literal, [(0.7, np.array([0.3, -0.5, 0.8]))], (0, 1)),
+]

@@ -220,9 +220,26 @@ class ForwardTransform:
 
     # ------------------------------------------------------------ tangents
     def holder(self, atom: gast.expr) -> str | None:
+        """The variable holding an atom's tangent, None for a zero tangent. A
+        literal holding a varied name is not an atom: see ``literal_tangent``."""
         if isinstance(atom, gast.Name):
             return self.state.of.get(atom.id)
+        if any(isinstance(n, gast.Name) and n.id in self.varied for n in gast.walk(atom)):
+            raise AssertionError(f"core: {type(atom).__name__} holding a derivative is not an atom")
         return None
+
+    def literal_tangent(self, node: gast.expr) -> gast.expr | None:
+        """The tangent of an atom or of a list or tuple literal of them (nested
+        too), item by item with zeros where an item has none; None when all
+        are zero."""
+        if not isinstance(node, (gast.Tuple, gast.List)):
+            h = self.holder(node)
+            return name(h) if h is not None else None
+        tangents = [self.literal_tangent(e) for e in node.elts]
+        if all(t is None for t in tangents):
+            return None
+        elts = [t if t is not None else self.helper("zeros_like", copy.deepcopy(e)) for t, e in zip(tangents, node.elts)]
+        return type(node)(elts=elts, ctx=gast.Load())
 
     def emit(self, var: str, value: gast.expr, out: list[gast.stmt], at: gast.AST | None = None) -> None:
         """``var = value``, where ``value`` was built after ``release(var)``;
@@ -422,18 +439,9 @@ class ForwardTransform:
         """The tangent of each argument of a call that has one."""
         tangents: dict[str, gast.expr] = {}
         for p, node in bound.items():
-            if isinstance(node, (gast.Tuple, gast.List)):
-                holders = [self.holder(e) for e in node.elts]
-                if any(h is not None for h in holders):
-                    elts = [
-                        name(h) if h is not None else self.helper("zeros_like", copy.deepcopy(e))
-                        for h, e in zip(holders, node.elts)
-                    ]
-                    tangents[p] = type(node)(elts=elts, ctx=gast.Load())
-            else:
-                holder = self.holder(node)
-                if holder is not None:
-                    tangents[p] = name(holder)
+            tangent = self.literal_tangent(node)
+            if tangent is not None:
+                tangents[p] = tangent
         return tangents
 
     def tangent_of(self, z: str, op: Op, s: gast.Assign) -> gast.expr | None:
@@ -516,17 +524,7 @@ class ForwardTransform:
         """The expression ``<p>_dot`` stands for, None when it is zero."""
         # a list literal, whether the parameter takes a sequence (np.stack) or an
         # array that NumPy builds from the list (np.sum([a, b])): a list of tangents
-        if isinstance(arg, (gast.Tuple, gast.List)):
-            holders = [self.holder(e) for e in arg.elts]
-            if all(h is None for h in holders):
-                return None
-            elts = [
-                name(h) if h is not None else self.helper("zeros_like", copy.deepcopy(e))
-                for h, e in zip(holders, arg.elts)
-            ]
-            return type(arg)(elts=elts, ctx=gast.Load())
-        h = self.holder(arg)
-        return name(h) if h is not None else None
+        return self.literal_tangent(arg)
 
     def is_zero(self, expr: gast.expr) -> bool:
         f = expr.func if isinstance(expr, gast.Call) else None
@@ -631,8 +629,8 @@ class ForwardTransform:
         v = args[0]
         if self.stacks[lst] == "paired" and not (isinstance(v, gast.Name) and v.id in self.varied):
             return
-        holder = self.holder(v)
-        value = name(holder) if holder is not None else self.helper("zeros_like", copy.deepcopy(v))
+        tangent = self.literal_tangent(v)
+        value = tangent if tangent is not None else self.helper("zeros_like", copy.deepcopy(v))
         push = gast.Attribute(value=name(self.stack_var(lst, out)), attr="append", ctx=gast.Load())
         out.append(gast.copy_location(gast.Expr(value=gast.Call(func=push, args=[value], keywords=[])), s))
 

@@ -378,10 +378,7 @@ class ReverseTransform:
             self.call_contributions(z, g, op, out, s)
             return
         if op.kind == "tuple":
-            for k, item in enumerate(op.args["items"].elts):
-                if isinstance(item, gast.Name):
-                    piece = gast.Subscript(value=copy.deepcopy(g), slice=const(k), ctx=gast.Load())
-                    self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
+            self.give(op.args["items"], g, out, z)
             return
         if op.kind != "rule" or op.rule is None:
             return
@@ -492,16 +489,7 @@ class ReverseTransform:
             piece: gast.expr = name(parts)
             if len(wrt) > 1:
                 piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
-            node = bound[p]
-            if isinstance(node, gast.Name):
-                self.accumulate(node.id, piece, out, comment=f"{node.id} -> {z}")
-            elif isinstance(node, (gast.List, gast.Tuple)):  # a list passed as it is built: item k gets entry k
-                for j, item in enumerate(node.elts):
-                    if isinstance(item, gast.Name) and item.id in self.varied:
-                        entry = gast.Subscript(value=copy.deepcopy(piece), slice=const(j), ctx=gast.Load())
-                        self.accumulate(item.id, entry, out, comment=f"{item.id} -> {z}")
-            elif _names_in(node) & self.varied:
-                raise AssertionError(f"core: argument {type(node).__name__} of a call is not an atom")
+            self.give(bound[p], piece, out, z)  # a list passed as it is built: item k gets entry k
 
     def refuse_leak(self, callee: Any, s: gast.Assign) -> None:
         """A callee run once and kept must pass derivatives out only through
@@ -553,9 +541,24 @@ class ReverseTransform:
                 piece = self.namer.temp("g")
                 pop = gast.Call(func=gast.Attribute(value=name(own), attr="pop", ctx=gast.Load()), args=[], keywords=[])
                 out.append(assign(piece, pop))
-            if isinstance(item, gast.Name):
-                self.accumulate(item.id, name(piece), out, comment=f"{item.id} -> {hs}")
+            self.give(item, name(piece), out, hs)
         out.append(Pop(name=name(hs), list_item=True))
+
+    def give(self, node: gast.expr, piece: gast.expr, out: list[gast.stmt], z: str) -> None:
+        """Route the adjoint ``piece`` of a value written as ``node`` (a name,
+        or a list or tuple literal of atoms and such literals) to the names it
+        holds: item ``k`` of a literal gets ``piece[k]``. Anything else that
+        holds a varied name is an internal error, never a dropped adjoint."""
+        if isinstance(node, gast.Name):
+            if node.id in self.varied:
+                self.accumulate(node.id, piece, out, comment=f"{node.id} -> {z}")
+        elif isinstance(node, (gast.List, gast.Tuple)):
+            for k, item in enumerate(node.elts):
+                if _names_in(item) & self.varied:
+                    entry = gast.Subscript(value=copy.deepcopy(piece), slice=const(k), ctx=gast.Load())
+                    self.give(item, entry, out, z)
+        elif _names_in(node) & self.varied:
+            raise AssertionError(f"core: {type(node).__name__} holding a derivative is not an atom")
 
     def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:
         """``y[i] = v``: ``v`` receives ``y_bar[i]``; what was overwritten

@@ -48,9 +48,8 @@ def _resolve_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], boo
             raise ArgumentError(f"wrt must be an argument position or name, not {w!r}")
         if isinstance(w, int):
             if not -len(params) <= w < len(params):
-                raise ArgumentError(
-                    f"wrt={w}: {fn.__name__} has {len(params)} positional arguments ({', '.join(params)})"
-                )
+                has = f"{len(params)} positional arguments ({', '.join(params)})" if params else "no positional arguments"
+                raise ArgumentError(f"wrt={w}: {fn.__name__} has {has}")
             names.append(params[w])
         else:
             if w not in params:

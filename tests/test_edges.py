@@ -183,3 +183,154 @@ def test_derivatives_errors_of_the_users_own_code_are_left_alone(monkeypatch):
         s2sad.grad(fails)(np.ones(2))
     text = "".join(traceback.format_exception(info.value))
     assert "<s2sad: gradient of fails" in text
+
+
+# ------------------------------------------------ refusals that say what to do
+def list_item_written(x):
+    lst = [x, x * 2.0]
+    lst[0] = x * x
+    return lst[0] + lst[1]
+
+
+def list_argument_item_written(x, ys):
+    ys[0] = x
+    return ys[0] * x
+
+
+def tuple_item_written(x):
+    t = (x, x)
+    t[0] = x * 3.0
+    return t[0]
+
+
+def list_rebuilt(x):
+    lst = [x, x * 2.0, x]
+    i = 1
+    lst = lst[:i] + [x * x] + lst[i + 1 :]
+    return lst[0] + lst[1] * lst[2]
+
+
+def tuple_rebuilt(x):
+    t = (x, x * 2.0, x)
+    i = 1
+    t = t[:i] + (x * x,) + t[i + 1 :]
+    return t[0] + t[1] * t[2]
+
+
+def list_extended(x):
+    items = [x]
+    items.extend([x * 2.0])
+    return sum(items)
+
+
+def copies_into(x):
+    y = np.zeros(3)
+    np.copyto(y, x)
+    return np.sum(y)
+
+
+def indexed_twice(x):
+    A = np.zeros((2, 2))
+    A[0][1] = x
+    return np.sum(A)
+
+
+def writes_through_transpose(x):
+    A = np.zeros((2, 2))
+    A.T[0] = x
+    return np.sum(A)
+
+
+_G = np.zeros(2)
+
+
+def writes_a_global(x):
+    _G[0] = x
+    return np.sum(_G)
+
+
+def set_literal(x):
+    s = {1.0, 2.0}
+    return x * len(s)
+
+
+def f_string(x):
+    print(f"{x}")
+    return x * x
+
+
+def lambda_called_in_place(x):
+    return (lambda v: v * 2.0)(x)
+
+
+MISLEADING = [
+    # (function, arguments, what the message must say, what the hint must say, what neither may say)
+    (list_item_written, (1.5,), "`lst`, a list", "lst = lst[:i] + [v] + lst[i + 1:]", "array s2sad cannot prove"),
+    (list_argument_item_written, (1.5, [1.0, 2.0]), "`ys`, a list", "ys = ys[:i] + [v]", "ys.copy()"),
+    (tuple_item_written, (1.5,), "`t`, a tuple", "t = t[:i] + (v,) + t[i + 1:]", "t.copy()"),
+    (list_extended, (1.5,), "may change `items` in place", "build a new list", "array"),
+    (copies_into, (np.ones(3),), "may change `y` in place", "y[...] = v", "change `x`"),
+    (indexed_twice, (1.5,), "two indexes", "a[i, j] = v", "local array"),
+    (writes_through_transpose, (1.5,), "`A.T`, a view of `A`", "write into `A` itself", "np.copy"),
+    (writes_a_global, (1.5,), "`_G`", "a = np.copy(_G)", "local array"),
+    (set_literal, (1.5,), "a set literal", "a list", "README"),
+    (f_string, (1.5,), "an f-string", "print the values themselves", "README"),
+    (lambda_called_in_place, (1.5,), "lambda", "g = lambda v: ...", "README"),
+]
+
+
+@pytest.mark.parametrize("fn,args,says,hint,not_said", MISLEADING, ids=[c[0].__name__ for c in MISLEADING])
+def test_refusal_says_what_it_is_and_what_to_do(fn, args, says, hint, not_said):
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(fn)(*args)
+    text = str(info.value)
+    message, _, advice = text.partition("hint:")
+    assert says in message, text
+    assert hint in advice, text
+    assert not_said not in text
+    assert info.value.location is not None and info.value.location.filename == __file__
+
+
+@pytest.mark.parametrize("fn", [list_rebuilt, tuple_rebuilt])
+def test_the_rebuild_the_list_hint_suggests_works(fn):
+    s2sad.check_grad(fn, 1.5)
+
+
+def test_writing_into_a_copy_of_a_global_as_the_hint_says_works():
+    def copies_the_global(x):
+        a = np.copy(_G)
+        a[0] = x
+        return np.sum(a * a)
+
+    s2sad.check_grad(copies_the_global, 1.5)
+
+
+def test_wrt_of_a_function_without_positional_arguments():
+    def only_varargs(*xs):
+        return xs[0]
+
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(only_varargs)
+    assert "has no positional arguments" in str(info.value) and "()" not in str(info.value)
+
+
+class _Model:
+    def __init__(self):
+        self.W = np.array([0.5, -1.0])
+
+    def writes_its_weights(self, x):
+        self.W[0] = x
+        return np.sum(self.W)
+
+    def copies_its_weights(self, x):
+        a = np.copy(self.W)
+        a[0] = x
+        return np.sum(a * a)
+
+
+def test_writing_into_an_attribute_is_refused_and_the_hinted_copy_works():
+    model = _Model()
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="`self.W`") as info:
+        s2sad.grad(model.writes_its_weights)(1.5)
+    assert "a = np.copy(self.W)" in str(info.value).split("hint:")[1]
+    s2sad.check_grad(model.copies_its_weights, 1.5)

@@ -1,4 +1,4 @@
-"""Numerical gradient checking (the lecture's way to test gradients).
+"""Numerical gradient checking: does the generated gradient agree with differences of ``f``?
 
 :func:`check_grad` compares s2sad's gradient with central differences
 ``(f(θ+εe_i) − f(θ−εe_i)) / 2ε`` entry by entry, and with the random-direction

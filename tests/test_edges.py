@@ -334,3 +334,35 @@ def test_writing_into_an_attribute_is_refused_and_the_hinted_copy_works():
         s2sad.grad(model.writes_its_weights)(1.5)
     assert "a = np.copy(self.W)" in str(info.value).split("hint:")[1]
     s2sad.check_grad(model.copies_its_weights, 1.5)
+
+
+# ------------------------------------------------------- the design page
+def _shown_blocks():
+    """(command, code block) for each block of docs/design.md marked as `s2sad show` output."""
+    import re
+
+    text = (ROOT / "docs" / "design.md").read_text()
+    return re.findall(r"<!-- s2sad show (.+?) -->\n```python\n(.*?)```", text, flags=re.S)
+
+
+def test_design_page_has_shown_blocks():
+    assert len(_shown_blocks()) >= 6
+
+
+@pytest.mark.parametrize("command,block", _shown_blocks(), ids=[c for c, _ in _shown_blocks()])
+def test_design_page_shows_what_s2sad_prints(command, block):
+    out = subprocess.run(
+        [sys.executable, "-m", "s2sad", "show", *command.split()], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == block
+
+
+def test_readme_and_package_point_at_nothing_outside_the_repository():
+    texts = {"README.md": (ROOT / "README.md").read_text(), "docs/design.md": (ROOT / "docs/design.md").read_text()}
+    for path in pathlib.Path(PACKAGE).rglob("*.py"):
+        texts[str(path)] = path.read_text()
+    for where, text in texts.items():
+        for pointer in ("DESIGN.md", "DESIGN's", "../shared", "STYLE.md", "the lecture's"):
+            assert pointer not in text, (where, pointer)
+    assert "docs/design.md" in texts["README.md"]

@@ -1,8 +1,9 @@
 """Normalize a user's function into the small core the transforms accept (ANF).
 
-Input: any ``FunctionDef`` that passed :mod:`s2sad.frontend.check`.
+Input: any ``FunctionDef`` :mod:`s2sad.frontend.parse` gives (constructs
+outside the core are refused here, with the user's line).
 
-Output guarantees (the *core*), checked by :func:`check_core` in tests:
+Output guarantees (the *core*):
 
 * every statement is one of
   - ``name = op`` where ``op`` is an *atom*, ``a <binop> b``, ``<unaryop> a``,

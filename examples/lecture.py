@@ -1,4 +1,4 @@
-"""The lecture's example: f(x1, x2) = ln(x1) + x1*x2 - sin(x2).
+"""A first example of reverse mode: f(x1, x2) = ln(x1) + x1*x2 - sin(x2).
 
     python examples/lecture.py           # gradient at (2, 5), checked numerically
     s2sad show examples/lecture.py:f --wrt x1,x2

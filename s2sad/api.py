@@ -10,15 +10,16 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .errors import ArgumentError, OutputError, S2SADError
+from .errors import ArgumentError, OutputError, S2SADError, public, trim
 from .pipeline import Derivative, build_reverse, kind_of_value
-from .rules.table import is_container
+from .rules.table import is_container, list_item, tuple_items
 
 Wrt = int | str | Sequence[int | str]
 
@@ -29,8 +30,8 @@ _cache: dict[tuple, Derivative] = {}
 def _param_names(fn: Callable[..., Any]) -> list[str]:
     try:
         sig = inspect.signature(fn)
-    except (TypeError, ValueError) as exc:
-        raise ArgumentError(f"cannot read the signature of {fn!r}") from exc
+    except (TypeError, ValueError):
+        raise ArgumentError(f"cannot read the signature of {fn!r}") from None
     return [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
@@ -47,9 +48,8 @@ def _resolve_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], boo
             raise ArgumentError(f"wrt must be an argument position or name, not {w!r}")
         if isinstance(w, int):
             if not -len(params) <= w < len(params):
-                raise ArgumentError(
-                    f"wrt={w}: {fn.__name__} has {len(params)} positional arguments ({', '.join(params)})"
-                )
+                has = f"{len(params)} positional arguments ({', '.join(params)})" if params else "no positional arguments"
+                raise ArgumentError(f"wrt={w}: {fn.__name__} has {has}")
             names.append(params[w])
         else:
             if w not in params:
@@ -221,6 +221,7 @@ class _Derived:
             return value, g if self.single else (g,)
         return value, tuple(map(_shape_like, grads, wrt_values))
 
+    @public
     def source(self, *args: Any, **kwargs: Any) -> str:
         """The generated source, specialised to these example arguments
         (or to float arguments when none are given)."""
@@ -232,29 +233,37 @@ class _Derived:
 
 class _Grad(_Derived):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and len(args) == self._nparams:
-            # the common case, kept short: positional arguments, kinds seen before
-            d = self._fast.get(_signature_key(args))
-            if d is not None and not is_container(d.output_kind) and d.valid():
-                try:
-                    value, g = d.fn(*args)
-                except Exception as exc:
-                    _note_source_line(exc, d)
-                    raise
-                if isinstance(value, float) or np.ndim(value) == 0:
-                    if self.single:
-                        return _shape_like(g, args[self._positions[0]])
-                    if len(self._positions) == 1:
-                        return (_shape_like(g, args[self._positions[0]]),)
-                    return tuple(map(_shape_like, g, self._pick(args)))
-        return self._run(args, kwargs)[1]
+        # the boundary of the public API, written out rather than @public: this
+        # call is the hot path, and a try costs nothing until something raises
+        try:
+            if not kwargs and len(args) == self._nparams:
+                # the common case, kept short: positional arguments, kinds seen before
+                d = self._fast.get(_signature_key(args))
+                if d is not None and not is_container(d.output_kind) and d.valid():
+                    try:
+                        value, g = d.fn(*args)
+                    except Exception as exc:
+                        _note_source_line(exc, d)
+                        raise
+                    if isinstance(value, float) or np.ndim(value) == 0:
+                        if self.single:
+                            return _shape_like(g, args[self._positions[0]])
+                        if len(self._positions) == 1:
+                            return (_shape_like(g, args[self._positions[0]]),)
+                        return tuple(map(_shape_like, g, self._pick(args)))
+            return self._run(args, kwargs)[1]
+        except S2SADError as exc:
+            trim(exc)
+            raise
 
 
 class _ValueAndGrad(_Derived):
+    @public
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._run(args, kwargs)
 
 
+@public
 def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False) -> Any:
     """The gradient of a scalar function, as generated Python code.
 
@@ -273,7 +282,7 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool 
     mode over it), to any order: ``s2sad.grad(s2sad.grad(f))``.
     """
     if fn is None:
-        return lambda f: grad(f, wrt, check_finite)
+        return public(lambda f: grad(f, wrt, check_finite))
     if isinstance(fn, _Grad) or type(fn).__name__ == "Higher":
         from .higher import nest
 
@@ -281,13 +290,15 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool 
     return _Grad(fn, wrt, "grad", check_finite)
 
 
+@public
 def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False) -> Any:
     """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
     if fn is None:
-        return lambda f: _ValueAndGrad(f, wrt, "grad", check_finite)
+        return public(lambda f: _ValueAndGrad(f, wrt, "grad", check_finite))
     return _ValueAndGrad(fn, wrt, "grad", check_finite)
 
 
+@public
 def vjp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """Vector-Jacobian product: ``vjp(f)(*args, out_bar) -> (value, adjoints)``.
 
@@ -295,6 +306,7 @@ def vjp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """
     derived = _Derived(fn, wrt, "vjp")
 
+    @public
     def run(*args: Any) -> Any:
         if not args:
             raise ArgumentError("vjp(f) is called with f's arguments followed by the output adjoint")
@@ -324,6 +336,7 @@ def _check_seed_shape(value: Any, seed: Any) -> None:
         )
 
 
+@public
 def source(
     fn: Callable[..., Any],
     wrt: Wrt = 0,
@@ -354,6 +367,7 @@ def source(
     from .forward.build import build_forward
 
     names, _ = _resolve_wrt(fn, wrt)
+    check_kinds(fn, kinds or {})
     assumed = _assumed_kinds(fn)
     assumed.update(kinds or {})
     if mode not in ("reverse", "forward"):
@@ -368,6 +382,36 @@ def source(
         with_seed[gradient.seed] = "scalar"
         return gradient.full_source() + "\n" + build_forward(gradient, names, with_seed).source
     raise ArgumentError(f"order={order}: show prints first (1) and second (2) derivatives")
+
+
+KIND_NAMES = "scalar, array, arrayN (an array of N dimensions, e.g. array2), int, list[KIND], any"
+
+
+def _is_kind(kind: str | None) -> bool:
+    if kind is None or kind in ("scalar", "array", "int", "?") or re.fullmatch(r"array[0-9]+", kind):
+        return True
+    items = tuple_items(kind) if kind.endswith(")") else None
+    if items is not None:
+        return all(map(_is_kind, items))
+    is_list, item = list_item(kind)
+    return is_list and kind.endswith("]") and _is_kind(item)
+
+
+def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
+    """Refuse ``kinds`` naming an argument ``fn`` does not have, or a kind
+    s2sad does not know: either would silently leave the code unspecialised."""
+    params = list(inspect.signature(fn).parameters)
+    for name, kind in kinds.items():
+        if name not in params:
+            raise ArgumentError(
+                f"kinds {name}={kind or 'any'}: {fn.__name__} has no argument {name!r} "
+                f"(its arguments: {', '.join(params) or 'none'}; kinds: {KIND_NAMES})"
+            )
+        if not _is_kind(kind):
+            raise ArgumentError(
+                f"kinds {name}={kind}: {kind!r} is not a kind; use one of {KIND_NAMES} "
+                f"(arguments of {fn.__name__}: {', '.join(params)})"
+            )
 
 
 def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:

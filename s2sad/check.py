@@ -1,4 +1,4 @@
-"""Numerical gradient checking (the lecture's way to test gradients).
+"""Numerical gradient checking: does the generated gradient agree with differences of ``f``?
 
 :func:`check_grad` compares s2sad's gradient with central differences
 ``(f(θ+εe_i) − f(θ−εe_i)) / 2ε`` entry by entry, and with the random-direction
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .api import Wrt, _bind, _resolve_wrt, grad
+from .errors import public
 
 
 def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_entries: int | None = None,
@@ -83,6 +84,7 @@ def _shape_text(x: Any) -> str:
     return f"of shape {np.shape(x)}"
 
 
+@public
 def check_grad(
     f: Callable[..., Any],
     *args: Any,

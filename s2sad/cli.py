@@ -16,8 +16,8 @@ import os
 import sys
 from typing import Any
 
-from .api import source
-from .errors import S2SADError
+from .api import check_kinds, source
+from .errors import ArgumentError, S2SADError
 
 
 def load_function(spec: str) -> Any:
@@ -36,6 +36,10 @@ def load_function(spec: str) -> Any:
         sys.path.insert(0, os.path.dirname(os.path.abspath(where)))
         module_spec.loader.exec_module(module)
     else:
+        # `python -m s2sad` finds modules of the current directory; the `s2sad`
+        # command, whose sys.path starts at its own script, should too
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(where)
         except ImportError as exc:
@@ -55,12 +59,22 @@ def _parse_wrt(text: str | None) -> Any:
     return items[0] if len(items) == 1 else tuple(items)
 
 
-def _parse_kinds(text: str | None) -> dict[str, str | None]:
+class _UsageError(ArgumentError):
+    """A command-line option that does not fit the function (exit code 2, as argparse's)."""
+
+
+def _parse_kinds(text: str | None, fn: Any) -> dict[str, str | None]:
     kinds: dict[str, str | None] = {}
     for part in (text or "").split(","):
         if part.strip():
-            key, _, value = part.partition("=")
+            key, eq, value = part.partition("=")
+            if not eq or not key.strip():
+                raise _UsageError(f"--kinds {part.strip()!r}: write NAME=KIND, e.g. --kinds W=array,x=scalar")
             kinds[key.strip()] = None if value.strip() in ("", "any", "unknown") else value.strip()
+    try:
+        check_kinds(fn, kinds)
+    except ArgumentError as exc:
+        raise _UsageError(f"--{exc.message}") from None
     return kinds
 
 
@@ -125,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args)
     try:
         fn = load_function(args.target)
-        text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds), mode=args.mode, order=args.order)
+        text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds, fn), mode=args.mode, order=args.order)
+    except _UsageError as exc:
+        print(f"s2sad show: error: {exc}", file=sys.stderr)
+        return 2
     except S2SADError as exc:
         print(f"s2sad: {exc}", file=sys.stderr)
         return 1

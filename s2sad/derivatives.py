@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .api import Wrt, _bind, _check_wrt_value, _resolve_wrt, _shape_like, derivative, vjp
-from .errors import ArgumentError, OutputError
+from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
 from .pipeline import Derivative, kind_of_value
 
@@ -144,6 +144,7 @@ def _assemble(columns: list[Any], out_shape: tuple, in_shape: tuple) -> Any:
 
 
 # ---------------------------------------------------------------- the API
+@public
 def jvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """Jacobian-vector product by forward mode: ``jvp(f)(*args, tangents)
     -> (value, tangent_out)``.
@@ -164,6 +165,7 @@ def jvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """
     names, single = _resolve_wrt(fn, wrt)
 
+    @public
     def run(*args: Any) -> tuple[Any, Any]:
         if not args:
             raise ArgumentError("jvp(f) is called with f's arguments followed by the tangents")
@@ -181,6 +183,7 @@ def jvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     return run
 
 
+@public
 def jacobian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """The Jacobian of ``f``: ``jacobian(f)(*args)`` has shape
     ``out.shape + x.shape`` (a tuple of those when ``wrt`` is a tuple).
@@ -196,6 +199,7 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """
     names, single = _resolve_wrt(fn, wrt)
 
+    @public
     def run(*args: Any) -> Any:
         bound = _primal_args(fn, names, args)
         value = fn(*bound.args, **bound.kwargs)
@@ -240,6 +244,7 @@ def _hvp_columns(fn: Callable[..., Any], names: tuple[str, ...], bound: inspect.
     return tuple(_shape_like(_like(p, bound.arguments[w]), bound.arguments[w]) for p, w in zip(parts, names))
 
 
+@public
 def hvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """Hessian-vector product by forward-over-reverse: ``hvp(f)(*args, v)``
     is the derivative of ``grad(f)`` along ``v``, shaped like the gradient.
@@ -255,6 +260,7 @@ def hvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """
     names, single = _resolve_wrt(fn, wrt)
 
+    @public
     def run(*args: Any) -> Any:
         if not args:
             raise ArgumentError("hvp(f) is called with f's arguments followed by the vector")
@@ -270,6 +276,7 @@ def hvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     return run
 
 
+@public
 def hessian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """The Hessian of a scalar ``f`` by forward-over-reverse (one Hessian-vector
     product per entry of the input): shape ``x.shape + x.shape``; for a tuple
@@ -286,6 +293,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """
     names, single = _resolve_wrt(fn, wrt)
 
+    @public
     def run(*args: Any) -> Any:
         bound = _primal_args(fn, names, args)
         xs = [bound.arguments[w] for w in names]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ArgumentError, OutputError
+from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
 from .pipeline import Derivative, kind_of_value
 
@@ -43,6 +43,7 @@ class Higher:
         self.__name__ = f"d{len(chain)}_{getattr(base, '__name__', 'f')}"
         self.__doc__ = f"Derivative of order {len(chain)} of {getattr(base, '__name__', 'f')}."
 
+    @public
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         bound = inspect.signature(self.fn).bind(*args, **kwargs)
         bound.apply_defaults()

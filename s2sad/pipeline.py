@@ -1,4 +1,4 @@
-"""The whole pipeline, in order, in one place (DESIGN.md):
+"""The whole pipeline, in order, in one place (docs/design.md, "The pipeline"):
 
 parse -> normalize -> SSA -> resolve + analyses -> reverse -> codegen.
 

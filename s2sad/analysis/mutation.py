@@ -104,6 +104,7 @@ class Memory:
     fresh_items: dict[str, dict[int, str]] = field(default_factory=dict)  # tuple object -> index -> fresh item
     precise_items: set[int] = field(default_factory=set)  # id(z = t[k]) reading one item of a helper's tuple
     callee_of: dict[str, str] = field(default_factory=dict)  # name -> the helper whose result it is (messages)
+    kinds: dict[str, Any] = field(default_factory=dict)  # the kinds analyse was given (messages)
     _reach: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def reach(self, n: str) -> frozenset[str]:
@@ -150,7 +151,7 @@ def analyse(
     user_name: Callable[[str], str] = lambda n: n,
 ) -> Memory:
     """The may-alias facts of ``fn`` (see the module docstring)."""
-    m = Memory()
+    m = Memory(kinds=kinds)
     order = list(statements(fn.body))
     params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     for p in params:
@@ -695,9 +696,41 @@ class _Check:
             state.hold[p] = Held()
         self.block(self.fn.body, state)
 
+    def container(self, n: str) -> str | None:
+        """``"list"``, ``"tuple"`` or ``"list or tuple"`` when ``n`` holds one
+        (known from its kind, or from what made it), else None."""
+        kind = self.m.kinds.get(n)
+        if isinstance(kind, str) and kind.startswith("list["):
+            return "list"
+        if isinstance(kind, str) and kind.startswith("tuple("):
+            return "tuple"
+        if is_container(kind):
+            return "list or tuple"
+        made = [self.m.sites.get(o) for o in self.m.pts.get(n, ()) if o != FOREIGN]
+        if kind is None and "container" in made:
+            return "maybe"  # of unknown kind, and made as a list or tuple somewhere
+        return None
+
     def ownership(self) -> None:
         m = self.m
         for y, writes in m.writes.items():
+            container = self.container(y)
+            if container is not None:  # item writes are differentiated on arrays only
+                shown = self.user_name(y)
+                what = "which may be a list or tuple" if container == "maybe" else f"a {container}"
+                if container == "tuple":
+                    hint = f"build a new tuple instead: `{shown} = {shown}[:i] + (v,) + {shown}[i + 1:]`"
+                else:
+                    hint = (
+                        f"build a new list instead (`{shown} = {shown}[:i] + [v] + {shown}[i + 1:]`, or `append` "
+                        "the values), or write into an array the function makes (`np.zeros(n)`)"
+                    )
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate a write into `{shown}`, {what}: it differentiates writes "
+                    "into arrays, not into lists or tuples",
+                    self.where(writes[0]),
+                    hint,
+                )
             if not m.owned(y):
                 s = writes[0]
                 shown = self.user_name(y)
@@ -773,22 +806,31 @@ class _Check:
             return
         if isinstance(f, gast.Attribute) and f.attr == "append" and isinstance(f.value, gast.Name):
             return
-        seen: set[str] = set()
-        names = [e for e in list(call.args) + [k.value for k in call.keywords]]
-        if isinstance(f, gast.Attribute):
-            names.append(f.value)
+        seen: list[str] = []
+        # the receiver of a method, then the arguments in order: what such a
+        # call changes comes first (`lst.extend(...)`, `np.copyto(dst, src)`)
+        names = [f.value] if isinstance(f, gast.Attribute) else []
+        names += list(call.args) + [k.value for k in call.keywords]
         for e in names:
             e = e.value if isinstance(e, gast.Starred) else e
-            if isinstance(e, gast.Name) and e.id in self.m.pts:
+            if isinstance(e, gast.Name) and e.id in self.m.pts and e.id not in seen:
                 r = self.m.reach(e.id)
                 if any(self.m.sites.get(o) == "array" or o.startswith("arg:") for o in r):
-                    seen.add(e.id)
+                    seen.append(e.id)
         if seen:
-            n = sorted(seen)[0]
+            n = seen[0]
+            shown = self.shown(n)
+            if self.container(n) not in (None, "tuple"):
+                hint = f"build a new list instead (`{shown} = {shown} + [...]`, or `{shown}.append(v)` for each value)"
+            else:
+                hint = (
+                    f"build a new array instead: write with an index (`{shown}[...] = v`) into an array the "
+                    "function made, or use a function that returns a new array"
+                )
             raise UnsupportedSyntaxError(
-                f"s2sad cannot differentiate a call made for its effect: it may change `{self.shown(n)}` in place",
+                f"s2sad cannot differentiate a call made for its effect: it may change `{shown}` in place",
                 self.where(s),
-                "build a new array instead (write `y[i] = v` into an array the function made, or use the result)",
+                hint,
             )
 
     def block(self, stmts: list[gast.stmt], state: _State) -> _State:

@@ -1,7 +1,7 @@
 """Turn generated trees into source text and compiled functions.
 
 The only place that calls astor. Generated source is registered in
-``linecache`` under a stable file name (``<s2sad grad of f at file.py:12>``) so
+``linecache`` under a stable file name (``<s2sad: gradient of f (file.py:12)>``) so
 tracebacks and pdb show its lines.
 """
 

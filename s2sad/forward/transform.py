@@ -9,7 +9,8 @@ Output: the statements of one function that runs the primal code with,
 after every statement, the tangent of what it computed, and the expression
 that holds the tangent of the returned value.
 
-How it works (DESIGN.md, "forward mode = primal + tangent, interleaved"):
+How it works (docs/design.md, "Forward mode and higher order"): primal and
+tangent, interleaved.
 
 * ``z = f(a, b)`` is followed by ``z_dot = <sum of the forward templates of
   the operands that carry a tangent>``. Tangents are symbolic until needed:

@@ -103,21 +103,21 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     filename = code.co_filename
     try:
         lines, first = inspect.getsourcelines(fn)
-    except (OSError, TypeError) as exc:
+    except (OSError, TypeError):  # inspect's own error says less than this one
         raise SourceUnavailableError(
             f"cannot read the source of {fn.__qualname__!r} (defined in {filename})",
             hint="define the function in a file or a notebook cell; code typed at a bare "
             "REPL has no source to read",
-        ) from exc
+        ) from None
     text = textwrap.dedent("".join(lines))
     indent = len(lines[0]) - len(lines[0].lstrip())
     try:
         module = parse_source(text)
-    except SyntaxError as exc:  # a lambda inside a statement that spans more lines
+    except SyntaxError:  # a lambda inside a statement that spans more lines
         raise SourceUnavailableError(
             f"cannot read the source of {fn.__qualname__!r} on its own (line {first} of {filename})",
             hint="define the function with `def` (or a lambda on a line of its own)",
-        ) from exc
+        ) from None
     node = module.body[0]
     if not isinstance(node, gast.FunctionDef) or fn.__name__ == "<lambda>":
         node = _lambda_to_def(_the_lambda(module, fn, first, indent), fn)

@@ -1,6 +1,6 @@
 """Every generated name is decided here.
 
-Rules (see DESIGN.md): SSA versions keep the user's name (``z``, ``z_1``,
+Rules (docs/design.md, "Reverse mode"): SSA versions keep the user's name (``z``, ``z_1``,
 ``z_2``), fresh temporaries are short (``t1``, ``t2``), the adjoint of ``v`` is
 ``v_bar`` and its tangent ``v_dot``. A name is never handed out twice and never
 collides with a name the user's function mentions.

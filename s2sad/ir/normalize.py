@@ -1,8 +1,9 @@
 """Normalize a user's function into the small core the transforms accept (ANF).
 
-Input: any ``FunctionDef`` that passed :mod:`s2sad.frontend.check`.
+Input: any ``FunctionDef`` :mod:`s2sad.frontend.parse` gives (constructs
+outside the core are refused here, with the user's line).
 
-Output guarantees (the *core*), checked by :func:`check_core` in tests:
+Output guarantees (the *core*):
 
 * every statement is one of
   - ``name = op`` where ``op`` is an *atom*, ``a <binop> b``, ``<unaryop> a``,
@@ -281,7 +282,7 @@ class Normalizer:
             out.append(gast.Expr(value=gast.copy_location(self.call(s.value, out), s.value)))
             return
         if type(s.value).__name__ in _EXPR_WHAT:
-            raise self.refuse(s.value, _EXPR_WHAT[type(s.value).__name__], _DEFAULT_HINT)
+            raise self.refuse(s.value, _EXPR_WHAT[type(s.value).__name__], _expr_hint(s.value))
         raise self.refuse(s, "an expression statement that is not a call", "remove it or assign its value to a name")
 
     def stmt_Assert(self, s: gast.Assert, out: list[gast.stmt]) -> None:
@@ -372,7 +373,7 @@ class Normalizer:
 
     def _local_base(self, tgt: gast.Subscript) -> str:
         if not (isinstance(tgt.value, gast.Name) and tgt.value.id in self.locals):
-            raise self.refuse(tgt, "a write into something other than a local array", "write into a local array")
+            raise self.refuse(tgt, *_foreign_write(tgt, self.locals))
         return tgt.value.id
 
     def stmt_Return(self, s: gast.Return, out: list[gast.stmt]) -> None:
@@ -623,7 +624,7 @@ class Normalizer:
         if isinstance(e, (gast.Name, gast.Constant)) or (isinstance(e, gast.Attribute) and self._global_chain(e)):
             return self.atom(e, out)
         if method is None:
-            raise self.refuse(e, _EXPR_WHAT.get(type(e).__name__, f"a {type(e).__name__} expression"), _DEFAULT_HINT)
+            raise self.refuse(e, _EXPR_WHAT.get(type(e).__name__, f"a {type(e).__name__} expression"), _expr_hint(e))
         return gast.copy_location(method(e, out, into), e)
 
     def expr_BinOp(self, e: gast.BinOp, out, into=None):
@@ -784,6 +785,54 @@ _EXPR_WHAT = {
     "NamedExpr": "an assignment expression (:=)",
     "Starred": "a starred expression",
 }
+
+
+# what to write instead, for the constructs whose general hint would not say
+# (the dict constructs keep the general hint)
+_EXPR_HINTS = {
+    "Lambda": "bind the lambda to a name first (`g = lambda v: ...`) and call `g(...)`, or define it with `def`",
+    "SetComp": "use a list comprehension `[...]` (or a tuple) instead of a set",
+    "Set": "use a list `[...]` or a tuple instead of a set",
+    "Yield": "return a list of the values instead of yielding them",
+    "YieldFrom": "return a list of the values instead of yielding them",
+    "Await": "differentiate a plain (non-async) function",
+    "JoinedStr": "build the text outside the differentiated function, or print the values themselves: print(x)",
+    "NamedExpr": "assign the value to a name on a line of its own before using it",
+    "Starred": "pass or write the items one by one",
+}
+
+
+def _expr_hint(e: gast.expr) -> str:
+    return _EXPR_HINTS.get(type(e).__name__, _DEFAULT_HINT)
+
+
+def _foreign_write(tgt: gast.Subscript, local: set[str]) -> tuple[str, str]:
+    """What a write ``base[...] = v`` into a base that is not a local name
+    writes into, and what to write instead."""
+    base = tgt.value
+    if isinstance(base, gast.Subscript):  # A[i][j] = v, lst[0][1] = v
+        return (
+            "a write through two indexes (`a[i][j] = v`)",
+            "write with one index, `a[i, j] = v`, into an array the function made (NumPy writes `a[mask][j] = v` "
+            "into a copy); for an array held in a list, build a new array and a new list",
+        )
+    if isinstance(base, gast.Attribute):
+        shown = unparse(base).strip()
+        if isinstance(base.value, gast.Name) and base.value.id in local:  # y.T[0] = v: a view of y
+            return (
+                f"a write into `{shown}`, a view of `{base.value.id}`",
+                f"write into `{base.value.id}` itself, with the matching index",
+            )
+        return (
+            f"a write into `{shown}`, which the function did not make",
+            f"copy it into an array of the function's own first: `a = np.copy({shown})`, then write into `a`",
+        )
+    if isinstance(base, gast.Name):
+        return (
+            f"a write into the global `{base.id}`",
+            f"copy it into an array of the function's own first: `a = np.copy({base.id})`, then write into `a`",
+        )
+    return "a write into something other than a local array", "write into an array the function made"
 
 
 _OPS = {

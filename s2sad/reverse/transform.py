@@ -6,7 +6,7 @@ operation of every assignment, the names that are varied and their kinds.
 Output: the statements of one function that runs the forward sweep, then the
 reverse sweep, and returns the adjoints of the ``wrt`` arguments.
 
-How it works (DESIGN.md, "Reverse mode"):
+How it works (docs/design.md, "Reverse mode" and "Loops and the tape"):
 
 * The reverse sweep visits statements backwards. For ``z = f(a, b)`` it takes
   ``z``'s adjoint and adds one *partial adjoint* per operand and pathway:
@@ -25,7 +25,7 @@ How it works (DESIGN.md, "Reverse mode"):
 * An adjoint buffer the generated code made, and shares with no other name,
   is added to in place (``x_bar += g``, ``x_bar[i] += g``).
 
-Before and after, for the DESIGN's loop (what ``s2sad show`` prints):
+Before and after, for a loop of 100 steps (what ``s2sad show`` prints):
 
 >>> import numpy as np, s2sad
 >>> def f(x):

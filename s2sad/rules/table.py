@@ -22,6 +22,7 @@ from typing import Any
 
 import gast
 
+from ..errors import public
 from ..frontend.parse import parse_source
 
 Kind = str | None  # "scalar", "array" or "array<ndim>", "numeric", "int" (never active), containers (below), None (unknown)
@@ -379,6 +380,7 @@ _KINDS: dict[str, Callable[[dict[str, Kind], dict[str, Any]], Kind]] = {
 RULES = RuleTable()
 
 
+@public
 def register_adjoint(
     fn: Callable[..., Any],
     reverse: dict[str, str],
@@ -415,6 +417,7 @@ def register_adjoint(
     return fn
 
 
+@public
 def register_nondifferentiable(*fns: Any) -> None:
     """Declare functions whose results carry no derivative (e.g. integer-valued).
 

@@ -109,7 +109,11 @@ class _Builder:
         self.top = _Cluster("")
         self._count = 0
         self.clusters: dict[tuple[int, str], _Cluster] = {}
-        self.made: dict[int, str] = {}  # id(statement) -> its node (a loop body is walked more than once)
+        self.made: dict[int, str] = {}
+        # names the user's own code assigns: only their SSA versions are labelled with the user's name
+        self.user_names = {
+            n.id for n in gast.walk(core.pf.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+        }  # id(statement) -> its node (a loop body is walked more than once)
 
     # ------------------------------------------------------------ walking
     def run(self) -> None:
@@ -212,7 +216,7 @@ class _Builder:
     def _label(self, s: gast.Assign | gast.Expr, defines: str | None) -> str:
         text = to_source(s).strip()
         user = self.core.namer.user_name(defines) if defines else None
-        if defines and user != defines and user not in self.core.namer.temps:
+        if defines and user != defines and user in self.user_names:
             text += f"  ({user})"  # the SSA version of the user's name
         return text
 
@@ -504,9 +508,13 @@ def graph(
     :class:`s2sad.S2SADError` where s2sad cannot differentiate ``fn``.
 
     >>> def f(x, y):
-    ...     return x * y + x
-    >>> print(graph(f).splitlines()[6])
-      in_x [label="x", class="input", tooltip="argument x", style="rounded,filled", fillcolor="gray92"];
+    ...     z = x * y
+    ...     return z + x
+    >>> dot = graph(f)
+    >>> re.findall(r'label="(\\w+ = [^"]*)"', dot)
+    ['z = x * y', 'y_1 = z + x']
+    >>> [line.split(" [")[0].strip() for line in dot.splitlines() if "->" in line]
+    ['in_x -> n1', 'in_y -> n1', 'n1 -> n2', 'in_x -> n2']
     """
     from .api import _assumed_kinds, _resolve_wrt
     from .pipeline import build_reverse, front

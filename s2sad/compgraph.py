@@ -108,12 +108,13 @@ class _Builder:
         self.outputs: set[str] = set()
         self.top = _Cluster("")
         self._count = 0
+        # a loop body is walked more than once: each statement and cluster is made the first time
         self.clusters: dict[tuple[int, str], _Cluster] = {}
-        self.made: dict[int, str] = {}
+        self.made: dict[int, str] = {}  # id(statement) -> its node
         # names the user's own code assigns: only their SSA versions are labelled with the user's name
         self.user_names = {
             n.id for n in gast.walk(core.pf.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-        }  # id(statement) -> its node (a loop body is walked more than once)
+        }
 
     # ------------------------------------------------------------ walking
     def run(self) -> None:
@@ -222,7 +223,7 @@ class _Builder:
 
     def _read(self, node: gast.AST, nid: str, env: dict[str, set[str]], term: Term | None) -> None:
         for n in sorted(_loaded(node)):
-            for src in sorted(env.get(n, ())):
+            for src in sorted(env.get(n, ()), key=_order):
                 self.uses.append(_Use(src, nid, n, term))
 
     def _reads(self, s: gast.Assign | gast.Expr, z: str | None) -> list[tuple[gast.AST, Term | None]]:

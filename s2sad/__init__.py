@@ -10,6 +10,7 @@
 
 from .api import grad, source, value_and_grad, vjp
 from .check import check_grad
+from .compgraph import graph
 from .derivatives import hessian, hvp, jacobian, jvp
 from .errors import (
     ArgumentError,
@@ -31,6 +32,7 @@ __all__ = [
     "hvp",
     "source",
     "check_grad",
+    "graph",
     "register_adjoint",
     "register_nondifferentiable",
     "S2SADError",

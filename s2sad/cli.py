@@ -4,7 +4,9 @@
 forward] [--order 2]`` prints the generated gradient of a function (or its
 forward-mode Jacobian-vector product, or the second-order code), ``s2sad show package.module:FUNC`` likewise
 for an importable module. Piped output is plain Python; on a terminal it is
-syntax-highlighted when Pygments is installed.
+syntax-highlighted when Pygments is installed. ``s2sad show --graph [--adjoint]
+FILE.py:FUNC [-o graph.svg]`` draws the computational graph instead
+(:mod:`s2sad.compgraph`).
 """
 
 from __future__ import annotations
@@ -88,6 +90,25 @@ def _highlight(text: str) -> str:
     return highlight(text, PythonLexer(), TerminalFormatter())
 
 
+def _graph(args: argparse.Namespace) -> int:
+    """``show --graph``: the computational graph as DOT on stdout, or drawn to ``-o`` (.dot, .svg, .png)."""
+    from .compgraph import graph, render
+
+    try:
+        fn = load_function(args.target)
+        dot = graph(fn, wrt=_parse_wrt(args.wrt), adjoint=args.adjoint, kinds=_parse_kinds(args.kinds))
+        if args.output:
+            render(dot, args.output)
+    except S2SADError as exc:
+        print(f"s2sad: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        print(f"s2sad: wrote the computational graph of {args.target} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(dot)
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -130,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         help="2: forward mode over the gradient (Hessian-vector product), printed after the gradient",
     )  # fmt: skip
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    show.add_argument(
+        "--graph", action="store_true",
+        help="the computational graph (one node per SSA statement) as Graphviz DOT, instead of the code",
+    )  # fmt: skip
+    show.add_argument("--adjoint", action="store_true", help="with --graph: extend it by reverse mode (v_bar nodes)")
+    show.add_argument("-o", "--output", help="with --graph: write it to this .dot, .svg or .png file")
     check = sub.add_parser("check", help="compare s2sad's gradient with numerical differences at a point")
     check.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
     check.add_argument("--at", required=True, help="the arguments, as Python, e.g. 'np.ones(3), 2.0'")
@@ -137,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "show" and (args.adjoint or args.output) and not args.graph:
+        parser.error("--adjoint and -o go with --graph")
+    if args.command == "show" and args.graph:
+        if args.mode != "reverse" or args.order != 1:
+            parser.error("--graph draws the function and its reverse mode: drop --mode and --order")
+        return _graph(args)
     try:
         fn = load_function(args.target)
         text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds, fn), mode=args.mode, order=args.order)

@@ -13,6 +13,7 @@ from .check import check_grad
 from .derivatives import hessian, hvp, jacobian, jvp
 from .errors import (
     ArgumentError,
+    LazyArrayError,
     NoRuleError,
     OutputError,
     S2SADError,
@@ -38,6 +39,7 @@ __all__ = [
     "NoRuleError",
     "SourceUnavailableError",
     "ArgumentError",
+    "LazyArrayError",
     "OutputError",
 ]
 __version__ = "0.1.0"

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ArgumentError, OutputError, S2SADError
+from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import Derivative, build_reverse, kind_of_value
 from .rules.table import is_container
 
@@ -101,6 +102,15 @@ def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
     )
 
 
+def _check_lazy(arguments: dict[str, Any]) -> None:
+    """Refuse dask arguments (also inside lists and tuples) s2sad cannot run on."""
+    for name, value in arguments.items():
+        if is_lazy(value):
+            check_lazy_argument(name, value)
+        elif isinstance(value, (list, tuple)):
+            _check_lazy({f"{name}[{k}]": v for k, v in enumerate(value)})
+
+
 def derivative(
     fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str, check_finite: bool = False
 ) -> Derivative:
@@ -134,6 +144,8 @@ def _type_key(value: Any) -> Any:
         return (value.ndim, value.dtype.char)
     if isinstance(value, (tuple, list)):  # the code is specialised to the kinds of the items
         return (value.__class__, kind_of_value(value))
+    if is_lazy(value):  # a dask array: its ndim and dtype, known without computing it
+        return (value.__class__, kind_of_value(value), str(getattr(value, "dtype", "")))
     return value.__class__
 
 
@@ -154,6 +166,8 @@ def _shape_like(g: Any, x: Any) -> Any:
         return float(g)
     if isinstance(x, (tuple, list)):
         return type(x)(map(_shape_like, g, x))
+    if is_lazy(x):
+        return like_lazy(g, x)
     if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
         g = np.full(x.shape, g, dtype=x.dtype)  # a 0-d array argument gets a 0-d array gradient
     if isinstance(x, np.ndarray) and getattr(g, "dtype", x.dtype) != x.dtype and x.dtype.kind in "fc":
@@ -181,23 +195,28 @@ class _Derived:
         self._pick = (lambda a: (picked(a),)) if len(self._positions) == 1 else picked
         functools.update_wrapper(self, fn)
 
-    def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple]:
+    def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple, bool]:
         """The derivative for these arguments, the call's positional and
-        keyword arguments, and the wrt values."""
+        keyword arguments, the wrt values, and whether any argument is a
+        dask array (then the call must not compute: :func:`no_compute`)."""
         if not kwargs and len(args) == self._nparams:
             d = self._fast.get(_signature_key(args))
             if d is not None and d.valid():
-                return d, args, kwargs, self._pick(args)
+                return d, args, kwargs, self._pick(args), False
         bound = _bind(self.fn, args, kwargs)
         for w in self.wrt:
             _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
+        lazy = has_lazy(bound.arguments.values())
+        if lazy:
+            _check_lazy(bound.arguments)
         d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite)
-        if not kwargs and len(args) == self._nparams:
+        if not kwargs and len(args) == self._nparams and not lazy:  # dask calls take the guarded path
             self._fast[_signature_key(args)] = d
-        return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt)
+        return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
-        d, call_args, call_kwargs, wrt_values = self._lookup(args, kwargs)
+        d, call_args, call_kwargs, wrt_values, lazy = self._lookup(args, kwargs)
+        lazy = lazy or (seed is not None and has_lazy((seed,)))
         if seed is None and is_container(d.output_kind):
             raise OutputError(
                 f"{self.fn.__name__} returns several values; grad needs one scalar output",
@@ -207,7 +226,11 @@ class _Derived:
         if seed is not None:
             call_args = (*call_args, seed)
         try:
-            value, grads = d.fn(*call_args, **call_kwargs)
+            if lazy:
+                with no_compute():
+                    value, grads = d.fn(*call_args, **call_kwargs)
+            else:
+                value, grads = d.fn(*call_args, **call_kwargs)
         except Exception as exc:
             _note_source_line(exc, d)
             raise

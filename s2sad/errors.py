@@ -68,3 +68,8 @@ class ArgumentError(S2SADError):
 
 class OutputError(S2SADError):
     """The function's output is not what the requested derivative needs."""
+
+
+class LazyArrayError(S2SADError):
+    """A derivative run on dask arrays would need a value computed (a branch,
+    ``float()``, ``.item()``...): it is refused rather than computed eagerly."""

@@ -166,8 +166,6 @@ def _shape_like(g: Any, x: Any) -> Any:
         return float(g)
     if isinstance(x, (tuple, list)):
         return type(x)(map(_shape_like, g, x))
-    if is_lazy(x):
-        return like_lazy(g, x)
     if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
         g = np.full(x.shape, g, dtype=x.dtype)  # a 0-d array argument gets a 0-d array gradient
     if isinstance(x, np.ndarray) and getattr(g, "dtype", x.dtype) != x.dtype and x.dtype.kind in "fc":
@@ -177,6 +175,17 @@ def _shape_like(g: Any, x: Any) -> Any:
             raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")
         g = np.full(x.shape, g, dtype=np.result_type(x.dtype, float))
     return g
+
+
+def _shape_like_lazy(g: Any, x: Any) -> Any:
+    """:func:`_shape_like` for a call with dask arguments: an adjoint that
+    depends on dask data stays lazy (a 0-d dask array for a float argument),
+    and a dask argument's adjoint is a dask array in its chunks."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(map(_shape_like_lazy, g, x))
+    if is_lazy(x) or is_lazy(g):
+        return like_lazy(g, x)
+    return _shape_like(g, x)
 
 
 class _Derived:
@@ -239,10 +248,11 @@ class _Derived:
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
                 hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
             )
+        shape_like = _shape_like_lazy if lazy else _shape_like
         if len(wrt_values) == 1:
-            g = _shape_like(grads, wrt_values[0])
+            g = shape_like(grads, wrt_values[0])
             return value, g if self.single else (g,)
-        return value, tuple(map(_shape_like, grads, wrt_values))
+        return value, tuple(map(shape_like, grads, wrt_values))
 
     def source(self, *args: Any, **kwargs: Any) -> str:
         """The generated source, specialised to these example arguments

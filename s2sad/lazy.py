@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import ArgumentError, LazyArrayError, S2SADError
 
-__all__ = ["is_lazy", "has_lazy", "check_lazy_argument", "like_lazy", "no_compute"]
+__all__ = ["is_lazy", "has_lazy", "check_lazy_argument", "refuse_lazy", "like_lazy", "no_compute"]
 
 
 def is_lazy(value: Any) -> bool:
@@ -50,6 +50,17 @@ def has_lazy(values: Any) -> bool:
     return False
 
 
+def refuse_lazy(values: Any, what: str) -> None:
+    """Refuse dask arguments where s2sad does not run derivatives on them:
+    forward mode and the derivatives built on it loop over entries or
+    combine tangents with NumPy, which would compute them eagerly."""
+    if has_lazy(values):
+        raise ArgumentError(
+            f"s2sad.{what} does not run on dask arrays; grad, value_and_grad and vjp do (lazily)",
+            hint="use s2sad.grad / s2sad.vjp, or pass NumPy arrays (x.compute())",
+        )
+
+
 def check_lazy_argument(name: str, value: Any) -> None:
     """Refuse a dask argument s2sad cannot specialise to: one that is not an
     array, or whose chunk sizes are unknown (its shape holds nan, so shapes
@@ -68,20 +79,27 @@ def check_lazy_argument(name: str, value: Any) -> None:
 
 
 def like_lazy(g: Any, x: Any) -> Any:
-    """The adjoint ``g`` of a dask array argument ``x`` as a dask array with
-    ``x``'s shape, dtype and chunks (an adjoint that does not depend on ``x``,
-    e.g. of ``np.sum(A * x)``, comes out as a NumPy array or a number)."""
+    """The adjoint ``g`` of argument ``x`` in a call with dask arguments, as a
+    dask array: with ``x``'s shape and dtype, and for a dask ``x`` its chunks
+    (an adjoint that does not depend on dask data, e.g. of ``np.sum(A * x)``
+    with a NumPy ``A``, comes out of the generated code as NumPy). Nothing is
+    computed: the adjoint of a float argument is a 0-d dask array."""
     import dask.array as da
 
+    lazy_x = is_lazy(x)
+    shape = np.shape(x)
     if not is_lazy(g):
-        g = da.from_array(np.asarray(g), chunks=x.chunks) if np.shape(g) == x.shape else da.asarray(g)
-    if g.shape != x.shape:
+        g = np.asarray(g)  # a NumPy array or a number: the generated code made it
+        g = da.from_array(g, chunks=x.chunks) if lazy_x and g.shape == shape else da.from_array(g)
+    if g.shape != shape:
         if g.ndim != 0:
-            raise S2SADError(f"internal error: adjoint of shape {g.shape} for an argument of shape {x.shape}")
-        g = g * da.ones_like(x, dtype=np.result_type(x.dtype, float))
-    if g.dtype != x.dtype and x.dtype.kind in "fc":
-        g = g.astype(x.dtype)
-    if g.chunks != x.chunks:
+            raise S2SADError(f"internal error: adjoint of shape {g.shape} for an argument of shape {shape}")
+        dtype = np.result_type(getattr(x, "dtype", float), float)
+        g = g * (da.ones_like(x, dtype=dtype) if lazy_x else da.ones(shape, dtype=dtype))
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and g.dtype != dtype and dtype.kind in "fc":
+        g = g.astype(dtype)
+    if lazy_x and g.chunks != x.chunks:
         g = g.rechunk(x.chunks)
     return g
 

@@ -144,8 +144,6 @@ def _type_key(value: Any) -> Any:
         return (value.ndim, value.dtype.char)
     if isinstance(value, (tuple, list)):  # the code is specialised to the kinds of the items
         return (value.__class__, kind_of_value(value))
-    if is_lazy(value):  # a dask array: its ndim and dtype, known without computing it
-        return (value.__class__, kind_of_value(value), str(getattr(value, "dtype", "")))
     return value.__class__
 
 

@@ -242,10 +242,11 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     """Broadcast the adjoint of a reduction back over the reduced axes."""
     shape = np.shape(x)
-    if np.ndim(g) == 0 and isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        return np.full_like(x, g)  # keeps x's dtype: a float32 loss gives float32 adjoints
-    if np.ndim(g) == 0 and is_lazy(x):  # a dask array of x's chunks, not a NumPy one of x's shape
-        return g * np.ones_like(x, dtype=np.result_type(x.dtype, float) if x.dtype.kind != "f" else x.dtype)
+    if np.ndim(g) == 0:
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            return np.full_like(x, g)  # keeps x's dtype: a float32 loss gives float32 adjoints
+        if is_lazy(x):  # a dask array in x's chunks, not a NumPy one of x's shape
+            return g * np.ones_like(x, dtype=x.dtype if x.dtype.kind == "f" else np.result_type(x.dtype, float))
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(sorted(a % len(shape) for a in axes))

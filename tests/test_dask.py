@@ -156,6 +156,36 @@ def test_index_reads_in_a_loop_accumulate_in_place_into_a_dask_adjoint(rng, coun
     assert np.allclose(g.compute(), s2sad.grad(_loop_reads)(x), rtol=1e-12, atol=0)
 
 
+def _layers(ps, X):
+    h = X
+    for W, b in ps:
+        h = np.tanh(h @ W + b)
+    return np.sum(h**2)
+
+
+def test_a_list_of_dask_parameters_gets_a_list_of_dask_adjoints(rng, counting):
+    ps = [(rng.standard_normal((3, 4)), rng.standard_normal(4)), (rng.standard_normal((4, 2)), rng.standard_normal(2))]
+    X = rng.standard_normal((10, 3))
+    lazy = [(da.from_array(W, chunks=2), da.from_array(b, chunks=2)) for W, b in ps]
+    g = s2sad.grad(_layers)(lazy, da.from_array(X, chunks=(5, 3)))
+    assert counting.calls == 0
+    assert isinstance(g, list) and all(isinstance(t, tuple) for t in g)
+    for gl, el, pl in zip(g, s2sad.grad(_layers)(ps, X), lazy):
+        for a, e, p in zip(gl, el, pl):
+            assert isinstance(a, da.Array) and a.chunks == p.chunks
+            assert np.allclose(a.compute(), e, rtol=1e-12, atol=0)
+
+
+def test_an_adjoint_made_from_numpy_data_becomes_a_dask_array_in_the_chunks(rng):
+    def f(x, A):
+        return np.sum(A * x)
+
+    A = rng.standard_normal(6)
+    g = s2sad.grad(f)(da.ones(6, chunks=2), A)  # x_bar = A: NumPy in the generated code
+    assert isinstance(g, da.Array) and g.chunks == ((2, 2, 2),)
+    assert np.array_equal(g.compute(), A)
+
+
 def test_float32_dask_argument_gets_a_float32_gradient(rng):
     x = rng.standard_normal(10).astype(np.float32)
     g = s2sad.grad(rosenbrock)(da.from_array(x, chunks=5))

@@ -14,6 +14,7 @@ from .compgraph import graph
 from .derivatives import hessian, hvp, jacobian, jvp
 from .errors import (
     ArgumentError,
+    LazyArrayError,
     NoRuleError,
     OutputError,
     S2SADError,
@@ -40,6 +41,7 @@ __all__ = [
     "NoRuleError",
     "SourceUnavailableError",
     "ArgumentError",
+    "LazyArrayError",
     "OutputError",
 ]
 __version__ = "0.1.0"

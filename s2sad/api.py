@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
+from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import Derivative, build_reverse, kind_of_value
 from .rules.table import is_container, list_item, tuple_items
 
@@ -101,6 +102,15 @@ def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
     )
 
 
+def _check_lazy(arguments: dict[str, Any]) -> None:
+    """Refuse dask arguments (also inside lists and tuples) s2sad cannot run on."""
+    for name, value in arguments.items():
+        if is_lazy(value):
+            check_lazy_argument(name, value)
+        elif isinstance(value, (list, tuple)):
+            _check_lazy({f"{name}[{k}]": v for k, v in enumerate(value)})
+
+
 def derivative(
     fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str, check_finite: bool = False
 ) -> Derivative:
@@ -165,6 +175,17 @@ def _shape_like(g: Any, x: Any) -> Any:
     return g
 
 
+def _shape_like_lazy(g: Any, x: Any) -> Any:
+    """:func:`_shape_like` for a call with dask arguments: an adjoint that
+    depends on dask data stays lazy (a 0-d dask array for a float argument),
+    and a dask argument's adjoint is a dask array in its chunks."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(map(_shape_like_lazy, g, x))
+    if is_lazy(x) or is_lazy(g):
+        return like_lazy(g, x)
+    return _shape_like(g, x)
+
+
 class _Derived:
     """A derivative of ``fn``; also exposes its generated ``source``."""
 
@@ -181,23 +202,28 @@ class _Derived:
         self._pick = (lambda a: (picked(a),)) if len(self._positions) == 1 else picked
         functools.update_wrapper(self, fn)
 
-    def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple]:
+    def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple, bool]:
         """The derivative for these arguments, the call's positional and
-        keyword arguments, and the wrt values."""
+        keyword arguments, the wrt values, and whether any argument is a
+        dask array (then the call must not compute: :func:`no_compute`)."""
         if not kwargs and len(args) == self._nparams:
             d = self._fast.get(_signature_key(args))
             if d is not None and d.valid():
-                return d, args, kwargs, self._pick(args)
+                return d, args, kwargs, self._pick(args), False
         bound = _bind(self.fn, args, kwargs)
         for w in self.wrt:
             _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
+        lazy = has_lazy(bound.arguments.values())
+        if lazy:
+            _check_lazy(bound.arguments)
         d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite)
-        if not kwargs and len(args) == self._nparams:
+        if not kwargs and len(args) == self._nparams and not lazy:  # dask calls take the guarded path
             self._fast[_signature_key(args)] = d
-        return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt)
+        return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
-        d, call_args, call_kwargs, wrt_values = self._lookup(args, kwargs)
+        d, call_args, call_kwargs, wrt_values, lazy = self._lookup(args, kwargs)
+        lazy = lazy or (seed is not None and has_lazy((seed,)))
         if seed is None and is_container(d.output_kind):
             raise OutputError(
                 f"{self.fn.__name__} returns several values; grad needs one scalar output",
@@ -207,7 +233,11 @@ class _Derived:
         if seed is not None:
             call_args = (*call_args, seed)
         try:
-            value, grads = d.fn(*call_args, **call_kwargs)
+            if lazy:
+                with no_compute():
+                    value, grads = d.fn(*call_args, **call_kwargs)
+            else:
+                value, grads = d.fn(*call_args, **call_kwargs)
         except Exception as exc:
             _note_source_line(exc, d)
             raise
@@ -216,10 +246,11 @@ class _Derived:
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
                 hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
             )
+        shape_like = _shape_like_lazy if lazy else _shape_like
         if len(wrt_values) == 1:
-            g = _shape_like(grads, wrt_values[0])
+            g = shape_like(grads, wrt_values[0])
             return value, g if self.single else (g,)
-        return value, tuple(map(_shape_like, grads, wrt_values))
+        return value, tuple(map(shape_like, grads, wrt_values))
 
     @public
     def source(self, *args: Any, **kwargs: Any) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from .api import Wrt, _bind, _check_wrt_value, _resolve_wrt, _shape_like, derivative, vjp
 from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
+from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
 
 _lock = threading.RLock()
@@ -79,6 +80,7 @@ def _seed_name(d: Derivative) -> str:
 # ------------------------------------------------------------- arguments
 def _primal_args(fn: Callable[..., Any], wrt: tuple[str, ...], args: tuple) -> inspect.BoundArguments:
     bound = _bind(fn, args, {})
+    refuse_lazy(bound.arguments.values(), "jvp, jacobian, hvp and hessian")
     for w in wrt:
         value = bound.arguments[w]
         _check_wrt_value(fn.__name__, w, value)

@@ -81,6 +81,11 @@ class OutputError(S2SADError):
     """The function's output is not what the requested derivative needs."""
 
 
+class LazyArrayError(S2SADError):
+    """A derivative run on dask arrays would need a value computed (a branch,
+    ``float()``, ``.item()``...): it is refused rather than computed eagerly."""
+
+
 # ------------------------------------------------------------ tracebacks
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # where Python's own modules live: a frame there (inspect, importlib) is not the user's

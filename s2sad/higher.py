@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
+from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
 
 _lock = threading.RLock()
@@ -47,6 +48,7 @@ class Higher:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         bound = inspect.signature(self.fn).bind(*args, **kwargs)
         bound.apply_defaults()
+        refuse_lazy(bound.arguments.values(), "grad of a gradient")
         for level in self.chain[:-1]:
             if len(level) != 1 or kind_of_value(bound.arguments[level[0]]) != "scalar":
                 raise OutputError(

@@ -29,6 +29,7 @@ from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_li
 from .ir.naming import Namer
 from .ir.normalize import assign, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
+from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
@@ -163,6 +164,9 @@ def kind_of_value(value: Any) -> str | None:
         return tuple_kind([kind_of_value(v) for v in value])
     if isinstance(value, list):
         return list_kind([kind_of_value(v) for v in value])
+    if is_lazy(value) and hasattr(value, "ndim") and hasattr(value, "dtype"):
+        # a dask array: its ndim and dtype are known without computing it
+        return "complex" if value.dtype.kind == "c" else f"array{value.ndim}"
     return None
 
 

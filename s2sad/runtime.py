@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .lazy import is_lazy
+
 __all__ = [
     "add_at",
     "fresh",
@@ -107,13 +109,19 @@ def add_at(buffer: Any, idx: Any, g: Any) -> None:
         buffer[idx] = add_adjoints(buffer[idx], g)
     elif _is_basic(idx):
         buffer[idx] += g
+    elif is_lazy(buffer):
+        _refuse_lazy_scatter()
     else:
         np.add.at(buffer, idx, g)
 
 
 def fresh(x: Any) -> Any:
-    """A copy of an array the generated code will add to in place."""
-    return x.copy() if isinstance(x, np.ndarray) else x
+    """A copy of an array the generated code will add to in place (a dask
+    array too: its ``y[i] += v`` changes the array object, seen by every name
+    bound to it)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return x.copy() if is_lazy(x) else x
 
 
 def zero_at(g: Any, idx: Any) -> Any:
@@ -173,7 +181,7 @@ def snapshot(x: Any) -> Any:
         return x.copy()
     if isinstance(x, (tuple, list)):
         return type(x)(snapshot(e) for e in x)
-    return x
+    return x.copy() if is_lazy(x) else x
 
 
 def add_adjoints(a: Any, b: Any) -> Any:
@@ -234,8 +242,11 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     """Broadcast the adjoint of a reduction back over the reduced axes."""
     shape = np.shape(x)
-    if np.ndim(g) == 0 and isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        return np.full_like(x, g)  # keeps x's dtype: a float32 loss gives float32 adjoints
+    if np.ndim(g) == 0:
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            return np.full_like(x, g)  # keeps x's dtype: a float32 loss gives float32 adjoints
+        if is_lazy(x):  # a dask array in x's chunks, not a NumPy one of x's shape
+            return g * np.ones_like(x, dtype=x.dtype if x.dtype.kind == "f" else np.result_type(x.dtype, float))
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(sorted(a % len(shape) for a in axes))
@@ -288,9 +299,9 @@ def prod_adjoint(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> An
     last and flattened into one, where exclusive cumulative products from the
     left and from the right give each entry the product of all the others.
     """
-    x = np.asanyarray(x)
+    x = _array(x)
     axes, last, moved, flat = _reduced_last(x, axis)
-    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    ones = np.ones_like(flat[..., :1])
     left = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
     right = np.concatenate([np.flip(np.cumprod(np.flip(flat[..., 1:], -1), axis=-1), -1), ones], axis=-1)
     others = np.moveaxis(np.reshape(left * right, moved.shape), last, axes)
@@ -312,9 +323,27 @@ def getitem_adjoint(g: Any, x: Any, idx: Any) -> Any:
     out = np.zeros_like(x, dtype=np.result_type(x, g, float))
     if _is_basic(idx):
         out[idx] += g
+    elif is_lazy(out):
+        _refuse_lazy_scatter()
     else:
         np.add.at(out, idx, g)
     return out
+
+
+def _array(x: Any) -> Any:
+    """``x`` as an array: an array of any library NumPy dispatches to as it is
+    (``np.asanyarray`` would compute a dask array), a list or number converted."""
+    return x if hasattr(type(x), "__array_function__") else np.asanyarray(x)
+
+
+def _refuse_lazy_scatter() -> None:
+    from .errors import LazyArrayError
+
+    raise LazyArrayError(
+        "s2sad: the adjoint of an index read with an integer array or a mask scatter-adds into a dask array "
+        "(np.add.at), which dask does not do lazily",
+        hint="index with ints and slices, or call the derivative with NumPy arrays (x.compute())",
+    )
 
 
 def _is_basic(idx: Any) -> bool:
@@ -323,8 +352,8 @@ def _is_basic(idx: Any) -> bool:
 
 
 def _adjoint_matmul_operand(g: Any, a: Any, b: Any, which: int) -> Any:
-    a2 = np.asanyarray(a)
-    b2 = np.asanyarray(b)
+    a2 = _array(a)
+    b2 = _array(b)
     if a2.ndim == 1 and b2.ndim == 1:
         return g * (b2 if which == 0 else a2)
     if a2.ndim == 1:  # (k,) @ (..., k, n) -> (..., n)
@@ -533,13 +562,18 @@ def transpose_adjoint(g: Any, axes: Any = None) -> Any:
     return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
 
 
+def _is_array(x: Any) -> bool:
+    """An array (NumPy's or dask's), not a list or tuple of items."""
+    return isinstance(x, np.ndarray) or is_lazy(x)
+
+
 # The sequence helpers below get either the list literal's items (and return
 # one adjoint per item) or, for ``np.stack(x)`` with ``x`` an array, the array
 # itself (and return an array adjoint shaped like it).
 
 
 def concatenate_adjoint(g: Any, arrays: Any, axis: int = 0) -> Any:
-    if isinstance(arrays, np.ndarray):  # np.concatenate(x): the rows of x, joined
+    if _is_array(arrays):  # np.concatenate(x): the rows of x, joined
         if axis is None:
             return np.reshape(g, arrays.shape)
         return np.stack(np.split(g, len(arrays), axis=axis))
@@ -552,13 +586,13 @@ def concatenate_adjoint(g: Any, arrays: Any, axis: int = 0) -> Any:
 
 
 def stack_adjoint(g: Any, arrays: Any, axis: int = 0) -> Any:
-    if isinstance(arrays, np.ndarray):  # np.stack(x) moves x's first axis to `axis`
+    if _is_array(arrays):  # np.stack(x) moves x's first axis to `axis`
         return np.moveaxis(g, axis, 0)
     return [np.take(g, k, axis=axis) for k in range(len(arrays))]
 
 
 def sum_list_adjoint(g: Any, items: Any) -> Any:
-    if isinstance(items, np.ndarray):  # builtin sum(x) adds up the rows of x
+    if _is_array(items):  # builtin sum(x) adds up the rows of x
         return np.zeros_like(items, dtype=np.result_type(items, g, float)) + g
     return [unbroadcast(g, x) for x in items]
 
@@ -586,7 +620,7 @@ def copy_of(t: Any) -> Any:
         return t.copy()
     if isinstance(t, list):
         return list(t)
-    return t
+    return t.copy() if is_lazy(t) else t
 
 
 def broadcast_like(t: Any, z: Any) -> Any:
@@ -615,7 +649,7 @@ def _exclusive_cumprod_tangent(f: Any, t: Any) -> tuple[Any, Any]:
 def prod_adjoint_tangent(g: Any, x: Any, x_dot: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Tangent of ``prod_adjoint(g, x, axis, keepdims)`` along ``x_dot``: the
     product of the other entries, differentiated (exact with zeros)."""
-    x = np.asanyarray(x)
+    x = _array(x)
     t = np.broadcast_to(x_dot, x.shape)
     axes, last, moved, flat = _reduced_last(x, axis)
     tflat = np.moveaxis(t, axes, last).reshape(flat.shape)
@@ -734,7 +768,7 @@ def _split_items(g: Any, arrays: Any, shapes: list, axis: int) -> Any:
     reshaped like its item; stacked again when ``arrays`` is one array."""
     parts = np.split(g, np.cumsum([s[axis] for s in shapes])[:-1], axis=axis)
     pieces = [np.reshape(p, np.shape(a)) for p, a in zip(parts, arrays)]
-    return np.stack(pieces) if isinstance(arrays, np.ndarray) else pieces
+    return np.stack(pieces) if _is_array(arrays) else pieces
 
 
 def hstack_adjoint(g: Any, arrays: Any) -> Any:
@@ -770,7 +804,7 @@ def _cumprod_others(x: Any) -> Any:
 
 def cumprod_adjoint(g: Any, x: Any, z: Any, axis: Any = None) -> Any:
     """Adjoint of ``z = np.cumprod(x, axis)``."""
-    x = np.asanyarray(x)
+    x = _array(x)
     if axis is None:
         return np.reshape(cumprod_adjoint(np.ravel(g), np.ravel(x), z, 0), x.shape)
     if np.all(x != 0):
@@ -781,7 +815,7 @@ def cumprod_adjoint(g: Any, x: Any, z: Any, axis: Any = None) -> Any:
 
 def cumprod_tangent(x_dot: Any, x: Any, z: Any, axis: Any = None) -> Any:
     """Tangent of ``z = np.cumprod(x, axis)`` along ``x_dot``."""
-    x = np.asanyarray(x)
+    x = _array(x)
     t = np.broadcast_to(x_dot, x.shape)
     if axis is None:
         return cumprod_tangent(np.ravel(t), np.ravel(x), z, 0)
@@ -799,13 +833,13 @@ def cast_adjoint(g: Any, z: Any) -> Any:
     """Adjoint of a cast (``x.astype(t)``) whose result is ``z``: ``g`` for a
     float type, zero for an integer or boolean one (piecewise constant)."""
     if not _is_float_result(z):
-        return np.zeros(np.shape(z))
+        return np.zeros_like(z, dtype=float)
     return np.real(g) if np.iscomplexobj(g) and not np.iscomplexobj(z) else g
 
 
 def cast_tangent(t: Any, z: Any) -> Any:
     """Tangent of a cast whose result is ``z``."""
-    return broadcast_like(t, z) if _is_float_result(z) else np.zeros(np.shape(z))
+    return broadcast_like(t, z) if _is_float_result(z) else np.zeros_like(z, dtype=float)
 
 
 def linspace_weights(num: int, endpoint: bool, axis: int, z: Any) -> Any:
@@ -872,7 +906,7 @@ def minmax_tangent(t: Any, z: Any, x: Any, rest: Any, which: int) -> Any:
 
 def _average_weights(x: Any, axis: Any, weights: Any) -> Any:
     """``weights`` as ``np.average`` broadcasts them: like ``x``, or 1-D along ``axis``."""
-    w = np.asarray(weights)
+    w = _array(weights)
     if w.shape != np.shape(x):
         w = np.swapaxes(np.broadcast_to(w, (np.ndim(x) - 1) * (1,) + w.shape), -1, axis)
     return np.broadcast_to(w, np.shape(x))
@@ -922,7 +956,7 @@ def norm_ord_adjoint(g: Any, x: Any, z: Any, ord: Any = None, axis: Any = None, 
         raise ValueError(f"s2sad: np.linalg.norm with ord={ord!r} on a matrix has no rule; use ord=None")
     a = axes[0]
     if ord == 0:  # the number of nonzero entries
-        return np.zeros(np.shape(x))
+        return np.zeros_like(x, dtype=float)
     if ord in (np.inf, -np.inf):
         mask = np.abs(x) == _expand(z, x, a, keepdims)
         return _expand(g, x, a, keepdims) * np.sign(x) * mask / np.sum(mask, axis=a, keepdims=True)

@@ -96,9 +96,12 @@ def _graph(args: argparse.Namespace) -> int:
 
     try:
         fn = load_function(args.target)
-        dot = graph(fn, wrt=_parse_wrt(args.wrt), adjoint=args.adjoint, kinds=_parse_kinds(args.kinds))
+        dot = graph(fn, wrt=_parse_wrt(args.wrt), adjoint=args.adjoint, kinds=_parse_kinds(args.kinds, fn))
         if args.output:
             render(dot, args.output)
+    except _UsageError as exc:
+        print(f"s2sad show: error: {exc}", file=sys.stderr)
+        return 2
     except S2SADError as exc:
         print(f"s2sad: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""The lecture's computational graph of a function, drawn from its SSA core.
+"""The computational graph of a function (one node per SSA statement), drawn from its SSA core.
 
 Input: a user function s2sad can read (the same one ``s2sad show`` takes).
 
@@ -21,8 +21,8 @@ argument and reaches the output), and one *partial-adjoint* edge per def-use
 edge between active values, from ``v_bar`` back to ``u_bar`` and labelled with
 the partial adjoint ``v_bar * dv/du`` as s2sad's rule table writes it (e.g.
 ``t2_bar * x2``). Where a value has several pathways, its partial adjoints
-meet in a ``+`` node whose sum is ``u_bar`` — the lecture's
-``u_bar = sum_j u_{->j}_bar``.
+meet in a ``+`` node whose sum is ``u_bar``:
+``u_bar = sum_j u_{->j}_bar``, summed over every pathway.
 
 >>> import numpy as np
 >>> def f(x1, x2):
@@ -59,7 +59,7 @@ from .reverse.templates import instantiate, simplify
 __all__ = ["graph", "render", "GraphvizError"]
 
 Term = Callable[[str], str]  # the reading statement's adjoint name -> the partial adjoint, as text
-ADJOINT_COLOR = "#c0392b"  # the reverse sweep's colour, as in the lecture's extended graph
+ADJOINT_COLOR = "#c0392b"  # the reverse sweep's colour in the extended graph
 
 
 class GraphvizError(S2SADError):

@@ -16,6 +16,7 @@ from .errors import (
     NoRuleError,
     OutputError,
     S2SADError,
+    SharedMemoryError,
     SourceUnavailableError,
     UnsupportedSyntaxError,
 )
@@ -39,5 +40,6 @@ __all__ = [
     "SourceUnavailableError",
     "ArgumentError",
     "OutputError",
+    "SharedMemoryError",
 ]
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ __all__ = [
     "add_at",
     "fresh",
     "check_finite",
+    "check_unshared",
     "zero_at",
     "write_adjoint",
     "snapshot",
@@ -99,6 +100,74 @@ def check_finite(value: Any, name: str, where: str) -> None:
     """Raise on the first non-finite adjoint (``grad(f, check_finite=True)``)."""
     if not np.all(np.isfinite(value)):
         raise FloatingPointError(f"s2sad: non-finite adjoint {name} = {value!r}\n  from {where}")
+
+
+def check_unshared(written: str, read_globals: str = "", /, **values: Any) -> None:
+    """Refuse a call whose written argument shares memory with another value.
+
+    ``written`` names (comma-separated) the arguments the function writes
+    into; the derivative works on its own copy of each (the caller's array is
+    left untouched), which is Python's meaning only when no other argument,
+    no array inside a list or tuple argument, and no global the function
+    reads (``read_globals``) is that memory. ``values`` are those arguments
+    and globals, by name. Raises :class:`s2sad.errors.SharedMemoryError`.
+
+    >>> x = np.ones(4)
+    >>> check_unshared("x", "", x=x, y=x[2:])
+    Traceback (most recent call last):
+    ...
+    s2sad.errors.SharedMemoryError: s2sad: the arguments `x` and `y` share memory, ...
+    hint: ...
+    """
+    from .errors import SharedMemoryError
+
+    gl = set(filter(None, (n.strip() for n in read_globals.split(","))))
+    for w in filter(None, (n.strip() for n in written.split(","))):
+        a = values.get(w)
+        if not isinstance(a, np.ndarray):
+            continue
+        for n, v in values.items():
+            for shown, b in _arrays_in(v, n):
+                if shown == w or not _shares(a, b):
+                    continue
+                other = f"the global `{shown}`" if n in gl else f"`{shown}`"
+                what = "the argument" if n in gl else "the arguments"
+                joint = f"{what} `{w}` and {other}"
+                raise SharedMemoryError(
+                    f"s2sad: {joint} share memory, and the function writes into `{w}`: in Python the write "
+                    f"would change {other} too, while the derivative writes into its own copy of `{w}` and "
+                    "leaves the caller's array untouched, so its result would not be the function's",
+                    None,
+                    f"pass a copy of one of them (e.g. `{w}.copy()`), so that each has memory of its own",
+                )
+
+
+def _arrays_in(v: Any, shown: str) -> list[tuple[str, Any]]:
+    """The arrays ``v`` holds (itself, or items of lists, tuples and dicts), with how to name each."""
+    if isinstance(v, np.ndarray):
+        return [(shown, v)]
+    out: list[tuple[str, Any]] = []
+    if isinstance(v, (list, tuple)):
+        for k, e in enumerate(v):
+            out += _arrays_in(e, f"{shown}[{k}]")
+    elif isinstance(v, dict):
+        for k, e in v.items():
+            out += _arrays_in(e, f"{shown}[{k!r}]")
+    return out
+
+
+def _shares(a: np.ndarray, b: np.ndarray) -> bool:
+    """Do ``a`` and ``b`` share memory? Exact for simple layouts; a problem
+    too hard to decide quickly counts as shared (conservative)."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except _TOO_HARD:
+        return True
+
+
+_TOO_HARD = getattr(np, "exceptions", np).TooHardError
 
 
 def add_at(buffer: Any, idx: Any, g: Any) -> None:

@@ -330,11 +330,11 @@ def refuse_calls_writing_arguments(ssa: gast.FunctionDef, ops: dict[int, Any], k
         if hit is not None:
             what = getattr(op.callee, "__name__", "the function")
             raise UnsupportedSyntaxError(
-                f"s2sad cannot differentiate this call to `{what}`: it writes into its argument {hit[1]}, "
-                "which in Python changes the caller's array, a change the derivative cannot follow",
+                f"s2sad cannot differentiate this call to `{what}`: it writes into its argument `{hit[1]}` "
+                f"({hit[2]}), which in Python changes the caller's array, a change the derivative cannot follow",
                 Location(filename, s.lineno, s.col_offset or 0),
-                f"let `{what}` write into its own copy (`x = x.copy()` first) and return the result, or make "
-                "the change in the function you differentiate",
+                f"let `{what}` write into its own copy (`{hit[1]} = {hit[1]}.copy()` first) and return the result, "
+                "or make the change in the function you differentiate",
             )
 
 

@@ -1068,7 +1068,7 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | No
         elif isinstance(s, gast.Assign) and f.ops.get(id(s)) is not None and f.ops[id(s)].kind == "user":
             sub = called_writes(s.value, f.ops[id(s)].callee, f.kinds)
             if sub is not None:
-                node, _ = sub
+                node = sub[0]
                 if isinstance(node, gast.Name):
                     changes.append((node.id, s))
     for y, s in changes:
@@ -1078,10 +1078,10 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | No
     return None
 
 
-def called_writes(call: gast.expr, callee: Any, kinds: dict[str, Any]) -> tuple[gast.expr, str] | None:
+def called_writes(call: gast.expr, callee: Any, kinds: dict[str, Any]) -> tuple[gast.expr, str, str] | None:
     """For a call of the user function ``callee``: the operand bound to a
-    parameter the callee writes into, and what the callee writes (``"`p`
-    (file, line N)"``); None when it writes into none."""
+    parameter the callee writes into, that parameter, and where the callee
+    writes (``"file, line N"``); None when it writes into none."""
     from .resolve import bind_call
 
     if not isinstance(call, gast.Call):
@@ -1094,4 +1094,4 @@ def called_writes(call: gast.expr, callee: Any, kinds: dict[str, Any]) -> tuple[
     if hit is None:
         return None
     p, where = hit
-    return bound[p], f"`{p}` ({where})"
+    return bound[p], p, where

@@ -320,3 +320,35 @@ def test_written_argument_sharing_memory_with_a_global_it_reads_is_refused():
         s2sad.grad(reads_global)(GLOBAL[:])
     assert np.array_equal(GLOBAL, [0.5, 1.5, -0.5])
     s2sad.check_grad(reads_global, GLOBAL.copy())
+
+
+def test_jacobian_of_a_function_writing_into_its_argument():
+    x = _X4.copy()
+    saved = x.copy()
+    J = s2sad.jacobian(write_returned)(x)
+    _unchanged((x,), (saved,))
+    eps = 1e-6
+    numeric = np.stack([(write_returned(x + eps * e) - write_returned(x - eps * e)) / (2 * eps)
+                        for e in np.eye(4)], axis=1)
+    assert np.allclose(J, numeric, rtol=1e-7, atol=1e-9)
+
+
+class _Model:
+    def __init__(self):
+        self.W = np.array([1.0, 2.0, -0.5, 0.3])
+
+    def loss(self, x, *, scale=1.5):
+        x[1] = self.W[0] * x[0]
+        x *= scale
+        return np.sum(x * self.W)
+
+
+def test_bound_method_with_keyword_only_argument_writing_into_its_argument():
+    m = _Model()
+    x = _X4.copy()
+    saved = x.copy()
+    s2sad.check_grad(m.loss, x)
+    s2sad.check_grad(m.loss, x, scale=0.5)
+    _, t = s2sad.jvp(m.loss)(x, np.ones(4))
+    _unchanged((x,), (saved,))
+    assert float(t) == pytest.approx(float(np.sum(s2sad.grad(m.loss)(x))), rel=1e-12)

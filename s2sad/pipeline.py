@@ -294,7 +294,8 @@ def with_copies(pf: ParsedFunction, params: list[str]) -> ParsedFunction:
     """``pf`` with ``p = p.copy()`` put first in its body for each of ``params``
     (after a docstring), at the ``def``'s line."""
     node = copy.deepcopy(pf.node)
-    at = 1 if node.body and isinstance(node.body[0], gast.Expr) and isinstance(node.body[0].value, gast.Constant) else 0
+    docstring = node.body and isinstance(node.body[0], gast.Expr) and isinstance(node.body[0].value, gast.Constant)
+    at = 1 if docstring else 0
     for p in reversed(params):
         value = gast.Call(func=gast.Attribute(value=name(p), attr="copy", ctx=gast.Load()), args=[], keywords=[])
         stmt = gast.Assign(targets=[name(p, gast.Store)], value=value, type_comment=None)
@@ -318,7 +319,9 @@ def _globals_holding_arrays(pf: ParsedFunction, resolver: Resolver) -> tuple[str
     return tuple(found)
 
 
-def refuse_calls_writing_arguments(ssa: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, Any], filename: str) -> None:
+def refuse_calls_writing_arguments(
+    ssa: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, Any], filename: str
+) -> None:
     """A helper of the user's that writes into an array it was given changes
     the caller's array in Python; its derivative works on its own copy, and
     the caller's derivative reads its arrays as they were. Refused at the call."""
@@ -349,7 +352,7 @@ def entry_check(f: Front, rename: dict[str, str]) -> list[gast.stmt]:
     keywords = [gast.keyword(arg=n, value=name(n)) for n in params + list(f.read_globals)]
     call = gast.Call(
         func=name(rename.get("check_unshared", "check_unshared")),
-        args=[gast.Constant(value=", ".join(f.copied), kind=None), gast.Constant(value=", ".join(f.read_globals), kind=None)],
+        args=[gast.Constant(value=", ".join(names), kind=None) for names in (f.copied, f.read_globals)],
         keywords=keywords,
     )
     stmt = gast.Expr(value=call)

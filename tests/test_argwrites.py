@@ -352,3 +352,32 @@ def test_bound_method_with_keyword_only_argument_writing_into_its_argument():
     _, t = s2sad.jvp(m.loss)(x, np.ones(4))
     _unchanged((x,), (saved,))
     assert float(t) == pytest.approx(float(np.sum(s2sad.grad(m.loss)(x))), rel=1e-12)
+
+
+def writes_item_of_list_argument(ps, x):
+    W = ps[0]
+    W[0] = x[0] * 2.0
+    return np.sum(W * x)
+
+
+def writes_item_of_list_argument_chained(ps, x):
+    ps[0][0] = x[0] * 2.0
+    return np.sum(ps[0] * x)
+
+
+@pytest.mark.parametrize("fn,says", [
+    (writes_item_of_list_argument, "an item of the argument `ps`, which the caller owns"),
+    (writes_item_of_list_argument_chained, "something other than a local array"),
+])
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_write_into_an_item_of_a_list_argument_is_refused(fn, says, mode):
+    ps = [np.array([0.5, 1.0]), np.array([2.0, 3.0])]
+    x = np.array([0.3, -0.4])
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        if mode == "grad":
+            s2sad.grad(fn, wrt=(0, 1))(ps, x)
+        else:
+            s2sad.jvp(fn, wrt=(0, 1))(ps, x, ([np.ones(2), np.ones(2)], np.ones(2)))
+    assert says in str(info.value)
+    assert info.value.location.lineno == fn.__code__.co_firstlineno + (2 if fn is writes_item_of_list_argument else 1)
+    assert np.array_equal(ps[0], [0.5, 1.0])

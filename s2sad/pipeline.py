@@ -307,16 +307,24 @@ def with_copies(pf: ParsedFunction, params: list[str]) -> ParsedFunction:
 
 
 def _globals_holding_arrays(pf: ParsedFunction, resolver: Resolver) -> tuple[str, ...]:
-    """Free names the function reads whose value is an array, or a list,
-    tuple or dict (which may hold one): a written argument must not share
-    memory with them."""
+    """Free names the function reads whose value is an array, a list, tuple
+    or dict (which may hold one), or an object whose attributes may (``self``
+    of a bound method): a written argument must not share memory with them.
+    (Globals only its helpers read are not among them.)"""
     found = []
     for n in gast.walk(pf.node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in resolver.locals:
             ok, value = pf.resolve_root(n.id)
-            if ok and isinstance(value, (np.ndarray, list, tuple, dict)) and n.id not in found:
+            if ok and _may_hold_arrays(value) and n.id not in found:
                 found.append(n.id)
     return tuple(found)
+
+
+def _may_hold_arrays(value: Any) -> bool:
+    if isinstance(value, (np.ndarray, list, tuple, dict)):
+        return True
+    plain = not (inspect.ismodule(value) or inspect.isroutine(value) or inspect.isclass(value))
+    return plain and isinstance(getattr(value, "__dict__", None), dict)
 
 
 def refuse_calls_writing_arguments(

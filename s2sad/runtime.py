@@ -130,9 +130,9 @@ def check_unshared(written: str, read_globals: str = "", /, **values: Any) -> No
             for shown, b in _arrays_in(v, n):
                 if shown == w or not _shares(a, b):
                     continue
-                other = f"the global `{shown}`" if n in gl else f"`{shown}`"
-                what = "the argument" if n in gl else "the arguments"
-                joint = f"{what} `{w}` and {other}"
+                other = f"`{shown}`"
+                joint = (f"the argument `{w}` and `{shown}` (which the function reads)" if n in gl
+                         else f"the arguments `{w}` and `{shown}`")
                 raise SharedMemoryError(
                     f"s2sad: {joint} share memory, and the function writes into `{w}`: in Python the write "
                     f"would change {other} too, while the derivative writes into its own copy of `{w}` and "
@@ -142,17 +142,24 @@ def check_unshared(written: str, read_globals: str = "", /, **values: Any) -> No
                 )
 
 
-def _arrays_in(v: Any, shown: str) -> list[tuple[str, Any]]:
-    """The arrays ``v`` holds (itself, or items of lists, tuples and dicts), with how to name each."""
+def _arrays_in(v: Any, shown: str, depth: int = 0) -> list[tuple[str, Any]]:
+    """The arrays ``v`` holds (itself, items of lists, tuples and dicts,
+    attributes of an object such as ``self``), with how to name each; a few
+    levels deep (cycles end there)."""
     if isinstance(v, np.ndarray):
         return [(shown, v)]
     out: list[tuple[str, Any]] = []
+    if depth > 4:
+        return out
     if isinstance(v, (list, tuple)):
         for k, e in enumerate(v):
-            out += _arrays_in(e, f"{shown}[{k}]")
+            out += _arrays_in(e, f"{shown}[{k}]", depth + 1)
     elif isinstance(v, dict):
         for k, e in v.items():
-            out += _arrays_in(e, f"{shown}[{k!r}]")
+            out += _arrays_in(e, f"{shown}[{k!r}]", depth + 1)
+    elif depth == 0 and isinstance(getattr(v, "__dict__", None), dict) and not isinstance(v, type):
+        for k, e in vars(v).items():  # an object the function reads (self.W): its attributes
+            out += _arrays_in(e, f"{shown}.{k}", depth + 1)
     return out
 
 

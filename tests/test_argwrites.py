@@ -316,7 +316,7 @@ def reads_global(x):
 
 
 def test_written_argument_sharing_memory_with_a_global_it_reads_is_refused():
-    with pytest.raises(s2sad.SharedMemoryError, match="the global `GLOBAL`"):
+    with pytest.raises(s2sad.SharedMemoryError, match=r"the argument `x` and `GLOBAL` \(which the function reads\) share memory"):
         s2sad.grad(reads_global)(GLOBAL[:])
     assert np.array_equal(GLOBAL, [0.5, 1.5, -0.5])
     s2sad.check_grad(reads_global, GLOBAL.copy())
@@ -381,3 +381,11 @@ def test_write_into_an_item_of_a_list_argument_is_refused(fn, says, mode):
     assert says in str(info.value)
     assert info.value.location.lineno == fn.__code__.co_firstlineno + (2 if fn is writes_item_of_list_argument else 1)
     assert np.array_equal(ps[0], [0.5, 1.0])
+
+
+def test_written_argument_sharing_memory_with_an_attribute_of_self_is_refused():
+    m = _Model()
+    with pytest.raises(s2sad.SharedMemoryError, match=r"`self\.W`"):
+        s2sad.grad(m.loss)(m.W)
+    assert np.array_equal(m.W, [1.0, 2.0, -0.5, 0.3])
+    s2sad.check_grad(m.loss, m.W.copy())

@@ -231,6 +231,7 @@ class Front:
     memory: Memory | None = None  # what may alias what (analysis/mutation)
     copied: tuple[str, ...] = ()  # array arguments written into: the code works on its own copy of each
     read_globals: tuple[str, ...] = ()  # free names the function reads that may hold arrays
+    helpers: tuple[Any, ...] = ()  # the user functions it calls (what they read is checked too)
 
 
 def front(
@@ -284,7 +285,8 @@ def front(
             f"{pf.node.name} returns nothing, so it has no derivative", pf.location(pf.node), "return a value"
         )
     read_globals = _globals_holding_arrays(pf, resolver) if copied else ()
-    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory, copied, read_globals)
+    helpers = tuple({id(op.callee): op.callee for op in ops.values() if op.kind == "user"}.values()) if copied else ()
+    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory, copied, read_globals, helpers)
 
 
 _COPY_NOTE = "s2sad: the caller's {} is left untouched"
@@ -350,19 +352,22 @@ def refuse_calls_writing_arguments(
 
 
 def entry_check(f: Front, rename: dict[str, str]) -> list[gast.stmt]:
-    """``check_unshared("x", "G", x=x, y=y, G=G)``: the statement a
+    """``check_unshared("x", "G", helpers, x=x, y=y, G=G)``: the statement a
     derivative that copies written arguments runs first (see
-    :func:`s2sad.runtime.check_unshared`); nothing when it copies none."""
+    :func:`s2sad.runtime.check_unshared`); nothing when it copies none.
+    ``helpers`` (when the function calls user functions) is a tuple of them,
+    given to the generated code as a closure variable."""
     if not f.copied:
         return []
     args = f.ssa.args
     params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
     keywords = [gast.keyword(arg=n, value=name(n)) for n in params + list(f.read_globals)]
-    call = gast.Call(
-        func=name(rename.get("check_unshared", "check_unshared")),
-        args=[gast.Constant(value=", ".join(names), kind=None) for names in (f.copied, f.read_globals)],
-        keywords=keywords,
-    )
+    positional: list[gast.expr] = [gast.Constant(value=", ".join(names), kind=None) for names in (f.copied, f.read_globals)]
+    if f.helpers:
+        helpers = f.namer.claim("helpers")
+        f.injected[helpers] = f.helpers
+        positional.append(name(helpers))
+    call = gast.Call(func=name(rename.get("check_unshared", "check_unshared")), args=positional, keywords=keywords)
     stmt = gast.Expr(value=call)
     stmt.lineno, stmt.col_offset = f.pf.node.lineno, f.pf.node.col_offset  # type: ignore[attr-defined]
     return [stmt]

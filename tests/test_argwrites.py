@@ -389,3 +389,30 @@ def test_written_argument_sharing_memory_with_an_attribute_of_self_is_refused():
         s2sad.grad(m.loss)(m.W)
     assert np.array_equal(m.W, [1.0, 2.0, -0.5, 0.3])
     s2sad.check_grad(m.loss, m.W.copy())
+
+
+G2 = np.array([0.25, -0.5, 1.5])
+
+
+def _reads_g2(a):
+    return np.sum(a * G2)
+
+
+def writes_then_calls_reader(x):
+    x[0] = 2.0 * x[2]
+    return _reads_g2(x) * x[1]
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_written_argument_sharing_memory_with_a_global_a_helper_reads_is_refused(mode):
+    with pytest.raises(s2sad.SharedMemoryError, match=r"`G2, read by _reads_g2` \(which the function reads\)"):
+        if mode == "grad":
+            s2sad.grad(writes_then_calls_reader)(G2[:])
+        else:
+            s2sad.jvp(writes_then_calls_reader)(G2[:], np.ones(3))
+    assert np.array_equal(G2, [0.25, -0.5, 1.5])
+    s2sad.check_grad(writes_then_calls_reader, G2.copy())
+    hv = s2sad.hvp(writes_then_calls_reader)(G2.copy(), np.ones(3))
+    g = s2sad.grad(writes_then_calls_reader)
+    eps = 1e-5
+    assert np.allclose(hv, (g(G2 + eps) - g(G2 - eps)) / (2 * eps), rtol=1e-6, atol=1e-8)

@@ -387,8 +387,8 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
     the whole forward sweep: a call that changes memory the function did not
     make — a global array, a global list, an object's state — would make it
     read other values than the forward sweep did. Refused, whatever the
-    call's arguments (the alias analysis refuses writes into arguments and
-    globals written in the function itself)."""
+    call's arguments (the alias analysis refuses writes into globals written
+    in the function itself; an array argument written is copied first)."""
     from .analysis.purity import _call_mutation, _text, changes_global, mutation
 
     for s in statements(ssa.body):

@@ -35,9 +35,12 @@ array allocated here, and the name is not a view or an item), and only when
 no *other* name that may see that array, and was made before the change, is
 read after it (a flow-sensitive walk that tells the array made in this
 iteration of a loop from the ones made in earlier iterations). Writes into
-arguments, globals or views, ``x += v`` on an argument array, a list changed
-under two names and calls that may change an array for their effect are
-refused with a hint.
+globals or views, a list changed under two names and calls that may change
+an array for their effect are refused with a hint. An array argument
+written into (``x[i] = v``, ``x += v``: :func:`written_arguments`) is first
+given its own copy by the pipeline (``x = x.copy()``), after which it is an
+array the function made; a call to a user function that writes into its
+argument (:func:`writes_argument`) is refused by the pipeline.
 
 The reverse sweep reads primal values as they were: a name that may see an
 array written later gets that array restored (:meth:`Memory.observed`, used

@@ -135,6 +135,23 @@ def write_via_name(x):
     return np.sum(y * y)
 
 
+# refused before writes into arguments were differentiated (they were in tests/error_cases.py)
+def writes_argument(x):
+    x[0] = 2.0 * x[1]
+    return np.sum(x)
+
+
+def inplace_on_argument(x):
+    x += 1.0
+    return np.sum(x * x)
+
+
+def inplace_on_copy_of_argument(x):
+    s = x
+    s *= 2.0
+    return np.sum(s)
+
+
 _X4 = np.array([0.7, -1.2, 0.4, 1.9])
 
 # (program, arguments, wrt)
@@ -159,6 +176,9 @@ ACCEPTED = [
     (write_in_branch, (-_X4,), 0),
     (rebound_before_write, (_X4,), 0),
     (write_via_name, (_X4,), 0),
+    (writes_argument, (_X4,), 0),
+    (inplace_on_argument, (_X4,), 0),
+    (inplace_on_copy_of_argument, (_X4,), 0),
 ]
 IDS = [f"{fn.__name__}-{k}" for k, (fn, _, _) in enumerate(ACCEPTED)]
 

@@ -1076,7 +1076,8 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | No
                     changes.append((node.id, s))
     for y, s in changes:
         for o in sorted(m.pts.get(y, ())):
-            if o.startswith("arg:") and _is_array(kinds.get(o[4:])):
+            kind = kinds.get(o[4:]) if o.startswith("arg:") else "no argument"
+            if kind is None or _is_array(kind):  # of unknown kind: it may be an array
                 return o[4:], f"{pf.filename}, line {getattr(s, 'lineno', pf.node.lineno)}"
     return None
 

@@ -112,6 +112,8 @@ def check_grad(
     """Assert that s2sad's gradient of ``f`` at ``args`` matches numerical differences.
 
     Raises ``AssertionError`` naming the argument and entry that disagree.
+    ``f`` is evaluated on copies of the arguments (a function writing into
+    one changes only the copy).
 
     >>> import numpy as np, s2sad
     >>> def f(x):

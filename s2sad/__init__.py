@@ -18,6 +18,7 @@ from .errors import (
     NoRuleError,
     OutputError,
     S2SADError,
+    SharedMemoryError,
     SourceUnavailableError,
     UnsupportedSyntaxError,
 )
@@ -43,5 +44,6 @@ __all__ = [
     "ArgumentError",
     "LazyArrayError",
     "OutputError",
+    "SharedMemoryError",
 ]
 __version__ = "0.1.0"

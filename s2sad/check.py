@@ -84,6 +84,21 @@ def _shape_text(x: Any) -> str:
     return f"of shape {np.shape(x)}"
 
 
+def _copied(call: dict[str, Any]) -> dict[str, Any]:
+    """The arguments with their arrays (also inside lists and tuples) copied:
+    a function that writes into an argument changes only the copy, so every
+    evaluation of the differences starts from the same point."""
+
+    def fresh(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            return v.copy()
+        if isinstance(v, (list, tuple)) and type(v) in (list, tuple):
+            return type(v)(fresh(e) for e in v)
+        return v
+
+    return {k: fresh(v) for k, v in call.items()}
+
+
 @public
 def check_grad(
     f: Callable[..., Any],
@@ -99,6 +114,8 @@ def check_grad(
     """Assert that s2sad's gradient of ``f`` at ``args`` matches numerical differences.
 
     Raises ``AssertionError`` naming the argument and entry that disagree.
+    ``f`` is evaluated on copies of the arguments (a function writing into
+    one changes only the copy).
 
     >>> import numpy as np, s2sad
     >>> def f(x):
@@ -114,7 +131,7 @@ def check_grad(
     def call_with(w: str, value: Any) -> float:
         call = dict(base)
         call[w] = value
-        return float(f(**call))
+        return float(f(**_copied(call)))
 
     direction_lhs = 0.0
     deltas: dict[str, Any] = {}
@@ -142,7 +159,7 @@ def check_grad(
         x = base[w]
         plus[w] = _like(_flat(x) + eps * d, x)
         minus[w] = _like(_flat(x) - eps * d, x)
-    rhs = (float(f(**plus)) - float(f(**minus))) / (2 * eps)
+    rhs = (float(f(**_copied(plus))) - float(f(**_copied(minus)))) / (2 * eps)
     if not np.isclose(direction_lhs, rhs, rtol=rtol * 10, atol=atol * 10 * max(1.0, abs(rhs))):
         raise AssertionError(
             f"random-direction test failed for {', '.join(names)}: δᵀ∇f = {direction_lhs!r}, "

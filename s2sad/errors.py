@@ -81,6 +81,13 @@ class OutputError(S2SADError):
     """The function's output is not what the requested derivative needs."""
 
 
+class SharedMemoryError(ArgumentError):
+    """Two arguments of a call share memory while the function writes into one
+    of them: in Python the write would change the other one too, which the
+    derivative (working on its own copy of the written argument) would not see.
+    Raised when the derivative is called, before it computes anything."""
+
+
 class LazyArrayError(S2SADError):
     """A derivative run on dask arrays would need a value computed (a branch,
     ``float()``, ``.item()``...): it is refused rather than computed eagerly."""

@@ -186,13 +186,15 @@ FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "
             # (see ISSUE8); `lib` calls the functions of README's lists, `vector`
             # returns arrays (checked with vjp), `longsig` gives long parameter names
             "tuples", "concat", "scatter", "alias", "mod", "norule", "draw", "empty", "kindchange",
-            "einsum", "maxmin", "containers", "misc", "lib", "vector", "longsig")
+            "einsum", "maxmin", "containers", "misc", "lib", "vector", "longsig",
+            # writes into array arguments (the derivative works on its own copy)
+            "argwrite")
 # the productions added for issue 8, which found the bugs listed there; a bounded
 # run on code without those fixes leaves them out (``without=ISSUE8``)
 ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples"):])
 # statement kinds and their weights (expression-level features are drawn in expr())
 NEW_STATEMENTS = {"tuples": 0.35, "concat": 0.3, "scatter": 0.35, "alias": 0.4, "mod": 0.3, "norule": 0.1,
-                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4}
+                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4, "argwrite": 0.6}
 
 
 # ------------------------------------------------------------------ generator
@@ -925,6 +927,52 @@ class _Generator:
         self.fresh.discard(y)
         self.bind(t, shape, _Expr(t, True))
 
+    def s_argwrite(self, indent: int, locked: bool) -> None:
+        """A write into an array argument still bound to the caller's array:
+        `x[k] = v`, `x[a:] = v`, `x[:, j] = v`, a mask, fancy indexes with
+        repeats, `x[k] += v`, `x[[k, k]] += v`, `x += v`, `x *= v`, `x /= v`, or a
+        loop writing entry by entry."""
+        args = [n for n in self.params if self.env.get(n) not in (None, SCALAR) and n in self.original]
+        if not args:
+            return self.s_assign(indent, locked)
+        x = self.r.choice(args)
+        shape = self.env[x]
+        n, row = shape[0], SCALAR if len(shape) == 1 else (shape[1],)
+        form = self.r.randrange(8)
+        if form == 7:  # a loop, each entry from the one before
+            k = f"k{self.temps}"
+            self.temps += 1
+            self.emit(indent, f"for {k} in range(1, {n}):")
+            e = self.expr(row, 1).text
+            step = self.r.choice([f"{x}[{k}] = {x}[{k}] * {self.const(0.3, 0.9)} + np.tanh({x}[{k} - 1]) * {e}",
+                                  f"{x}[{k}] += {self.const(0.2, 0.8)} * {x}[{k} - 1] * {e}"])
+            self.emit(indent + 1, step)
+            return
+        if form == 6:  # the whole array, in place
+            e = self.expr(self.r.choice([SCALAR, shape]), 1).text
+            op = self.r.choice(["+=", "-=", "*=", "/="])
+            value = {"*=": f"np.tanh({e})", "/=": f"(2.0 + np.tanh({e}))"}.get(op, e)
+            self.emit(indent, f"{x} {op} {value}")
+            return
+        k = self.r.randrange(n)
+        if form == 0:
+            index, part = f"{k}", row
+        elif form == 1:
+            index, part = f"{k}:", SCALAR
+        elif form == 2:
+            index, part = (f":, {self.r.randrange(shape[1])}", (n,)) if len(shape) == 2 else ("1:", SCALAR)
+        elif form == 3:
+            index, part = f"np.arange({n}) % 2 == 0", SCALAR
+        else:
+            index, part = self.r.choice([(f"[{k}, {k}]", (2,) + shape[1:]), (f"[{n - 1}, 0, {n - 1}]", SCALAR)])
+        if form == 5:  # an entry, or one repeated (NumPy adds once)
+            index, part = self.r.choice([(f"{k}", row), (f"[{k}, {k}]", (2,) + shape[1:])])
+        if part not in SHAPES:
+            part = SCALAR
+        e = self.expr(part, self.r.choice([1, 2])).text
+        op = "=" if form < 4 else "+=" if form == 5 else self.r.choice(["=", "+=", "-="])
+        self.emit(indent, f"{x}[{index}] {op} {e}")
+
     def s_mod(self, indent: int, locked: bool) -> None:
         """`%`, `%=`, np.mod, np.remainder, np.fmod, math.fmod, math.remainder
     (kinks at the wrap points, probed)."""
@@ -1486,6 +1534,11 @@ def _copy(args: tuple) -> tuple:
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
+def _changed(given: tuple, args: tuple) -> bool:
+    """Does an argument passed to a derivative differ (bitwise) from the saved one?"""
+    return any(isinstance(a, np.ndarray) and a.tobytes() != b.tobytes() for a, b in zip(given, args))
+
+
 def _probe(module: Any, args: tuple) -> tuple[float, float]:
     """The value at ``args`` and the smallest condition margin on its path."""
     module._MARGINS.clear()
@@ -1547,9 +1600,12 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
             except Exception as exc:
                 return Outcome(program, "crash", _crash_text(exc), args)
         try:
-            got, _ = s2sad.value_and_grad(fn, wrt=wrt)(*_copy(args))
+            given = _copy(args)
+            got, _ = s2sad.value_and_grad(fn, wrt=wrt)(*given)
         except Exception as exc:
             return Outcome(program, "crash", _crash_text(exc), args)
+        if _changed(given, args):  # a write into an argument must leave the caller's array alone
+            return Outcome(program, "disagree", "the derivative changed the caller's array", args)
         expected = float(fn(*_copy(args)))
         if not _same_value(got, expected):
             return Outcome(program, "disagree", f"value: the derivative returns {got!r}, f returns {expected!r}", args)
@@ -1660,11 +1716,14 @@ def _check_forward(fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator) -
     directions = tuple(rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal()) for a in args)
     try:
         grads = s2sad.grad(fn, wrt=wrt)(*_copy(args))
-        _, tangent = s2sad.jvp(fn, wrt=wrt)(*_copy(args), directions)
+        given = _copy(args)
+        _, tangent = s2sad.jvp(fn, wrt=wrt)(*given, directions)
     except S2SADError:
         return None
     except Exception as exc:
         return "crash", "forward mode: " + _crash_text(exc)
+    if _changed(given, args):
+        return "disagree", "forward mode: the derivative changed the caller's array"
     want = sum(float(np.sum(np.asarray(g) * np.asarray(v))) for g, v in zip(grads, directions))
     if not np.isclose(float(tangent), want, rtol=1e-7, atol=1e-9 * max(1.0, abs(want))):
         return "disagree", f"forward mode: jvp gives {float(tangent)!r}, <grad, v> gives {want!r}"
@@ -1714,6 +1773,8 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
     ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
     ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
+    ("write into an argument", "argwrite"), ("x += v on an array argument", "argwrite, alias"),
+    ("write into an argument in a loop", "argwrite"),
     ("list", "tuples, concat, containers"), ("tuple", "tuples, concat"), ("append", "containers"),
     ("read by negative index hs[-1]", "containers, tuples"), ("np.stack over a list", "containers"),
     ("np.concatenate over a list", "convert, containers"), ("sum over a list", "concat, containers"),
@@ -1801,6 +1862,7 @@ def constructs(source: str) -> set[str]:
                                        "np.copy": "x.copy()"}.get(name or "", "")
             if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "copy":
                 made[node.targets[0].id] = made[node.targets[0].id] or "x.copy()"
+    found |= _argument_writes(source, f, made)
     called = set()
     for node in ast.walk(f):
         found |= _node_constructs(node, f, made, loop_ints)
@@ -1927,6 +1989,24 @@ def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], lo
         if names - loop_ints - {"np", "math", "C2", "C3", "C23"} - {n for n in names if n.startswith("k")}:
             out.add("condition on an active value")
     out.discard("")
+    return out
+
+
+def _argument_writes(source: str, f: ast.FunctionDef, made: dict[str, str]) -> set[str]:
+    """Writes into an array argument never rebound in ``f`` (the shapes comment
+    under ``def f`` tells which arguments are arrays)."""
+    shapes = dict(re.findall(r"(\w+): (float|\([^)]*\))", source[source.find("def f("):].split("\n", 2)[1]))
+    arrays = {a.arg for a in f.args.args if shapes.get(a.arg, "float") != "float" and f"#{a.arg}" not in made}
+    out: set[str] = set()
+    for loop in [f, *(n for n in ast.walk(f) if isinstance(n, (ast.For, ast.While)))]:
+        for node in ast.walk(loop):
+            t = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+            if not isinstance(node, (ast.Assign, ast.AugAssign)):
+                continue
+            if isinstance(t, ast.Subscript) and _dotted(t.value) in arrays:
+                out.add("write into an argument" if loop is f else "write into an argument in a loop")
+            elif isinstance(node, ast.AugAssign) and isinstance(t, ast.Name) and t.id in arrays:
+                out.add("x += v on an array argument")
     return out
 
 

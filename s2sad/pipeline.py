@@ -8,6 +8,8 @@ the compiled function, specialised to the kinds of the arguments.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
 import math
 import re
@@ -21,7 +23,7 @@ import numpy as np
 
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
-from .analysis.mutation import Memory, analyse, check_mutations
+from .analysis.mutation import Memory, analyse, called_writes, check_mutations, written_arguments
 from .analysis.resolve import Resolver, refuse_varied_opaque
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -231,6 +233,9 @@ class Front:
     ops: dict[int, Any]
     kinds: dict[str, Any]
     memory: Memory | None = None  # what may alias what (analysis/mutation)
+    copied: tuple[str, ...] = ()  # array arguments written into: the code works on its own copy of each
+    read_globals: tuple[str, ...] = ()  # free names the function reads that may hold arrays
+    helpers: tuple[Any, ...] = ()  # the user functions it calls (what they read is checked too)
 
 
 def front(
@@ -239,6 +244,7 @@ def front(
     resolver_for: Callable[[ParsedFunction, set[str], gast.FunctionDef], Resolver] | None = None,
     checks: bool = True,
     list_aliases: bool = False,
+    copied: tuple[str, ...] = (),
 ) -> Front:
     """Parse tree -> normalize -> SSA -> resolve -> CSE -> checks -> kinds.
 
@@ -246,7 +252,13 @@ def front(
     runtime helpers); ``checks`` refuses mutations s2sad cannot follow (off for
     code s2sad generated itself, which writes only into its own buffers);
     ``list_aliases`` allows a list changed under two names (forward mode
-    follows it; reverse mode keeps adjoints per name and cannot)."""
+    follows it; reverse mode keeps adjoints per name and cannot).
+
+    With ``checks``, an array argument the function writes into (``x[i] =
+    v``, ``x += v``) is copied first thing, ``x = x.copy()``: the derivative
+    works on its own copy and leaves the caller's array untouched, and the
+    adjoint of ``x`` is that of its value on entry (``copied`` lists those
+    arguments on the second pass, which builds from the tree with the copies)."""
     namer = Namer.for_function(pf.node)
     rename, injected = injected_names(pf, namer)
     normalized = normalize_lifting(pf.node, namer, pf.filename)
@@ -263,7 +275,12 @@ def front(
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
+    if checks and not copied:
+        written = written_arguments(ssa, memory, kinds)
+        if written:
+            return front(with_copies(pf, written), arg_kinds, resolver_for, checks, list_aliases, tuple(written))
     if checks:
+        refuse_calls_writing_arguments(ssa, ops, kinds, pf.filename)
         check_mutations(ssa, memory, pf.filename, namer.user_name, set(namer.temps), list_aliases)
     ret = ssa.body[-1]
     assert isinstance(ret, gast.Return)
@@ -271,7 +288,102 @@ def front(
         raise OutputError(
             f"{pf.node.name} returns nothing, so it has no derivative", pf.location(pf.node), "return a value"
         )
-    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory)
+    read_globals = _globals_holding_arrays(pf, resolver) if copied else ()
+    helpers = tuple({id(op.callee): op.callee for op in ops.values() if op.kind == "user"}.values()) if copied else ()
+    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory, copied, read_globals, helpers)
+
+
+_COPY_NOTE = "s2sad: the caller's {} is left untouched"
+
+
+def with_copies(pf: ParsedFunction, params: list[str]) -> ParsedFunction:
+    """``pf`` with ``p = p.copy()`` put first in its body for each of ``params``
+    (after a docstring), at the ``def``'s line."""
+    node = copy.deepcopy(pf.node)
+    docstring = node.body and isinstance(node.body[0], gast.Expr) and isinstance(node.body[0].value, gast.Constant)
+    at = 1 if docstring else 0
+    for p in reversed(params):
+        value = gast.Call(func=gast.Attribute(value=name(p), attr="copy", ctx=gast.Load()), args=[], keywords=[])
+        stmt = gast.Assign(targets=[name(p, gast.Store)], value=value, type_comment=None)
+        for n in gast.walk(stmt):
+            n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+            n.end_lineno, n.end_col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+        node.body.insert(at, stmt)
+    return dataclasses.replace(pf, node=node)
+
+
+def _globals_holding_arrays(pf: ParsedFunction, resolver: Resolver) -> tuple[str, ...]:
+    """Free names the function reads whose value is an array, a list, tuple
+    or dict (which may hold one), or an object whose attributes may (``self``
+    of a bound method): a written argument must not share memory with them.
+    (Globals only its helpers read are not among them.)"""
+    found = []
+    for n in gast.walk(pf.node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in resolver.locals:
+            ok, value = pf.resolve_root(n.id)
+            if ok and _may_hold_arrays(value) and n.id not in found:
+                found.append(n.id)
+    return tuple(found)
+
+
+def _may_hold_arrays(value: Any) -> bool:
+    if isinstance(value, (np.ndarray, list, tuple, dict)):
+        return True
+    plain = not (inspect.ismodule(value) or inspect.isroutine(value) or inspect.isclass(value))
+    return plain and isinstance(getattr(value, "__dict__", None), dict)
+
+
+def refuse_calls_writing_arguments(
+    ssa: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, Any], filename: str
+) -> None:
+    """A helper of the user's that writes into an array it was given changes
+    the caller's array in Python; its derivative works on its own copy, and
+    the caller's derivative reads its arrays as they were. Refused at the call."""
+    for s in statements(ssa.body):
+        op = ops.get(id(s)) if isinstance(s, gast.Assign) else None
+        if op is None or op.kind != "user":
+            continue
+        hit = called_writes(s.value, op.callee, kinds)
+        if hit is not None:
+            what = getattr(op.callee, "__name__", "the function")
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate this call to `{what}`: it writes into its argument `{hit[1]}` "
+                f"({hit[2]}), which in Python changes the caller's array, a change the derivative cannot follow",
+                Location(filename, s.lineno, s.col_offset or 0),
+                f"let `{what}` write into its own copy (`{hit[1]} = {hit[1]}.copy()` first) and return the result, "
+                "or make the change in the function you differentiate",
+            )
+
+
+def entry_check(f: Front, rename: dict[str, str]) -> list[gast.stmt]:
+    """``check_unshared("x", "G", helpers, x=x, y=y, G=G)``: the statement a
+    derivative that copies written arguments runs first (see
+    :func:`s2sad.runtime.check_unshared`); nothing when it copies none.
+    ``helpers`` (when the function calls user functions) is a tuple of them,
+    given to the generated code as a closure variable."""
+    if not f.copied:
+        return []
+    args = f.ssa.args
+    params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+    keywords = [gast.keyword(arg=n, value=name(n)) for n in params + list(f.read_globals)]
+    positional: list[gast.expr] = [gast.Constant(value=", ".join(names), kind=None) for names in (f.copied, f.read_globals)]
+    if f.helpers:
+        helpers = f.namer.claim("helpers")
+        f.injected[helpers] = f.helpers
+        positional.append(name(helpers))
+    call = gast.Call(func=name(rename.get("check_unshared", "check_unshared")), args=positional, keywords=keywords)
+    stmt = gast.Expr(value=call)
+    stmt.lineno, stmt.col_offset = f.pf.node.lineno, f.pf.node.col_offset  # type: ignore[attr-defined]
+    return [stmt]
+
+
+def note_copies(f: Front, body: list[gast.stmt], comments: dict[int, str]) -> None:
+    """Mark the copies of written arguments in the generated code."""
+    for s in body:
+        v = s.value if isinstance(s, gast.Assign) else None
+        if (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "copy"
+                and isinstance(v.func.value, gast.Name) and v.func.value.id in f.copied):
+            comments[id(s)] = _COPY_NOTE.format(v.func.value.id)
 
 
 def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str) -> None:
@@ -279,8 +391,8 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
     the whole forward sweep: a call that changes memory the function did not
     make — a global array, a global list, an object's state — would make it
     read other values than the forward sweep did. Refused, whatever the
-    call's arguments (the alias analysis refuses writes into arguments and
-    globals written in the function itself)."""
+    call's arguments (the alias analysis refuses writes into globals written
+    in the function itself; an array argument written is copied first)."""
     from .analysis.purity import _call_mutation, _text, changes_global, mutation
 
     for s in statements(ssa.body):
@@ -360,6 +472,8 @@ def _build_reverse(
 
     transform.callee = callee
     forward, reverse, returned = transform.run(list(wrt), seed)
+    note_copies(f, forward, comments)
+    forward = entry_check(f, rename) + forward
     value: gast.expr = ret.value
     keep = transform.kept_value(output) if isinstance(ret.value, gast.Name) else None
     if keep is not None:

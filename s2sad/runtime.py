@@ -20,6 +20,7 @@ __all__ = [
     "add_at",
     "fresh",
     "check_finite",
+    "check_unshared",
     "zero_at",
     "write_adjoint",
     "snapshot",
@@ -101,6 +102,127 @@ def check_finite(value: Any, name: str, where: str) -> None:
     """Raise on the first non-finite adjoint (``grad(f, check_finite=True)``)."""
     if not np.all(np.isfinite(value)):
         raise FloatingPointError(f"s2sad: non-finite adjoint {name} = {value!r}\n  from {where}")
+
+
+def check_unshared(written: str, read_globals: str = "", helpers: tuple = (), /, **values: Any) -> None:
+    """Refuse a call whose written argument shares memory with another value.
+
+    ``written`` names (comma-separated) the arguments the function writes
+    into; the derivative works on its own copy of each (the caller's array is
+    left untouched), which is Python's meaning only when no other argument,
+    no array inside a list or tuple argument, no global the function reads
+    (``read_globals``) and no global the user functions it calls
+    (``helpers``) may read is that memory. ``values`` are those arguments and
+    globals, by name. Raises :class:`s2sad.errors.SharedMemoryError`.
+
+    >>> x = np.ones(4)
+    >>> check_unshared("x", "", (), x=x, y=x[2:])
+    Traceback (most recent call last):
+    ...
+    s2sad.errors.SharedMemoryError: s2sad: the arguments `x` and `y` share memory, ...
+    hint: ...
+    """
+    from .errors import SharedMemoryError
+
+    gl = set(filter(None, (n.strip() for n in read_globals.split(","))))
+    others = [(shown, b, "argument" if n not in gl else "read") for n, v in values.items() for shown, b in _arrays_in(v, n)]
+    others += [(shown, b, "read") for shown, b in _read_by(helpers)]
+    for w in filter(None, (n.strip() for n in written.split(","))):
+        a = values.get(w)
+        if not isinstance(a, np.ndarray):
+            continue
+        for shown, b, how in others:
+            if shown == w or not _shares(a, b):
+                continue
+            joint = (f"the argument `{w}` and `{shown}` (which the function reads)" if how == "read"
+                     else f"the arguments `{w}` and `{shown}`")
+            raise SharedMemoryError(
+                f"s2sad: {joint} share memory, and the function writes into `{w}`: in Python the write "
+                f"would change `{shown}` too, while the derivative writes into its own copy of `{w}` and "
+                "leaves the caller's array untouched, so its result would not be the function's",
+                None,
+                f"pass a copy of one of them (e.g. `{w}.copy()`), so that each has memory of its own",
+            )
+
+
+_LIBRARIES = {"numpy", "scipy", "s2sad", "math", "builtins", "functools", "statistics"}
+
+
+def _read_by(helpers: tuple) -> list[tuple[str, Any]]:
+    """The arrays the functions ``helpers`` (and the user functions they
+    name) may read: globals their code names, closure variables and the
+    attributes of a bound method's object, each named for a message.
+    Conservative: every global a function's code names counts as read."""
+    out: list[tuple[str, Any]] = []
+    todo, seen = list(helpers), set()
+    while todo and len(seen) < 200:
+        fn = todo.pop()
+        module = getattr(fn, "__module__", None) or ""
+        if id(fn) in seen or module.split(".")[0] in _LIBRARIES:
+            continue
+        seen.add(id(fn))
+        owner = getattr(fn, "__self__", None)
+        fn = getattr(fn, "__func__", fn)
+        code, space = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+        if code is None or not isinstance(space, dict):
+            continue
+        where = getattr(fn, "__qualname__", "a helper")
+        if owner is not None:
+            out += _arrays_in(owner, f"{where.split('.')[0]} object")
+        names: set[str] = set()
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            names.update(c.co_names)
+            codes += [k for k in c.co_consts if hasattr(k, "co_names")]
+        cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        found = [(n, space[n]) for n in sorted(names) if n in space]
+        for n, cell in cells.items():
+            try:
+                found.append((n, cell.cell_contents))
+            except ValueError:  # an empty cell
+                pass
+        for n, v in found:
+            if getattr(v, "__code__", None) is not None or hasattr(getattr(v, "__func__", None), "__code__"):
+                todo.append(v)  # a user function (or method) it calls
+            elif isinstance(v, (np.ndarray, list, tuple, dict)):
+                out += _arrays_in(v, f"{n}, read by {where}")
+    return out
+
+
+def _arrays_in(v: Any, shown: str, depth: int = 0) -> list[tuple[str, Any]]:
+    """The arrays ``v`` holds (itself, items of lists, tuples and dicts,
+    attributes of an object such as ``self``), with how to name each; a few
+    levels deep (cycles end there)."""
+    if isinstance(v, np.ndarray):
+        return [(shown, v)]
+    out: list[tuple[str, Any]] = []
+    if depth > 4:
+        return out
+    if isinstance(v, (list, tuple)):
+        for k, e in enumerate(v):
+            out += _arrays_in(e, f"{shown}[{k}]", depth + 1)
+    elif isinstance(v, dict):
+        for k, e in v.items():
+            out += _arrays_in(e, f"{shown}[{k!r}]", depth + 1)
+    elif depth == 0 and isinstance(getattr(v, "__dict__", None), dict) and not isinstance(v, type):
+        for k, e in vars(v).items():  # an object the function reads (self.W): its attributes
+            out += _arrays_in(e, f"{shown}.{k}", depth + 1)
+    return out
+
+
+def _shares(a: np.ndarray, b: np.ndarray) -> bool:
+    """Do ``a`` and ``b`` share memory? Exact for simple layouts; a problem
+    too hard to decide quickly counts as shared (conservative)."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except _TOO_HARD:
+        return True
+
+
+_TOO_HARD = getattr(np, "exceptions", np).TooHardError
 
 
 def add_at(buffer: Any, idx: Any, g: Any) -> None:

@@ -72,9 +72,37 @@ def unknown_method(x):
     return x.cumprod().sum()
 
 
-def writes_argument(x):
-    x[0] = 2.0 * x[1]
+def writes_view_of_argument(x):
+    v = x[1:]
+    v[0] = 2.0 * x[0]
     return np.sum(x)
+
+
+def _zero_first(a):
+    a[0] = 0.0
+    return np.sum(a)
+
+
+def calls_helper_writing_argument(x):
+    s = _zero_first(x)
+    return s + np.sum(x * x)
+
+
+def _scale_in_place(a, c):
+    a *= c
+    return np.sum(a)
+
+
+def calls_helper_updating_argument(x):
+    y = x * 2.0
+    s = _scale_in_place(y, 3.0)
+    return s * np.sum(y)
+
+
+def write_seen_by_earlier_name(x):
+    y = x
+    x[0] = 1.0
+    return np.sum(y * y)
 
 
 def writes_view(x):
@@ -303,15 +331,10 @@ def row_swap(x):
     return np.sum(Y * np.arange(9.0).reshape(3, 3))
 
 
-def inplace_on_argument(x):
-    x += 1.0
-    return np.sum(x * x)
-
-
-def inplace_on_copy_of_argument(x):
+def inplace_seen_by_argument_name(x):
     s = x
     s *= 2.0
-    return np.sum(s)
+    return np.sum(s * x)
 
 
 def inplace_seen_by_list(x):

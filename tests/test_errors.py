@@ -22,7 +22,9 @@ REFUSED = [
     (ec.uses_yield, "generator (yield)", s2sad.UnsupportedSyntaxError),
     (ec.no_rule, "numpy.fft", s2sad.NoRuleError),
     (ec.unknown_method, ".cumprod()", s2sad.NoRuleError),
-    (ec.writes_argument, "argument the caller owns", s2sad.UnsupportedSyntaxError),
+    (ec.writes_view_of_argument, "a view of `x`", s2sad.UnsupportedSyntaxError),
+    (ec.calls_helper_writing_argument, "it writes into its argument `a`", s2sad.UnsupportedSyntaxError),
+    (ec.calls_helper_updating_argument, "it writes into its argument `a`", s2sad.UnsupportedSyntaxError),
     (ec.writes_view, "is a view of", s2sad.UnsupportedSyntaxError),
     (ec.calls_varargs_helper, "*args", s2sad.UnsupportedSyntaxError),
     (ec.uses_starargs, "*args", s2sad.UnsupportedSyntaxError),
@@ -89,14 +91,8 @@ ALIASED = [
     (ec.write_seen_through_astype, "y[0] = x[0] * 2", "y[0]", "`z` is a view of `y`", "copy"),
     (ec.write_seen_in_later_iteration, "y[i] = x[i] * 2", "y[i]", "`z` may refer to the same array as `y`", "copy"),
     (ec.row_swap, "Y[0], Y[1] = Y[1], Y[0]", "Y[0]", "`Y[0]` is a view of `Y`", "Y[[i, j]] = Y[[j, i]]"),
-    (
-        ec.inplace_on_argument,
-        "x += 1.0",
-        "x",
-        "`x += ...` changes an array in place, and `x` is an argument",
-        "x = x +",
-    ),
-    (ec.inplace_on_copy_of_argument, "s *= 2.0", "s", "`s` is the argument `x`, which the caller owns", "s = s *"),
+    (ec.write_seen_by_earlier_name, "x[0] = 1.0", "x[0]", "`y` may refer to the same array as `x`", "copy"),
+    (ec.inplace_seen_by_argument_name, "s *= 2.0", "s", "`x` refers to the same array", "s = s *"),
     (ec.inplace_seen_by_list, "y -= 1.0", "y", "a view or a container of `y` would see the change: `hs`", "y = y -"),
     (ec.effect_call_on_array, "np.fill_diagonal", "np", "may change `y` in place", "build a new array"),
     # a helper's result, not proven new (issue 8, fresh results)
@@ -127,16 +123,31 @@ def test_alias_of_changed_array_is_refused(fn, line, at, says, hint):
     assert hint in text.split("hint:")[1]
 
 
-def test_inplace_on_argument_is_refused_when_the_arguments_are_one_array():
-    # Python changes the caller's array: with f(b, b) the second argument sees it
+def test_update_of_argument_is_refused_when_the_arguments_are_one_array():
+    # Python changes the caller's array: with f(b, b) the second argument sees it, while the
+    # derivative changes its own copy of x: refused when the derivative is called
     def f(x, y):
         x += 1.0
         return np.sum(x * y)
 
     b = np.array([1.0, 2.0])
-    with pytest.raises(s2sad.UnsupportedSyntaxError, match="argument the caller owns"):
-        s2sad.grad(f, wrt=(0, 1))(b, b)
-    assert np.array_equal(b, [1.0, 2.0])  # refused before anything ran
+    for run in (lambda: s2sad.grad(f, wrt=(0, 1))(b, b), lambda: s2sad.jvp(f, wrt=(0, 1))(b, b, (b, b))):
+        with pytest.raises(s2sad.SharedMemoryError, match="the arguments `x` and `y` share memory") as info:
+            run()
+        assert "x.copy()" in str(info.value).split("hint:")[1]
+        assert isinstance(info.value, s2sad.S2SADError)
+        assert np.array_equal(b, [1.0, 2.0])  # refused before anything ran
+
+
+def test_helper_writing_into_its_argument_is_refused_at_the_call_in_both_modes():
+    line = _line_of(ec.calls_helper_writing_argument, "_zero_first(x)")
+    for run in (lambda x: s2sad.grad(ec.calls_helper_writing_argument)(x),
+                lambda x: s2sad.jvp(ec.calls_helper_writing_argument)(x, np.ones(3))):
+        with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+            run(np.ones(3))
+        assert info.value.location.lineno == line
+        assert f"error_cases.py, line {_line_of(ec._zero_first, 'a[0] = 0.0')}" in str(info.value)
+        assert "a = a.copy()" in str(info.value).split("hint:")[1]
 
 
 def test_no_rule_points_at_the_call_line():

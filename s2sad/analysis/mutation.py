@@ -35,9 +35,12 @@ array allocated here, and the name is not a view or an item), and only when
 no *other* name that may see that array, and was made before the change, is
 read after it (a flow-sensitive walk that tells the array made in this
 iteration of a loop from the ones made in earlier iterations). Writes into
-arguments, globals or views, ``x += v`` on an argument array, a list changed
-under two names and calls that may change an array for their effect are
-refused with a hint.
+globals or views, a list changed under two names and calls that may change
+an array for their effect are refused with a hint. An array argument
+written into (``x[i] = v``, ``x += v``: :func:`written_arguments`) is first
+given its own copy by the pipeline (``x = x.copy()``), after which it is an
+array the function made; a call to a user function that writes into its
+argument (:func:`writes_argument`) is refused by the pipeline.
 
 The reverse sweep reads primal values as they were: a name that may see an
 array written later gets that array restored (:meth:`Memory.observed`, used
@@ -1031,3 +1034,110 @@ def _result_not_scalar(value: gast.Subscript, kinds: dict) -> bool:
 
     base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
     return _index_kind(base, value.slice, kinds) not in ("scalar", "int")
+
+
+def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) -> list[str]:
+    """The array parameters of ``fn`` whose memory it may write into (``x[i] = v``,
+    ``x += v``, also through another name): the derivative gives each its own
+    copy on entry, so the caller's array is left untouched. Parameters of other
+    kinds (a list whose item is written) are not copied: the write stays refused.
+
+    >>> from s2sad.analysis.resolve import Resolver
+    >>> from s2sad.ir.naming import Namer
+    >>> from s2sad.ir.normalize import normalize_lifting
+    >>> from s2sad.ir.ssa import to_ssa
+    >>> node = gast.parse("def f(x, y):\\n    x[0] = 2.0 * y[1]\\n    return x").body[0]
+    >>> namer = Namer.for_function(node)
+    >>> ssa = to_ssa(normalize_lifting(node, namer, "<f>").core, namer)
+    >>> kinds = {"x": "array1", "y": "array1"}
+    >>> written_arguments(ssa, analyse(ssa, {}, kinds, Resolver(None, {"x", "y"})), kinds)
+    ['x']
+    """
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    changed = list(m.writes)
+    for s in statements(fn.body):
+        if id(s) in m.updates:
+            changed.append(s.value.left.id)
+    hit = {o[4:] for y in changed for o in m.pts.get(y, ()) if o.startswith("arg:")}
+    return [p for p in params if p in hit and _is_array(kinds.get(p))]
+
+
+_writes_cache: dict[tuple, tuple[str, str] | None] = {}
+_writes_busy = threading.local()
+
+
+def writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | None:
+    """Does the user function ``fn``, called with arguments of these kinds,
+    write into the memory of one of its parameters (itself, or through a
+    helper it calls)? Then ``(parameter, "file, line N")``; else None. In
+    Python such a call changes the caller's array; the callee's derivative
+    works on its own copy, so a caller cannot follow the change (refused)."""
+    key = (fn, getattr(fn, "__code__", None), tuple(sorted(arg_kinds.items(), key=lambda kv: kv[0])))
+    try:
+        if key in _writes_cache:
+            return _writes_cache[key]
+    except TypeError:  # an unhashable callee or kind
+        return None
+    busy = getattr(_writes_busy, "keys", None)
+    if busy is None:
+        busy = _writes_busy.keys = set()
+    if key in busy:
+        return None  # recursion: refused where the recursive call is built
+    busy.add(key)
+    try:
+        found = _writes_argument(fn, arg_kinds)
+    except Exception:  # a callee s2sad cannot read is reported by its own build
+        found = None
+    finally:
+        busy.discard(key)
+    _writes_cache[key] = found
+    return found
+
+
+def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | None:
+    import inspect
+
+    from ..frontend.parse import parse_function
+    from ..pipeline import front, kind_of_value
+
+    params = inspect.signature(fn).parameters
+    kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
+    pf = parse_function(fn)
+    f = front(pf, kinds, checks=False)
+    m, ssa = f.memory, f.ssa
+    assert m is not None
+    changes: list[tuple[str, gast.stmt]] = [(y, s) for y, ws in m.writes.items() for s in ws]
+    for s in statements(ssa.body):
+        if id(s) in m.updates:
+            changes.append((s.value.left.id, s))
+        elif isinstance(s, gast.Assign) and f.ops.get(id(s)) is not None and f.ops[id(s)].kind == "user":
+            sub = called_writes(s.value, f.ops[id(s)].callee, f.kinds)
+            if sub is not None:
+                node = sub[0]
+                if isinstance(node, gast.Name):
+                    changes.append((node.id, s))
+    for y, s in changes:
+        for o in sorted(m.pts.get(y, ())):
+            kind = kinds.get(o[4:]) if o.startswith("arg:") else "no argument"
+            if kind is None or _is_array(kind):  # of unknown kind: it may be an array
+                return o[4:], f"{pf.filename}, line {getattr(s, 'lineno', pf.node.lineno)}"
+    return None
+
+
+def called_writes(call: gast.expr, callee: Any, kinds: dict[str, Any]) -> tuple[gast.expr, str, str] | None:
+    """For a call of the user function ``callee``: the operand bound to a
+    parameter the callee writes into, that parameter, and where the callee
+    writes (``"file, line N"``); None when it writes into none."""
+    from .resolve import bind_call
+
+    if not isinstance(call, gast.Call):
+        return None
+    try:
+        bound = bind_call(callee, call, None)
+    except Exception:  # a bad call is reported by the transform, with its location
+        return None
+    hit = writes_argument(callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
+    if hit is None:
+        return None
+    p, where = hit
+    return bound[p], p, where

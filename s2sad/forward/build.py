@@ -23,7 +23,7 @@ from ..codegen.emit import compile_function, expr_source, render_function
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
 from ..ir.normalize import name
-from ..pipeline import Derivative, closure_cells, front, share_defaults
+from ..pipeline import Derivative, closure_cells, entry_check, front, note_copies, share_defaults
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import ForwardTransform, pop_receiver, stack_modes
 
@@ -164,6 +164,9 @@ def _build_forward(
         resolve=lambda f: resolver.value_of(f)[1], callee=callee,
     )  # fmt: skip
     body, tangent = transform.run(list(wrt))
+    comments: dict[int, str] = {}
+    note_copies(f, body, comments)
+    body = entry_check(f, rename) + body
     body.append(gast.Return(value=gast.Tuple(elts=[ret.value, tangent], ctx=gast.Load())))
     args = ssa.args
     tangents = [name(namer.tangent(w), gast.Param) for w in wrt]
@@ -182,7 +185,7 @@ def _build_forward(
     gen = gast.FunctionDef(
         name=fname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
-    source = _render(gen)
+    source = _render(gen, comments)
     filename = f"{GENERATED_PREFIX}: jvp of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
     values = dict(pf.closure)
     values.update(injected)
@@ -275,14 +278,14 @@ def _varied(
         seeds += more
 
 
-def _render(fn: gast.FunctionDef) -> str:
+def _render(fn: gast.FunctionDef, comments: dict[int, str] | None = None) -> str:
     """The source of ``fn``, its ``def`` line written out here on one line
     (the unparser wraps a long one)."""
     bare = gast.arguments(args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
     stub = gast.FunctionDef(
         name=fn.name, args=bare, body=fn.body, decorator_list=[], returns=None, type_comment=None, type_params=[]
     )
-    body = render_function(stub, {}).split("\n", 1)[1]
+    body = render_function(stub, comments or {}).split("\n", 1)[1]
     args = fn.args
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)

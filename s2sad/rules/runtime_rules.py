@@ -155,5 +155,6 @@ add(rt.einsum_adjoints, "v, subscripts, operands", {
 RUNTIME_RULES.inactive(rt.zeros_like, rt.linspace_weights, reason=SHAPE_ONLY)
 RUNTIME_RULES.inactive(rt.balanced_eq, reason=PIECEWISE_CONSTANT)
 RUNTIME_RULES.inactive(rt.check_finite, reason=NO_VALUE)
+RUNTIME_RULES.inactive(rt.check_unshared, reason=NO_VALUE)
 # generated code spells an index it passes around as slice(a, b, c)
 RUNTIME_RULES.inactive(builtins.slice, reason=INTEGER_VALUED)

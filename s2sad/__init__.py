@@ -19,6 +19,7 @@ from .errors import (
     SourceUnavailableError,
     UnsupportedSyntaxError,
 )
+from .export import export
 from .rules import register_adjoint, register_nondifferentiable
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "hessian",
     "hvp",
     "source",
+    "export",
     "check_grad",
     "register_adjoint",
     "register_nondifferentiable",

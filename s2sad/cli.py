@@ -97,6 +97,25 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    where = args.target.rpartition(":")[0]
+    try:
+        fn = load_function(args.target)
+        text = export(
+            fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds), target=args.target, output=args.output,
+            module_file=where if os.path.isfile(where) else None,
+        )  # fmt: skip
+    except S2SADError as exc:
+        print(f"s2sad: {exc}", file=sys.stderr)
+        return 1
+    with open(args.output, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"s2sad export: wrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic differentiation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,9 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
     check.add_argument("--at", required=True, help="the arguments, as Python, e.g. 'np.ones(3), 2.0'")
     check.add_argument("--wrt", help="arguments to differentiate, by name or position (default: the first)")
+    export = sub.add_parser("export", help="write the gradient of FILE.py:FUNC as a module that runs without s2sad")
+    export.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
+    export.add_argument("--wrt", help="arguments to differentiate, by name or position (default: the first)")
+    export.add_argument("--kinds", help="argument kinds to specialise for, e.g. W=array,x=scalar (as for show)")
+    export.add_argument("-o", "--output", required=True, help="the module to write, e.g. grad_f.py")
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "export":
+        return _export(args)
     try:
         fn = load_function(args.target)
         text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds), mode=args.mode, order=args.order)

@@ -1,0 +1,784 @@
+"""``s2sad export``: a generated gradient as a standalone Python module.
+
+:func:`export` writes the module's text: the generated derivatives that
+``s2sad show`` prints (the function's and its callees'), the source of the
+runtime helpers they call (copied from ``s2sad/runtime.py``, with what those
+call in turn), and a wrapper ``grad_FUNC`` with FUNC's signature that returns
+what ``s2sad.grad(FUNC, wrt=...)`` returns. The module imports NumPy, the
+standard library and, for the globals the generated code reads (constants,
+arrays, the user's own functions), the user's module by name; never s2sad.
+
+Every name the generated code reads is resolved as the compiled derivative
+resolves it (its closure, then its module's globals, then builtins), and is
+given to the exported module in one of these ways, or the export is refused
+with :class:`ExportError`:
+
+- code s2sad generated (a callee's derivative, a lifted nested ``def``): its
+  text is copied in;
+- a helper of ``s2sad.runtime``: its source is copied in;
+- a module (``np``, ``math``): imported under the same name;
+- a global of the user's module: ``from MODULE import NAME``. A module loaded
+  from a file path (``s2sad export FILE.py:FUNC``, a script) is imported by
+  its file name, after the exported module puts the file's directory (an
+  absolute path) first on ``sys.path``; a module imported by its dotted name
+  is imported by that name. A user module that imports s2sad is refused (the
+  export would import s2sad through it), and so is anything read from an
+  enclosing function (a closure: it has no name to import it by).
+
+Module-level names that collide (two callees both called ``dg`` by their
+callers, a user global named like a builtin) are renamed in the copied text.
+
+The exported code is specialised to the argument kinds (float, array, int)
+it was generated for: ``grad_FUNC`` raises ``TypeError`` for other kinds
+rather than running code made for other ones. It is a snapshot: s2sad's own
+guards (a helper redefined, a global rebound) do not follow it.
+
+>>> import numpy as np, s2sad
+>>> def f(x1, x2):
+...     return np.log(x1) + x1 * x2 - np.sin(x2)
+>>> text = s2sad.export(f, wrt=("x1", "x2"), target="lecture.py:f", output="grad_f.py")
+>>> namespace = {}
+>>> exec(compile(text, "grad_f.py", "exec"), namespace)
+>>> namespace["grad_f"](2.0, 5.0) == s2sad.grad(f, wrt=("x1", "x2"))(2.0, 5.0)
+True
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+import importlib
+import importlib.machinery
+import inspect
+import io
+import keyword
+import os
+import shlex
+import symtable
+import sys
+import tokenize
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import runtime
+from .api import Wrt, _assumed_kinds, _resolve_wrt
+from .codegen.emit import render_function
+from .errors import ArgumentError, OutputError, S2SADError
+from .frontend.parse import _LIFTED
+from .pipeline import Derivative, build_reverse
+from .rules.table import is_container
+
+__all__ = ["ExportError", "export"]
+
+
+class ExportError(S2SADError):
+    """The generated gradient cannot be written as a module that runs without s2sad."""
+
+
+_KINDS = "scalar, int, array, array0, array1, ... or any"
+
+
+def export(
+    fn: Callable[..., Any],
+    wrt: Wrt = 0,
+    kinds: dict[str, str | None] | None = None,
+    *,
+    target: str | None = None,
+    output: str | None = None,
+    module_file: str | None = None,
+) -> str:
+    """The text of a Python module defining ``grad_<fn>``: ``fn``'s gradient
+    as ``s2sad.grad(fn, wrt=wrt)`` computes it, without s2sad.
+
+    ``kinds`` maps an argument name to ``"scalar"``, ``"int"``, ``"array"``,
+    ``"array<ndim>"`` or ``None`` (any), as for :func:`s2sad.source`; by
+    default the kinds come from annotations and defaults, else floats.
+    ``target`` and ``output`` only fill in the header's regenerate command
+    (``FILE.py:FUNC`` and the file written; by default ``fn``'s file and
+    ``grad_<fn>.py``); ``module_file`` says that ``fn``'s module was loaded
+    from that file by path (as the command line does), so the exported module
+    imports it by its file name. Raises :class:`ExportError` for what cannot
+    run without s2sad (see the module's docstring).
+
+    >>> def f(x):
+    ...     return x * x
+    >>> "def grad_f(x):" in export(f)
+    True
+    """
+    fn = getattr(fn, "fn", fn)  # a function decorated with @s2sad.grad
+    if not isinstance(fn, types.FunctionType):
+        raise ExportError(
+            f"s2sad export needs a plain function, not {type(fn).__name__} {getattr(fn, '__name__', fn)!r}",
+            hint="export a module-level function (a bound method reads `self`, which a module cannot import)",
+        )
+    names, single = _resolve_wrt(fn, wrt)
+    specialised = _assumed_kinds(fn)
+    specialised.update(kinds or {})
+    _check_kinds(fn, specialised)
+    d = build_reverse(fn, names, specialised)
+    if is_container(d.output_kind):
+        raise OutputError(
+            f"{fn.__name__} returns several values; grad (and so export) needs one scalar output",
+            hint="export a function that returns one of them",
+        )
+    module = _Module(module_file, sources=_sources(d))
+    module.claim("np", _numpy())  # the wrapper's own names: NumPy, and Any for its annotations
+    module.done[id(typing.Any)] = module.claim("Any", typing.Any)
+    module.imports.append("from typing import Any")
+    wrapper_name = module.claim(f"grad_{fn.__name__}", object())
+    for helper in _WRAPPER_HELPERS:
+        module.claim(helper, object())
+    entry = module.add_generated(d.fn, d.source, d.name)
+    wrapper = _wrapper(fn, wrapper_name, entry, names, single, specialised, d.source, d.name)
+    header = _header(fn, names, single, specialised, target, output, module)
+    docstring = f"grad_{fn.__name__}: the gradient of {fn.__name__}, generated by s2sad; runs without s2sad."
+    return module.render(header, docstring, _wrapper_helpers(specialised), wrapper)
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
+    params = inspect.signature(fn).parameters
+    for name, kind in kinds.items():
+        if name not in params:
+            raise ArgumentError(f"kinds names {name!r}, but {fn.__name__} has no such argument")
+        if kind is None or kind in ("scalar", "int", "array") or (kind.startswith("array") and kind[5:].isdigit()):
+            continue
+        if is_container(kind):
+            raise ExportError(
+                f"s2sad export cannot check a list or tuple argument ({name}: {kind}) when the exported "
+                "gradient is called, so it does not export one",
+                hint="use s2sad.grad, or export a function taking the items as separate arguments",
+            )
+        raise ArgumentError(f"kind {kind!r} of {name!r}: use {_KINDS}")
+
+
+def _numpy() -> types.ModuleType:
+    import numpy
+
+    return numpy
+
+
+# ---------------------------------------------------------------- the module being written
+
+
+@dataclass
+class _UserModule:
+    """A user module the exported code imports names from."""
+
+    name: str  # what the exported module imports
+    directory: str | None  # put first on sys.path before the import (a module loaded from a file)
+    names: list[tuple[str, str]] = field(default_factory=list)  # (name in the user module, name here)
+
+
+@dataclass
+class _Module:
+    """The exported module's names and definitions, built from the generated
+    code outwards: each name the code reads becomes an import or a copied
+    definition, claimed once (by identity of what it stands for)."""
+
+    module_file: str | None
+    sources: dict[int, str]  # id(compiled function) -> its generated source
+    taken: dict[str, Any] = field(default_factory=dict)  # module-level name -> the object it stands for
+    imports: list[str] = field(default_factory=list)  # `import numpy as np`, `from typing import Any`
+    user: dict[int, _UserModule] = field(default_factory=dict)  # id(globals dict) -> module
+    helpers: list[str] = field(default_factory=list)  # copied runtime helper sources
+    generated: list[str] = field(default_factory=list)  # generated code, callees first
+    done: dict[int, str] = field(default_factory=dict)  # id(function or module) -> name here
+
+    def claim(self, preferred: str, value: Any, avoid: frozenset[str] = frozenset()) -> str:
+        """A module-level name for ``value``: ``preferred`` unless it stands
+        for something else already (or is a builtin, or in ``avoid``)."""
+        candidate, n = preferred, 1
+        while True:
+            held = self.taken.get(candidate, _FREE)
+            if held is value and candidate not in avoid:
+                return candidate
+            clash = held is not _FREE or hasattr(builtins, candidate) or keyword.iskeyword(candidate)
+            if not clash and candidate not in avoid:
+                self.taken[candidate] = value
+                return candidate
+            n += 1
+            candidate = f"{preferred}_{n}"
+
+    # -- generated code
+
+    def add_generated(self, fn: Any, text: str, preferred: str, avoid: frozenset[str] = frozenset()) -> str:
+        """Copy generated ``text`` (one ``def``, compiled as ``fn``) under a
+        module-level name (not one of ``avoid``: the caller's own names), with
+        everything it reads; returns the name."""
+        if id(fn) in self.done:
+            return _unless_taken(self.done[id(fn)], avoid)
+        tokens = _identifiers(text)
+        own = self.claim(preferred, fn, avoid=avoid | (tokens - {_def_name(text)}))
+        self.done[id(fn)] = own
+        closure = _closure_of(fn)
+        renames = {}
+        if own != _def_name(text):
+            renames[_def_name(text)] = own
+        for n in sorted(_free_names(text)):
+            here = self._resolve(n, fn, closure, tokens)
+            if here is not None and here != n:
+                renames[n] = here
+        self.generated.append(_rename(text, renames))
+        return own
+
+    def _resolve(self, n: str, fn: Any, closure: dict[str, Any], tokens: frozenset[str]) -> str | None:
+        """The module-level name under which ``n``, as ``fn`` reads it, is
+        available here (None for a builtin)."""
+        if n in closure:
+            value, where = closure[n], "closure"
+        elif n in fn.__globals__:
+            value, where = fn.__globals__[n], "global"
+        elif hasattr(builtins, n):
+            return None
+        else:
+            raise ExportError(
+                f"the generated code of {fn.__name__} reads {n!r}, which is not defined (yet) in "
+                f"{fn.__globals__.get('__name__')}",
+                hint="define it before exporting",
+            )
+        avoid = tokens - {n}
+        if isinstance(value, types.ModuleType):
+            return self._import_module(n, value, avoid)
+        generated = _generated_text(value, self.sources)
+        if generated is not None:
+            return self.add_generated(value, generated, n, avoid)
+        if _is_runtime_helper(value):
+            return _unless_taken(self._add_helper(value, avoid), avoid)
+        if _belongs_to_s2sad(value):
+            raise ExportError(
+                f"the generated code of {fn.__name__} reads {n!r}, which is s2sad's "
+                f"{getattr(value, '__qualname__', type(value).__name__)}: the exported module would import s2sad",
+                hint="differentiate a function that does not call s2sad",
+            )
+        if where == "closure":
+            raise ExportError(
+                f"the generated code of {fn.__name__} reads {n!r} from an enclosing function; "
+                "an exported module can only import names of a module",
+                hint=f"export a module-level function, with {n!r} a global or an argument",
+            )
+        return self._import_user(n, value, fn.__globals__, avoid)
+
+    # -- imports
+
+    def _import_module(self, n: str, module: types.ModuleType, avoid: frozenset[str]) -> str:
+        if module.__name__.split(".")[0] == "s2sad":
+            raise ExportError(
+                f"the generated code reads the module {module.__name__} (as {n!r}): "
+                "the exported module would import s2sad",
+                hint="differentiate a function that does not use s2sad",
+            )
+        if id(module) in self.done:
+            return _unless_taken(self.done[id(module)], avoid)
+        here = self.claim(n, module, avoid)
+        self.done[id(module)] = here
+        if here == module.__name__:
+            self.imports.append(f"import {here}")
+        else:
+            self.imports.append(f"import {module.__name__} as {here}")
+        return here
+
+    def _import_user(self, n: str, value: Any, globals_: dict[str, Any], avoid: frozenset[str]) -> str:
+        um = self.user.get(id(globals_))
+        if um is None:
+            um = self.user[id(globals_)] = self._user_module(globals_)
+        for theirs, here in um.names:
+            if theirs == n:
+                return _unless_taken(here, avoid)
+        here = self.claim(n, value, avoid)
+        um.names.append((n, here))
+        return here
+
+    def _user_module(self, globals_: dict[str, Any]) -> _UserModule:
+        """How to import the module whose globals these are (refused when
+        it cannot be imported, or imports s2sad)."""
+        name, file = globals_.get("__name__", ""), globals_.get("__file__")
+        _refuse_s2sad_importer(name, globals_)
+        by_path = file is not None and self.module_file is not None and _same_file(file, self.module_file)
+        if not by_path and name and name != "__main__" and _importable(name, file):
+            return _UserModule(name, None)
+        if file is None:
+            raise ExportError(
+                f"the generated code reads globals of {name or 'a module'}, which has no file to import them from "
+                "(a REPL or notebook session)",
+                hint="define the function and its globals in a .py file and export it from there",
+            )
+        stem = os.path.splitext(os.path.basename(file))[0]
+        if not stem.isidentifier() or keyword.iskeyword(stem):
+            raise ExportError(
+                f"the generated code reads globals of {file}, whose name cannot be imported",
+                hint="rename the file to a valid module name",
+            )
+        return _UserModule(stem, os.path.dirname(os.path.abspath(file)))
+
+    # -- runtime helpers
+
+    def _add_helper(self, helper: Callable[..., Any], avoid: frozenset[str]) -> str:
+        if id(helper) in self.done:
+            return self.done[id(helper)]
+        text = inspect.getsource(helper)
+        here = self.claim(helper.__name__, helper, avoid)
+        self.done[id(helper)] = here
+        tokens = _identifiers(text)
+        renames = {helper.__name__: here} if here != helper.__name__ else {}
+        for n in sorted(_free_names(text)):
+            got = self._resolve_in_runtime(n, tokens)
+            if got is not None and got != n:
+                renames[n] = got
+        self.helpers.append(_rename(text, renames))
+        return here
+
+    def _resolve_in_runtime(self, n: str, tokens: frozenset[str]) -> str | None:
+        if n not in vars(runtime):
+            if hasattr(builtins, n):
+                return None
+            raise ExportError(f"internal error: s2sad.runtime reads {n!r}, which it does not define")
+        value = vars(runtime)[n]
+        avoid = tokens - {n}
+        if isinstance(value, types.ModuleType):
+            return self._import_module(n, value, avoid)
+        if _is_runtime_helper(value):
+            return self._add_helper(value, avoid)
+        source = getattr(value, "__module__", None)
+        if source and source.split(".")[0] != "s2sad" and getattr(sys.modules.get(source), n, None) is value:
+            if id(value) not in self.done:
+                here = self.done[id(value)] = self.claim(n, value, avoid)
+                self.imports.append(f"from {source} import {n}" + (f" as {here}" if here != n else ""))
+            return self.done[id(value)]
+        raise ExportError(
+            f"s2sad.runtime's helpers read {n!r} ({type(value).__name__}), which export cannot copy",
+            hint="use s2sad.grad instead of an exported module for this function",
+        )
+
+    # -- text
+
+    def render(self, header: str, docstring: str, wrapper_helpers: list[str], wrapper: str) -> str:
+        std = sorted((i for i in self.imports if not _third_party(i)), key=_import_order)
+        third = sorted((i for i in self.imports if _third_party(i)), key=_import_order)
+        if any(um.directory for um in self.user.values() if um.names) and "import sys" not in std:
+            if self.taken.get("sys", sys) is not sys:
+                raise ExportError("the generated code uses the name `sys` for something else than the module sys")
+            self.taken["sys"] = sys
+            std = sorted([*std, "import sys"], key=_import_order)
+        if "import numpy as np" not in third:
+            third = sorted([*third, "import numpy as np"], key=_import_order)  # the wrapper's
+        top = [header.rstrip("\n"), f'"""{docstring}"""', "from __future__ import annotations"]
+        top += ["\n".join(block) for block in (std, third) if block]
+        top += self._user_imports()
+        defs = _section(
+            "s2sad's runtime helpers that the generated code calls (copied from s2sad/runtime.py)", self.helpers
+        )
+        defs += _section("the generated code (what `s2sad show` prints)", self.generated)
+        defs += _section("the wrapper: what s2sad.grad checks and returns around the generated code", wrapper_helpers)
+        defs.append(wrapper)
+        return "\n\n".join(top) + "\n\n\n" + "\n\n\n".join(d.strip("\n") for d in defs) + "\n"
+
+    def _user_imports(self) -> list[str]:
+        blocks = []
+        for um in self.user.values():
+            if not um.names:
+                continue
+            names = ", ".join(t if t == h else f"{t} as {h}" for t, h in sorted(um.names))
+            if um.directory is None:
+                blocks.append(f"from {um.name} import {names}")
+                continue
+            blocks.append(
+                f"# the globals the generated code reads, from the file it was generated from\n"
+                f"sys.path.insert(0, {_quoted(um.directory)})\n"
+                f"from {um.name} import {names}"
+            )
+        return blocks
+
+
+def _section(comment: str, defs: list[str]) -> list[str]:
+    """The definitions, the first one under a comment line."""
+    if not defs:
+        return []
+    return [f"# {comment}\n" + defs[0].strip("\n"), *defs[1:]]
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"' if '"' not in text and "\\" not in text else repr(text)
+
+
+_FREE = object()
+
+
+def _unless_taken(name: str, avoid: frozenset[str]) -> str:
+    """A name already given to something, unless the code that would read
+    it uses that name for something else (renaming would capture it)."""
+    if name in avoid:
+        raise ExportError(
+            f"internal error: the exported module calls something {name!r}, a name the code reading it uses "
+            "for something else",
+            hint="rename that variable in your function, or use s2sad.grad",
+        )
+    return name
+
+
+def _import_block(lines: list[str]) -> list[str]:
+    return ["\n".join(lines) + "\n"] if lines else []
+
+
+def _import_order(line: str) -> tuple[bool, str]:
+    """isort's order: ``import x`` lines first, then ``from x import y``, by module."""
+    return line.startswith("from "), line.split()[1]
+
+
+def _third_party(line: str) -> bool:
+    top = line.split()[1].split(".")[0]
+    return top not in sys.stdlib_module_names and top != "__future__"
+
+
+def _refuse_s2sad_importer(name: str, globals_: dict[str, Any]) -> None:
+    for key, value in globals_.items():
+        if key.startswith("__"):
+            continue
+        if (isinstance(value, types.ModuleType) and value.__name__.split(".")[0] == "s2sad") or (
+            not isinstance(value, types.ModuleType) and _belongs_to_s2sad(value)
+        ):
+            raise ExportError(
+                f"the generated code reads globals of {name}, and {name} imports s2sad (its global {key!r}): "
+                "importing it, the exported module would import s2sad",
+                hint=f"move what the function reads into a module that does not import s2sad, or import s2sad "
+                f"inside `if __name__ == '__main__':` in {name}",
+            )
+
+
+def _importable(name: str, file: str | None) -> bool:
+    """Would ``import name`` find this module on ``sys.path`` (not only
+    because it sits in ``sys.modules`` under a made-up name)?"""
+    top = name.split(".")[0]
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return top in sys.builtin_module_names
+    if "." not in name:
+        return file is None or spec.origin is None or _same_file(spec.origin, file)
+    roots = list(spec.submodule_search_locations or [])
+    return file is None or any(os.path.abspath(file).startswith(os.path.abspath(r) + os.sep) for r in roots)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _belongs_to_s2sad(value: Any) -> bool:
+    owner = getattr(value, "__module__", None)
+    if not isinstance(owner, str):
+        owner = type(value).__module__
+    return owner.split(".")[0] == "s2sad" or type(value).__module__.split(".")[0] == "s2sad"
+
+
+def _is_runtime_helper(value: Any) -> bool:
+    return (
+        isinstance(value, types.FunctionType)
+        and value.__module__ == runtime.__name__
+        and vars(runtime).get(value.__name__) is value
+    )
+
+
+def _sources(d: Derivative) -> dict[int, str]:
+    """The source of each derivative in the tree of ``d`` (its callees'), by
+    id of the compiled function."""
+    out = {id(d.fn): d.source}
+    for c in d.callees.values():
+        out.update(_sources(c))
+    return out
+
+
+def _generated_text(value: Any, sources: dict[int, str]) -> str | None:
+    """The source of a function s2sad generated and compiled (a derivative,
+    a lifted nested ``def``); None for other values. Checked against the
+    compiled code: the text copied is the code that runs in s2sad."""
+    code = getattr(value, "__code__", None)
+    if not isinstance(value, types.FunctionType) or code is None or not code.co_filename.startswith("<s2sad"):
+        return None
+    text = sources.get(id(value))
+    if text is None and value in _LIFTED:
+        text = render_function(_LIFTED[value].node, {})
+    if text is None or not _same_code(text, value):
+        raise ExportError(
+            f"internal error: export cannot find the source s2sad generated for {value.__name__}",
+            hint="use s2sad.grad, or s2sad show to read the code",
+        )
+    return text
+
+
+def _same_code(text: str, fn: Any) -> bool:
+    """Does ``text`` (one ``def``) compile to ``fn``'s code, given the names
+    ``fn`` reads from its closure (as codegen compiles it, inside a factory)?"""
+    factory = f"def _factory({', '.join(fn.__code__.co_freevars)}):\n"
+    factory += "".join(f"    {ln}" if ln.strip() else ln for ln in text.splitlines(keepends=True))
+    factory += f"\n    return {fn.__code__.co_name}\n"
+    try:
+        outer = compile(factory, fn.__code__.co_filename, "exec")
+    except SyntaxError:
+        return False
+    made = next(c for c in outer.co_consts if isinstance(c, types.CodeType))
+    inner = next(
+        (c for c in made.co_consts if isinstance(c, types.CodeType) and c.co_name == fn.__code__.co_name), None
+    )
+    return inner is not None and _code_equal(inner, fn.__code__)
+
+
+def _code_equal(a: types.CodeType, b: types.CodeType) -> bool:
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars) != (
+        b.co_code,
+        b.co_names,
+        b.co_varnames,
+        b.co_freevars,
+        b.co_cellvars,
+    ):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+            if not _code_equal(x, y):
+                return False
+        elif type(x) is not type(y) or (x != y and not (x != x and y != y)):
+            return False
+    return True
+
+
+def _closure_of(fn: Any) -> dict[str, Any]:
+    out = {}
+    for n, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            out[n] = cell.cell_contents
+        except ValueError:  # an empty cell: the name is not bound yet
+            continue
+    return out
+
+
+def _def_name(text: str) -> str:
+    return text.split("def ", 1)[1].split("(", 1)[0].strip()
+
+
+def _identifiers(text: str) -> frozenset[str]:
+    return frozenset(t.string for t in _tokens(text) if t.type == tokenize.NAME)
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    return list(tokenize.generate_tokens(io.StringIO(text).readline))
+
+
+def _free_names(text: str) -> set[str]:
+    """Names ``text`` (function definitions) reads from its module: the free
+    names of every function scope, and those read at module level (default
+    values, annotations)."""
+    top = symtable.symtable(text, "<export>", "exec")
+    found = {s.get_name() for s in top.get_symbols() if s.is_referenced() and not (s.is_assigned() or s.is_imported())}
+    todo = list(top.get_children())
+    while todo:
+        table = todo.pop()
+        todo.extend(table.get_children())
+        found.update(s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced())
+    return found
+
+
+def _rename(text: str, renames: dict[str, str]) -> str:
+    """``text`` with the names in ``renames`` renamed wherever they are names
+    (not attributes ``x.name``, not keywords ``f(name=...)``)."""
+    if not renames:
+        return text
+    tokens = _tokens(text)
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, int, int, str]] = []
+    depth = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        if tok.type != tokenize.NAME or tok.string not in renames:
+            continue
+        before = tokens[i - 1].string if i else ""
+        after = next((t.string for t in tokens[i + 1 :] if t.type not in (tokenize.NL, tokenize.COMMENT)), "")
+        if before == "." or (after == "=" and depth > 0):
+            continue
+        (row, col), (_, end) = tok.start, tok.end
+        edits.append((row, col, end, renames[tok.string]))
+    for row, col, end, new in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + new + line[end:]
+    return "".join(lines)
+
+
+# ---------------------------------------------------------------- header and wrapper
+
+
+def _kind_text(kinds: dict[str, str | None]) -> str:
+    return ",".join(f"{k}={v or 'any'}" for k, v in kinds.items())
+
+
+def _header(
+    fn: Callable[..., Any],
+    wrt: tuple[str, ...],
+    single: bool,
+    kinds: dict[str, str | None],
+    target: str | None,
+    output: str | None,
+    module: _Module,
+) -> str:
+    from . import __version__
+
+    source_file = inspect.getsourcefile(fn) or "?"
+    if target is None:
+        try:
+            where = os.path.relpath(source_file)
+        except ValueError:  # another drive
+            where = source_file
+        target = f"{where}:{fn.__qualname__}"
+    output = output or f"grad_{fn.__name__}.py"
+    command = ["python", "-m", "s2sad", "export", target, "--wrt", ",".join(wrt), "--kinds", _kind_text(kinds)]
+    command += ["-o", output]
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    wrt_text = wrt[0] if single else "(" + ", ".join(wrt) + ")"
+    imported = ", ".join(um.name for um in module.user.values() if um.names)
+    lines = [
+        f"Generated by s2sad {__version__} on {stamp} from {source_file}",
+        f"function: {fn.__qualname__}    wrt: {wrt_text}    kinds: {_kind_text(kinds) or '(none)'}",
+        "Regenerate with:",
+        "    " + shlex.join(command),
+        "",
+        "This module is a snapshot: it does not import s2sad, and it does not see later changes to",
+        f"{fn.__name__} or its helpers, nor rebinding of the globals it imports"
+        + (f" from {imported}" if imported else "")
+        + " (it keeps the objects",
+        "it imported; changes made inside an array are seen). Export again after changing them.",
+    ]
+    return "\n".join(f"# {ln}" if ln else "#" for ln in lines) + "\n"
+
+
+_WRAPPER_HELPERS = ("_expect_kind", "_expect_scalar", "_shaped")
+
+_KIND_CHECK = '''
+def _expect_kind(function: str, name: str, value: Any, kind: str, wrt: bool) -> None:
+    """Refuse an argument of another kind than the code was generated for
+    (``scalar``: a float, ``int``, ``array``: an ndarray, ``array2``: of 2
+    dimensions): code specialised to other kinds would compute a wrong gradient."""
+    if kind == "scalar":
+        ok = isinstance(value, (float, np.floating))
+    elif kind == "int":
+        ok = isinstance(value, (int, np.integer))
+    else:
+        ok = isinstance(value, np.ndarray) and not np.iscomplexobj(value)
+        ok = ok and (kind == "array" or value.ndim == int(kind[5:]))
+        ok = ok and not (wrt and not np.issubdtype(value.dtype, np.floating))
+    if not ok:
+        got = type(value).__name__
+        if isinstance(value, np.ndarray):
+            got = f"an array of shape {value.shape} and dtype {value.dtype}"
+        raise TypeError(
+            f"{function} was exported for {name} of kind {kind!r}, and got {got}: "
+            f"export it again with --kinds {name}=..."
+        )
+'''
+
+_OUTPUT_CHECK = '''
+def _expect_scalar(function: str, value: Any) -> None:
+    """grad needs one scalar output (as s2sad.grad, which raises OutputError)."""
+    if not (isinstance(value, float) or np.ndim(value) == 0):
+        raise ValueError(f"{function} returns a value of shape {np.shape(value)}; grad needs a scalar output")
+'''
+
+_SHAPED = '''
+def _shaped(g: Any, x: Any) -> Any:
+    """The adjoint ``g`` given the type of its argument ``x``, as s2sad.grad
+    returns it: a float for a float; for an array, an array of its shape and
+    (floating) dtype."""
+    if x.__class__ is float:
+        return float(g)
+    if not isinstance(x, np.ndarray):
+        return g
+    if not isinstance(g, np.ndarray):
+        g = np.full(x.shape, g, dtype=x.dtype)
+    if g.dtype != x.dtype and x.dtype.kind in "fc":
+        g = g.astype(x.dtype)
+    if g.shape != x.shape:
+        if g.ndim != 0:
+            raise ValueError(f"internal error: adjoint of shape {g.shape} for an argument of shape {x.shape}")
+        g = np.full(x.shape, g, dtype=np.result_type(x.dtype, float))
+    return g
+'''
+
+
+def _wrapper_helpers(kinds: dict[str, str | None]) -> list[str]:
+    parts = [_KIND_CHECK] if any(k is not None for k in kinds.values()) else []
+    return [*parts, _OUTPUT_CHECK, _SHAPED]
+
+
+def _wrapper(
+    fn: Callable[..., Any],
+    name: str,
+    entry: str,
+    wrt: tuple[str, ...],
+    single: bool,
+    kinds: dict[str, str | None],
+    generated: str,
+    generated_name: str,
+) -> str:
+    """``def grad_f(<f's parameters>)``: check the kinds, run the generated
+    code, check the output is a scalar, shape the adjoints."""
+    signature = _signature_text(generated, generated_name)
+    params = inspect.signature(fn).parameters
+    taken = set(params)
+    value = _fresh("value", taken)
+    grads = _fresh("grads", taken)
+    call = []
+    for p in params.values():
+        call.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+    wrt_text = _quoted(wrt[0]) if single else "(" + ", ".join(map(_quoted, wrt)) + ("," if len(wrt) == 1 else "") + ")"
+    lines = [
+        f"def {name}({signature}):",
+        f'    """The gradient of {fn.__name__} with respect to {", ".join(wrt)}, as '
+        f's2sad.grad({fn.__name__}, wrt={wrt_text}) returns it."""',
+    ]
+    for p in params.values():
+        kind = kinds.get(p.name)
+        if kind is not None:
+            args = f"{_quoted(name)}, {_quoted(p.name)}, {p.name}, {_quoted(kind)}, wrt={p.name in wrt}"
+            lines.append(f"    _expect_kind({args})")
+    lines.append(f"    {value}, {grads} = {entry}({', '.join(call)})")
+    lines.append(f"    _expect_scalar({_quoted(fn.__name__)}, {value})")
+    if len(wrt) == 1:
+        shaped = f"_shaped({grads}, {wrt[0]})"
+        lines.append(f"    return {shaped}" if single else f"    return ({shaped},)")
+    else:
+        items = ", ".join(f"_shaped({grads}[{i}], {w})" for i, w in enumerate(wrt))
+        lines.append(f"    return {items}")
+    return "\n".join(lines) + "\n"
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def _signature_text(generated: str, generated_name: str) -> str:
+    """The user's parameters as the generated ``def`` writes them, without
+    the trailing output adjoint (``y_bar=1.0``)."""
+    import ast
+
+    node = ast.parse(generated).body[0]
+    assert isinstance(node, ast.FunctionDef) and node.name == generated_name
+    args = node.args
+    args.args = args.args[:-1]
+    args.defaults = args.defaults[:-1]
+    return ast.unparse(args)

@@ -64,6 +64,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import runtime
 from .api import Wrt, _assumed_kinds, _resolve_wrt
 from .codegen.emit import render_function
@@ -126,7 +128,7 @@ def export(
             hint="export a function that returns one of them",
         )
     module = _Module(module_file, sources=_sources(d))
-    module.claim("np", _numpy())  # the wrapper's own names: NumPy, and Any for its annotations
+    module.claim("np", np)  # the wrapper's own names: NumPy, and Any for its annotations
     module.done[id(typing.Any)] = module.claim("Any", typing.Any)
     module.imports.append("from typing import Any")
     wrapper_name = module.claim(f"grad_{fn.__name__}", object())
@@ -169,12 +171,6 @@ def _check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None], wrt: tupl
                 hint="use s2sad.grad, or export a function taking the items as separate arguments",
             )
         raise ArgumentError(f"kind {kind!r} of {name!r}: use {_KINDS}")
-
-
-def _numpy() -> types.ModuleType:
-    import numpy
-
-    return numpy
 
 
 # ---------------------------------------------------------------- the module being written
@@ -600,11 +596,29 @@ def _free_names(text: str) -> set[str]:
     return found
 
 
+def _bound_locally(text: str) -> set[str]:
+    """Names some function scope of ``text`` binds (parameters, locals)."""
+    found: set[str] = set()
+    todo = list(symtable.symtable(text, "<export>", "exec").get_children())
+    while todo:
+        table = todo.pop()
+        todo.extend(table.get_children())
+        found.update(s.get_name() for s in table.get_symbols() if s.is_local() or s.is_parameter())
+    return found
+
+
 def _rename(text: str, renames: dict[str, str]) -> str:
     """``text`` with the names in ``renames`` renamed wherever they are names
     (not attributes ``x.name``, not keywords ``f(name=...)``)."""
     if not renames:
         return text
+    clash = _bound_locally(text) & (set(renames) - {_def_name(text)})
+    if clash:  # renaming every occurrence would also rename the local one
+        raise ExportError(
+            f"the generated code uses {sorted(clash)[0]!r} both as a global and as a local name, and "
+            "export must rename the global",
+            hint="rename that variable or argument in your function",
+        )
     tokens = _tokens(text)
     lines = text.splitlines(keepends=True)
     edits: list[tuple[int, int, int, str]] = []

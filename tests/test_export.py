@@ -328,3 +328,25 @@ def test_exported_names_do_not_collide(tmp_path):
     exec(compile(text, "clash_export", "exec"), namespace)
     v = np.array([0.3, -1.2])
     _assert_same(namespace["grad_top"](0.4, v), s2sad.grad(fn, wrt=("x", "v"))(0.4, v))
+
+
+def test_export_imports_an_importable_module_by_its_name():
+    from tests.imports_case import spelled_differently
+
+    text = s2sad.export(spelled_differently, kinds={"x": "array1"})
+    assert "from tests.imports_case import e, sin" in text and "sys.path" not in text
+    assert "import numpy as jnp_like" in text  # a module read under another name keeps it
+    assert "python -m s2sad export tests.imports_case:spelled_differently" in text
+    namespace = {}
+    exec(compile(text, "spelled_export", "exec"), namespace)
+    x = np.linspace(0.2, 1.0, 5)
+    _assert_same(namespace["grad_spelled_differently"](x), s2sad.grad(spelled_differently)(x))
+
+
+def test_export_refuses_a_bound_method():
+    class Model:
+        def loss(self, x):
+            return x * x
+
+    with pytest.raises(ExportError, match="plain function"):
+        s2sad.export(Model().loss)

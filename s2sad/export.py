@@ -56,6 +56,7 @@ import os
 import shlex
 import symtable
 import sys
+import sysconfig
 import textwrap
 import tokenize
 import types
@@ -444,18 +445,45 @@ def _third_party(line: str) -> bool:
 
 
 def _refuse_s2sad_importer(name: str, globals_: dict[str, Any]) -> None:
-    for key, value in globals_.items():
-        if key.startswith("__"):
-            continue
-        if (isinstance(value, types.ModuleType) and value.__name__.split(".")[0] == "s2sad") or (
-            not isinstance(value, types.ModuleType) and _belongs_to_s2sad(value)
-        ):
-            raise ExportError(
-                f"the generated code reads globals of {name}, and {name} imports s2sad (its global {key!r}): "
-                "importing it, the exported module would import s2sad",
-                hint=f"move what the function reads into a module that does not import s2sad, or import s2sad "
-                f"inside `if __name__ == '__main__':` in {name}",
-            )
+    """Refuse a user module that imports s2sad, itself or through another
+    user module it imports (the installed packages and the standard library
+    are not searched: they do not import s2sad)."""
+    seen: set[int] = set()
+    todo = [(name, globals_, name)]
+    while todo:
+        where, namespace, path = todo.pop()
+        for key, value in list(namespace.items()):
+            if key.startswith("__"):
+                continue
+            if (isinstance(value, types.ModuleType) and value.__name__.split(".")[0] == "s2sad") or (
+                not isinstance(value, types.ModuleType) and _belongs_to_s2sad(value)
+            ):
+                through = f" (through {path})" if path != name else ""
+                raise ExportError(
+                    f"the generated code reads globals of {name}, and {where} imports s2sad (its global {key!r})"
+                    f"{through}: importing {name}, the exported module would import s2sad",
+                    hint=f"move what the function reads into a module that does not import s2sad, or import s2sad "
+                    f"inside `if __name__ == '__main__':` in {where}",
+                )
+            module = value if isinstance(value, types.ModuleType) else sys.modules.get(_owner(value) or "")
+            if module is not None and id(module) not in seen and _user_code(module):
+                seen.add(id(module))
+                todo.append((module.__name__, vars(module), f"{path} -> {module.__name__}"))
+
+
+def _owner(value: Any) -> str | None:
+    owner = getattr(value, "__module__", None)
+    return owner if isinstance(owner, str) else None
+
+
+def _user_code(module: types.ModuleType) -> bool:
+    """Is this a module of the user's own (not the standard library, not an installed package)?"""
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    file = os.path.abspath(file)
+    installed = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return not any(file.startswith(os.path.abspath(p) + os.sep) for p in installed)
 
 
 def _importable(name: str, file: str | None) -> bool:

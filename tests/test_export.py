@@ -350,3 +350,30 @@ def test_export_refuses_a_bound_method():
 
     with pytest.raises(ExportError, match="plain function"):
         s2sad.export(Model().loss)
+
+
+def test_export_refuses_a_user_module_that_imports_s2sad_through_another(tmp_path):
+    _module(
+        tmp_path,
+        "trainer_helpers",
+        """
+        import s2sad
+
+        def helper(x):
+            return x * 2.0
+        """,
+    )
+    path = _module(
+        tmp_path,
+        "uses_helpers",
+        """
+        from trainer_helpers import helper
+
+        SCALE = 3.0
+
+        def f(x):
+            return SCALE * helper(x)
+        """,
+    )
+    with pytest.raises(ExportError, match="trainer_helpers imports s2sad"):
+        s2sad.export(load_function(f"{path}:f"), module_file=str(path))

@@ -110,8 +110,12 @@ def _export(args: argparse.Namespace) -> int:
     except S2SADError as exc:
         print(f"s2sad: {exc}", file=sys.stderr)
         return 1
-    with open(args.output, "w", encoding="utf-8") as out:
-        out.write(text)
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        print(f"s2sad export: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
     print(f"s2sad export: wrote {args.output}")
     return 0
 

@@ -14,16 +14,18 @@ given to the exported module in one of these ways, or the export is refused
 with :class:`ExportError`:
 
 - code s2sad generated (a callee's derivative, a lifted nested ``def``): its
-  text is copied in;
+  text is copied in, after checking that it compiles to the code s2sad runs;
 - a helper of ``s2sad.runtime``: its source is copied in;
-- a module (``np``, ``math``): imported under the same name;
+- a module (``np``, ``math``): imported under the name the code reads;
 - a global of the user's module: ``from MODULE import NAME``. A module loaded
   from a file path (``s2sad export FILE.py:FUNC``, a script) is imported by
   its file name, after the exported module puts the file's directory (an
   absolute path) first on ``sys.path``; a module imported by its dotted name
-  is imported by that name. A user module that imports s2sad is refused (the
-  export would import s2sad through it), and so is anything read from an
-  enclosing function (a closure: it has no name to import it by).
+  is imported by that name. A user module that imports s2sad (itself, or
+  through a module of the user's that it imports) is refused: the export
+  would import s2sad through it. So is anything read from an enclosing
+  function (a closure: it has no name to import it by), a bound method,
+  a list or tuple argument and a function returning several values.
 
 Module-level names that collide (two callees both called ``dg`` by their
 callers, a user global named like a builtin) are renamed in the copied text.

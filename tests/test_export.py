@@ -377,3 +377,27 @@ def test_export_refuses_a_user_module_that_imports_s2sad_through_another(tmp_pat
     )
     with pytest.raises(ExportError, match="trainer_helpers imports s2sad"):
         s2sad.export(load_function(f"{path}:f"), module_file=str(path))
+
+
+def test_export_never_overwrites_the_users_file(tmp_path, capsys):
+    path = _module(
+        tmp_path,
+        "model",
+        """
+        import numpy as np
+
+        SCALE = 2.0
+
+        def f(x):
+            return SCALE * np.sin(x)
+        """,
+    )
+    before = path.read_text()
+    assert main(["export", f"{path}:f", "-o", str(path)]) == 1
+    assert "is the file f comes from" in capsys.readouterr().err
+    assert path.read_text() == before
+    elsewhere = tmp_path / "out"
+    elsewhere.mkdir()
+    assert main(["export", f"{path}:f", "-o", str(elsewhere / "model.py")]) == 1  # it would import itself
+    assert "cannot be called model.py" in capsys.readouterr().err
+    assert not (elsewhere / "model.py").exists()

@@ -220,6 +220,7 @@ class _Module:
     generated: list[str] = field(default_factory=list)  # generated code, callees first
     done: dict[int, str] = field(default_factory=dict)  # id(copied function) -> name here
     aliases: list[str] = field(default_factory=list)  # `dg_2 = dg`: one object under a second name
+    stand_ins: list[str] = field(default_factory=list)  # classes standing in for s2sad's errors
 
     def claim(self, preferred: str, value: Any, avoid: frozenset[str] = frozenset()) -> str:
         """A module-level name for ``value``: ``preferred`` unless it stands
@@ -359,16 +360,27 @@ class _Module:
     def _add_helper(self, helper: Callable[..., Any], avoid: frozenset[str]) -> str:
         if id(helper) in self.done:
             return self._alias(self.done[id(helper)], helper, helper.__name__, avoid)
-        text = inspect.getsource(helper)
+        text, errors = _without_error_imports(inspect.getsource(helper), helper.__name__)
         here = self.claim(helper.__name__, helper, avoid)
         self.done[id(helper)] = here
         tokens = _identifiers(text)
         renames = {helper.__name__: here} if here != helper.__name__ else {}
         for n in sorted(_free_names(text)):
-            got = self._resolve_in_runtime(n, tokens)
+            got = (
+                self._error_stand_in(n, errors[n], tokens - {n}) if n in errors else self._resolve_in_runtime(n, tokens)
+            )
             if got is not None and got != n:
                 renames[n] = got
         self.helpers.append(_rename(text, renames))
+        return here
+
+    def _error_stand_in(self, n: str, error: type, avoid: frozenset[str]) -> str:
+        """A class standing in for s2sad's error ``error``, which a helper
+        raises (as s2sad would, with the same message)."""
+        if id(error) in self.done:
+            return self._alias(self.done[id(error)], error, n, avoid)
+        here = self.done[id(error)] = self.claim(error.__name__, error, avoid)
+        self.stand_ins.append(_STAND_IN.format(name=here, what=error.__name__).strip("\n"))
         return here
 
     def _resolve_in_runtime(self, n: str, tokens: frozenset[str]) -> str | None:
@@ -411,6 +423,7 @@ class _Module:
         defs = _section(
             "s2sad's runtime helpers that the generated code calls (copied from s2sad/runtime.py)", self.helpers
         )
+        defs += _section("the errors those helpers raise, standing in for s2sad's", self.stand_ins)
         defs += _section("the generated code (what `s2sad show` prints)", self.generated)
         if self.aliases:
             defs.append("\n".join(self.aliases))
@@ -541,6 +554,50 @@ def _is_runtime_helper(value: Any) -> bool:
         and value.__module__ == runtime.__name__
         and vars(runtime).get(value.__name__) is value
     )
+
+
+_STAND_IN = '''
+class {name}(Exception):
+    """Stands in for s2sad.{what}: what the helpers above raise where s2sad would."""
+
+    def __init__(self, message: str, location: Any = None, hint: str = "") -> None:
+        super().__init__(f"{{message}}\\nhint: {{hint}}" if hint else message)
+'''
+
+
+def _without_error_imports(text: str, where: str) -> tuple[str, dict[str, type]]:
+    """A runtime helper's source without its ``from .errors import X``
+    lines, and the errors those lines import (``X`` is then given a stand-in
+    class). Any other import of s2sad is refused; imports of other modules
+    (the standard library, NumPy) stay."""
+    import ast
+
+    from . import errors as s2sad_errors
+
+    drop: set[int] = set()
+    found: dict[str, type] = {}
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        relative = isinstance(node, ast.ImportFrom) and node.level > 0
+        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+        if not relative and not any(n.split(".")[0] == "s2sad" for n in names):
+            continue
+        module = node.module if isinstance(node, ast.ImportFrom) else None
+        if module not in ("errors", "s2sad.errors") or (relative and node.level != 1):
+            raise ExportError(
+                f"s2sad's runtime helper {where} imports s2sad's {module or names[0]}, which export cannot copy",
+                hint="use s2sad.grad for this function",
+            )
+        for alias in node.names:
+            error = getattr(s2sad_errors, alias.name, None)
+            if not (isinstance(error, type) and issubclass(error, S2SADError)):
+                raise ExportError(f"internal error: {where} imports {alias.name} from s2sad.errors")
+            found[alias.asname or alias.name] = error
+        drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    lines = text.splitlines(keepends=True)
+    kept = [ln for i, ln in enumerate(lines, 1) if i not in drop and not (i - 1 in drop and not ln.strip())]
+    return "".join(kept), found
 
 
 def _sources(d: Derivative) -> dict[int, str]:

@@ -62,6 +62,10 @@ def scaled(v):
 
 def twice(x, v):
     return with_helper(x, 0.5) + scaled(v)
+
+
+def bilinear(A, x):
+    return np.einsum("i,ij,j->", x, A, x) + np.sum(np.max(A, axis=0))
 """
 
 # (name, FILE.py:FUNC, export options, arguments): each exported, then run where s2sad cannot be imported
@@ -79,6 +83,8 @@ CASES = [
     ("example_mlp", "examples/mlp.py:loss", ["--wrt", "W1,b1,W2,b2", "--kinds", MLP_KINDS], (W1, b1, W2, b2, Xm, Ym)),
     ("uses_noisy", "USER:uses_noisy", [], (0.6,)),  # an impure callee: a split derivative, its closure copied
     ("twice", "USER:twice", ["--wrt", "x,v", "--kinds", "v=array1"], (0.9, np.array([0.1, -0.4, 2.0]))),
+    # runtime helpers calling helpers, and raising s2sad's NoRuleError (a stand-in class is copied)
+    ("bilinear", "USER:bilinear", ["--wrt", "A,x", "--kinds", "A=array2,x=array1"], (W[:3], b)),
 ]
 
 DRIVER = """
@@ -175,6 +181,9 @@ def test_exported_module_reads_user_globals_by_import_and_copies_the_rest(export
     assert "def grad_with_helper(x, w):" in text
     lecture = (out / "grad_lecture.py").read_text()
     assert "userfns" not in lecture and "sys.path" not in lecture  # it reads only np: no user import
+    bilinear = (out / "grad_bilinear.py").read_text()
+    assert "def einsum_explicit(" in bilinear and "class NoRuleError(Exception):" in bilinear
+    assert "from .errors" not in bilinear
 
 
 def test_exported_header_says_where_from_and_how_to_regenerate(exported):

@@ -75,7 +75,7 @@ from .codegen.emit import render_function
 from .errors import ArgumentError, OutputError, S2SADError
 from .frontend.parse import _LIFTED
 from .pipeline import Derivative, build_reverse
-from .rules.table import is_container
+from .rules.table import is_container, tuple_items
 
 __all__ = ["ExportError", "export"]
 
@@ -169,10 +169,13 @@ def _check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None], wrt: tupl
             )
         if kind is None or kind in ("scalar", "int", "array") or (kind.startswith("array") and kind[5:].isdigit()):
             continue
+        items = tuple_items(kind) if name not in wrt else None
+        if items is not None and all(k is None or not is_container(k) for k in items):
+            continue  # a tuple of ints, floats or arrays not differentiated (an `axis`): checked item by item
         if is_container(kind):
             raise ExportError(
-                f"s2sad export cannot check a list or tuple argument ({name}: {kind}) when the exported "
-                "gradient is called, so it does not export one",
+                f"s2sad export cannot check a list argument, or a tuple differentiated or nested ({name}: "
+                f"{kind}), when the exported gradient is called, so it does not export one",
                 hint="use s2sad.grad, or export a function taking the items as separate arguments",
             )
         raise ArgumentError(f"kind {kind!r} of {name!r}: use {_KINDS}")
@@ -777,7 +780,9 @@ def _header(
             where = source_file
         target = f"{where}:{fn.__qualname__}"
     output = output or f"grad_{fn.__name__}.py"
-    command = ["python", "-m", "s2sad", "export", target, "--wrt", ",".join(wrt), "--kinds", _kind_text(kinds)]
+    # a tuple's kind (from a default) cannot be written on the command line: the command derives it again
+    simple = {k: v for k, v in kinds.items() if v is None or "(" not in v}
+    command = ["python", "-m", "s2sad", "export", target, "--wrt", ",".join(wrt), "--kinds", _kind_text(simple)]
     command += ["-o", output]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     wrt_text = wrt[0] if single else "(" + ", ".join(wrt) + ")"
@@ -805,30 +810,32 @@ def _header(
     return "\n".join(f"# {ln}" if ln else "#" for ln in lines) + "\n"
 
 
-_WRAPPER_HELPERS = ("_expect_kind", "_expect_scalar", "_shaped")
+_WRAPPER_HELPERS = ("_is_kind", "_expect_kind", "_expect_scalar", "_shaped")
 
 _KIND_CHECK = '''
+def _is_kind(value: Any, kind: str, wrt: bool) -> bool:
+    """Is ``value`` of ``kind``? ``scalar``: a float, ``int``, ``array``: an
+    ndarray, ``array2``: one of 2 dimensions, ``tuple(int,int)``: a tuple of
+    such, ``any`` or ``?``: not a list or tuple; a float or float array if
+    differentiated (``wrt``)."""
+    if kind.startswith("tuple("):
+        items = kind[6:-1].split(",") if kind != "tuple()" else []
+        return isinstance(value, tuple) and len(value) == len(items) and all(_is_kind(v, k, wrt) for v, k in zip(value, items))
+    if kind in ("any", "?") and not wrt:
+        return not isinstance(value, (list, tuple))
+    if kind == "scalar" or (kind in ("any", "?") and isinstance(value, (float, np.floating))):
+        return isinstance(value, (float, np.floating))
+    if kind == "int":
+        return isinstance(value, (int, np.integer, np.bool_))
+    if not isinstance(value, np.ndarray) or np.iscomplexobj(value) or (wrt and value.dtype.kind != "f"):
+        return False
+    return kind in ("array", "any", "?") or value.ndim == int(kind[5:])
+
+
 def _expect_kind(function: str, name: str, value: Any, kind: str, wrt: bool) -> None:
-    """Refuse an argument of another kind than the code was generated for
-    (``scalar``: a float, ``int``, ``array``: an ndarray, ``array2``: of 2
-    dimensions, ``any``: not a list or tuple, a float or float array if
-    differentiated): code specialised to other kinds could compute a wrong
-    gradient."""
-    if kind == "any":
-        ok = not isinstance(value, (list, tuple))  # export does not follow containers
-        if wrt:
-            ok = isinstance(value, (float, np.floating)) or (
-                isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
-            )
-    elif kind == "scalar":
-        ok = isinstance(value, (float, np.floating))
-    elif kind == "int":
-        ok = isinstance(value, (int, np.integer, np.bool_))
-    else:
-        ok = isinstance(value, np.ndarray) and not np.iscomplexobj(value)
-        ok = ok and (kind == "array" or value.ndim == int(kind[5:]))
-        ok = ok and not (wrt and not np.issubdtype(value.dtype, np.floating))
-    if not ok:
+    """Refuse an argument of another kind than the code was generated for:
+    code specialised to other kinds could compute a wrong gradient."""
+    if not _is_kind(value, kind, wrt):
         got = type(value).__name__
         if isinstance(value, np.ndarray):
             got = f"an array of shape {value.shape} and dtype {value.dtype}"

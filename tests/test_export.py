@@ -306,6 +306,21 @@ def test_exported_gradient_refuses_other_kinds_than_it_was_made_for():
         grad_f(np.arange(4), 2.0)  # an integer array is not differentiated
 
 
+def test_exported_gradient_checks_a_tuple_of_ints_item_by_item():
+    def f(x, axes=(0, 1)):
+        return np.sum(np.sin(x), axis=axes) * 2.0
+
+    text = s2sad.export(f, kinds={"x": "array2"})
+    assert "--kinds x=array2 " in text  # the tuple's kind comes from the default again
+    namespace = {}
+    exec(text, namespace)
+    x = np.arange(6.0).reshape(2, 3)
+    _assert_same(namespace["grad_f"](x), s2sad.grad(f)(x))
+    _assert_same(namespace["grad_f"](x, (1, 0)), s2sad.grad(f)(x, (1, 0)))
+    with pytest.raises(TypeError, match="axes of kind 'tuple.int,int.'"):
+        namespace["grad_f"](x, (0,))
+
+
 def test_exported_names_do_not_collide(tmp_path):
     """Two callees both called `dg` by their callers, and a user global that
     shadows a builtin, keep their meaning in the one module."""

@@ -16,6 +16,10 @@ with :class:`ExportError`:
 - code s2sad generated (a callee's derivative, a lifted nested ``def``): its
   text is copied in, after checking that it compiles to the code s2sad runs;
 - a helper of ``s2sad.runtime``: its source is copied in;
+- a plain module-level function of the user's (its derivative's forward
+  sweep calls it): its source is copied in, after checking that the file
+  still compiles to the running code, so that the copy is the function the
+  derivative was made from (else it is imported as a global);
 - a module (``np``, ``math``): imported under the name the code reads;
 - a global of the user's module: ``from MODULE import NAME``. A module loaded
   from a file path (``s2sad export FILE.py:FUNC``, a script) is imported by
@@ -54,6 +58,7 @@ import importlib.machinery
 import inspect
 import io
 import keyword
+import linecache
 import os
 import shlex
 import symtable
@@ -224,6 +229,7 @@ class _Module:
     done: dict[int, str] = field(default_factory=dict)  # id(copied function) -> name here
     aliases: list[str] = field(default_factory=list)  # `dg_2 = dg`: one object under a second name
     stand_ins: list[str] = field(default_factory=list)  # classes standing in for s2sad's errors
+    copied: list[str] = field(default_factory=list)  # the user's functions the generated code calls
 
     def claim(self, preferred: str, value: Any, avoid: frozenset[str] = frozenset()) -> str:
         """A module-level name for ``value``: ``preferred`` unless it stands
@@ -262,6 +268,23 @@ class _Module:
         self.generated.append(_rename(text, renames))
         return own
 
+    def add_copied(self, fn: Any, text: str, preferred: str, avoid: frozenset[str]) -> str:
+        """Copy a user function the generated code calls (its forward sweep
+        runs it), so that it is the function the copied derivative was made
+        from, whatever happens to the user's file later."""
+        if id(fn) in self.done:
+            return self._alias(self.done[id(fn)], fn, preferred, avoid)
+        tokens = _identifiers(text)
+        own = self.claim(preferred, fn, avoid=avoid | (tokens - {_def_name(text)}))
+        self.done[id(fn)] = own
+        renames = {_def_name(text): own} if own != _def_name(text) else {}
+        for n in sorted(_free_names(text)):
+            here = self._resolve(n, fn, {}, tokens)
+            if here is not None and here != n:
+                renames[n] = here
+        self.copied.append(_rename(text, renames))
+        return own
+
     def _resolve(self, n: str, fn: Any, closure: dict[str, Any], tokens: frozenset[str]) -> str | None:
         """The module-level name under which ``n``, as ``fn`` reads it, is
         available here (None for a builtin)."""
@@ -297,6 +320,9 @@ class _Module:
                 "an exported module can only import names of a module",
                 hint=f"export a module-level function, with {n!r} a global or an argument",
             )
+        text = _user_function_text(value)
+        if text is not None:
+            return self.add_copied(value, text, n, avoid)
         return self._import_user(n, value, fn.__globals__, avoid)
 
     def _alias(self, name: str, value: Any, preferred: str, avoid: frozenset[str]) -> str:
@@ -427,6 +453,7 @@ class _Module:
             "s2sad's runtime helpers that the generated code calls (copied from s2sad/runtime.py)", self.helpers
         )
         defs += _section("the errors those helpers raise, standing in for s2sad's", self.stand_ins)
+        defs += _section("the user's functions that the generated code calls, as they were", self.copied)
         defs += _section("the generated code (what `s2sad show` prints)", self.generated)
         if self.aliases:
             defs.append("\n".join(self.aliases))
@@ -665,6 +692,44 @@ def _code_equal(a: types.CodeType, b: types.CodeType) -> bool:
         elif type(x) is not type(y) or (x != y and not (x != x and y != y)):
             return False
     return True
+
+
+def _user_function_text(value: Any) -> str | None:
+    """The source of a plain module-level function of the user's own code
+    (not of an installed package), checked against its compiled code; None
+    for anything else (imported by name instead)."""
+    if not isinstance(value, types.FunctionType) or value.__closure__ or "<" in value.__qualname__:
+        return None
+    module = sys.modules.get(value.__module__ or "")
+    if module is None or not _user_code(module) or getattr(module, value.__name__, None) is not value:
+        return None
+    try:
+        text = textwrap.dedent(inspect.getsource(value))
+    except (OSError, TypeError):
+        return None
+    if not text.startswith("def ") or not _same_as_file(value):
+        return None  # decorated, a lambda, or the file changed since it was imported
+    return text
+
+
+def _same_as_file(fn: Any) -> bool:
+    """Does ``fn``'s file, as it is now (what ``inspect.getsource`` reads),
+    still compile to ``fn``'s code? (Compiled as the whole module, since the
+    code depends on it: a call on an imported name compiles differently.)"""
+    file = fn.__code__.co_filename
+    linecache.checkcache(file)
+    try:
+        module = compile("".join(linecache.getlines(file)), file, "exec")
+    except (SyntaxError, ValueError):
+        return False
+    code = fn.__code__
+    return any(
+        isinstance(c, types.CodeType)
+        and c.co_name == code.co_name
+        and c.co_firstlineno == code.co_firstlineno
+        and _code_equal(c, code)
+        for c in module.co_consts
+    )
 
 
 def _closure_of(fn: Any) -> dict[str, Any]:

@@ -83,6 +83,13 @@ CASES = [
     ("example_mlp", "examples/mlp.py:loss", ["--wrt", "W1,b1,W2,b2", "--kinds", MLP_KINDS], (W1, b1, W2, b2, Xm, Ym)),
     ("uses_noisy", "USER:uses_noisy", [], (0.6,)),  # an impure callee: a split derivative, its closure copied
     ("twice", "USER:twice", ["--wrt", "x,v", "--kinds", "v=array1"], (0.9, np.array([0.1, -0.4, 2.0]))),
+    # a list, a helper, an in-place write; rnn.py imports s2sad, and its helper `cell` is copied, not imported
+    (
+        "rnn",
+        "examples/rnn.py:loss",
+        ["--wrt", "W,U", "--kinds", "W=array2,U=array2,xs=array2,h0=array1,targets=array1"],
+        (W[:3, :3] * 0.5, W.T * 0.5, X, np.zeros(3), X[:, 0]),
+    ),
     # runtime helpers calling helpers, and raising s2sad's NoRuleError (a stand-in class is copied)
     ("bilinear", "USER:bilinear", ["--wrt", "A,x", "--kinds", "A=array2,x=array1"], (W[:3], b)),
 ]
@@ -175,7 +182,8 @@ def test_exported_module_reads_user_globals_by_import_and_copies_the_rest(export
     _, out, _ = exported
     text = (out / "grad_with_helper.py").read_text()
     assert not re.search(r"^\s*(import|from)\s+s2sad", text, re.M)
-    assert "from userfns import DECAY, helper" in text
+    assert "from userfns import DECAY\n" in text
+    assert "def helper(x, w):" in text  # the user's function the forward sweep calls: copied, as it was
     assert "def unbroadcast(" in text  # a runtime helper, copied
     assert "def dhelper(" in text and "def dwith_helper(" in text  # the callee's derivatives, copied
     assert "def grad_with_helper(x, w):" in text

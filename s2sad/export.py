@@ -80,7 +80,7 @@ from .codegen.emit import render_function
 from .errors import ArgumentError, OutputError, S2SADError
 from .frontend.parse import _LIFTED
 from .pipeline import Derivative, build_reverse
-from .rules.table import is_container, tuple_items
+from .rules.table import is_container, list_item, tuple_items
 
 __all__ = ["ExportError", "export"]
 
@@ -89,7 +89,7 @@ class ExportError(S2SADError):
     """The generated gradient cannot be written as a module that runs without s2sad."""
 
 
-_KINDS = "scalar, int, array, array0, array1, ... or any"
+_KINDS = "scalar, int, numeric, array, array0, array1, ..., tuple(k1,k2,...), list[k] or any"
 
 
 def export(
@@ -172,18 +172,37 @@ def _check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None], wrt: tupl
                 f"cannot differentiate {fn.__name__} with respect to {name!r} of kind int",
                 hint=f"differentiate with respect to a float: --kinds {name}=scalar",
             )
-        if kind is None or kind in ("scalar", "int", "array") or (kind.startswith("array") and kind[5:].isdigit()):
+        checkable = _checkable(kind)
+        if checkable is True:
             continue
-        items = tuple_items(kind) if name not in wrt else None
-        if items is not None and all(k is None or not is_container(k) for k in items):
-            continue  # a tuple of ints, floats or arrays not differentiated (an `axis`): checked item by item
-        if is_container(kind):
+        if checkable == "container":
             raise ExportError(
-                f"s2sad export cannot check a list argument, or a tuple differentiated or nested ({name}: "
-                f"{kind}), when the exported gradient is called, so it does not export one",
-                hint="use s2sad.grad, or export a function taking the items as separate arguments",
+                f"s2sad export cannot check an argument of unknown structure ({name}: {kind}) when the exported "
+                "gradient is called, so it does not export one",
+                hint=f"give its kind, e.g. --kinds {name}=list[array2] or {name}=tuple(scalar,array1)",
             )
         raise ArgumentError(f"kind {kind!r} of {name!r}: use {_KINDS}")
+
+
+def _checkable(kind: str | None) -> bool | str:
+    """Can the exported wrapper check that a value has this kind (True), is it
+    a container of unknown items ("container"), or no kind at all (False)?"""
+    if (
+        kind is None
+        or kind in ("scalar", "int", "numeric", "array")
+        or (kind.startswith("array") and kind[5:].isdigit())
+    ):
+        return True
+    items = tuple_items(kind)
+    if items is None and kind.startswith("list[") and kind.endswith("]"):
+        items = [] if kind == "list[]" else [list_item(kind)[1]]
+    if items is None:
+        return "container" if is_container(kind) else False
+    for item in items:
+        inner = _checkable(item)
+        if inner is not True:
+            return inner
+    return True
 
 
 def _refuse_overwriting(output: str, fn: Callable[..., Any], module: _Module) -> None:
@@ -875,26 +894,46 @@ def _header(
     return "\n".join(f"# {ln}" if ln else "#" for ln in lines) + "\n"
 
 
-_WRAPPER_HELPERS = ("_is_kind", "_expect_kind", "_expect_scalar", "_shaped")
+_WRAPPER_HELPERS = ("_items", "_is_kind", "_expect_kind", "_expect_scalar", "_shaped")
 
 _KIND_CHECK = '''
+def _items(inner: str) -> list[str]:
+    """The kinds in ``k1,k2,...``, split at the commas outside brackets."""
+    items, depth, start = [], 0, 0
+    for i, c in enumerate(inner):
+        depth += (c in "([") - (c in ")]")
+        if c == "," and depth == 0:
+            items.append(inner[start:i])
+            start = i + 1
+    return [*items, inner[start:]] if inner else []
+
+
 def _is_kind(value: Any, kind: str, wrt: bool) -> bool:
-    """Is ``value`` of ``kind``? ``scalar``: a float, ``int``, ``array``: an
-    ndarray, ``array2``: one of 2 dimensions, ``tuple(int,int)``: a tuple of
-    such, ``any`` or ``?``: not a list or tuple; a float or float array if
-    differentiated (``wrt``)."""
+    """Is ``value`` of ``kind``, or of a kind it includes? ``scalar``: a float,
+    ``int``, ``array``: an ndarray, ``array2``: one of 2 dimensions,
+    ``numeric``: any of these, ``tuple(k1,k2)``: a tuple of two items of
+    these kinds, ``list[k]``: a list of items of kind ``k``, ``any`` or
+    ``?``: anything but a list or tuple. What is differentiated (``wrt``) is
+    made of floats and float arrays."""
     if kind.startswith("tuple("):
-        items = kind[6:-1].split(",") if kind != "tuple()" else []
-        return isinstance(value, tuple) and len(value) == len(items) and all(_is_kind(v, k, wrt) for v, k in zip(value, items))
-    if kind in ("any", "?") and not wrt:
-        return not isinstance(value, (list, tuple))
-    if kind == "scalar" or (kind in ("any", "?") and isinstance(value, (float, np.floating))):
-        return isinstance(value, (float, np.floating))
-    if kind == "int":
-        return isinstance(value, (int, np.integer, np.bool_))
-    if not isinstance(value, np.ndarray) or np.iscomplexobj(value) or (wrt and value.dtype.kind != "f"):
+        items = _items(kind[6:-1])
+        ok = isinstance(value, tuple) and len(value) == len(items) and (bool(value) or not wrt)
+        return ok and all(_is_kind(v, k, wrt) for v, k in zip(value, items))
+    if kind.startswith("list["):
+        if not isinstance(value, list) or (wrt and not value):
+            return False
+        return not value if kind == "list[]" else all(_is_kind(v, kind[5:-1], wrt) for v in value)
+    if isinstance(value, (list, tuple)):
         return False
-    return kind in ("array", "any", "?") or value.ndim == int(kind[5:])
+    if isinstance(value, (float, np.floating)):
+        return kind in ("scalar", "numeric", "any", "?")
+    if isinstance(value, (int, np.integer, np.bool_)):
+        return kind in ("int", "numeric", "any", "?") and not wrt
+    if isinstance(value, np.ndarray) and not np.iscomplexobj(value):
+        if wrt and value.dtype.kind != "f":
+            return False
+        return kind in ("array", f"array{value.ndim}", "numeric", "any", "?")
+    return kind in ("any", "?") and not wrt
 
 
 def _expect_kind(function: str, name: str, value: Any, kind: str, wrt: bool) -> None:
@@ -924,6 +963,8 @@ def _shaped(g: Any, x: Any) -> Any:
     (floating) dtype."""
     if x.__class__ is float:
         return float(g)
+    if isinstance(x, (tuple, list)):  # the same structure, item by item
+        return type(x)(map(_shaped, g, x))
     if not isinstance(x, np.ndarray):
         return g
     if not isinstance(g, np.ndarray):

@@ -329,6 +329,25 @@ def test_exported_gradient_checks_a_tuple_of_ints_item_by_item():
         namespace["grad_f"](x, (0,))
 
 
+def test_exported_gradient_of_a_list_of_tuples_has_its_structure():
+    def layers(params, x):
+        for W, b in params:
+            x = np.tanh(W @ x + b)
+        return np.sum(x * x)
+
+    kinds = {"params": "list[tuple(array2,array1)]", "x": "array1"}
+    namespace = {}
+    exec(s2sad.export(layers, kinds=kinds), namespace)
+    rng = np.random.default_rng(3)
+    params = [(rng.standard_normal((3, 2)), rng.standard_normal(3)), (rng.standard_normal((2, 3)), np.zeros(2))]
+    x = rng.standard_normal(2)
+    got = namespace["grad_layers"](params, x)
+    assert isinstance(got, list) and all(isinstance(item, tuple) for item in got)
+    _assert_same(tuple(got), tuple(s2sad.grad(layers)(params, x)))
+    with pytest.raises(TypeError, match="params of kind"):
+        namespace["grad_layers"]([(params[0][0], 1.0)], x)  # a float where a 1-d array was assumed
+
+
 def test_exported_names_do_not_collide(tmp_path):
     """Two callees both called `dg` by their callers, and a user global that
     shadows a builtin, keep their meaning in the one module."""

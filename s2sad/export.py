@@ -29,14 +29,15 @@ with :class:`ExportError`:
   through a module of the user's that it imports) is refused: the export
   would import s2sad through it. So is anything read from an enclosing
   function (a closure: it has no name to import it by), a bound method,
-  a list or tuple argument and a function returning several values.
+  a function returning several values, and an argument of a container kind
+  whose items are unknown (``tuple``).
 
 Module-level names that collide (two callees both called ``dg`` by their
 callers, a user global named like a builtin) are renamed in the copied text.
 
-The exported code is specialised to the argument kinds (float, array, int)
-it was generated for: ``grad_FUNC`` raises ``TypeError`` for other kinds
-rather than running code made for other ones. It is a snapshot: s2sad's own
+The exported code is specialised to the argument kinds (float, array, int,
+lists and tuples of them) it was generated for: ``grad_FUNC`` raises
+``TypeError`` for other kinds rather than running code made for other ones. It is a snapshot: s2sad's own
 guards (a helper redefined, a global rebound) do not follow it.
 
 >>> import numpy as np, s2sad

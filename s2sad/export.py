@@ -530,6 +530,8 @@ def _refuse_s2sad_importer(name: str, globals_: dict[str, Any]) -> None:
     """Refuse a user module that imports s2sad, itself or through another
     user module it imports (the installed packages and the standard library
     are not searched: they do not import s2sad)."""
+    if name.startswith("_s2sad") and globals_.get("__file__"):
+        name = os.path.basename(globals_["__file__"])  # loaded by path, under a name of the command line's
     seen: set[int] = set()
     todo = [(name, globals_, name)]
     while todo:

@@ -452,3 +452,21 @@ def test_export_never_overwrites_the_users_file(tmp_path, capsys):
     assert main(["export", f"{path}:f", "-o", str(elsewhere / "model.py")]) == 1  # it would import itself
     assert "cannot be called model.py" in capsys.readouterr().err
     assert not (elsewhere / "model.py").exists()
+
+
+def test_export_names_a_lambda_by_the_name_it_is_bound_to(tmp_path):
+    path = _module(
+        tmp_path,
+        "lambdas",
+        """
+        import numpy as np
+
+        f = lambda x: np.sin(x) * x  # noqa: E731
+        """,
+    )
+    out = tmp_path / "grad_lambda.py"
+    assert main(["export", f"{path}:f", "-o", str(out)]) == 0
+    namespace = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)
+    fn = load_function(f"{path}:f")
+    _assert_same(namespace["grad_f"](0.3), s2sad.grad(fn)(0.3))

@@ -106,8 +106,10 @@ def export(
     as ``s2sad.grad(fn, wrt=wrt)`` computes it, without s2sad.
 
     ``kinds`` maps an argument name to ``"scalar"``, ``"int"``, ``"array"``,
-    ``"array<ndim>"`` or ``None`` (any), as for :func:`s2sad.source`; by
-    default the kinds come from annotations and defaults, else floats.
+    ``"array<ndim>"``, ``"list[<kind>]"``, ``"tuple(<kind>,...)"`` or ``None``
+    (any), as for :func:`s2sad.source`; by default the kinds come from
+    annotations and defaults, else floats. ``grad_<fn>`` checks its arguments
+    are of these kinds.
     ``target`` and ``output`` only fill in the header's regenerate command
     (``FILE.py:FUNC`` and the file written; by default ``fn``'s file and
     ``grad_<fn>.py``); ``module_file`` says that ``fn``'s module was loaded

@@ -22,6 +22,7 @@ from .errors import (
     SourceUnavailableError,
     UnsupportedSyntaxError,
 )
+from .export import export
 from .rules import register_adjoint, register_nondifferentiable
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "hessian",
     "hvp",
     "source",
+    "export",
     "check_grad",
     "graph",
     "register_adjoint",

@@ -135,6 +135,32 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    where = args.target.rpartition(":")[0]
+    try:
+        fn = load_function(args.target)
+        text = export(
+            fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds, fn), target=args.target, output=args.output,
+            module_file=where if os.path.isfile(where) else None,
+        )  # fmt: skip
+    except _UsageError as exc:
+        print(f"s2sad export: error: {exc}", file=sys.stderr)
+        return 2
+    except S2SADError as exc:
+        print(f"s2sad: {exc}", file=sys.stderr)
+        return 1
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        print(f"s2sad export: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"s2sad export: wrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic differentiation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,9 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
     check.add_argument("--at", required=True, help="the arguments, as Python, e.g. 'np.ones(3), 2.0'")
     check.add_argument("--wrt", help="arguments to differentiate, by name or position (default: the first)")
+    export = sub.add_parser("export", help="write the gradient of FILE.py:FUNC as a module that runs without s2sad")
+    export.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
+    export.add_argument("--wrt", help="arguments to differentiate, by name or position (default: the first)")
+    export.add_argument("--kinds", help="argument kinds to specialise for, e.g. W=array,x=scalar (as for show)")
+    export.add_argument("-o", "--output", required=True, help="the module to write, e.g. grad_f.py")
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "show" and (args.adjoint or args.output) and not args.graph:
         parser.error("--adjoint and -o go with --graph")
     if args.command == "show" and args.graph:

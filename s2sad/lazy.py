@@ -24,18 +24,11 @@ from typing import Any
 import numpy as np
 
 from .errors import ArgumentError, LazyArrayError, S2SADError
+from .runtime import is_lazy
 
 __all__ = ["is_lazy", "has_lazy", "check_lazy_argument", "refuse_lazy", "like_lazy", "no_compute"]
 
 
-def is_lazy(value: Any) -> bool:
-    """Is ``value`` a dask collection (it has a task graph)?
-
-    >>> import numpy as np
-    >>> is_lazy(np.ones(3)), is_lazy(1.0)
-    (False, False)
-    """
-    return hasattr(type(value), "__dask_graph__")
 
 
 def has_lazy(values: Any) -> bool:

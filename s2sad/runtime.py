@@ -14,7 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from .lazy import is_lazy
+
+def is_lazy(value: Any) -> bool:
+    """Is ``value`` a dask collection (it has a task graph)? By duck type, so
+    dask is never imported here.
+
+    >>> is_lazy(np.ones(3)), is_lazy(1.0)
+    (False, False)
+    """
+    return hasattr(type(value), "__dask_graph__")
+
 
 __all__ = [
     "add_at",

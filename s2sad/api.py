@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .analysis.statics import is_function_value
+from .frontend.varargs import flatten
 from .errors import ArgumentError, OutputError, S2SADError
 from .pipeline import Derivative, build_reverse, kind_of_value
 from .rules.table import is_container
@@ -105,7 +107,7 @@ def derivative(
     fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str, check_finite: bool = False
 ) -> Derivative:
     """The generated derivative for these arguments' kinds (built once, cached)."""
-    kinds = {k: kind_of_value(v) for k, v in bound.arguments.items()}
+    kinds = {k: kind_of_value(v) for k, v in flatten(fn, bound.arguments).items()}
     key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, tuple(sorted(kinds.items())))
     with _lock:
         hit = _cache.get(key)
@@ -134,6 +136,8 @@ def _type_key(value: Any) -> Any:
         return (value.ndim, value.dtype.char)
     if isinstance(value, (tuple, list)):  # the code is specialised to the kinds of the items
         return (value.__class__, kind_of_value(value))
+    if is_function_value(value):  # ... and to a function passed as a value, by identity
+        return ("fn", value)
     return value.__class__
 
 

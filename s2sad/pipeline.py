@@ -20,20 +20,22 @@ import gast
 import numpy as np
 
 from . import runtime
-from .analysis.activity import infer_kinds, statements, varied_names
+from .analysis.activity import dotted, infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, check_mutations
 from .analysis.resolve import Resolver, refuse_varied_opaque
+from .analysis.statics import FnKind, is_function_value, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
+from .frontend.varargs import shape_of, specialise
 from .ir.naming import Namer
-from .ir.normalize import assign, local_names, name, normalize_lifting
+from .ir.normalize import assign, const, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
-from .rules.table import list_kind, tuple_kind
+from .rules.table import list_kind, tuple_items, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:
@@ -149,6 +151,8 @@ def injected_names(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], di
 
 
 def kind_of_value(value: Any) -> str | None:
+    if is_function_value(value):
+        return FnKind.of(value)  # a function passed as a value: the derivative is specialised to it
     if isinstance(value, (bool, np.bool_)):
         return "int"
     if isinstance(value, (int, np.integer)):
@@ -177,15 +181,23 @@ def output_kind(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> Any:
         return _output_kinds[key]
     _output_kinds[key] = None  # a recursive call sees "unknown"
     try:
-        params = inspect.signature(fn).parameters
-        kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
-        f = front(parse_function(fn), kinds, checks=False)
+        f = front(parse_function(fn), with_defaults(fn, arg_kinds), checks=False)
         ret = f.ssa.body[-1]
         found = f.kinds.get(ret.value.id) if isinstance(ret.value, gast.Name) else None
     except Exception:  # the derivative's own build reports any problem, with its location
         found = None
     _output_kinds[key] = found
     return found
+
+
+def with_defaults(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> dict[str, Any]:
+    """A call's argument kinds (flattened, frontend.varargs), with the kinds
+    of the defaults of the parameters it leaves out."""
+    kinds = dict(arg_kinds)
+    for p, v in inspect.signature(fn).parameters.items():
+        if p not in kinds and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD):
+            kinds[p] = kind_of_value(v.default)
+    return kinds
 
 
 def build_reverse(
@@ -243,21 +255,29 @@ def front(
     code s2sad generated itself, which writes only into its own buffers);
     ``list_aliases`` allows a list changed under two names (forward mode
     follows it; reverse mode keeps adjoints per name and cannot)."""
+    if pf.node.args.vararg is not None or pf.node.args.kwarg is not None:
+        star, keys = shape_of(pf.node, arg_kinds)
+        pf.node = specialise(pf.node, star, keys, pf.filename)
+        pf.specialised = True
+    statics = _bind_statics(pf, arg_kinds)
     namer = Namer.for_function(pf.node)
     rename, injected = injected_names(pf, namer)
     normalized = normalize_lifting(pf.node, namer, pf.filename)
     compile_lifted(pf, normalized.lifted)
     ssa = to_ssa(normalized.core, namer)
-    resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa), ssa)
+    resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa) - statics, ssa)
     ops = {}
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
+    arg_kinds = {**arg_kinds, **_function_arguments(ssa, ops, resolver, arg_kinds)}
     for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
+    if expand_starred(ssa.body, kinds, namer, ops, resolver, pf):
+        kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
     if checks:
         check_mutations(ssa, memory, pf.filename, namer.user_name, set(namer.temps), list_aliases)
@@ -270,7 +290,94 @@ def front(
     return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory)
 
 
-def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str) -> None:
+def _bind_statics(pf: ParsedFunction, arg_kinds: dict[str, Any]) -> set[str]:
+    """Bind each parameter whose kind is a function (:mod:`analysis.statics`)
+    to that function, as a name of the closure: calls through it resolve to
+    it. The generated code keeps the parameter (the caller passes the same
+    function, which the cache key guarantees). Returns the bound names."""
+    args = pf.node.args
+    params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    statics = {p: k.value for p, k in arg_kinds.items() if isinstance(k, FnKind) and p in params}
+    if statics:
+        pf.closure = {**pf.closure, **statics}  # a new dict: a lifted function's closure is shared
+    return set(statics)
+
+
+def _function_arguments(
+    ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Resolver, known: dict[str, Any]
+) -> dict[str, FnKind]:
+    """Kinds of the free names passed to user functions that denote
+    functions (``ode(step, y0)``, a lambda lifted to a name): the callee is
+    specialised to them, and its cache key holds them."""
+    found: dict[str, FnKind] = {}
+    for s in statements(ssa.body):
+        op = ops.get(id(s))
+        if op is None or op.kind != "user":
+            continue
+        call = op.args["call"]
+        for a in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(a, (gast.Name, gast.Attribute)) and resolver.is_global(a):
+                text = dotted(a)
+                if text in known:
+                    continue
+                ok, value = resolver.value_of(a)
+                if ok and is_function_value(value):
+                    found[text] = FnKind.of(value)
+    return found
+
+
+def expand_starred(
+    body: list[gast.stmt], kinds: dict[str, Any], namer: Namer, ops: dict[int, Any], resolver: Resolver,
+    pf: ParsedFunction,
+) -> bool:
+    """``z = f(a, *xs)`` with ``xs`` a tuple of known length (its kind says
+    how many items) -> ``t1 = xs[0]; t2 = xs[1]; z = f(a, t1, t2)``: the
+    parameters each value fills are then known. A list, whose length the
+    kinds do not give, is refused. Returns whether anything changed."""
+    changed = False
+    k = 0
+    while k < len(body):
+        s = body[k]
+        for block in (getattr(s, "body", None), getattr(s, "orelse", None)):
+            if isinstance(block, list) and not isinstance(s, gast.FunctionDef):
+                changed |= expand_starred(block, kinds, namer, ops, resolver, pf)
+        call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
+        if not (isinstance(call, gast.Call) and any(isinstance(a, gast.Starred) for a in call.args)):
+            k += 1
+            continue
+        before: list[gast.stmt] = []
+        args: list[gast.expr] = []
+        for a in call.args:
+            if not isinstance(a, gast.Starred):
+                args.append(a)
+                continue
+            items = tuple_items(kinds.get(a.value.id)) if isinstance(a.value, gast.Name) else None
+            if items is None:
+                raise UnsupportedSyntaxError(
+                    "s2sad cannot tell how many arguments this *-expression passes (the length of "
+                    f"`{namer.user_name(a.value.id) if isinstance(a.value, gast.Name) else '...'}` is not known "
+                    "when the derivative is built: a list, or a value of unknown kind)",
+                    pf.location(a), "pass a tuple (e.g. tuple(xs)), or the arguments one by one",
+                )
+            for i in range(len(items)):
+                t = namer.temp()
+                item = gast.copy_location(assign(t, gast.Subscript(value=name(a.value.id), slice=const(i),
+                                                                   ctx=gast.Load())), s)
+                ops[id(item)] = resolver.op(item.value)
+                before.append(item)
+                args.append(name(t))
+        call.args = args
+        if isinstance(s, gast.Assign):
+            ops[id(s)] = resolver.op(call)
+        body[k:k] = before
+        k += len(before) + 1
+        changed = True
+    return changed
+
+
+def refuse_nonlocal_mutation(
+    ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str, kinds: dict[str, Any] | None = None
+) -> None:
     """The reverse sweep reads globals (and what re-run callees read) after
     the whole forward sweep: a call that changes memory the function did not
     make — a global array, a global list, an object's state — would make it
@@ -286,7 +393,7 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
         op = ops.get(id(s))
         why = None
         if op is not None and op.kind == "user":
-            why = mutation(op.callee)
+            why = mutation(op.callee, _call_statics(op, kinds or {}))
             what = getattr(op.callee, "__name__", "the function")
         else:
             func = call.func
@@ -306,6 +413,18 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
                 "make the change outside the function you differentiate, or pass the changing value in as an "
                 "argument (forward mode, s2sad.jvp, runs the function once and allows it)",
             )
+
+
+def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The callee's parameters a user call binds to functions."""
+    from .analysis.activity import kind_of_atom
+    from .analysis.resolve import bind_call
+
+    try:
+        bound = bind_call(op.callee, op.args["call"], None)
+    except Exception:  # a bad call is reported by the transform, with its location
+        return ()
+    return statics_of({p: kind_of_atom(node, kinds) for p, node in bound.items()})
 
 
 def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -> bool:
@@ -333,7 +452,7 @@ def _build_reverse(
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
     refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
-    refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename)
+    refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename, kinds)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)
@@ -503,6 +622,8 @@ def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
     fn = pf.fn
     if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
         return
+    if pf.specialised:
+        return  # *args or **kw expanded: the parameters are not the function's own
     own = getattr(fn, "__defaults__", None) or ()
     current = compiled.__defaults__ or ()
     if own and len(current) >= len(own):

@@ -31,8 +31,8 @@ def uses_setcomp(x):
     return len({v for v in x})
 
 
-def passes_lambda(x):
-    return np.sum(apply(lambda v: v * 2, x))
+def passes_lambda(x, k=2.0):
+    return np.sum(apply(lambda v: v * k, x))  # reads k: the callee would call it without k
 
 
 def apply(fn, x):
@@ -97,7 +97,8 @@ def returns_nothing(x):
 
 
 def uses_starargs(x, *rest):
-    return np.maximum(*rest)
+    xs = [x, x]  # a list: its length is not known when the derivative is built
+    return np.maximum(*xs)
 
 
 def uses_dict(x):

@@ -155,6 +155,11 @@ class Resolver:
 
     def call(self, call: gast.Call) -> Op:
         func = call.func
+        if any(isinstance(a, gast.Starred) for a in call.args):
+            # f(*xs): bound once xs's length is known (pipeline.expand_starred), which refuses it otherwise
+            return Op("opaque", error=UnsupportedSyntaxError(
+                "s2sad cannot tell which parameters this call's *-expression fills", self.pf.location(call),
+                "pass a tuple, or the arguments one by one"))
         if isinstance(func, gast.Attribute) and not self.is_global(func):
             rule = RULES.method(func.attr)
             if rule is None:
@@ -266,18 +271,19 @@ def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
 
     from ..errors import UnsupportedSyntaxError
 
+    from ..frontend.varargs import flatten
+
     sig = inspect.signature(callee)
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
-        raise UnsupportedSyntaxError(
-            f"s2sad cannot differentiate a call to {callee.__name__}, which takes *args or **kwargs",
-            where,
-            "give the function a fixed list of parameters",
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        raise UnsupportedSyntaxError(  # pipeline.expand_starred expands *xs of known length first
+            f"s2sad cannot tell which parameters of {callee.__name__} this call's *xs or **d fill",
+            where, "pass a tuple (its length is then known) or the arguments one by one",
         )
     try:
         bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as exc:
         raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
-    return dict(bound.arguments)
+    return flatten(callee, bound.arguments)  # *args as args_0, args_1...; **kw by key (frontend.varargs)
 
 
 def refuse_varied_opaque(

@@ -683,12 +683,12 @@ class Normalizer:
         return self.call(e, out)
 
     def call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Call:
-        for a in e.args:
-            if isinstance(a, gast.Starred):
-                raise self.refuse(a, "a call with *args", "pass the arguments one by one")
         for k in e.keywords:
-            if k.arg is None:
-                raise self.refuse(k.value, "a call with **kwargs", "pass keyword arguments one by one")
+            if k.arg is None:  # (a function's own **kw passed on is expanded by frontend.varargs)
+                raise self.refuse(
+                    k.value, "a call with **d (a dict of keyword arguments)",
+                    "pass the keyword arguments one by one (f(a=..., b=...))",
+                )
         func = e.func
         if isinstance(func, gast.Attribute) and not self._global_chain(func):
             func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr, ctx=gast.Load())
@@ -696,7 +696,12 @@ class Normalizer:
             func = name(func.id)
         elif not self._global_chain(func):
             func = self.atom(func, out)
-        args = [self._arg(a, out) for a in e.args]
+        args = [  # f(*xs): expanded once the length of xs is known (pipeline.expand_starred)
+            gast.copy_location(gast.Starred(value=self.atom(a.value, out), ctx=gast.Load()), a)
+            if isinstance(a, gast.Starred)
+            else self._arg(a, out)
+            for a in e.args
+        ]
         kws = [gast.keyword(arg=k.arg, value=self._arg(k.value, out)) for k in e.keywords]
         if isinstance(func, gast.Name) and func.id in self.lifted:
             kws += [gast.keyword(arg=p, value=name(v)) for p, v in self._extra_keywords(func.id, e)]
@@ -704,10 +709,35 @@ class Normalizer:
 
     def _arg(self, a: gast.expr, out: list[gast.stmt]) -> gast.expr:
         """A call argument: an atom, or one level of list/tuple of atoms (a
-        nested list becomes a named list, so every item is an atom)."""
+        nested list becomes a named list, so every item is an atom). A lambda
+        is lifted to a name, like ``f = lambda ...``; a lifted function passed
+        as a value must not read the enclosing function's variables (the
+        callee would call it without them)."""
         if isinstance(a, (gast.List, gast.Tuple)):
             return type(a)(elts=[self.atom(x, out) for x in a.elts], ctx=gast.Load())
+        if isinstance(a, gast.Lambda):
+            fname = self.namer.claim("lam")
+            ret = gast.copy_location(gast.Return(value=a.body), a.body)
+            fdef = gast.FunctionDef(
+                name=fname, args=a.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+                type_params=[],
+            )
+            self.lift(gast.copy_location(fdef, a), out)
+            self._refuse_capturing(fname, a, "a lambda passed as an argument")
+            return name(fname)
+        if isinstance(a, gast.Name) and a.id in self.lifted:
+            self._refuse_capturing(a.id, a, f"the nested function {a.id} passed as an argument")
         return self.atom(a, out)
+
+    def _refuse_capturing(self, fname: str, node: gast.AST, what: str) -> None:
+        _fdef, free = self.lifted[fname]
+        reads = free + [v for _p, v in self.lifted_defaults.get(fname, [])]
+        if reads:
+            raise self.refuse(
+                node, f"{what} that reads the enclosing function's variable `{reads[0]}`",
+                f"pass `{reads[0]}` to the function passed as an argument explicitly (as one of its parameters), "
+                "or define it at module level",
+            )
 
     def expr_Attribute(self, e: gast.Attribute, out, into=None):
         return gast.Attribute(value=self.atom(e.value, out), attr=e.attr, ctx=gast.Load())

@@ -98,6 +98,20 @@ def _h3(a):
     return inner(a) + 0.1 * _h1(a, b=0.2)
 
 
+def _hstar(a, *rest):
+    for r in rest:
+        a = a * np.cos(r)
+    return a + 0.1 * len(rest)
+
+
+def _hkw(a, **kw):
+    return a * kw["s"] + kw.get("t", 0.1) * np.sin(a)
+
+
+def _happly(fn, a, act=np.tanh):
+    return fn(a) + act(a)
+
+
 def _id(a):
     return a
 
@@ -186,13 +200,15 @@ FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "
             # (see ISSUE8); `lib` calls the functions of README's lists, `vector`
             # returns arrays (checked with vjp), `longsig` gives long parameter names
             "tuples", "concat", "scatter", "alias", "mod", "norule", "draw", "empty", "kindchange",
-            "einsum", "maxmin", "containers", "misc", "lib", "vector", "longsig")
+            "einsum", "maxmin", "containers", "misc", "lib", "vector", "longsig",
+            # calls as ML users write them: *args/**kw, functions passed as values
+            "calls")
 # the productions added for issue 8, which found the bugs listed there; a bounded
 # run on code without those fixes leaves them out (``without=ISSUE8``)
 ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples"):])
 # statement kinds and their weights (expression-level features are drawn in expr())
 NEW_STATEMENTS = {"tuples": 0.35, "concat": 0.3, "scatter": 0.35, "alias": 0.4, "mod": 0.3, "norule": 0.1,
-                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4}
+                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4, "calls": 0.3}
 
 
 # ------------------------------------------------------------------ generator
@@ -1044,6 +1060,33 @@ class _Generator:
             self.emit(indent, f"{t} = np.sum(np.concatenate([{', '.join(parts)}]) * np.arange(6.0))")
         self.bind(t, SCALAR, _Expr(t, True))
 
+    def s_calls(self, indent: int, locked: bool) -> None:
+        """Calls as ML users write them: a helper taking *args, called with
+        values or with *a tuple; one taking **kw; functions passed as values
+        (a NumPy ufunc, a user helper, a lambda, as an argument or default)."""
+        shape = self.r.choice(SHAPES)
+        e = self.expr(shape, 1).text
+        u = self.expr(shape, 1).text
+        t = self.new_temp()
+        form = self.r.randrange(6)
+        if form == 0:
+            self.emit(indent, f"{t} = _hstar({e}, {u}, {self.const()})")
+        elif form == 1:
+            p = self.new_temp()
+            self.emit(indent, f"{p} = ({u}, {self.const()})")
+            self.emit(indent, f"{t} = _hstar({e}, *{p})")
+        elif form == 2:
+            extra = self.r.choice(["", f", t={self.const()}"])
+            self.emit(indent, f"{t} = _hkw({e}, s={self.const()}{extra})")
+        elif form == 3:
+            fn = self.r.choice(["np.sin", "np.tanh", "_h1", "_h3"])
+            self.emit(indent, f"{t} = _happly({fn}, {e})")
+        elif form == 4:
+            self.emit(indent, f"{t} = _happly(lambda v: v * np.cos(v), {e}, act=np.sin)")
+        else:
+            self.emit(indent, f"{t} = _happly(_h1, {e}, act=lambda v: 0.5 * v * v)")
+        self.bind(t, shape, _Expr(t, True))
+
     def s_misc(self, indent: int, locked: bool) -> None:
         """pass, assert, raise in an untaken branch, a lambda bound to a name, a
         nested def reading an enclosing variable, a bound method, a tuple-returning
@@ -1701,6 +1744,9 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("call: closure reading an enclosing variable", "misc"), ("call: lambda bound to a name", "misc"),
     ("call: keyword argument", "call"), ("call: default argument", "call"), ("call: bound method", "misc"),
     ("call: function returning a tuple", "misc"),
+    ("call: *args in a definition", "calls"), ("call: f(*xs) with a tuple", "calls"),
+    ("call: **kwargs in a definition", "calls"), ("call: NumPy function passed as an argument", "calls"),
+    ("call: user function passed as an argument", "calls"), ("call: lambda passed as an argument", "calls"),
     ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
     ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
     ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
@@ -1807,6 +1853,26 @@ def constructs(source: str) -> set[str]:
     return found
 
 
+def _passing_constructs(call: ast.Call) -> set[str]:
+    """The constructs of calls as ML users write them (production `calls`)."""
+    out: set[str] = set()
+    name = _dotted(call.func)
+    if name == "_hstar":
+        out.add("call: *args in a definition")
+    if name == "_hkw":
+        out.add("call: **kwargs in a definition")
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        out.add("call: f(*xs) with a tuple")
+    for a in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(a, ast.Lambda):
+            out.add("call: lambda passed as an argument")
+        elif _dotted(a) in _HEADER_FUNCS:
+            out.add("call: user function passed as an argument")
+        elif (_dotted(a) or "").startswith("np.") and isinstance(getattr(np, (_dotted(a) or "np.")[3:], None), np.ufunc):
+            out.add("call: NumPy function passed as an argument")
+    return out
+
+
 def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], loop_ints: set[str]) -> set[str]:
     out: set[str] = set()
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
@@ -1859,6 +1925,8 @@ def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], lo
         out.add("raise")
     elif isinstance(node, ast.Lambda):
         out.add("call: lambda bound to a name")
+    if isinstance(node, ast.Call):
+        out |= _passing_constructs(node)
     elif isinstance(node, ast.FunctionDef) and node is not f:
         out.add("call: nested def")
         inner = {a.arg for a in node.args.args}

@@ -46,11 +46,11 @@ def recursive(x):
 
 
 def calls_varargs_helper(x):
-    return np.sum(varargs_helper(x, x))
+    return np.sum(kwargs_helper(x, s=2.0))
 
 
-def varargs_helper(*xs):
-    return xs[0] * xs[1]
+def kwargs_helper(x, **kw):
+    return x * len(kw)  # **kw used as a dict: s2sad reads it only by key
 
 
 def uses_class(x):

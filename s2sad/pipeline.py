@@ -298,6 +298,13 @@ def _bind_statics(pf: ParsedFunction, arg_kinds: dict[str, Any]) -> set[str]:
     args = pf.node.args
     params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
     statics = {p: k.value for p, k in arg_kinds.items() if isinstance(k, FnKind) and p in params}
+    try:  # a function default the call leaves out (act=np.tanh) is bound too
+        defaults = inspect.signature(pf.fn).parameters.values()
+    except (TypeError, ValueError):
+        defaults = []  # type: ignore[assignment]
+    for v in defaults:
+        if v.name in params and v.name not in arg_kinds and is_function_value(v.default):
+            statics[v.name] = v.default
     if statics:
         pf.closure = {**pf.closure, **statics}  # a new dict: a lifted function's closure is shared
     return set(statics)
@@ -424,7 +431,7 @@ def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]
         bound = bind_call(op.callee, op.args["call"], None)
     except Exception:  # a bad call is reported by the transform, with its location
         return ()
-    return statics_of({p: kind_of_atom(node, kinds) for p, node in bound.items()})
+    return statics_of(with_defaults(op.callee, {p: kind_of_atom(node, kinds) for p, node in bound.items()}))
 
 
 def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -> bool:

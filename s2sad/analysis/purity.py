@@ -216,7 +216,8 @@ def call_statics(callee: Any, call: gast.Call, resolver: Resolver) -> Statics:
         bound = bind_call(callee, call, None)
     except Exception:  # a bad call is reported by the callee's build
         return ()
-    found = []
+    found = [(p, v.default) for p, v in inspect.signature(callee).parameters.items()
+             if p not in bound and is_function_value(v.default)]  # a default function the call leaves
     for p, node in bound.items():
         if isinstance(node, (gast.Name, gast.Attribute)) and resolver.is_global(node):
             ok, value = resolver.value_of(node)

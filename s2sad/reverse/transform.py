@@ -464,6 +464,7 @@ class ReverseTransform:
         calls its split derivative, ``z, z_back = dh_fwd(a, b)``, and the
         reverse sweep calls the closure it returned, ``z_back(z_bar)``."""
         from ..analysis.purity import impurity
+        from ..pipeline import with_defaults
 
         call = op.args["call"]
         bound = bind_call(op.callee, call, self.location(s))
@@ -471,7 +472,7 @@ class ReverseTransform:
         if not wrt:
             return
         kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
-        statics = statics_of(kinds)
+        statics = statics_of(with_defaults(op.callee, kinds))  # nonlinearity=np.tanh left out: the default
         why = impurity(op.callee, statics)
         if why is not None:
             self.refuse_leak(op.callee, s, statics)

@@ -629,10 +629,18 @@ class ForwardTransform:
                 "build the list with .append() only",
             )
         v = args[0]
-        if self.stacks[lst] == "paired" and not (isinstance(v, gast.Name) and v.id in self.varied):
+        parts = v.elts if isinstance(v, (gast.Tuple, gast.List)) else [v]  # hs.append((a, b)): a tuple of tangents
+        if self.stacks[lst] == "paired" and not any(isinstance(e, gast.Name) and e.id in self.varied for e in parts):
             return
-        holder = self.holder(v)
-        value = name(holder) if holder is not None else self.helper("zeros_like", copy.deepcopy(v))
+        if isinstance(v, (gast.Tuple, gast.List)):
+            holders = [self.holder(e) for e in v.elts]
+            value: gast.expr = type(v)(elts=[
+                name(h) if h is not None else self.helper("zeros_like", copy.deepcopy(e))
+                for h, e in zip(holders, v.elts)
+            ], ctx=gast.Load())
+        else:
+            holder = self.holder(v)
+            value = name(holder) if holder is not None else self.helper("zeros_like", copy.deepcopy(v))
         push = gast.Attribute(value=name(self.stack_var(lst, out)), attr="append", ctx=gast.Load())
         out.append(gast.copy_location(gast.Expr(value=gast.Call(func=push, args=[value], keywords=[])), s))
 

@@ -493,8 +493,9 @@ class Normalizer:
             return name(r), [name(idx, gast.Store), *binds]
         if fn == "reversed" and len(it.args) == 1 and not it.keywords:
             return self._reversed(s, it.args[0], out)
-        if fn is not None:
+        if fn in _ITERATORS:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
+        # a helper's list or tuple (a generator function's yields, collected: pipeline), map(...), filter(...)
         seq = self._iterated(self.atom(it, out), s, out)
         idx = self.namer.temp("i")
         r = self._range_len([seq], out)
@@ -506,6 +507,8 @@ class Normalizer:
         may nest ``zip(...)`` and ``enumerate(...)``; the sequences whose
         lengths bound the loop are added to ``seqs``."""
         fn = self._global_callee(it)
+        if fn == "zip" and not it.keywords and len(it.args) == 1 and isinstance(it.args[0], gast.Starred):
+            it = self._unzip(it, s, out)
         if fn == "zip" and not it.keywords and not any(isinstance(a, gast.Starred) for a in it.args):
             elts = [self._item(a, s, idx, seqs, out) for a in it.args]
             return gast.Tuple(elts=elts, ctx=gast.Load())
@@ -514,11 +517,26 @@ class Normalizer:
                 raise self.refuse(it, "enumerate with a start", "write `for i, x in enumerate(xs)`")
             inner = self._item(it.args[0], s, idx, seqs, out)
             return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
-        if fn is not None and fn != "range":
+        if fn in _ITERATORS or fn == "range":
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
         seq = self._iterated(self.atom(it, out), s, out)
         seqs.append(seq)
         return gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+
+    def _unzip(self, it: gast.Call, s: gast.For, out: list[gast.stmt]) -> gast.Call:
+        """``for a, b in zip(*pairs)``: the target says how many sequences
+        ``pairs`` holds, so ``s1, s2 = pairs; for a, b in zip(s1, s2)``
+        (Python raises, as the loop would, if it holds another number)."""
+        if not (isinstance(s.target, gast.Tuple) and all(isinstance(e, gast.Name) for e in s.target.elts)):
+            raise self.refuse(it, "zip(*xs) into a single loop variable",
+                              "unpack the loop variable (for a, b in zip(*pairs)), so its length is known")
+        src = self.atom(it.args[0].value, out)
+        parts = [self.namer.temp("s") for _ in s.target.elts]
+        for p in parts:
+            self.locals.add(p)
+        unpack = gast.Tuple(elts=[name(p, gast.Store) for p in parts], ctx=gast.Store())
+        self._unpack(unpack, src, out)
+        return gast.Call(func=name("zip"), args=[name(p) for p in parts], keywords=[])
 
     def _reversed(self, s: gast.For, seq: gast.expr, out: list[gast.stmt]) -> tuple[gast.Name, list[gast.stmt]]:
         """``for t in reversed(seq)``: a range is reversed by slicing it
@@ -680,7 +698,68 @@ class Normalizer:
         return self.atom(e, out)
 
     def expr_Call(self, e: gast.Call, out, into=None):
+        fn = self._global_callee(e)
+        if (fn == "list" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], gast.Call)
+                and self._global_callee(e.args[0]) in ("map", "filter")):
+            e, fn = e.args[0], self._global_callee(e.args[0])  # list(map(...)): the list map gives here
+        if fn in ("map", "filter") and not e.keywords and len(e.args) >= 2 and not any(
+            isinstance(a, gast.Starred) for a in e.args
+        ):
+            return self.expr_ListComp(self._mapped(e, fn, out), out, into)
         return self.call(e, out)
+
+    def _mapped(self, e: gast.Call, fn: str, out: list[gast.stmt]) -> gast.ListComp:
+        """``map(f, xs, ys)`` -> ``[f(v1, v2) for v1, v2 in zip(xs, ys)]``,
+        ``filter(f, xs)`` -> ``[v for v in xs if f(v)]`` (a list: what the
+        caller reads of the iterator, every item, in order). A lambda is
+        lifted to a name; ``functools.partial(g, a)`` becomes ``g(a, v)``,
+        with ``a`` evaluated once, where the partial is made."""
+        func, seqs = e.args[0], e.args[1:]
+        if fn == "filter" and len(seqs) != 1:
+            raise self.refuse(e, "filter with several sequences", "call filter(f, xs)")
+        vs = [self.namer.temp("v") for _ in seqs]
+        fixed: list[gast.expr] = []
+        kws: list[gast.keyword] = []
+        if isinstance(func, gast.Lambda):
+            func = self._lift_lambda(func, out)
+        elif isinstance(func, gast.Call) and _dotted(func.func) in ("functools.partial", "partial") and func.args:
+            fixed = [self.atom(a, out) for a in func.args[1:] if not isinstance(a, gast.Starred)]
+            if len(fixed) != len(func.args) - 1 or any(k.arg is None for k in func.keywords):
+                raise self.refuse(func, "a partial with *args or **kwargs", "pass the fixed arguments one by one")
+            kws = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in func.keywords]
+            func = func.args[0]
+            if isinstance(func, gast.Lambda):
+                func = self._lift_lambda(func, out)
+        elif not (isinstance(func, (gast.Name, gast.Attribute)) or (isinstance(func, gast.Constant) and fn == "filter")):
+            func = self.atom(func, out)
+        target: gast.expr = name(vs[0], gast.Store) if len(vs) == 1 else gast.Tuple(
+            elts=[name(v, gast.Store) for v in vs], ctx=gast.Store())
+        source = seqs[0] if len(seqs) == 1 else gast.Call(func=name("zip"), args=list(seqs), keywords=[])
+        if fn == "map":
+            elt: gast.expr = gast.Call(func=func, args=[*fixed, *[name(v) for v in vs]], keywords=kws)
+            ifs: list[gast.expr] = []
+        else:
+            elt = name(vs[0])
+            keep = name(vs[0]) if isinstance(func, gast.Constant) and func.value is None else gast.Call(
+                func=func, args=[*fixed, name(vs[0])], keywords=kws)
+            ifs = [keep]
+        gen = gast.comprehension(target=target, iter=source, ifs=ifs, is_async=0)
+        comp = gast.ListComp(elt=elt, generators=[gen])
+        for node in gast.walk(comp):
+            if hasattr(node, "lineno") or isinstance(node, gast.expr):
+                gast.copy_location(node, e)
+        return comp
+
+    def _lift_lambda(self, lam: gast.Lambda, out: list[gast.stmt]) -> gast.Name:
+        """Lift a lambda to a fresh name, as ``f = lambda ...`` is."""
+        fname = self.namer.claim("lam")
+        ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
+        fdef = gast.FunctionDef(
+            name=fname, args=lam.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+            type_params=[],
+        )
+        self.lift(gast.copy_location(fdef, lam), out)
+        return name(fname)
 
     def call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Call:
         for k in e.keywords:
@@ -716,15 +795,9 @@ class Normalizer:
         if isinstance(a, (gast.List, gast.Tuple)):
             return type(a)(elts=[self.atom(x, out) for x in a.elts], ctx=gast.Load())
         if isinstance(a, gast.Lambda):
-            fname = self.namer.claim("lam")
-            ret = gast.copy_location(gast.Return(value=a.body), a.body)
-            fdef = gast.FunctionDef(
-                name=fname, args=a.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
-                type_params=[],
-            )
-            self.lift(gast.copy_location(fdef, a), out)
-            self._refuse_capturing(fname, a, "a lambda passed as an argument")
-            return name(fname)
+            lifted = self._lift_lambda(a, out)
+            self._refuse_capturing(lifted.id, a, "a lambda passed as an argument")
+            return lifted
         if isinstance(a, gast.Name) and a.id in self.lifted:
             self._refuse_capturing(a.id, a, f"the nested function {a.id} passed as an argument")
         return self.atom(a, out)
@@ -820,6 +893,19 @@ _OPS = {
     gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**", gast.MatMult: "@", gast.Mod: "%",
     gast.FloorDiv: "//", gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>",
 }  # fmt: skip
+
+
+# builtins returning iterators s2sad does not read as sequences
+_ITERATORS = frozenset({"iter", "enumerate", "zip", "reversed", "range"})
+
+
+def _dotted(node: gast.expr) -> str:
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        base = _dotted(node.value)
+        return base and f"{base}.{node.attr}"
+    return ""
 
 
 def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast.comprehension) -> None:

@@ -558,6 +558,11 @@ class ReverseTransform:
                 out.append(assign(piece, pop))
             if isinstance(item, gast.Name):
                 self.accumulate(item.id, name(piece), out, comment=f"{item.id} -> {hs}")
+            elif isinstance(item, (gast.Tuple, gast.List)):  # hs.append((a, b)): item k gets entry k
+                for k, e in enumerate(item.elts):
+                    if isinstance(e, gast.Name) and e.id in self.varied:
+                        entry = gast.Subscript(value=name(piece), slice=const(k), ctx=gast.Load())
+                        self.accumulate(e.id, entry, out, comment=f"{e.id} -> {hs}")
         out.append(Pop(name=name(hs), list_item=True))
 
     def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .analysis.statics import is_function_value
-from .frontend.varargs import flatten
 from .errors import ArgumentError, OutputError, S2SADError
+from .frontend.varargs import flatten
 from .pipeline import Derivative, build_reverse, kind_of_value
 from .rules.table import is_container
 

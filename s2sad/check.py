@@ -8,7 +8,6 @@ test ``δᵀ∇f(θ) ≈ (f(θ+εδ) − f(θ−εδ)) / 2ε``.
 from __future__ import annotations
 
 import inspect
-
 from collections.abc import Callable
 from typing import Any
 

@@ -219,7 +219,6 @@ def returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]
 
 
 def _returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
-    import inspect
 
     from ..frontend.parse import parse_function
     from ..pipeline import front, with_defaults

@@ -20,6 +20,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
+from ..frontend.generators import collected, is_generator
 from ..frontend.parse import ParsedFunction
 from ..ir.normalize import const
 from ..rules.table import RULES, Rule
@@ -194,8 +195,23 @@ class Resolver:
                     f"register a derivative with s2sad.register_adjoint({_text(func)}, "
                     f"{{'{_first_parameter(obj)}': 'g * ...'}}), or write the computation in your own code",
                 ))
+            if is_generator(obj):
+                obj = self._collected(obj, call)
             return Op("user", args={"call": call}, callee=obj)
         return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+
+    def _collected(self, gen: Any, call: gast.Call) -> Any:
+        """A call to a generator function calls its list-returning twin
+        (:mod:`frontend.generators`), bound to a fresh name of the closure."""
+        twin = collected(gen, self.pf.location(call))
+        base = f"{gen.__name__}_items"
+        fresh, k = base, 0
+        while fresh in self.locals or (self.pf.resolve_root(fresh)[0] and self.pf.closure.get(fresh) is not twin):
+            k += 1
+            fresh = f"{base}_{k}"
+        self.pf.closure[fresh] = twin
+        call.func = gast.Name(id=fresh, ctx=gast.Load(), annotation=None, type_comment=None)
+        return twin
 
     def refuse_reflective(self, call: gast.Call) -> None:
         """``eval``, ``exec``, ``locals()`` and their kind read or change the
@@ -270,7 +286,6 @@ def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
     import inspect
 
     from ..errors import UnsupportedSyntaxError
-
     from ..frontend.varargs import flatten
 
     sig = inspect.signature(callee)

@@ -38,12 +38,13 @@ from ..errors import Location, UnsupportedSyntaxError
 
 
 def flatten(fn: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """``arguments`` (a parameter -> value mapping, as ``Signature.bind``
+    """``arguments`` of ``fn`` (a function or its signature; a parameter ->
+    value mapping, as ``Signature.bind``
     gives, where ``*args`` maps to a tuple and ``**kw`` to a dict) with the
     values of ``*args`` as ``args_0, args_1, ...`` and those of ``**kw`` by
     their keys."""
     try:
-        params = inspect.signature(fn).parameters
+        params = (fn if isinstance(fn, inspect.Signature) else inspect.signature(fn)).parameters
     except (TypeError, ValueError):
         return dict(arguments)
     out: dict[str, Any] = {}

@@ -517,7 +517,7 @@ class Normalizer:
                 raise self.refuse(it, "enumerate with a start", "write `for i, x in enumerate(xs)`")
             inner = self._item(it.args[0], s, idx, seqs, out)
             return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
-        if fn in _ITERATORS or fn == "range":
+        if fn in _ITERATORS and fn != "range":
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
         seq = self._iterated(self.atom(it, out), s, out)
         seqs.append(seq)

@@ -72,7 +72,8 @@ MARGIN = 1e-3
 LONG_NAME = "argument_with_a_long_descriptive_name"
 MAX_VALUE = 1e4
 
-HEADER = '''import math
+HEADER = '''import functools
+import math
 
 import numpy as np
 
@@ -99,9 +100,7 @@ def _h3(a):
 
 
 def _hstar(a, *rest):
-    for r in rest:
-        a = a * np.cos(r)
-    return a + 0.1 * len(rest)
+    return a * np.cos(sum(rest)) + 0.1 * len(rest)
 
 
 def _hkw(a, **kw):
@@ -110,6 +109,15 @@ def _hkw(a, **kw):
 
 def _happly(fn, a, act=np.tanh):
     return fn(a) + act(a)
+
+
+def _hgen(a):
+    for k in range(2):
+        yield a * (k + 1.0)
+
+
+def _hpairs(a, b):
+    return [(a, b), (b * 0.5, a)]
 
 
 def _id(a):
@@ -1068,8 +1076,20 @@ class _Generator:
         e = self.expr(shape, 1).text
         u = self.expr(shape, 1).text
         t = self.new_temp()
-        form = self.r.randrange(6)
-        if form == 0:
+        form = self.r.randrange(10)
+        if form == 6:
+            self.emit(indent, f"{t} = sum(np.sin(v) for v in _hgen({e}))")
+        elif form == 7:
+            fn = self.r.choice(["lambda v: v * np.cos(v)", "np.tanh", "_h3", "functools.partial(_h1, b=0.7)"])
+            self.emit(indent, f"{t} = sum(map({fn}, [{e}, {u}]))")
+        elif form == 8:
+            self.emit(indent, f"{t} = sum(filter(lambda v: np.all(np.isfinite(v)), [{e}, {u}]))")
+        elif form == 9:
+            g1, g2 = self.new_temp(), self.new_temp()
+            self.emit(indent, f"{t} = {e} * 0.5")
+            self.emit(indent, f"for {g1}, {g2} in zip(*_hpairs({e}, {u})):")
+            self.emit(indent + 1, f"{t} = {t} + {g1} * np.sin({g2})")
+        elif form == 0:
             self.emit(indent, f"{t} = _hstar({e}, {u}, {self.const()})")
         elif form == 1:
             p = self.new_temp()
@@ -1747,6 +1767,8 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("call: *args in a definition", "calls"), ("call: f(*xs) with a tuple", "calls"),
     ("call: **kwargs in a definition", "calls"), ("call: NumPy function passed as an argument", "calls"),
     ("call: user function passed as an argument", "calls"), ("call: lambda passed as an argument", "calls"),
+    ("iteration over what a helper returns", "calls"), ("call: generator function (yield)", "calls"),
+    ("map", "calls"), ("filter", "calls"), ("functools.partial", "calls"), ("zip(*pairs)", "calls"),
     ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
     ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
     ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
@@ -1861,7 +1883,13 @@ def _passing_constructs(call: ast.Call) -> set[str]:
         out.add("call: *args in a definition")
     if name == "_hkw":
         out.add("call: **kwargs in a definition")
-    if any(isinstance(a, ast.Starred) for a in call.args):
+    if name == "_hgen":
+        out.add("call: generator function (yield)")
+    if name in ("map", "filter", "functools.partial"):
+        out.add(name)
+    if name == "zip" and any(isinstance(a, ast.Starred) for a in call.args):
+        out.add("zip(*pairs)")
+    elif any(isinstance(a, ast.Starred) for a in call.args):
         out.add("call: f(*xs) with a tuple")
     for a in [*call.args, *(k.value for k in call.keywords)]:
         if isinstance(a, ast.Lambda):
@@ -1925,6 +1953,12 @@ def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], lo
         out.add("raise")
     elif isinstance(node, ast.Lambda):
         out.add("call: lambda bound to a name")
+    if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Call):
+        called = _dotted(node.iter.func)
+        if called in _HEADER_FUNCS or (called == "zip" and any(
+                isinstance(a, ast.Starred) and isinstance(a.value, ast.Call) and _dotted(a.value.func) in _HEADER_FUNCS
+                for a in node.iter.args)):
+            out.add("iteration over what a helper returns")
     if isinstance(node, ast.Call):
         out |= _passing_constructs(node)
     elif isinstance(node, ast.FunctionDef) and node is not f:

@@ -23,7 +23,7 @@ from . import runtime
 from .analysis.activity import dotted, infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, check_mutations
 from .analysis.resolve import Resolver, refuse_varied_opaque
-from .analysis.statics import FnKind, is_function_value, statics_of
+from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
@@ -167,7 +167,7 @@ def kind_of_value(value: Any) -> str | None:
         return tuple_kind([kind_of_value(v) for v in value])
     if isinstance(value, list):
         return list_kind([kind_of_value(v) for v in value])
-    return None
+    return object_kind(value)  # an instance of a user class (its methods are followed), else None
 
 
 _output_kinds: dict[tuple, Any] = {}
@@ -276,7 +276,7 @@ def front(
             resolver.refuse_reflective(node)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
-    if expand_starred(ssa.body, kinds, namer, ops, resolver, pf):
+    while expand_starred(ssa.body, kinds, namer, ops, resolver, pf) | resolve_methods(ssa, kinds, ops, resolver, pf):
         kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
     if checks:
@@ -378,6 +378,47 @@ def expand_starred(
             ops[id(s)] = resolver.op(call)
         body[k:k] = before
         k += len(before) + 1
+        changed = True
+    return changed
+
+
+def resolve_methods(
+    ssa: gast.FunctionDef, kinds: dict[str, Any], ops: dict[int, Any], resolver: Resolver, pf: ParsedFunction
+) -> bool:
+    """``z = layer.forward(x)`` where ``layer``'s kind is an object of a user
+    class ``Layer`` -> ``z = Layer_forward(layer, x)``: a call to the class's
+    own function (a user function, followed), bound to a fresh name of the
+    closure and guarded (``Layer.forward = ...`` makes the derivative stale).
+    Returns whether anything changed."""
+    changed = False
+    for s in statements(ssa.body):
+        call = s.value if isinstance(s, gast.Assign) else None
+        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+                and isinstance(call.func.value, gast.Name) and call.func.value.id in resolver.locals):
+            continue
+        cls = class_of(kinds.get(call.func.value.id))
+        if cls is None:
+            continue
+        attr = call.func.attr
+        owner = next((k for k in cls.__mro__ if attr in vars(k)), None)
+        fn = vars(owner).get(attr) if owner is not None else None
+        if not inspect.isfunction(fn) or hides_method(cls, attr):
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate the call to .{attr}() of a {cls.__name__}: it is not a plain method "
+                "defined in Python, or its objects may hold their own (a static or class method, a property, "
+                f"`self.{attr} = ...` in the class's code)",
+                pf.location(call), f"call a plain method of {cls.__name__}, or a module-level function",
+            )
+        pf.guards.append((vars(owner), attr, fn))
+        fresh = f"{cls.__name__}_{attr}"
+        k = 0
+        while fresh in resolver.locals or (resolver.pf.resolve_root(fresh)[0] and pf.closure.get(fresh) is not fn):
+            k += 1
+            fresh = f"{cls.__name__}_{attr}_{k}"
+        pf.closure[fresh] = fn
+        call.args = [name(call.func.value.id), *call.args]
+        call.func = name(fresh)
+        ops[id(s)] = resolver.op(call)
         changed = True
     return changed
 

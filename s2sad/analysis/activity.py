@@ -221,6 +221,10 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         return found
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
+    if op.kind == "opaque" and isinstance(op.callee, type):  # Layer(0.5): an object of a user class
+        from .statics import class_kind
+
+        return class_kind(op.callee)
     if op.kind == "inactive":
         if isinstance(value, gast.Attribute) and value.attr == "shape":
             return "shape"

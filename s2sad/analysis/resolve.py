@@ -198,7 +198,9 @@ class Resolver:
             if is_generator(obj):
                 obj = self._collected(obj, call)
             return Op("user", args={"call": call}, callee=obj)
-        return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+        op = self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+        op.callee = obj  # a class: its instance's kind is known (activity, analysis.statics)
+        return op
 
     def _collected(self, gen: Any, call: gast.Call) -> Any:
         """A call to a generator function calls its list-returning twin
@@ -268,7 +270,9 @@ class Resolver:
 
     def _no_rule(self, node: gast.AST, what: str, method: bool = False) -> NoRuleError:
         hint = (
-            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead"
+            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead "
+            "(a method of an object of your own class is followed when s2sad knows the class: an argument, "
+            "an item of a list of objects of one class, or an object made in the function)"
             if method
             else "register a derivative with s2sad.register_adjoint(fn, {'x': 'g * ...'}), "
             "or declare it s2sad.register_nondifferentiable(fn) if its result carries no derivative"

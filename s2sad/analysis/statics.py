@@ -74,3 +74,70 @@ def statics_of(kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The (parameter, function) pairs that ``kinds`` fixes, sorted by name:
     what a callee's analyses are specialised to."""
     return tuple(sorted((p, k.value) for p, k in kinds.items() if isinstance(k, FnKind)))
+
+
+# Objects of the user's classes: their kind names their class, "obj:<k>" (a
+# string, so the kind algebra keeps it inside list and tuple kinds; two
+# classes are two kinds). A method call on a name of such a kind is resolved
+# to the class's function, called with the object as its first argument
+# (pipeline.resolve_methods); the object's attributes are data.
+_classes: dict[int, type] = {}  # k -> class (kept alive: k is never reused)
+_numbers: dict[type, int] = {}
+
+
+def object_kind(value: Any) -> str | None:
+    """The kind of an instance of a user class, else None (also when the
+    instance holds an attribute that hides one of its class's functions)."""
+    kind = class_kind(type(value))
+    own = getattr(value, "__dict__", None)
+    if kind is not None and own and any(callable(getattr(type(value), k, None)) for k in own):
+        return None
+    return kind
+
+
+def hides_method(cls: type, attr: str) -> bool:
+    """Might an instance of ``cls`` hold its own ``attr``, hiding the class's
+    function (``self.forward = ...`` anywhere in the class's code), or look
+    attributes up its own way? Conservative: a class whose source s2sad
+    cannot read might."""
+    import ast
+    import textwrap
+
+    if cls.__getattribute__ is not object.__getattribute__ or hasattr(cls, "__getattr__"):
+        return True
+    for klass in cls.__mro__[:-1]:
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            return True
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, (ast.Store, ast.Del)):
+                return True
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("setattr", "vars"):
+                return True
+    return False
+
+
+def class_kind(cls: Any) -> str | None:
+    """The kind of the instances of ``cls`` when it is a user class whose
+    instances are made by ``cls(...)`` itself (no custom ``__new__``)."""
+    if not isinstance(cls, type) or cls.__module__ in ("builtins", "abc", "typing") or issubclass(
+        cls, (int, float, complex, str, bytes, list, tuple, dict, set, frozenset, np.ndarray, np.generic, type)
+    ):
+        return None
+    root = (cls.__module__ or "").split(".")[0]
+    if root in ("numpy", "scipy", "s2sad", "gast", "pandas", "sklearn", "torch", "jax", "random", "functools"):
+        return None
+    if cls.__new__ is not object.__new__:
+        return None
+    if cls not in _numbers:
+        _numbers[cls] = len(_classes)
+        _classes[len(_classes)] = cls
+    return f"obj:{_numbers[cls]}"
+
+
+def class_of(kind: Any) -> type | None:
+    """The class an object kind names (None for any other kind)."""
+    if isinstance(kind, str) and kind.startswith("obj:") and kind[4:].isdigit():
+        return _classes.get(int(kind[4:]))
+    return None

@@ -120,6 +120,17 @@ def _hpairs(a, b):
     return [(a, b), (b * 0.5, a)]
 
 
+class _Layer:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, a):
+        return np.tanh(a * self.w) + self.skip(a)
+
+    def skip(self, a):
+        return 0.1 * a
+
+
 def _id(a):
     return a
 
@@ -1076,8 +1087,13 @@ class _Generator:
         e = self.expr(shape, 1).text
         u = self.expr(shape, 1).text
         t = self.new_temp()
-        form = self.r.randrange(10)
-        if form == 6:
+        form = self.r.randrange(11)
+        if form == 10:
+            layer = self.new_temp()
+            self.emit(indent, f"{t} = {e}")
+            self.emit(indent, f"for {layer} in [_Layer({self.const()}), _Layer({self.const()})]:")
+            self.emit(indent + 1, f"{t} = {layer}.forward({t})")
+        elif form == 6:
             self.emit(indent, f"{t} = sum(np.sin(v) for v in _hgen({e}))")
         elif form == 7:
             fn = self.r.choice(["lambda v: v * np.cos(v)", "np.tanh", "_h3", "functools.partial(_h1, b=0.7)"])
@@ -1769,6 +1785,7 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("call: user function passed as an argument", "calls"), ("call: lambda passed as an argument", "calls"),
     ("iteration over what a helper returns", "calls"), ("call: generator function (yield)", "calls"),
     ("map", "calls"), ("filter", "calls"), ("functools.partial", "calls"), ("zip(*pairs)", "calls"),
+    ("call: method of an object in a list", "calls"),
     ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
     ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
     ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
@@ -1870,7 +1887,8 @@ def constructs(source: str) -> set[str]:
                 called.add("_Model")
     for name in called:  # what the helpers it calls use
         for node in ast.walk(_HEADER_FUNCS[name]):
-            if isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name] and name != "_Model":
+            if (isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name]
+                    and not isinstance(_HEADER_FUNCS[name], ast.ClassDef)):
                 found.add("call: nested def")
     return found
 
@@ -1885,6 +1903,9 @@ def _passing_constructs(call: ast.Call) -> set[str]:
         out.add("call: **kwargs in a definition")
     if name == "_hgen":
         out.add("call: generator function (yield)")
+    if (isinstance(call.func, ast.Attribute) and call.func.attr == "forward" and isinstance(call.func.value, ast.Name)
+            and not call.func.value.id.isupper()):
+        out.add("call: method of an object in a list")
     if name in ("map", "filter", "functools.partial"):
         out.add(name)
     if name == "zip" and any(isinstance(a, ast.Starred) for a in call.args):

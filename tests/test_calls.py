@@ -318,3 +318,87 @@ def test_refusals_name_the_construct(fn, args, needle):
 def test_wrt_the_star_args_is_refused_clearly():
     with pytest.raises(s2sad.ArgumentError, match="no argument 'args'"):
         s2sad.grad(cm, wrt="args")
+
+
+# ------------------------------------------------------ methods of objects
+
+
+class Layer:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x, params):
+        return np.tanh(x * self.w + params) + self.skip(x)
+
+    def skip(self, x):
+        return 0.1 * x
+
+
+class SinLayer(Layer):
+    def forward(self, x, params):
+        return np.sin(x) * self.w + params
+
+
+def through_layers(x, params, layers):
+    for layer in layers:
+        x = layer.forward(x, params)
+    return np.sum(x)
+
+
+def makes_layers(x, params):
+    y = x
+    for layer in [Layer(0.7), Layer(-0.4)]:
+        y = layer.forward(y, params)
+    return np.sum(y)
+
+
+def mixed_layers(x, params):
+    y = x
+    for layer in [Layer(0.7), SinLayer(-0.4)]:  # two classes: s2sad cannot tell which forward
+        y = layer.forward(y, params)
+    return np.sum(y)
+
+
+class Hides(Layer):
+    def __init__(self, w):
+        super().__init__(w)
+        self.forward = lambda x, params: x * 100.0
+
+
+def hidden_method(x):
+    for layer in [Hides(0.5)]:
+        x = layer.forward(x, 0.0)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("layers", [[Layer(0.7), Layer(-0.4)], [SinLayer(0.7), SinLayer(-0.4)]],
+                         ids=["Layer", "SinLayer"])
+def test_methods_of_objects_in_a_list_argument(layers):
+    s2sad.check_grad(through_layers, X, 0.2, layers, wrt=(0, 1))
+    _jvp_check(through_layers, (X, 0.2, layers), (0, 1))
+
+
+def test_a_list_of_another_class_gets_another_derivative():
+    g = s2sad.grad(through_layers)
+    a = g(X, 0.2, [Layer(0.7)])
+    b = g(X, 0.2, [SinLayer(0.7)])
+    assert np.allclose(a, (1 - np.tanh(X * 0.7 + 0.2) ** 2) * 0.7 + 0.1)
+    assert np.allclose(b, np.cos(X) * 0.7)
+
+
+def test_methods_of_objects_made_in_the_function():
+    s2sad.check_grad(makes_layers, X, 0.2, wrt=(0, 1))
+    _jvp_check(makes_layers, (X, 0.2), (0, 1))
+
+
+def test_objects_of_two_classes_or_hiding_a_method_are_refused():
+    assert "method .forward()" in _refusal(mixed_layers, X, 0.2)
+    assert "self.forward = ..." in _refusal(hidden_method, X)
+
+
+def test_an_object_built_from_a_value_with_a_derivative_is_refused():
+    def builds(x, w):
+        return np.sum(Layer(w).forward(x, 0.0))
+
+    with pytest.raises(s2sad.NoRuleError, match="Layer"):
+        s2sad.grad(builds, wrt=1)(X, 0.5)

@@ -100,21 +100,32 @@ def hides_method(cls: type, attr: str) -> bool:
     function (``self.forward = ...`` anywhere in the class's code), or look
     attributes up its own way? Conservative: a class whose source s2sad
     cannot read might."""
-    import ast
-    import textwrap
-
     if cls.__getattribute__ is not object.__getattribute__ or hasattr(cls, "__getattr__"):
         return True
     for klass in cls.__mro__[:-1]:
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError, SyntaxError):
+        for member in vars(klass).values():  # the class's code: its functions (methods, static, class, properties)
+            parts = [getattr(member, n, None) for n in ("__func__", "fget", "fset", "fdel")] + [member]
+            for fn in (f for f in parts if inspect.isfunction(f)):
+                if _stores(fn, attr):
+                    return True
+    return False
+
+
+def _stores(fn: Any, attr: str) -> bool:
+    """Does ``fn``'s code store into an attribute ``attr`` (or call
+    ``setattr``/``vars``)? True when its source cannot be read."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, (ast.Store, ast.Del)):
             return True
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, (ast.Store, ast.Del)):
-                return True
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("setattr", "vars"):
-                return True
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("setattr", "vars"):
+            return True
     return False
 
 

@@ -1098,8 +1098,12 @@ class _Generator:
         elif form == 7:
             fn = self.r.choice(["lambda v: v * np.cos(v)", "np.tanh", "_h3", "functools.partial(_h1, b=0.7)"])
             self.emit(indent, f"{t} = sum(map({fn}, [{e}, {u}]))")
-        elif form == 8:
+        elif form == 8 and self.chance(0.5):
             self.emit(indent, f"{t} = sum(filter(lambda v: np.all(np.isfinite(v)), [{e}, {u}]))")
+        elif form == 8:
+            g = self.new_temp()
+            self.emit(indent, f"{g} = functools.partial(_h1, b={self.const()})")
+            self.emit(indent, f"{t} = {g}({e}) + sum(map({g}, [{u}]))")
         elif form == 9:
             g1, g2 = self.new_temp(), self.new_temp()
             self.emit(indent, f"{t} = {e} * 0.5")

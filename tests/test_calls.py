@@ -122,6 +122,8 @@ def maps_and_filters(p):
     total = total + sum(map(np.sin, p)) + sum(list(map(square, p)))
     k = 0.5
     total = total + sum(map(lambda v: k * v, p))  # a lambda reading the function's own k, called here
+    g = functools.partial(ll, p)  # a partial bound to a name, called and mapped
+    total = total + g(DATA[0]) + sum(map(g, DATA[1:]))
     return total + sum(filter(lambda v: v > 0.0, p))
 
 

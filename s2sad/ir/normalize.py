@@ -330,6 +330,9 @@ class Normalizer:
             )
             self.lift(gast.copy_location(fdef, value), out)
             return
+        if isinstance(tgt, gast.Name) and _is_partial(value) and tgt.id not in self.locals:
+            self._lift_partial(tgt.id, value, out)
+            return
         if isinstance(tgt, gast.Name):
             out.append(assign(tgt.id, self.expr(value, out)))
         elif isinstance(tgt, (gast.Tuple, gast.List)):
@@ -750,6 +753,43 @@ class Normalizer:
                 gast.copy_location(node, e)
         return comp
 
+    def _lift_partial(self, fname: str, value: gast.Call, out: list[gast.stmt]) -> None:
+        """``g = functools.partial(f, a, k=b)`` -> a lifted ``def g(*args,
+        **kwargs): return f(t1, *args, k=t2, **kwargs)``, where ``t1``, ``t2``
+        hold ``a`` and ``b`` as they are where the partial is made."""
+        func = value.args[0]
+        if not isinstance(func, (gast.Name, gast.Attribute)) or any(
+            isinstance(a, gast.Starred) for a in value.args
+        ) or any(k.arg is None for k in value.keywords):
+            raise self.refuse(value, "this functools.partial", "make a partial of a named function, with the "
+                              "fixed arguments one by one")
+        held: list[gast.expr] = []
+        for a in [*value.args[1:], *(k.value for k in value.keywords)]:
+            atom = self.atom(a, out)
+            if isinstance(atom, gast.Name):  # kept as it is now: the partial does not see a later rebinding
+                t = self.namer.claim(f"{fname}_arg")
+                self.locals.add(t)
+                out.append(gast.copy_location(assign(t, atom), value))
+                atom = name(t)
+            held.append(atom)
+        n = len(value.args) - 1
+        rest, more = self.namer.claim("args"), self.namer.claim("kwargs")
+        call = gast.Call(
+            func=copy.deepcopy(func),
+            args=[*held[:n], gast.Starred(value=name(rest), ctx=gast.Load())],
+            keywords=[gast.keyword(arg=k.arg, value=h) for k, h in zip(value.keywords, held[n:])]
+            + [gast.keyword(arg=None, value=name(more))],
+        )
+        ret = gast.Return(value=call)
+        args = gast.arguments(args=[], posonlyargs=[], vararg=name(rest, gast.Param), kwonlyargs=[], kw_defaults=[],
+                              kwarg=name(more, gast.Param), defaults=[])
+        fdef = gast.FunctionDef(name=fname, args=args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+                                type_params=[])
+        for node in gast.walk(fdef):
+            if isinstance(node, (gast.stmt, gast.expr)):
+                gast.copy_location(node, value)
+        self.lift(fdef, out)
+
     def _lift_lambda(self, lam: gast.Lambda, out: list[gast.stmt]) -> gast.Name:
         """Lift a lambda to a fresh name, as ``f = lambda ...`` is."""
         fname = self.namer.claim("lam")
@@ -908,6 +948,12 @@ def _dotted(node: gast.expr) -> str:
     return ""
 
 
+def _is_partial(value: gast.expr) -> bool:
+    """``functools.partial(f, ...)`` (or ``partial(f, ...)``), by its spelling."""
+    return (isinstance(value, gast.Call) and _dotted(value.func) in ("functools.partial", "partial")
+            and len(value.args) >= 1)
+
+
 def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast.comprehension) -> None:
     """Rename ``old`` in a comprehension, except in the iterable of the
     generator that binds it (evaluated before the name exists)."""
@@ -933,7 +979,7 @@ def _lifted_names(fn: gast.FunctionDef) -> set[str]:
             continue
         if isinstance(node, gast.FunctionDef):
             out.add(node.name)
-        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+        elif isinstance(node, gast.Assign) and (isinstance(node.value, gast.Lambda) or _is_partial(node.value)):
             tgt = node.targets[0]
             if isinstance(tgt, gast.Name) and counts.get(tgt.id) == 1:
                 out.add(tgt.id)

@@ -138,6 +138,8 @@ def _type_key(value: Any) -> Any:
         return (value.__class__, kind_of_value(value))
     if is_function_value(value):  # ... and to a function passed as a value, by identity
         return ("fn", value)
+    if hasattr(value, "__dict__"):  # an object: its class, and whether s2sad follows its methods
+        return (value.__class__, kind_of_value(value))
     return value.__class__
 
 

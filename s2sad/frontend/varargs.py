@@ -19,7 +19,7 @@ is called with the call's own arguments, positional and keyword, unchanged.
 >>> import gast
 >>> from s2sad.codegen.emit import render_function
 >>> fn = gast.parse("def f(x, *xs, **kw):\\n    return x * kw['s'] + sum(xs)").body[0]
->>> print(render_function(specialise(fn, ["xs_0", "xs_1"], ["s"], "<doc>")), end="")
+>>> print(render_function(specialise(fn, ["xs_0", "xs_1"], ["s"], "<doc>"), {}), end="")
 def f(x, xs_0, xs_1, *, s):
     xs = xs_0, xs_1
     return x * s + sum(xs)

@@ -404,3 +404,16 @@ def test_an_object_built_from_a_value_with_a_derivative_is_refused():
 
     with pytest.raises(s2sad.NoRuleError, match="Layer"):
         s2sad.grad(builds, wrt=1)(X, 0.5)
+
+
+class NoisySkip(Layer):
+    def skip(self, x):
+        return x * (1.0 + 0.0 * np.random.randn())
+
+
+def test_a_method_calling_methods_is_pure_only_if_they_are():
+    pure = s2sad.grad(through_layers).source(X, 0.2, [Layer(0.7)])
+    noisy = s2sad.grad(through_layers).source(X, 0.2, [NoisySkip(0.7)])
+    assert "_fwd(" not in pure  # Layer.forward calls Layer.skip, pure: re-run in the reverse sweep
+    assert "_fwd(" in noisy  # NoisySkip.skip draws: forward is run once, its reverse sweep kept
+    s2sad.check_grad(through_layers, X, 0.2, [NoisySkip(0.7)], wrt=(0, 1))

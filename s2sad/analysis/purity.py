@@ -82,7 +82,7 @@ def _read(fn: Any, statics: Statics = ()) -> tuple[gast.FunctionDef, set[str], s
 
     pf = parse_function(fn)
     node = pf.node
-    bound = dict(statics)
+    bound = {p: v for p, v in statics if not isinstance(v, type)}  # classes: see _objects
     if bound:
         pf.closure = {**pf.closure, **bound}
     params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs} - set(bound)
@@ -137,7 +137,7 @@ def _impurity(fn: Any, mutations_only: bool = False, statics: Statics = ()) -> s
             if ok and isinstance(obj, (list, dict, set, bytearray)):
                 return f"it reads the global `{n.id}`, a {type(obj).__name__} that may change ({where(n)})"
         if isinstance(n, gast.Call) and not _reads_kwargs(n, node):
-            why = _call_impurity(n, resolver, locals_, params, mutations_only)
+            why = _call_impurity(n, resolver, locals_, params, mutations_only, _objects(statics))
             if why is not None:
                 return f"{why} ({where(n)})"
     return None
@@ -155,10 +155,39 @@ _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "
                        "fill", "resize", "put", "setfield", "itemset", "add", "discard", "setdefault", "popitem"})
 
 
+def _objects(statics: Statics) -> dict[str, type]:
+    """The parameters known to be objects of a user class, with the class."""
+    return {p: v for p, v in statics if isinstance(v, type)}
+
+
+def _method_of(func: gast.expr, objects: dict[str, type]) -> tuple[Any, str] | None:
+    """``self.skip`` where ``self`` is an object of a known class: the class's
+    function and the name of its first parameter, when s2sad follows it as
+    the build does (pipeline.resolve_methods)."""
+    from .statics import hides_method
+
+    if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in objects):
+        return None
+    cls = objects[func.value.id]
+    owner = next((k for k in cls.__mro__ if func.attr in vars(k)), None)
+    fn = vars(owner).get(func.attr) if owner is not None else None
+    if not inspect.isfunction(fn) or hides_method(cls, func.attr):
+        return None
+    first = next(iter(inspect.signature(fn).parameters), None)
+    return (fn, first) if first is not None else None
+
+
 def _call_impurity(
-    call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False
+    call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False,
+    objects: dict[str, type] | None = None,
 ) -> str | None:
     func = call.func
+    method = _method_of(func, objects or {})
+    if method is not None:  # a method of an object of a known class: the class's function, with the object
+        fn, me = method
+        passed = ((me, objects[func.value.id]),)  # type: ignore[index,union-attr]
+        why = mutation(fn, passed) if mutations_only else impurity(fn, passed)
+        return None if why is None else f"it calls `{_text(func)}`, which is not pure: {why}"
     if changes_global(func, resolver, arrays_only=mutations_only):
         # (a global list a callee changes: no re-run callee reads one, since
         # reading one makes a callee impure; the caller's own reads are checked there)

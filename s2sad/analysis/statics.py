@@ -71,9 +71,12 @@ def is_function_value(value: Any) -> bool:
 
 
 def statics_of(kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """The (parameter, function) pairs that ``kinds`` fixes, sorted by name:
-    what a callee's analyses are specialised to."""
-    return tuple(sorted((p, k.value) for p, k in kinds.items() if isinstance(k, FnKind)))
+    """The (parameter, function) pairs that ``kinds`` fixes, and (parameter,
+    class) for objects of user classes, sorted by name: what a callee's
+    analyses are specialised to."""
+    found = [(p, k.value) for p, k in kinds.items() if isinstance(k, FnKind)]
+    found += [(p, class_of(k)) for p, k in kinds.items() if class_of(k) is not None]
+    return tuple(sorted(found, key=lambda pv: pv[0]))
 
 
 # Objects of the user's classes: their kind names their class, "obj:<k>" (a

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from .analysis.statics import is_function_value
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
+from .frontend.varargs import flatten
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import Derivative, build_reverse, kind_of_value
 from .rules.table import is_container, list_item, tuple_items
@@ -115,7 +117,7 @@ def derivative(
     fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str, check_finite: bool = False
 ) -> Derivative:
     """The generated derivative for these arguments' kinds (built once, cached)."""
-    kinds = {k: kind_of_value(v) for k, v in bound.arguments.items()}
+    kinds = {k: kind_of_value(v) for k, v in flatten(fn, bound.arguments).items()}
     key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, tuple(sorted(kinds.items())))
     with _lock:
         hit = _cache.get(key)
@@ -143,6 +145,10 @@ def _type_key(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return (value.ndim, value.dtype.char)
     if isinstance(value, (tuple, list)):  # the code is specialised to the kinds of the items
+        return (value.__class__, kind_of_value(value))
+    if is_function_value(value):  # ... and to a function passed as a value, by identity
+        return ("fn", value)
+    if hasattr(value, "__dict__"):  # an object: its class, and whether s2sad follows its methods
         return (value.__class__, kind_of_value(value))
     return value.__class__
 

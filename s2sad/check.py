@@ -7,6 +7,7 @@ test ``δᵀ∇f(θ) ≈ (f(θ+εδ) − f(θ−εδ)) / 2ε``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -128,10 +129,14 @@ def check_grad(
     bound = _bind(f, args, kwargs)
     base = dict(bound.arguments)
 
+    def call(arguments: dict[str, Any]) -> float:  # positional and keyword as bound: *args, **kw too
+        again = inspect.BoundArguments(bound.signature, _copied(arguments))  # type: ignore[arg-type]
+        return float(f(*again.args, **again.kwargs))
+
     def call_with(w: str, value: Any) -> float:
-        call = dict(base)
-        call[w] = value
-        return float(f(**_copied(call)))
+        changed = dict(base)
+        changed[w] = value
+        return call(changed)
 
     direction_lhs = 0.0
     deltas: dict[str, Any] = {}
@@ -159,7 +164,7 @@ def check_grad(
         x = base[w]
         plus[w] = _like(_flat(x) + eps * d, x)
         minus[w] = _like(_flat(x) - eps * d, x)
-    rhs = (float(f(**_copied(plus))) - float(f(**_copied(minus)))) / (2 * eps)
+    rhs = (call(plus) - call(minus)) / (2 * eps)
     if not np.isclose(direction_lhs, rhs, rtol=rtol * 10, atol=atol * 10 * max(1.0, abs(rhs))):
         raise AssertionError(
             f"random-direction test failed for {', '.join(names)}: δᵀ∇f = {direction_lhs!r}, "

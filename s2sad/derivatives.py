@@ -33,7 +33,9 @@ _cache: dict[tuple, Any] = {}
 
 # --------------------------------------------------------------- building
 def _kinds(bound: inspect.BoundArguments) -> dict[str, str | None]:
-    return {k: kind_of_value(v) for k, v in bound.arguments.items()}
+    from .frontend.varargs import flatten
+
+    return {k: kind_of_value(v) for k, v in flatten(bound.signature, bound.arguments).items()}
 
 
 def _key(kinds: dict[str, str | None]) -> tuple:

@@ -72,7 +72,8 @@ MARGIN = 1e-3
 LONG_NAME = "argument_with_a_long_descriptive_name"
 MAX_VALUE = 1e4
 
-HEADER = '''import math
+HEADER = '''import functools
+import math
 
 import numpy as np
 
@@ -96,6 +97,38 @@ def _h3(a):
         return v * np.cos(v)
 
     return inner(a) + 0.1 * _h1(a, b=0.2)
+
+
+def _hstar(a, *rest):
+    return a * np.cos(sum(rest)) + 0.1 * len(rest)
+
+
+def _hkw(a, **kw):
+    return a * kw["s"] + kw.get("t", 0.1) * np.sin(a)
+
+
+def _happly(fn, a, act=np.tanh):
+    return fn(a) + act(a)
+
+
+def _hgen(a):
+    for k in range(2):
+        yield a * (k + 1.0)
+
+
+def _hpairs(a, b):
+    return [(a, b), (b * 0.5, a)]
+
+
+class _Layer:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, a):
+        return np.tanh(a * self.w) + self.skip(a)
+
+    def skip(self, a):
+        return 0.1 * a
 
 
 def _id(a):
@@ -188,13 +221,15 @@ FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "
             "tuples", "concat", "scatter", "alias", "mod", "norule", "draw", "empty", "kindchange",
             "einsum", "maxmin", "containers", "misc", "lib", "vector", "longsig",
             # writes into array arguments (the derivative works on its own copy)
-            "argwrite")
+            "argwrite",
+            # calls as ML users write them: *args/**kw, functions passed as values
+            "calls")
 # the productions added for issue 8, which found the bugs listed there; a bounded
 # run on code without those fixes leaves them out (``without=ISSUE8``)
 ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples"):])
 # statement kinds and their weights (expression-level features are drawn in expr())
 NEW_STATEMENTS = {"tuples": 0.35, "concat": 0.3, "scatter": 0.35, "alias": 0.4, "mod": 0.3, "norule": 0.1,
-                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4, "argwrite": 0.6}
+                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4, "argwrite": 0.6, "calls": 0.3}
 
 
 # ------------------------------------------------------------------ generator
@@ -1102,6 +1137,54 @@ class _Generator:
             self.emit(indent, f"{t} = np.sum(np.concatenate([{', '.join(parts)}]) * np.arange(6.0))")
         self.bind(t, SCALAR, _Expr(t, True))
 
+    def s_calls(self, indent: int, locked: bool) -> None:
+        """Calls as ML users write them: a helper taking *args, called with
+        values or with *a tuple; one taking **kw; functions passed as values
+        (a NumPy ufunc, a user helper, a lambda, as an argument or default)."""
+        shape = self.r.choice(SHAPES)
+        e = self.expr(shape, 1).text
+        u = self.expr(shape, 1).text
+        t = self.new_temp()
+        form = self.r.randrange(11)
+        if form == 10:
+            layer = self.new_temp()
+            self.emit(indent, f"{t} = {e}")
+            self.emit(indent, f"for {layer} in [_Layer({self.const()}), _Layer({self.const()})]:")
+            self.emit(indent + 1, f"{t} = {layer}.forward({t})")
+        elif form == 6:
+            self.emit(indent, f"{t} = sum(np.sin(v) for v in _hgen({e}))")
+        elif form == 7:
+            fn = self.r.choice(["lambda v: v * np.cos(v)", "np.tanh", "_h3", "functools.partial(_h1, b=0.7)"])
+            self.emit(indent, f"{t} = sum(map({fn}, [{e}, {u}]))")
+        elif form == 8 and self.chance(0.5):
+            self.emit(indent, f"{t} = sum(filter(lambda v: np.all(np.isfinite(v)), [{e}, {u}]))")
+        elif form == 8:
+            g = self.new_temp()
+            self.emit(indent, f"{g} = functools.partial(_h1, b={self.const()})")
+            self.emit(indent, f"{t} = {g}({e}) + sum(map({g}, [{u}]))")
+        elif form == 9:
+            g1, g2 = self.new_temp(), self.new_temp()
+            self.emit(indent, f"{t} = {e} * 0.5")
+            self.emit(indent, f"for {g1}, {g2} in zip(*_hpairs({e}, {u})):")
+            self.emit(indent + 1, f"{t} = {t} + {g1} * np.sin({g2})")
+        elif form == 0:
+            self.emit(indent, f"{t} = _hstar({e}, {u}, {self.const()})")
+        elif form == 1:
+            p = self.new_temp()
+            self.emit(indent, f"{p} = ({u}, {self.const()})")
+            self.emit(indent, f"{t} = _hstar({e}, *{p})")
+        elif form == 2:
+            extra = self.r.choice(["", f", t={self.const()}"])
+            self.emit(indent, f"{t} = _hkw({e}, s={self.const()}{extra})")
+        elif form == 3:
+            fn = self.r.choice(["np.sin", "np.tanh", "_h1", "_h3"])
+            self.emit(indent, f"{t} = _happly({fn}, {e})")
+        elif form == 4:
+            self.emit(indent, f"{t} = _happly(lambda v: v * np.cos(v), {e}, act=np.sin)")
+        else:
+            self.emit(indent, f"{t} = _happly(_h1, {e}, act=lambda v: 0.5 * v * v)")
+        self.bind(t, shape, _Expr(t, True))
+
     def s_misc(self, indent: int, locked: bool) -> None:
         """pass, assert, raise in an untaken branch, a lambda bound to a name, a
         nested def reading an enclosing variable, a bound method, a tuple-returning
@@ -1770,6 +1853,12 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("call: closure reading an enclosing variable", "misc"), ("call: lambda bound to a name", "misc"),
     ("call: keyword argument", "call"), ("call: default argument", "call"), ("call: bound method", "misc"),
     ("call: function returning a tuple", "misc"),
+    ("call: *args in a definition", "calls"), ("call: f(*xs) with a tuple", "calls"),
+    ("call: **kwargs in a definition", "calls"), ("call: NumPy function passed as an argument", "calls"),
+    ("call: user function passed as an argument", "calls"), ("call: lambda passed as an argument", "calls"),
+    ("iteration over what a helper returns", "calls"), ("call: generator function (yield)", "calls"),
+    ("map", "calls"), ("filter", "calls"), ("functools.partial", "calls"), ("zip(*pairs)", "calls"),
+    ("call: method of an object in a list", "calls"),
     ("write y[i] = v", "write, alias"), ("write y[a:b] = v", "misc"), ("write y[:, j] = v", "misc"),
     ("write y[mask] = v", "misc"), ("write into np.zeros", "misc, vector"), ("write into np.empty", "misc"),
     ("write into np.array", "scatter, alias"), ("write into x.copy()", "write, scatter, alias"),
@@ -1874,9 +1963,39 @@ def constructs(source: str) -> set[str]:
                 called.add("_Model")
     for name in called:  # what the helpers it calls use
         for node in ast.walk(_HEADER_FUNCS[name]):
-            if isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name] and name != "_Model":
+            if (isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name]
+                    and not isinstance(_HEADER_FUNCS[name], ast.ClassDef)):
                 found.add("call: nested def")
     return found
+
+
+def _passing_constructs(call: ast.Call) -> set[str]:
+    """The constructs of calls as ML users write them (production `calls`)."""
+    out: set[str] = set()
+    name = _dotted(call.func)
+    if name == "_hstar":
+        out.add("call: *args in a definition")
+    if name == "_hkw":
+        out.add("call: **kwargs in a definition")
+    if name == "_hgen":
+        out.add("call: generator function (yield)")
+    if (isinstance(call.func, ast.Attribute) and call.func.attr == "forward" and isinstance(call.func.value, ast.Name)
+            and not call.func.value.id.isupper()):
+        out.add("call: method of an object in a list")
+    if name in ("map", "filter", "functools.partial"):
+        out.add(name)
+    if name == "zip" and any(isinstance(a, ast.Starred) for a in call.args):
+        out.add("zip(*pairs)")
+    elif any(isinstance(a, ast.Starred) for a in call.args):
+        out.add("call: f(*xs) with a tuple")
+    for a in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(a, ast.Lambda):
+            out.add("call: lambda passed as an argument")
+        elif _dotted(a) in _HEADER_FUNCS:
+            out.add("call: user function passed as an argument")
+        elif (_dotted(a) or "").startswith("np.") and isinstance(getattr(np, (_dotted(a) or "np.")[3:], None), np.ufunc):
+            out.add("call: NumPy function passed as an argument")
+    return out
 
 
 def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], loop_ints: set[str]) -> set[str]:
@@ -1931,6 +2050,14 @@ def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], lo
         out.add("raise")
     elif isinstance(node, ast.Lambda):
         out.add("call: lambda bound to a name")
+    if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Call):
+        called = _dotted(node.iter.func)
+        if called in _HEADER_FUNCS or (called == "zip" and any(
+                isinstance(a, ast.Starred) and isinstance(a.value, ast.Call) and _dotted(a.value.func) in _HEADER_FUNCS
+                for a in node.iter.args)):
+            out.add("iteration over what a helper returns")
+    if isinstance(node, ast.Call):
+        out |= _passing_constructs(node)
     elif isinstance(node, ast.FunctionDef) and node is not f:
         out.add("call: nested def")
         inner = {a.arg for a in node.args.args}

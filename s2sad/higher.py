@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
+from .frontend.varargs import flatten
 from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
 
@@ -60,7 +61,7 @@ class Higher:
         chain = self._derivatives(bound)
         last = chain[-1]
         outer = self.chain[-1]
-        fixed = dict(bound.arguments)
+        fixed = flatten(bound.signature, bound.arguments)  # *args as args_0, ... (frontend.varargs)
         seed = chain[0].seed
         fixed[seed] = 1.0
         for d in chain[1:-1]:
@@ -85,7 +86,7 @@ class Higher:
     def _derivatives(self, bound: inspect.BoundArguments) -> list[Derivative]:
         from .api import derivative
 
-        kinds = {k: kind_of_value(v) for k, v in bound.arguments.items()}
+        kinds = {k: kind_of_value(v) for k, v in flatten(bound.signature, bound.arguments).items()}
         key = (self.fn, getattr(self.fn, "__code__", None), tuple(self.chain), tuple(sorted(kinds.items())))
         with _lock:
             hit = _cache.get(key)

@@ -22,21 +22,23 @@ import gast
 import numpy as np
 
 from . import runtime
-from .analysis.activity import infer_kinds, statements, varied_names
+from .analysis.activity import dotted, infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, called_writes, check_mutations, written_arguments
 from .analysis.resolve import Resolver, refuse_varied_opaque
+from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
+from .frontend.varargs import shape_of, specialise
 from .ir.naming import Namer
-from .ir.normalize import assign, local_names, name, normalize_lifting
+from .ir.normalize import assign, const, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
-from .rules.table import list_kind, tuple_kind
+from .rules.table import list_kind, tuple_items, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:
@@ -152,6 +154,8 @@ def injected_names(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], di
 
 
 def kind_of_value(value: Any) -> str | None:
+    if is_function_value(value):
+        return FnKind.of(value)  # a function passed as a value: the derivative is specialised to it
     if isinstance(value, (bool, np.bool_)):
         return "int"
     if isinstance(value, (int, np.integer)):
@@ -169,7 +173,7 @@ def kind_of_value(value: Any) -> str | None:
     if is_lazy(value) and hasattr(value, "ndim") and hasattr(value, "dtype"):
         # a dask array: its ndim and dtype are known without computing it
         return "complex" if value.dtype.kind == "c" else f"array{value.ndim}"
-    return None
+    return object_kind(value)  # an instance of a user class (its methods are followed), else None
 
 
 _output_kinds: dict[tuple, Any] = {}
@@ -183,15 +187,23 @@ def output_kind(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> Any:
         return _output_kinds[key]
     _output_kinds[key] = None  # a recursive call sees "unknown"
     try:
-        params = inspect.signature(fn).parameters
-        kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
-        f = front(parse_function(fn), kinds, checks=False)
+        f = front(parse_function(fn), with_defaults(fn, arg_kinds), checks=False)
         ret = f.ssa.body[-1]
         found = f.kinds.get(ret.value.id) if isinstance(ret.value, gast.Name) else None
     except Exception:  # the derivative's own build reports any problem, with its location
         found = None
     _output_kinds[key] = found
     return found
+
+
+def with_defaults(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> dict[str, Any]:
+    """A call's argument kinds (flattened, frontend.varargs), with the kinds
+    of the defaults of the parameters it leaves out."""
+    kinds = dict(arg_kinds)
+    for p, v in inspect.signature(fn).parameters.items():
+        if p not in kinds and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD):
+            kinds[p] = kind_of_value(v.default)
+    return kinds
 
 
 def build_reverse(
@@ -259,21 +271,29 @@ def front(
     works on its own copy and leaves the caller's array untouched, and the
     adjoint of ``x`` is that of its value on entry (``copied`` lists those
     arguments on the second pass, which builds from the tree with the copies)."""
+    if pf.node.args.vararg is not None or pf.node.args.kwarg is not None:
+        star, keys = shape_of(pf.node, arg_kinds)
+        pf.node = specialise(pf.node, star, keys, pf.filename)
+        pf.specialised = True
+    statics = _bind_statics(pf, arg_kinds)
     namer = Namer.for_function(pf.node)
     rename, injected = injected_names(pf, namer)
     normalized = normalize_lifting(pf.node, namer, pf.filename)
     compile_lifted(pf, normalized.lifted)
     ssa = to_ssa(normalized.core, namer)
-    resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa), ssa)
+    resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa) - statics, ssa)
     ops = {}
     for s in statements(ssa.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
+    arg_kinds = {**arg_kinds, **_function_arguments(ssa, ops, resolver, arg_kinds)}
     for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
+    while expand_starred(ssa.body, kinds, namer, ops, resolver, pf) | resolve_methods(ssa, kinds, ops, resolver, pf):
+        kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
     if checks and not copied:
         written = written_arguments(ssa, memory, kinds)
@@ -386,7 +406,142 @@ def note_copies(f: Front, body: list[gast.stmt], comments: dict[int, str]) -> No
             comments[id(s)] = _COPY_NOTE.format(v.func.value.id)
 
 
-def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str) -> None:
+def _bind_statics(pf: ParsedFunction, arg_kinds: dict[str, Any]) -> set[str]:
+    """Bind each parameter whose kind is a function (:mod:`analysis.statics`)
+    to that function, as a name of the closure: calls through it resolve to
+    it. The generated code keeps the parameter (the caller passes the same
+    function, which the cache key guarantees). Returns the bound names."""
+    args = pf.node.args
+    params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    statics = {p: k.value for p, k in arg_kinds.items() if isinstance(k, FnKind) and p in params}
+    try:  # a function default the call leaves out (act=np.tanh) is bound too
+        defaults = inspect.signature(pf.fn).parameters.values()
+    except (TypeError, ValueError):
+        defaults = []  # type: ignore[assignment]
+    for v in defaults:
+        if v.name in params and v.name not in arg_kinds and is_function_value(v.default):
+            statics[v.name] = v.default
+    if statics:
+        pf.closure = {**pf.closure, **statics}  # a new dict: a lifted function's closure is shared
+    return set(statics)
+
+
+def _function_arguments(
+    ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Resolver, known: dict[str, Any]
+) -> dict[str, FnKind]:
+    """Kinds of the free names passed to user functions that denote
+    functions (``ode(step, y0)``, a lambda lifted to a name): the callee is
+    specialised to them, and its cache key holds them."""
+    found: dict[str, FnKind] = {}
+    for s in statements(ssa.body):
+        op = ops.get(id(s))
+        if op is None or op.kind != "user":
+            continue
+        call = op.args["call"]
+        for a in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(a, (gast.Name, gast.Attribute)) and resolver.is_global(a):
+                text = dotted(a)
+                if text in known:
+                    continue
+                ok, value = resolver.value_of(a)
+                if ok and is_function_value(value):
+                    found[text] = FnKind.of(value)
+    return found
+
+
+def expand_starred(
+    body: list[gast.stmt], kinds: dict[str, Any], namer: Namer, ops: dict[int, Any], resolver: Resolver,
+    pf: ParsedFunction,
+) -> bool:
+    """``z = f(a, *xs)`` with ``xs`` a tuple of known length (its kind says
+    how many items) -> ``t1 = xs[0]; t2 = xs[1]; z = f(a, t1, t2)``: the
+    parameters each value fills are then known. A list, whose length the
+    kinds do not give, is refused. Returns whether anything changed."""
+    changed = False
+    k = 0
+    while k < len(body):
+        s = body[k]
+        for block in (getattr(s, "body", None), getattr(s, "orelse", None)):
+            if isinstance(block, list) and not isinstance(s, gast.FunctionDef):
+                changed |= expand_starred(block, kinds, namer, ops, resolver, pf)
+        call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
+        if not (isinstance(call, gast.Call) and any(isinstance(a, gast.Starred) for a in call.args)):
+            k += 1
+            continue
+        before: list[gast.stmt] = []
+        args: list[gast.expr] = []
+        for a in call.args:
+            if not isinstance(a, gast.Starred):
+                args.append(a)
+                continue
+            items = tuple_items(kinds.get(a.value.id)) if isinstance(a.value, gast.Name) else None
+            if items is None:
+                raise UnsupportedSyntaxError(
+                    "s2sad cannot tell how many arguments this *-expression passes (the length of "
+                    f"`{namer.user_name(a.value.id) if isinstance(a.value, gast.Name) else '...'}` is not known "
+                    "when the derivative is built: a list, or a value of unknown kind)",
+                    pf.location(a), "pass a tuple (e.g. tuple(xs)), or the arguments one by one",
+                )
+            for i in range(len(items)):
+                t = namer.temp()
+                item = gast.copy_location(assign(t, gast.Subscript(value=name(a.value.id), slice=const(i),
+                                                                   ctx=gast.Load())), s)
+                ops[id(item)] = resolver.op(item.value)
+                before.append(item)
+                args.append(name(t))
+        call.args = args
+        if isinstance(s, gast.Assign):
+            ops[id(s)] = resolver.op(call)
+        body[k:k] = before
+        k += len(before) + 1
+        changed = True
+    return changed
+
+
+def resolve_methods(
+    ssa: gast.FunctionDef, kinds: dict[str, Any], ops: dict[int, Any], resolver: Resolver, pf: ParsedFunction
+) -> bool:
+    """``z = layer.forward(x)`` where ``layer``'s kind is an object of a user
+    class ``Layer`` -> ``z = Layer_forward(layer, x)``: a call to the class's
+    own function (a user function, followed), bound to a fresh name of the
+    closure and guarded (``Layer.forward = ...`` makes the derivative stale).
+    Returns whether anything changed."""
+    changed = False
+    for s in statements(ssa.body):
+        call = s.value if isinstance(s, gast.Assign) else None
+        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+                and isinstance(call.func.value, gast.Name) and call.func.value.id in resolver.locals):
+            continue
+        cls = class_of(kinds.get(call.func.value.id))
+        if cls is None:
+            continue
+        attr = call.func.attr
+        owner = next((k for k in cls.__mro__ if attr in vars(k)), None)
+        fn = vars(owner).get(attr) if owner is not None else None
+        if not inspect.isfunction(fn) or hides_method(cls, attr):
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate the call to .{attr}() of a {cls.__name__}: it is not a plain method "
+                "defined in Python, or its objects may hold their own (a static or class method, a property, "
+                f"`self.{attr} = ...` in the class's code)",
+                pf.location(call), f"call a plain method of {cls.__name__}, or a module-level function",
+            )
+        pf.guards.append((vars(owner), attr, fn))
+        fresh = f"{cls.__name__}_{attr}"
+        k = 0
+        while fresh in resolver.locals or (resolver.pf.resolve_root(fresh)[0] and pf.closure.get(fresh) is not fn):
+            k += 1
+            fresh = f"{cls.__name__}_{attr}_{k}"
+        pf.closure[fresh] = fn
+        call.args = [name(call.func.value.id), *call.args]
+        call.func = name(fresh)
+        ops[id(s)] = resolver.op(call)
+        changed = True
+    return changed
+
+
+def refuse_nonlocal_mutation(
+    ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str, kinds: dict[str, Any] | None = None
+) -> None:
     """The reverse sweep reads globals (and what re-run callees read) after
     the whole forward sweep: a call that changes memory the function did not
     make — a global array, a global list, an object's state — would make it
@@ -402,7 +557,7 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
         op = ops.get(id(s))
         why = None
         if op is not None and op.kind == "user":
-            why = mutation(op.callee)
+            why = mutation(op.callee, _call_statics(op, kinds or {}))
             what = getattr(op.callee, "__name__", "the function")
         else:
             func = call.func
@@ -422,6 +577,18 @@ def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolve
                 "make the change outside the function you differentiate, or pass the changing value in as an "
                 "argument (forward mode, s2sad.jvp, runs the function once and allows it)",
             )
+
+
+def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The callee's parameters a user call binds to functions."""
+    from .analysis.activity import kind_of_atom
+    from .analysis.resolve import bind_call
+
+    try:
+        bound = bind_call(op.callee, op.args["call"], None)
+    except Exception:  # a bad call is reported by the transform, with its location
+        return ()
+    return statics_of(with_defaults(op.callee, {p: kind_of_atom(node, kinds) for p, node in bound.items()}))
 
 
 def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -> bool:
@@ -449,7 +616,7 @@ def _build_reverse(
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
     refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
-    refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename)
+    refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename, kinds)
     ret = ssa.body[-1]
     output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
     seed = namer.adjoint(output)
@@ -621,6 +788,8 @@ def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
     fn = pf.fn
     if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
         return
+    if pf.specialised:
+        return  # *args or **kw expanded: the parameters are not the function's own
     own = getattr(fn, "__defaults__", None) or ()
     current = compiled.__defaults__ or ()
     if own and len(current) >= len(own):

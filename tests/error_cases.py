@@ -31,8 +31,8 @@ def uses_setcomp(x):
     return len({v for v in x})
 
 
-def passes_lambda(x):
-    return np.sum(apply(lambda v: v * 2, x))
+def passes_lambda(x, k=2.0):
+    return np.sum(apply(lambda v: v * k, x))  # reads k: the callee would call it without k
 
 
 def apply(fn, x):
@@ -46,11 +46,11 @@ def recursive(x):
 
 
 def calls_varargs_helper(x):
-    return np.sum(varargs_helper(x, x))
+    return np.sum(kwargs_helper(x, s=2.0))
 
 
-def varargs_helper(*xs):
-    return xs[0] * xs[1]
+def kwargs_helper(x, **kw):
+    return x * len(kw)  # **kw used as a dict: s2sad reads it only by key
 
 
 def uses_class(x):
@@ -125,7 +125,8 @@ def returns_nothing(x):
 
 
 def uses_starargs(x, *rest):
-    return np.maximum(*rest)
+    xs = [x, x]  # a list: its length is not known when the derivative is built
+    return np.maximum(*xs)
 
 
 def uses_dict(x):

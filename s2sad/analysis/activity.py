@@ -183,7 +183,19 @@ def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
         return list_kind([kind_of_atom(e, kinds) for e in node.elts])
     if isinstance(node, gast.Tuple):
         return tuple_kind([kind_of_atom(e, kinds) for e in node.elts])
+    if isinstance(node, gast.Attribute):  # a global function passed as a value (np.sin): see pipeline.front
+        return kinds.get(dotted(node))
     return None
+
+
+def dotted(node: gast.expr) -> str:
+    """``np.linalg.norm`` for a chain of attributes on a name (else "")."""
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        base = dotted(node.value)
+        return base and f"{base}.{node.attr}"
+    return ""
 
 
 def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: CallKind | None = None) -> Any:
@@ -209,6 +221,10 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         return found
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
+    if op.kind == "opaque" and isinstance(op.callee, type):  # Layer(0.5): an object of a user class
+        from .statics import class_kind
+
+        return class_kind(op.callee)
     if op.kind == "inactive":
         if isinstance(value, gast.Attribute) and value.attr == "shape":
             return "shape"

@@ -223,14 +223,11 @@ def returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]
 
 
 def _returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
-    import inspect
 
     from ..frontend.parse import parse_function
-    from ..pipeline import front, kind_of_value
+    from ..pipeline import front, with_defaults
 
-    params = inspect.signature(fn).parameters
-    kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
-    f = front(parse_function(fn), kinds)  # with its checks: a callee s2sad refuses is not fresh
+    f = front(parse_function(fn), with_defaults(fn, arg_kinds))  # with its checks: a callee s2sad refuses is not fresh
     m, ssa = f.memory, f.ssa
     assert m is not None
     for node in gast.walk(ssa):

@@ -36,11 +36,14 @@ from .resolve import Resolver, _is_user_function, _text
 _cache: dict[Any, str | None] = {}
 
 
-def _memo(cache: dict[Any, str | None], fn: Any, compute: Any) -> str | None:
-    """``compute()`` once per function; a recursive call sees None (recursion
-    is refused elsewhere), and a function s2sad cannot read is reported by its
-    own build, with its location."""
-    key = getattr(fn, "__func__", fn)
+Statics = tuple[tuple[str, Any], ...]  # parameters bound to the functions passed (analysis.statics)
+
+
+def _memo(cache: dict[Any, str | None], fn: Any, compute: Any, statics: Statics = ()) -> str | None:
+    """``compute()`` once per function (and functions passed to it); a
+    recursive call sees None (recursion is refused elsewhere), and a function
+    s2sad cannot read is reported by its own build, with its location."""
+    key = (getattr(fn, "__func__", fn), statics)
     if key in cache:
         return cache[key]
     cache[key] = None
@@ -52,33 +55,39 @@ def _memo(cache: dict[Any, str | None], fn: Any, compute: Any) -> str | None:
     return found
 
 
-def impurity(fn: Any) -> str | None:
+def impurity(fn: Any, statics: Statics = ()) -> str | None:
     """None when ``fn`` may be re-run; else why not (naming the call or
-    statement that makes it impure, with its line)."""
-    return _memo(_cache, fn, lambda: _impurity(fn))
+    statement that makes it impure, with its line). ``statics`` binds
+    parameters to the functions the call passes (``ode(step, y0)``); a
+    parameter called as a function and not bound is not known pure."""
+    return _memo(_cache, fn, lambda: _impurity(fn, statics=statics), statics)
 
 
 _mutation_cache: dict[Any, str | None] = {}
 
 
-def mutation(fn: Any) -> str | None:
+def mutation(fn: Any, statics: Statics = ()) -> str | None:
     """None when ``fn`` (transitively) changes no memory it did not make:
     no globals, no arguments, no state of objects it did not make; else what
     it changes, with the line. Random draws and printing are not counted: they
     change no value a derivative reads."""
-    return _memo(_mutation_cache, fn, lambda: _impurity(fn, mutations_only=True))
+    return _memo(_mutation_cache, fn, lambda: _impurity(fn, mutations_only=True, statics=statics), statics)
 
 
-def _read(fn: Any) -> tuple[gast.FunctionDef, set[str], set[str], Resolver, Any]:
+def _read(fn: Any, statics: Statics = ()) -> tuple[gast.FunctionDef, set[str], set[str], Resolver, Any]:
     """A user function's tree, local names, parameters, resolver, and a
-    formatter of a node's place (file, line)."""
+    formatter of a node's place (file, line); parameters bound to functions
+    (``statics``) are names of the closure, not parameters."""
     from ..frontend.parse import parse_function
 
     pf = parse_function(fn)
     node = pf.node
-    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    bound = {p: v for p, v in statics if not isinstance(v, type)}  # classes: see _objects
+    if bound:
+        pf.closure = {**pf.closure, **bound}
+    params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs} - set(bound)
     params -= _rebound_to_copies(node, params)
-    locals_ = local_names(node)
+    locals_ = local_names(node) - set(bound)
 
     def where(n: gast.AST) -> str:
         return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
@@ -111,8 +120,8 @@ def _copies(value: gast.expr, of: str) -> bool:
             and isinstance(value.args[0], gast.Name) and value.args[0].id == of)
 
 
-def _impurity(fn: Any, mutations_only: bool = False) -> str | None:
-    node, locals_, params, resolver, where = _read(fn)
+def _impurity(fn: Any, mutations_only: bool = False, statics: Statics = ()) -> str | None:
+    node, locals_, params, resolver, where = _read(fn, statics)
 
     for n in gast.walk(node):
         if isinstance(n, (gast.Global, gast.Nonlocal)):
@@ -127,21 +136,58 @@ def _impurity(fn: Any, mutations_only: bool = False) -> str | None:
             ok, obj = resolver.pf.resolve_root(n.id)
             if ok and isinstance(obj, (list, dict, set, bytearray)):
                 return f"it reads the global `{n.id}`, a {type(obj).__name__} that may change ({where(n)})"
-        if isinstance(n, gast.Call):
-            why = _call_impurity(n, resolver, locals_, params, mutations_only)
+        if isinstance(n, gast.Call) and not _reads_kwargs(n, node):
+            why = _call_impurity(n, resolver, locals_, params, mutations_only, _objects(statics))
             if why is not None:
                 return f"{why} ({where(n)})"
     return None
+
+
+def _reads_kwargs(call: gast.Call, node: gast.FunctionDef) -> bool:
+    """``kw.get("key", default)`` on the function's own ``**kw`` (a dict of
+    the call's keyword arguments): a read."""
+    f = call.func
+    return (node.args.kwarg is not None and isinstance(f, gast.Attribute) and f.attr == "get"
+            and isinstance(f.value, gast.Name) and f.value.id == node.args.kwarg.id)
 
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
                        "fill", "resize", "put", "setfield", "itemset", "add", "discard", "setdefault", "popitem"})
 
 
+def _objects(statics: Statics) -> dict[str, type]:
+    """The parameters known to be objects of a user class, with the class."""
+    return {p: v for p, v in statics if isinstance(v, type)}
+
+
+def _method_of(func: gast.expr, objects: dict[str, type]) -> tuple[Any, str] | None:
+    """``self.skip`` where ``self`` is an object of a known class: the class's
+    function and the name of its first parameter, when s2sad follows it as
+    the build does (pipeline.resolve_methods)."""
+    from .statics import hides_method
+
+    if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in objects):
+        return None
+    cls = objects[func.value.id]
+    owner = next((k for k in cls.__mro__ if func.attr in vars(k)), None)
+    fn = vars(owner).get(func.attr) if owner is not None else None
+    if not inspect.isfunction(fn) or hides_method(cls, func.attr):
+        return None
+    first = next(iter(inspect.signature(fn).parameters), None)
+    return (fn, first) if first is not None else None
+
+
 def _call_impurity(
-    call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False
+    call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False,
+    objects: dict[str, type] | None = None,
 ) -> str | None:
     func = call.func
+    method = _method_of(func, objects or {})
+    if method is not None:  # a method of an object of a known class: the class's function, with the object
+        fn, me = method
+        passed = ((me, objects[func.value.id]),)  # type: ignore[index,union-attr]
+        why = mutation(fn, passed) if mutations_only else impurity(fn, passed)
+        return None if why is None else f"it calls `{_text(func)}`, which is not pure: {why}"
     if changes_global(func, resolver, arrays_only=mutations_only):
         # (a global list a callee changes: no re-run callee reads one, since
         # reading one makes a callee impure; the caller's own reads are checked there)
@@ -160,6 +206,8 @@ def _call_impurity(
         return f"it calls the method .{func.attr}(), which s2sad does not know to be pure"
     ok, obj = resolver.value_of(func)
     if not ok:
+        if isinstance(func, gast.Name) and func.id in params:  # a function passed in, and not bound
+            return f"it calls `{func.id}`, a function s2sad does not know when it analyses the caller"
         return None  # a call s2sad cannot resolve is refused by the callee's own build
     text = _text(func)
     if RULES.is_pure(obj):
@@ -167,7 +215,8 @@ def _call_impurity(
     if RULES.is_inactive(obj):  # print: an effect, but it changes no value
         return None if mutations_only else f"it calls `{text}`, which has an effect"
     if _is_user_function(obj):
-        why = mutation(obj) if mutations_only else impurity(obj)
+        passed = call_statics(obj, call, resolver)
+        why = mutation(obj, passed) if mutations_only else impurity(obj, passed)
         return None if why is None else f"it calls `{text}`, which is not pure: {why}"
     if mutations_only:
         return _call_mutation(obj, text)
@@ -184,6 +233,26 @@ def _call_impurity(
     if isinstance(obj, np.ufunc) or (inspect.isbuiltin(obj) and getattr(math, getattr(obj, "__name__", ""), None) is obj):
         return None
     return f"it calls `{text}`, which s2sad does not know to be pure"
+
+
+def call_statics(callee: Any, call: gast.Call, resolver: Resolver) -> Statics:
+    """The parameters of ``callee`` this call binds to functions (free names
+    that denote functions, e.g. ``ode(step, y0)``, ``ode(np.sin, y0)``)."""
+    from .resolve import bind_call
+    from .statics import is_function_value
+
+    try:
+        bound = bind_call(callee, call, None)
+    except Exception:  # a bad call is reported by the callee's build
+        return ()
+    found = [(p, v.default) for p, v in inspect.signature(callee).parameters.items()
+             if p not in bound and is_function_value(v.default)]  # a default function the call leaves
+    for p, node in bound.items():
+        if isinstance(node, (gast.Name, gast.Attribute)) and resolver.is_global(node):
+            ok, value = resolver.value_of(node)
+            if ok and is_function_value(value):
+                found.append((p, value))
+    return tuple(sorted(found, key=lambda pv: pv[0]))
 
 
 _PURE_BUILTINS = tuple(getattr(__import__("builtins"), n) for n in (
@@ -222,7 +291,7 @@ def changes_global(func: gast.expr, resolver: Resolver, arrays_only: bool = Fals
 _leak_cache: dict[Any, str | None] = {}
 
 
-def leak(fn: Any) -> str | None:
+def leak(fn: Any, statics: Statics = ()) -> str | None:
     """None when nothing ``fn`` computes can leave it except through its
     return value; else how it may (naming the change, with its line). A
     callee that is not pure is run once and kept (reverse mode); that is right
@@ -230,11 +299,11 @@ def leak(fn: Any) -> str | None:
     attribute, a global container or an object's method, where the caller's
     adjoints do not follow it. Changing those with constants (a log entry, a
     counter) is fine; anything else is taken to leak (conservative)."""
-    return _memo(_leak_cache, fn, lambda: _leak(fn))
+    return _memo(_leak_cache, fn, lambda: _leak(fn, statics), statics)
 
 
-def _leak(fn: Any) -> str | None:
-    node, locals_, params, resolver, where = _read(fn)
+def _leak(fn: Any, statics: Statics = ()) -> str | None:
+    node, locals_, params, resolver, where = _read(fn, statics)
 
     def made_here(base: gast.AST) -> bool:
         while isinstance(base, (gast.Attribute, gast.Subscript)):
@@ -257,9 +326,11 @@ def _leak(fn: Any) -> str | None:
             continue
         ok, obj = resolver.value_of(func)
         if not ok:
+            if isinstance(func, gast.Name) and func.id in params:
+                return f"it calls `{func.id}`, a function s2sad does not know when it analyses the caller ({where(n)})"
             continue
         if _is_user_function(obj):
-            why = leak(obj)
+            why = leak(obj, call_statics(obj, n, resolver))
             if why is not None:
                 return f"it calls `{_text(func)}`, which {why.removeprefix('it ')}"
             continue

@@ -20,6 +20,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
+from ..frontend.generators import collected, is_generator
 from ..frontend.parse import ParsedFunction
 from ..ir.normalize import const
 from ..rules.table import RULES, Rule
@@ -155,6 +156,11 @@ class Resolver:
 
     def call(self, call: gast.Call) -> Op:
         func = call.func
+        if any(isinstance(a, gast.Starred) for a in call.args):
+            # f(*xs): bound once xs's length is known (pipeline.expand_starred), which refuses it otherwise
+            return Op("opaque", error=UnsupportedSyntaxError(
+                "s2sad cannot tell which parameters this call's *-expression fills", self.pf.location(call),
+                "pass a tuple, or the arguments one by one"))
         if isinstance(func, gast.Attribute) and not self.is_global(func):
             rule = RULES.method(func.attr)
             if rule is None:
@@ -189,8 +195,25 @@ class Resolver:
                     f"register a derivative with s2sad.register_adjoint({_text(func)}, "
                     f"{{'{_first_parameter(obj)}': 'g * ...'}}), or write the computation in your own code",
                 ))
+            if is_generator(obj):
+                obj = self._collected(obj, call)
             return Op("user", args={"call": call}, callee=obj)
-        return self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+        op = self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+        op.callee = obj  # a class: its instance's kind is known (activity, analysis.statics)
+        return op
+
+    def _collected(self, gen: Any, call: gast.Call) -> Any:
+        """A call to a generator function calls its list-returning twin
+        (:mod:`frontend.generators`), bound to a fresh name of the closure."""
+        twin = collected(gen, self.pf.location(call))
+        base = f"{gen.__name__}_items"
+        fresh, k = base, 0
+        while fresh in self.locals or (self.pf.resolve_root(fresh)[0] and self.pf.closure.get(fresh) is not twin):
+            k += 1
+            fresh = f"{base}_{k}"
+        self.pf.closure[fresh] = twin
+        call.func = gast.Name(id=fresh, ctx=gast.Load(), annotation=None, type_comment=None)
+        return twin
 
     def refuse_reflective(self, call: gast.Call) -> None:
         """``eval``, ``exec``, ``locals()`` and their kind read or change the
@@ -247,7 +270,9 @@ class Resolver:
 
     def _no_rule(self, node: gast.AST, what: str, method: bool = False) -> NoRuleError:
         hint = (
-            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead"
+            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead "
+            "(a method of an object of your own class is followed when s2sad knows the class: an argument, "
+            "an item of a list of objects of one class, or an object made in the function)"
             if method
             else "register a derivative with s2sad.register_adjoint(fn, {'x': 'g * ...'}), "
             "or declare it s2sad.register_nondifferentiable(fn) if its result carries no derivative"
@@ -265,19 +290,19 @@ def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
     import inspect
 
     from ..errors import UnsupportedSyntaxError
+    from ..frontend.varargs import flatten
 
     sig = inspect.signature(callee)
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
-        raise UnsupportedSyntaxError(
-            f"s2sad cannot differentiate a call to {callee.__name__}, which takes *args or **kwargs",
-            where,
-            "give the function a fixed list of parameters",
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        raise UnsupportedSyntaxError(  # pipeline.expand_starred expands *xs of known length first
+            f"s2sad cannot tell which parameters of {callee.__name__} this call's *xs or **d fill",
+            where, "pass a tuple (its length is then known) or the arguments one by one",
         )
     try:
         bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as exc:
         raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
-    return dict(bound.arguments)
+    return flatten(callee, bound.arguments)  # *args as args_0, args_1...; **kw by key (frontend.varargs)
 
 
 def refuse_varied_opaque(

@@ -628,7 +628,8 @@ class ForwardTransform:
                 "build the list with .append() only",
             )
         v = args[0]
-        if self.stacks[lst] == "paired" and not (isinstance(v, gast.Name) and v.id in self.varied):
+        parts = v.elts if isinstance(v, (gast.Tuple, gast.List)) else [v]  # hs.append((a, b)): a tuple of tangents
+        if self.stacks[lst] == "paired" and not any(isinstance(e, gast.Name) and e.id in self.varied for e in parts):
             return
         tangent = self.literal_tangent(v)
         value = tangent if tangent is not None else self.helper("zeros_like", copy.deepcopy(v))

@@ -34,6 +34,9 @@ class ParsedFunction:
     # (a globals dict and the name, or a closure cell and None): a derivative built from this tree
     # is stale once one of them is rebound (a helper redefined, `act = np.sin`), see Derivative.valid
     guards: list[tuple[Any, str | None, Any]] = field(default_factory=list)
+    # the tree was rewritten to a fixed signature (*args, **kw: frontend.varargs); the
+    # generated code's defaults are then its own
+    specialised: bool = False
 
     def bindings(self) -> tuple[tuple[Any, str | None, Any], ...]:
         """The guards, each place once."""

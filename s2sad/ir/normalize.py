@@ -331,6 +331,9 @@ class Normalizer:
             )
             self.lift(gast.copy_location(fdef, value), out)
             return
+        if isinstance(tgt, gast.Name) and _is_partial(value) and tgt.id not in self.locals:
+            self._lift_partial(tgt.id, value, out)
+            return
         if isinstance(tgt, gast.Name):
             out.append(assign(tgt.id, self.expr(value, out)))
         elif isinstance(tgt, (gast.Tuple, gast.List)):
@@ -494,8 +497,9 @@ class Normalizer:
             return name(r), [name(idx, gast.Store), *binds]
         if fn == "reversed" and len(it.args) == 1 and not it.keywords:
             return self._reversed(s, it.args[0], out)
-        if fn is not None:
+        if fn in _ITERATORS:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
+        # a helper's list or tuple (a generator function's yields, collected: pipeline), map(...), filter(...)
         seq = self._iterated(self.atom(it, out), s, out)
         idx = self.namer.temp("i")
         r = self._range_len([seq], out)
@@ -507,6 +511,8 @@ class Normalizer:
         may nest ``zip(...)`` and ``enumerate(...)``; the sequences whose
         lengths bound the loop are added to ``seqs``."""
         fn = self._global_callee(it)
+        if fn == "zip" and not it.keywords and len(it.args) == 1 and isinstance(it.args[0], gast.Starred):
+            it = self._unzip(it, s, out)
         if fn == "zip" and not it.keywords and not any(isinstance(a, gast.Starred) for a in it.args):
             elts = [self._item(a, s, idx, seqs, out) for a in it.args]
             return gast.Tuple(elts=elts, ctx=gast.Load())
@@ -515,11 +521,26 @@ class Normalizer:
                 raise self.refuse(it, "enumerate with a start", "write `for i, x in enumerate(xs)`")
             inner = self._item(it.args[0], s, idx, seqs, out)
             return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
-        if fn is not None and fn != "range":
+        if fn in _ITERATORS and fn != "range":
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
         seq = self._iterated(self.atom(it, out), s, out)
         seqs.append(seq)
         return gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+
+    def _unzip(self, it: gast.Call, s: gast.For, out: list[gast.stmt]) -> gast.Call:
+        """``for a, b in zip(*pairs)``: the target says how many sequences
+        ``pairs`` holds, so ``s1, s2 = pairs; for a, b in zip(s1, s2)``
+        (Python raises, as the loop would, if it holds another number)."""
+        if not (isinstance(s.target, gast.Tuple) and all(isinstance(e, gast.Name) for e in s.target.elts)):
+            raise self.refuse(it, "zip(*xs) into a single loop variable",
+                              "unpack the loop variable (for a, b in zip(*pairs)), so its length is known")
+        src = self.atom(it.args[0].value, out)
+        parts = [self.namer.temp("s") for _ in s.target.elts]
+        for p in parts:
+            self.locals.add(p)
+        unpack = gast.Tuple(elts=[name(p, gast.Store) for p in parts], ctx=gast.Store())
+        self._unpack(unpack, src, out)
+        return gast.Call(func=name("zip"), args=[name(p) for p in parts], keywords=[])
 
     def _reversed(self, s: gast.For, seq: gast.expr, out: list[gast.stmt]) -> tuple[gast.Name, list[gast.stmt]]:
         """``for t in reversed(seq)``: a range is reversed by slicing it
@@ -681,15 +702,113 @@ class Normalizer:
         return self.atom(e, out)
 
     def expr_Call(self, e: gast.Call, out, into=None):
+        fn = self._global_callee(e)
+        if (fn == "list" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], gast.Call)
+                and self._global_callee(e.args[0]) in ("map", "filter")):
+            e, fn = e.args[0], self._global_callee(e.args[0])  # list(map(...)): the list map gives here
+        if fn in ("map", "filter") and not e.keywords and len(e.args) >= 2 and not any(
+            isinstance(a, gast.Starred) for a in e.args
+        ):
+            return self.expr_ListComp(self._mapped(e, fn, out), out, into)
         return self.call(e, out)
 
+    def _mapped(self, e: gast.Call, fn: str, out: list[gast.stmt]) -> gast.ListComp:
+        """``map(f, xs, ys)`` -> ``[f(v1, v2) for v1, v2 in zip(xs, ys)]``,
+        ``filter(f, xs)`` -> ``[v for v in xs if f(v)]`` (a list: what the
+        caller reads of the iterator, every item, in order). A lambda is
+        lifted to a name; ``functools.partial(g, a)`` becomes ``g(a, v)``,
+        with ``a`` evaluated once, where the partial is made."""
+        func, seqs = e.args[0], e.args[1:]
+        if fn == "filter" and len(seqs) != 1:
+            raise self.refuse(e, "filter with several sequences", "call filter(f, xs)")
+        vs = [self.namer.temp("v") for _ in seqs]
+        fixed: list[gast.expr] = []
+        kws: list[gast.keyword] = []
+        if isinstance(func, gast.Lambda):
+            func = self._lift_lambda(func, out)
+        elif isinstance(func, gast.Call) and _dotted(func.func) in ("functools.partial", "partial") and func.args:
+            fixed = [self.atom(a, out) for a in func.args[1:] if not isinstance(a, gast.Starred)]
+            if len(fixed) != len(func.args) - 1 or any(k.arg is None for k in func.keywords):
+                raise self.refuse(func, "a partial with *args or **kwargs", "pass the fixed arguments one by one")
+            kws = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in func.keywords]
+            func = func.args[0]
+            if isinstance(func, gast.Lambda):
+                func = self._lift_lambda(func, out)
+        elif not (isinstance(func, (gast.Name, gast.Attribute)) or (isinstance(func, gast.Constant) and fn == "filter")):
+            func = self.atom(func, out)
+        target: gast.expr = name(vs[0], gast.Store) if len(vs) == 1 else gast.Tuple(
+            elts=[name(v, gast.Store) for v in vs], ctx=gast.Store())
+        source = seqs[0] if len(seqs) == 1 else gast.Call(func=name("zip"), args=list(seqs), keywords=[])
+        if fn == "map":
+            elt: gast.expr = gast.Call(func=func, args=[*fixed, *[name(v) for v in vs]], keywords=kws)
+            ifs: list[gast.expr] = []
+        else:
+            elt = name(vs[0])
+            keep = name(vs[0]) if isinstance(func, gast.Constant) and func.value is None else gast.Call(
+                func=func, args=[*fixed, name(vs[0])], keywords=kws)
+            ifs = [keep]
+        gen = gast.comprehension(target=target, iter=source, ifs=ifs, is_async=0)
+        comp = gast.ListComp(elt=elt, generators=[gen])
+        for node in gast.walk(comp):
+            if hasattr(node, "lineno") or isinstance(node, gast.expr):
+                gast.copy_location(node, e)
+        return comp
+
+    def _lift_partial(self, fname: str, value: gast.Call, out: list[gast.stmt]) -> None:
+        """``g = functools.partial(f, a, k=b)`` -> a lifted ``def g(*args,
+        **kwargs): return f(t1, *args, k=t2, **kwargs)``, where ``t1``, ``t2``
+        hold ``a`` and ``b`` as they are where the partial is made."""
+        func = value.args[0]
+        if not isinstance(func, (gast.Name, gast.Attribute)) or any(
+            isinstance(a, gast.Starred) for a in value.args
+        ) or any(k.arg is None for k in value.keywords):
+            raise self.refuse(value, "this functools.partial", "make a partial of a named function, with the "
+                              "fixed arguments one by one")
+        held: list[gast.expr] = []
+        for a in [*value.args[1:], *(k.value for k in value.keywords)]:
+            atom = self.atom(a, out)
+            if isinstance(atom, gast.Name):  # kept as it is now: the partial does not see a later rebinding
+                t = self.namer.claim(f"{fname}_arg")
+                self.locals.add(t)
+                out.append(gast.copy_location(assign(t, atom), value))
+                atom = name(t)
+            held.append(atom)
+        n = len(value.args) - 1
+        rest, more = self.namer.claim("args"), self.namer.claim("kwargs")
+        call = gast.Call(
+            func=copy.deepcopy(func),
+            args=[*held[:n], gast.Starred(value=name(rest), ctx=gast.Load())],
+            keywords=[gast.keyword(arg=k.arg, value=h) for k, h in zip(value.keywords, held[n:])]
+            + [gast.keyword(arg=None, value=name(more))],
+        )
+        ret = gast.Return(value=call)
+        args = gast.arguments(args=[], posonlyargs=[], vararg=name(rest, gast.Param), kwonlyargs=[], kw_defaults=[],
+                              kwarg=name(more, gast.Param), defaults=[])
+        fdef = gast.FunctionDef(name=fname, args=args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+                                type_params=[])
+        for node in gast.walk(fdef):
+            if isinstance(node, (gast.stmt, gast.expr)):
+                gast.copy_location(node, value)
+        self.lift(fdef, out)
+
+    def _lift_lambda(self, lam: gast.Lambda, out: list[gast.stmt]) -> gast.Name:
+        """Lift a lambda to a fresh name, as ``f = lambda ...`` is."""
+        fname = self.namer.claim("lam")
+        ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
+        fdef = gast.FunctionDef(
+            name=fname, args=lam.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+            type_params=[],
+        )
+        self.lift(gast.copy_location(fdef, lam), out)
+        return name(fname)
+
     def call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Call:
-        for a in e.args:
-            if isinstance(a, gast.Starred):
-                raise self.refuse(a, "a call with *args", "pass the arguments one by one")
         for k in e.keywords:
-            if k.arg is None:
-                raise self.refuse(k.value, "a call with **kwargs", "pass keyword arguments one by one")
+            if k.arg is None:  # (a function's own **kw passed on is expanded by frontend.varargs)
+                raise self.refuse(
+                    k.value, "a call with **d (a dict of keyword arguments)",
+                    "pass the keyword arguments one by one (f(a=..., b=...))",
+                )
         func = e.func
         if isinstance(func, gast.Attribute) and not self._global_chain(func):
             func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr, ctx=gast.Load())
@@ -697,7 +816,12 @@ class Normalizer:
             func = name(func.id)
         elif not self._global_chain(func):
             func = self.atom(func, out)
-        args = [self._arg(a, out) for a in e.args]
+        args = [  # f(*xs): expanded once the length of xs is known (pipeline.expand_starred)
+            gast.copy_location(gast.Starred(value=self.atom(a.value, out), ctx=gast.Load()), a)
+            if isinstance(a, gast.Starred)
+            else self._arg(a, out)
+            for a in e.args
+        ]
         kws = [gast.keyword(arg=k.arg, value=self._arg(k.value, out)) for k in e.keywords]
         if isinstance(func, gast.Name) and func.id in self.lifted:
             kws += [gast.keyword(arg=p, value=name(v)) for p, v in self._extra_keywords(func.id, e)]
@@ -705,10 +829,29 @@ class Normalizer:
 
     def _arg(self, a: gast.expr, out: list[gast.stmt]) -> gast.expr:
         """A call argument: an atom, or one level of list/tuple of atoms (a
-        nested list becomes a named list, so every item is an atom)."""
+        nested list becomes a named list, so every item is an atom). A lambda
+        is lifted to a name, like ``f = lambda ...``; a lifted function passed
+        as a value must not read the enclosing function's variables (the
+        callee would call it without them)."""
         if isinstance(a, (gast.List, gast.Tuple)):
             return type(a)(elts=[self.atom(x, out) for x in a.elts], ctx=gast.Load())
+        if isinstance(a, gast.Lambda):
+            lifted = self._lift_lambda(a, out)
+            self._refuse_capturing(lifted.id, a, "a lambda passed as an argument")
+            return lifted
+        if isinstance(a, gast.Name) and a.id in self.lifted:
+            self._refuse_capturing(a.id, a, f"the nested function {a.id} passed as an argument")
         return self.atom(a, out)
+
+    def _refuse_capturing(self, fname: str, node: gast.AST, what: str) -> None:
+        _fdef, free = self.lifted[fname]
+        reads = free + [v for _p, v in self.lifted_defaults.get(fname, [])]
+        if reads:
+            raise self.refuse(
+                node, f"{what} that reads the enclosing function's variable `{reads[0]}`",
+                f"pass `{reads[0]}` to the function passed as an argument explicitly (as one of its parameters), "
+                "or define it at module level",
+            )
 
     def expr_Attribute(self, e: gast.Attribute, out, into=None):
         return gast.Attribute(value=self.atom(e.value, out), attr=e.attr, ctx=gast.Load())
@@ -841,6 +984,25 @@ _OPS = {
 }  # fmt: skip
 
 
+# builtins returning iterators s2sad does not read as sequences
+_ITERATORS = frozenset({"iter", "enumerate", "zip", "reversed", "range"})
+
+
+def _dotted(node: gast.expr) -> str:
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        base = _dotted(node.value)
+        return base and f"{base}.{node.attr}"
+    return ""
+
+
+def _is_partial(value: gast.expr) -> bool:
+    """``functools.partial(f, ...)`` (or ``partial(f, ...)``), by its spelling."""
+    return (isinstance(value, gast.Call) and _dotted(value.func) in ("functools.partial", "partial")
+            and len(value.args) >= 1)
+
+
 def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast.comprehension) -> None:
     """Rename ``old`` in a comprehension, except in the iterable of the
     generator that binds it (evaluated before the name exists)."""
@@ -866,7 +1028,7 @@ def _lifted_names(fn: gast.FunctionDef) -> set[str]:
             continue
         if isinstance(node, gast.FunctionDef):
             out.add(node.name)
-        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+        elif isinstance(node, gast.Assign) and (isinstance(node.value, gast.Lambda) or _is_partial(node.value)):
             tgt = node.targets[0]
             if isinstance(tgt, gast.Name) and counts.get(tgt.id) == 1:
                 out.add(tgt.id)

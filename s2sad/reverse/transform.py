@@ -64,6 +64,7 @@ import gast
 
 from ..analysis.activity import container_op, kind_of_atom, statements
 from ..analysis.resolve import _GETITEM, Op, bind_call
+from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
@@ -460,6 +461,7 @@ class ReverseTransform:
         calls its split derivative, ``z, z_back = dh_fwd(a, b)``, and the
         reverse sweep calls the closure it returned, ``z_back(z_bar)``."""
         from ..analysis.purity import impurity
+        from ..pipeline import with_defaults
 
         call = op.args["call"]
         bound = bind_call(op.callee, call, self.location(s))
@@ -467,9 +469,10 @@ class ReverseTransform:
         if not wrt:
             return
         kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
-        why = impurity(op.callee)
+        statics = statics_of(with_defaults(op.callee, kinds))  # nonlinearity=np.tanh left out: the default
+        why = impurity(op.callee, statics)
         if why is not None:
-            self.refuse_leak(op.callee, s)
+            self.refuse_leak(op.callee, s, statics)
             dname, _seed = self.callee(op.callee, wrt, kinds, self.location(s), split=True)
             back = self.namer.back(z)
             self.splits[id(s)] = (dname, back, self.location(s))
@@ -491,13 +494,13 @@ class ReverseTransform:
                 piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
             self.give(bound[p], piece, out, z)  # a list passed as it is built: item k gets entry k
 
-    def refuse_leak(self, callee: Any, s: gast.Assign) -> None:
+    def refuse_leak(self, callee: Any, s: gast.Assign, statics: tuple[tuple[str, Any], ...] = ()) -> None:
         """A callee run once and kept must pass derivatives out only through
         what it returns: refuse one that puts values where the caller's
         adjoints do not follow them (an argument, a global container)."""
         from ..analysis.purity import leak
 
-        why = leak(callee)
+        why = leak(callee, statics)
         if why is not None:
             fname = getattr(callee, "__name__", "the function")
             raise UnsupportedSyntaxError(

@@ -290,7 +290,7 @@ def front(
     for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
-    ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
+    ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops), normalized.updates)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     while expand_starred(ssa.body, kinds, namer, ops, resolver, pf) | resolve_methods(ssa, kinds, ops, resolver, pf):
         kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)

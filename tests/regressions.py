@@ -1187,3 +1187,38 @@ REGRESSIONS += [
     (comprehension_of_tuples, [([0.5, -1.2, 2.0],)], 0),
     (append_nested_literal, [(0.7, np.array([0.3, -0.5, 0.8]))], (0, 1)),
 ]
+
+
+# Common subexpressions were shared before the alias analysis ran: two equal
+# new arrays became one, so a write into one changed the other (a silent wrong
+# gradient), and two copies of one array became one name, which hid a read
+# after an in-place update from the alias analysis (found by the fuzzer after
+# writes into arguments landed, 2026-12).
+def write_into_one_of_two_equal_arrays(x):
+    a = x * 1.0
+    b = x * 1.0
+    a[0] = 5.0
+    return np.sum(a * b)
+
+
+def update_one_of_two_equal_arrays(x):
+    a = x * 1.0
+    b = x * 1.0
+    a *= 3.0
+    b[1] = 2.0 * b[2]
+    return np.sum(a * b)
+
+
+def append_to_one_of_two_empty_lists(x):
+    a = []
+    b = []
+    a.append(x * 2.0)
+    b.append(np.sin(x))
+    return np.sum(a[0] * b[0])
+
+
+REGRESSIONS += [
+    (write_into_one_of_two_equal_arrays, [(np.array([1.0, 2.0, 3.0]),)], 0),
+    (update_one_of_two_equal_arrays, [(np.array([0.5, -2.0, 1.5]),)], 0),
+    (append_to_one_of_two_empty_lists, [(np.array([0.5, -2.0, 1.5]),)], 0),
+]

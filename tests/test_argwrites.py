@@ -387,7 +387,7 @@ def writes_item_of_list_argument_chained(ps, x):
 
 @pytest.mark.parametrize("fn,says", [
     (writes_item_of_list_argument, "an item of the argument `ps`, which the caller owns"),
-    (writes_item_of_list_argument_chained, "something other than a local array"),
+    (writes_item_of_list_argument_chained, "a write through two indexes"),
 ])
 @pytest.mark.parametrize("mode", ["grad", "jvp"])
 def test_write_into_an_item_of_a_list_argument_is_refused(fn, says, mode):

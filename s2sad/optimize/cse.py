@@ -4,7 +4,11 @@ Input: the SSA core and the resolved operation of each assignment.
 Output: the same core where a pure operation (arithmetic, a NumPy function
 with a rule, ``x.shape``, a read ``x[i]``) that repeats an earlier one in the
 same block, on operands not reassigned or written in between, is dropped and
-its name replaced by the earlier result. Fewer temporaries means fewer values
+its name replaced by the earlier result. A value that may be changed in place
+later (written ``y[i] = v``, updated ``y += v``, appended to), or a copy of
+one, is never shared: two arrays that are equal now stop being equal once one
+is changed, and two names of one array must stay two names for the alias
+analysis, which runs on this pass's output. Fewer temporaries means fewer values
 on the tape and adjoints that see a value used twice (``x[i] * x[i]``).
 
 >>> import gast
@@ -24,7 +28,7 @@ def f(x, i):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import gast
 
@@ -40,10 +44,14 @@ def _mentions(value: gast.expr) -> set[str]:
 
 
 def eliminate_common_subexpressions(
-    fn: gast.FunctionDef, pure: Callable[[gast.Assign], bool]
+    fn: gast.FunctionDef,
+    pure: Callable[[gast.Assign], bool],
+    updates: Iterable[tuple[int, int, str, str]] = (),
 ) -> gast.FunctionDef:
     """Remove repeated pure assignments (see the module docstring); ``pure``
-    says which assignments may be shared."""
+    says which assignments may be shared; ``updates`` locates the in-place
+    updates ``x op= v`` (line, column, name, op), as normalize records them."""
+    changed = changed_in_place(fn, updates)
     counts: dict[str, int] = {a.id: 1 for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
     for node in gast.walk(fn):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
@@ -54,13 +62,60 @@ def eliminate_common_subexpressions(
     def shareable(s: gast.Assign) -> bool:
         # only names assigned once (not loop-carried, not merged after an if),
         # and never bare constants: nothing to gain there
-        return counts.get(s.targets[0].id) == 1 and not isinstance(s.value, gast.Constant) and pure(s)
+        return (
+            counts.get(s.targets[0].id) == 1
+            and not isinstance(s.value, gast.Constant)
+            and s.targets[0].id not in changed
+            and pure(s)
+        )
 
     replaced: dict[str, str] = {}
     fn.body = _block(fn.body, shareable, replaced)
     for old, new in replaced.items():
         rename(fn.body, old, new)
     return fn
+
+
+def changed_in_place(fn: gast.FunctionDef, updates: Iterable[tuple[int, int, str, str]] = ()) -> set[str]:
+    """Names whose array may be changed in place: bases of writes, both sides
+    of an update ``z = x op v`` recorded in ``updates``, receivers of method
+    calls made for their effect (``lst.append(v)``), closed over copies
+    ``a = b`` (either way: the two names hold one object). Conservative: the
+    kind of a name is not known yet, so a float counts too.
+
+    >>> fn = gast.parse("def f(x):\\n    a = x * 1.0\\n    t = a\\n    t[0] = 1.0\\n    return a").body[0]
+    >>> sorted(changed_in_place(fn))
+    ['a', 't']
+    """
+    where = {(line, col) for line, col, _name, _op in updates}
+    out: set[str] = set()
+    copies: list[tuple[str, str]] = []
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Assign):
+            t = node.targets[0]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                out.add(t.value.id)
+            elif isinstance(t, gast.Name) and isinstance(node.value, gast.Name):
+                copies.append((t.id, node.value.id))
+            elif (
+                isinstance(t, gast.Name)
+                and isinstance(node.value, gast.BinOp)
+                and isinstance(node.value.left, gast.Name)
+                and (getattr(node, "lineno", None), getattr(node, "col_offset", None)) in where
+            ):
+                out |= {t.id, node.value.left.id}
+        elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
+            f = node.value.func
+            if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name):
+                out.add(f.value.id)
+    grew = True
+    while grew:
+        grew = False
+        for a, b in copies:
+            if (a in out) != (b in out):
+                out |= {a, b}
+                grew = True
+    return out
 
 
 def _block(stmts: list[gast.stmt], pure: Callable[[gast.Assign], bool], replaced: dict[str, str]) -> list[gast.stmt]:

@@ -22,6 +22,7 @@ import numpy as np
 from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, check_mutations
+from .analysis.pytrees import lower_pytrees
 from .analysis.resolve import Resolver, refuse_varied_opaque
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -33,7 +34,7 @@ from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
-from .rules.table import list_kind, tuple_kind
+from .rules.table import dict_kind, list_kind, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:
@@ -160,7 +161,11 @@ def kind_of_value(value: Any) -> str | None:
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
     if isinstance(value, tuple):
-        return tuple_kind([kind_of_value(v) for v in value])
+        fields = getattr(type(value), "_fields", None)  # a namedtuple: p.W reads a field
+        ok = isinstance(fields, tuple) and all(isinstance(f, str) for f in fields)
+        return tuple_kind([kind_of_value(v) for v in value], list(fields) if ok else None)
+    if type(value) is dict:  # the keys, in insertion order: a different key set is a different derivative
+        return dict_kind([(k, kind_of_value(v)) for k, v in value.items()])
     if isinstance(value, list):
         return list_kind([kind_of_value(v) for v in value])
     return None
@@ -194,8 +199,12 @@ def build_reverse(
     arg_kinds: dict[str, str | None],
     check_finite: bool = False,
     split: bool = False,
+    has_aux: bool = False,
 ) -> Derivative:
     """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
+
+    With ``has_aux``, ``fn`` returns a pair ``(loss, aux)``: the derivative
+    is the loss's, and ``value`` is the whole pair (aux untouched).
 
     With ``check_finite``, the generated code checks every adjoint it computes
     and reports the first non-finite one with the user's line it comes from.
@@ -208,7 +217,7 @@ def build_reverse(
         stack = _building.stack = []
     stack.append(fn)
     try:
-        return _build_reverse(fn, wrt, arg_kinds, check_finite, split)
+        return _build_reverse(fn, wrt, arg_kinds, check_finite, split, has_aux)
     finally:
         stack.pop()
 
@@ -227,6 +236,7 @@ class Front:
     ops: dict[int, Any]
     kinds: dict[str, Any]
     memory: Memory | None = None  # what may alias what (analysis/mutation)
+    aux: str | None = None  # with has_aux: the name of the returned pair (loss, aux); the output is its loss
 
 
 def front(
@@ -235,6 +245,7 @@ def front(
     resolver_for: Callable[[ParsedFunction, set[str], gast.FunctionDef], Resolver] | None = None,
     checks: bool = True,
     list_aliases: bool = False,
+    has_aux: bool = False,
 ) -> Front:
     """Parse tree -> normalize -> SSA -> resolve -> CSE -> checks -> kinds.
 
@@ -248,6 +259,7 @@ def front(
     normalized = normalize_lifting(pf.node, namer, pf.filename)
     compile_lifted(pf, normalized.lifted)
     ssa = to_ssa(normalized.core, namer)
+    aux = _split_aux(ssa, namer, pf) if has_aux else None
     resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa), ssa)
     ops = {}
     for s in statements(ssa.body):
@@ -256,6 +268,8 @@ def front(
     for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
+    # dict loops and namedtuple fields read what the kinds say (before CSE shares reads)
+    lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
@@ -267,7 +281,28 @@ def front(
         raise OutputError(
             f"{pf.node.name} returns nothing, so it has no derivative", pf.location(pf.node), "return a value"
         )
-    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory)
+    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory, aux)
+
+
+def _split_aux(ssa: gast.FunctionDef, namer: Namer, pf: ParsedFunction) -> str:
+    """``has_aux``: the function returns a pair ``(loss, aux)``. End the core
+    with ``loss = pair[0]; return loss``, so that only the loss is
+    differentiated (aux passes through untouched, whatever it holds), and
+    return the pair's name."""
+    ret = ssa.body[-1]
+    assert isinstance(ret, gast.Return)
+    if not isinstance(ret.value, gast.Name):
+        raise OutputError(
+            f"{pf.node.name} is differentiated with has_aux=True, so it must return a pair (loss, aux)",
+            pf.location(pf.node),
+            "return loss, aux",
+        )
+    loss = namer.claim("loss")
+    first = assign(loss, gast.Subscript(value=name(ret.value.id), slice=gast.Constant(value=0, kind=None),
+                                        ctx=gast.Load()))
+    gast.copy_location(first, ret)
+    ssa.body[-1:] = [first, gast.copy_location(gast.Return(value=name(loss)), ret)]
+    return ret.value.id
 
 
 def refuse_nonlocal_mutation(ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Any, filename: str) -> None:
@@ -327,9 +362,10 @@ def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -
 
 
 def _build_reverse(
-    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool, split: bool
+    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool, split: bool,
+    has_aux: bool = False,
 ) -> Derivative:
-    f = front(parse_function(fn), arg_kinds)
+    f = front(parse_function(fn), arg_kinds, has_aux=has_aux)
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
     refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
@@ -356,8 +392,9 @@ def _build_reverse(
 
     transform.callee = callee
     forward, reverse, returned = transform.run(list(wrt), seed)
-    value: gast.expr = ret.value
-    keep = transform.kept_value(output) if isinstance(ret.value, gast.Name) else None
+    value: gast.expr = ret.value if f.aux is None else name(f.aux)
+    kept_name = output if f.aux is None else f.aux
+    keep = transform.kept_value(kept_name) if isinstance(ret.value, gast.Name) else None
     if keep is not None:
         # the reverse sweep rewinds `output` (or an array it shares) to an earlier value: keep the result
         kept = namer.claim("value")

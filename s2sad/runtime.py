@@ -80,6 +80,9 @@ __all__ = [
     "repeated_adjoint",
     "plus_adjoint",
     "plus_tangent",
+    "dict_part",
+    "values_adjoint",
+    "items_adjoint",
 ]
 
 
@@ -90,6 +93,10 @@ def zeros_like(x: Any) -> Any:
         return 0.0
     if isinstance(x, (tuple, list)):
         return [zeros_like(e) for e in x]
+    if isinstance(x, dict):  # a dict's adjoint is a dict with the same keys
+        return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, str):  # a key or a label: never differentiated
+        return 0.0
     if x is None:  # a placeholder the generated code pushes before a loop's first value
         return None
     return np.zeros_like(x)
@@ -103,7 +110,7 @@ def check_finite(value: Any, name: str, where: str) -> None:
 
 def add_at(buffer: Any, idx: Any, g: Any) -> None:
     """``buffer[idx] += g`` in place, summing repeated indices."""
-    if isinstance(buffer, list):
+    if isinstance(buffer, (list, dict)):
         buffer[idx] = add_adjoints(buffer[idx], g)
     elif _is_basic(idx):
         buffer[idx] += g
@@ -173,12 +180,19 @@ def snapshot(x: Any) -> Any:
         return x.copy()
     if isinstance(x, (tuple, list)):
         return type(x)(snapshot(e) for e in x)
+    if isinstance(x, dict):
+        return {k: snapshot(v) for k, v in x.items()}
     return x
 
 
 def add_adjoints(a: Any, b: Any) -> Any:
     """Sum two adjoints leaf by leaf: those of a tuple or list are lists of
-    per-item adjoints (never joined with ``+``, which would concatenate)."""
+    per-item adjoints (never joined with ``+``, which would concatenate), and
+    those of a dict are dicts with its keys."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            raise ValueError(f"s2sad: adjoints of dicts with keys {list(a)} and {list(b)} added")
+        return {k: add_adjoints(v, b[k]) for k, v in a.items()}
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             raise ValueError(f"s2sad: adjoints of containers of lengths {len(a)} and {len(b)} added")
@@ -305,7 +319,7 @@ def var_adjoint(g: Any, x: Any, axis: Any = None, ddof: int = 0, keepdims: bool 
 
 def getitem_adjoint(g: Any, x: Any, idx: Any) -> Any:
     """Adjoint of ``x[idx]``: ``g`` scattered into zeros shaped like ``x``."""
-    if isinstance(x, (tuple, list)):
+    if isinstance(x, (tuple, list, dict)):  # an item of a container, a value of a dict
         out_list = zeros_like(x)
         out_list[idx] = g
         return out_list
@@ -569,6 +583,22 @@ def array_adjoint(g: Any, items: Any) -> Any:
     return [array_adjoint(g[k], items[k]) for k in range(len(items))]
 
 
+def dict_part(g: Any, d: Any, replaced: tuple) -> Any:
+    """Adjoint of the dict ``d`` unpacked first into ``{**d, k1: v1, ...}``:
+    its entries' adjoints, zero where a later key ``replaced`` its value."""
+    return {k: zeros_like(v) if k in replaced else g[k] for k, v in d.items()}
+
+
+def values_adjoint(g: Any, d: Any) -> Any:
+    """Adjoint of ``d.values()`` (``g``: one adjoint per value, in order)."""
+    return dict(zip(d, g))
+
+
+def items_adjoint(g: Any, d: Any) -> Any:
+    """Adjoint of ``d.items()`` (``g``: one (key, value) adjoint pair per entry)."""
+    return {k: pair[1] for k, pair in zip(d, g)}
+
+
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:
     """1 where ``x`` is the selected extremum, 0.5 at ties, 0 elsewhere."""
     return (x == z) / (1.0 + (x == y))
@@ -586,6 +616,8 @@ def copy_of(t: Any) -> Any:
         return t.copy()
     if isinstance(t, list):
         return list(t)
+    if isinstance(t, dict):
+        return dict(t)
     return t
 
 

@@ -37,7 +37,7 @@ class Op:
     expression (an atom, or a list/tuple of atoms for a sequence parameter).
     """
 
-    kind: str  # "copy", "rule", "inactive", "const", "tuple", "user", "opaque"
+    kind: str  # "copy", "rule", "inactive", "const", "tuple", "dict", "user", "opaque"
     rule: Rule | None = None
     args: dict[str, gast.expr] = field(default_factory=dict)
     callee: Any = None  # the Python function a "user" call calls
@@ -143,6 +143,8 @@ class Resolver:
             return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
         if isinstance(value, (gast.Tuple, gast.List)):
             return Op("tuple", args={"items": value})
+        if isinstance(value, gast.Dict):
+            return Op("dict", args={"items": value})
         raise UnsupportedSyntaxError(f"s2sad cannot differentiate {type(value).__name__}", self.pf.location(value))
 
     def _operator(self, op: gast.AST, node: gast.AST) -> Rule:

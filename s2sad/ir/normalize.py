@@ -92,6 +92,22 @@ class _Loop:
     cont: str | None = None
 
 
+class KeyRead(gast.Load):
+    """The context of a loop's read of item ``i`` of what it iterates over
+    (``for k in seq`` becomes ``k = seq[i]`` in a ``range`` loop). Over a
+    dict, Python gives the ``i``-th key instead: the kinds tell which, after
+    normalization (:func:`s2sad.analysis.pytrees.lower_key_reads`). ``how``
+    is "iter" for ``for k in seq``, else the dict view iterated ("keys",
+    "values", "items"), which must be a dict's."""
+
+    def __init__(self, how: str = "iter"):
+        super().__init__()
+        self.how = how
+
+
+_DICT_VIEWS = ("keys", "values", "items")
+
+
 class Normalizer:
     """One walk over the user's tree that emits core statements."""
 
@@ -495,10 +511,10 @@ class Normalizer:
             return self._reversed(s, it.args[0], out)
         if fn is not None:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
-        seq = self._iterated(self.atom(it, out), s, out)
         idx = self.namer.temp("i")
-        r = self._range_len([seq], out)
-        item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+        seqs: list[gast.expr] = []
+        item = self._item(it, s, idx, seqs, out)
+        r = self._range_len(seqs, out)
         return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
 
     def _item(self, it: gast.expr, s: gast.For, idx: str, seqs: list[gast.expr], out: list[gast.stmt]) -> gast.expr:
@@ -516,9 +532,21 @@ class Normalizer:
             return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
         if fn is not None and fn != "range":
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
+        how = "iter"
+        if (
+            isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS
+            and not it.args and not it.keywords and not self._global_chain(it.func)
+        ):
+            how, it = it.func.attr, it.func.value  # d.items(): walk d's keys, read its values
         seq = self._iterated(self.atom(it, out), s, out)
         seqs.append(seq)
-        return gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+        key = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=KeyRead(how))
+        if how == "values":
+            return gast.Subscript(value=copy.deepcopy(seq), slice=key, ctx=gast.Load())
+        if how == "items":
+            value = gast.Subscript(value=copy.deepcopy(seq), slice=copy.deepcopy(key), ctx=gast.Load())
+            return gast.Tuple(elts=[key, value], ctx=gast.Load())
+        return key
 
     def _reversed(self, s: gast.For, seq: gast.expr, out: list[gast.stmt]) -> tuple[gast.Name, list[gast.stmt]]:
         """``for t in reversed(seq)``: a range is reversed by slicing it
@@ -623,7 +651,8 @@ class Normalizer:
         if isinstance(e, (gast.Name, gast.Constant)) or (isinstance(e, gast.Attribute) and self._global_chain(e)):
             return self.atom(e, out)
         if method is None:
-            raise self.refuse(e, _EXPR_WHAT.get(type(e).__name__, f"a {type(e).__name__} expression"), _DEFAULT_HINT)
+            what = type(e).__name__
+            raise self.refuse(e, _EXPR_WHAT.get(what, f"a {what} expression"), _EXPR_HINTS.get(what, _DEFAULT_HINT))
         return gast.copy_location(method(e, out, into), e)
 
     def expr_BinOp(self, e: gast.BinOp, out, into=None):
@@ -680,6 +709,8 @@ class Normalizer:
         return self.atom(e, out)
 
     def expr_Call(self, e: gast.Call, out, into=None):
+        if self._global_callee(e) == "dict" and all(k.arg is not None for k in e.keywords):
+            return self.dict_call(e, out)
         return self.call(e, out)
 
     def call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Call:
@@ -713,7 +744,32 @@ class Normalizer:
         return gast.Attribute(value=self.atom(e.value, out), attr=e.attr, ctx=gast.Load())
 
     def expr_Subscript(self, e: gast.Subscript, out, into=None):
-        return gast.Subscript(value=self.atom(e.value, out), slice=self.index(e.slice, out), ctx=gast.Load())
+        ctx = e.ctx if isinstance(e.ctx, KeyRead) else gast.Load()
+        return gast.Subscript(value=self.atom(e.value, out), slice=self.index(e.slice, out), ctx=ctx)
+
+    def expr_Dict(self, e: gast.Dict, out, into=None):
+        """``{"W": W, "b": b}``: keys must be constants (strings or ints) known
+        at transform time; ``{**d, "k": v}`` may unpack one dict, first."""
+        keys: list[gast.expr | None] = []
+        for i, k in enumerate(e.keys):
+            if k is None:
+                if i != 0:
+                    raise self.refuse(e.values[i], "a dict literal unpacking a dict (**) after its first entry",
+                                      "put the unpacked dict first: {**d, 'k': v}")
+                keys.append(None)
+            elif isinstance(k, gast.Constant) and type(k.value) in (str, int):
+                keys.append(const(k.value))
+            else:
+                raise self.refuse(k, "a dict key that is not a constant string or int",
+                                  "use constant keys ({'W': W}); s2sad must know the keys when it transforms")
+        return gast.Dict(keys=keys, values=[self.atom(v, out) for v in e.values])
+
+    def dict_call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Dict:
+        """``dict(W=W, b=b)`` is the literal ``{"W": W, "b": b}``."""
+        if e.args:
+            raise self.refuse(e, "dict(...) with positional arguments", "write a dict literal {'W': W, 'b': b}")
+        return self.expr_Dict(gast.Dict(keys=[const(k.arg) for k in e.keywords],
+                                        values=[k.value for k in e.keywords]), out)
 
     def index(self, idx: gast.expr, out: list[gast.stmt]) -> gast.expr:
         if isinstance(idx, gast.Slice):
@@ -759,7 +815,7 @@ class Normalizer:
         return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
 
 
-_DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (Supported Python)"
+_DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (What it differentiates)"
 _HINTS = {
     "Try": "move the try/except outside the differentiated function",
     "With": "move the with block outside the differentiated function",
@@ -771,11 +827,13 @@ _HINTS = {
     "Delete": "remove the `del` statement",
     "AsyncFunctionDef": "differentiate a plain (non-async) function",
 }
+_EXPR_HINTS = {
+    "DictComp": "build the dict with constant keys ({'W': W, 'b': b} or dict(W=W, b=b)), or use a list",
+}
 _EXPR_WHAT = {
     "Lambda": "a lambda expression inside the function",
     "SetComp": "a set comprehension",
     "DictComp": "a dict comprehension",
-    "Dict": "a dict literal",
     "Set": "a set literal",
     "Yield": "a generator (yield)",
     "YieldFrom": "a generator (yield from)",

@@ -106,6 +106,9 @@ add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x
 add(rt.minmax_tangent, "t, z, x, rest, which", {"t": "minmax_tangent(t_dot, z, x, rest, which)"}, sequence="t")
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
 add(rt.repeated_adjoint, "v, x", {"v": "repeated_adjoint(v_dot, x)"}, lists=True)
+add(rt.dict_part, "v, d, replaced", {"v": "dict_part(v_dot, d, replaced)"}, lists=True)
+add(rt.values_adjoint, "v, d", {"v": "values_adjoint(v_dot, d)"}, lists=True)
+add(rt.items_adjoint, "v, d", {"v": "items_adjoint(v_dot, d)"}, lists=True)
 # linear in (x_dot, y_dot) together: the same helper on their tangents (the two
 # contributions add leaf by leaf, since they may be lists)
 LIST_VALUED.add(add(rt.plus_tangent, "x_dot, y_dot, x, y",

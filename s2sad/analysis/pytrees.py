@@ -1,0 +1,80 @@
+"""Pytrees in the SSA core: what dict loops and namedtuple fields read.
+
+Input: the SSA core, the operation of each assignment, and a function that
+infers the kinds of its names. A loop's read of item ``i`` of what it walks
+(``k = seq[i]``, marked by :class:`s2sad.ir.normalize.KeyRead`) and a field
+read ``z = p.W`` are not decided by normalization, which does not know kinds.
+
+Output guarantees (the core is changed in place):
+
+* over a dict (its kind says so, or the loop walks ``d.keys()``,
+  ``d.values()``, ``d.items()``), the read is the ``i``-th key,
+  ``k = [*d][i]``: a constant-valued (inactive) operation, as Python's
+  iteration over a dict gives its keys in insertion order;
+* ``p.W`` on a namedtuple (its kind names the fields) reads item
+  ``p[<index of W>]``: its operation is indexing, so its adjoint is the
+  namedtuple's list of item adjoints with ``W``'s filled in;
+* no :class:`KeyRead` context is left in the core.
+
+A ``.items()`` (``.keys()``, ``.values()``) loop over a value whose kind is
+known and is not a dict is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gast
+
+from ..errors import Location, UnsupportedSyntaxError
+from ..ir.normalize import KeyRead, const
+from ..rules.table import is_dict, tuple_fields
+from .activity import kind_of_atom, statements
+from .resolve import _GETITEM, Op
+
+
+def lower_pytrees(
+    fn: gast.FunctionDef, ops: dict[int, Op], infer: Callable[[], dict[str, Any]], filename: str
+) -> dict[str, Any]:
+    """Rewrite dict key reads and namedtuple field reads (see the module
+    docstring); return the kinds of the rewritten core."""
+    kinds = infer()
+    for _ in range(16):  # a field read may reveal a nested namedtuple: a few rounds
+        changed = False
+        for s in statements(fn.body):
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                changed |= _lower(s, ops, kinds, filename)
+        if not changed:
+            break
+        kinds = infer()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Subscript) and isinstance(node.ctx, KeyRead):
+            node.ctx = gast.Load()
+    return kinds
+
+
+def _lower(s: gast.Assign, ops: dict[int, Op], kinds: dict[str, Any], filename: str) -> bool:
+    v = s.value
+    if isinstance(v, gast.Subscript) and isinstance(v.ctx, KeyRead):
+        base = kind_of_atom(v.value, kinds)
+        how = v.ctx.how
+        if is_dict(base) or how != "iter":
+            if base is not None and not is_dict(base):
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate a loop over .{how}() of a value that is not a dict",
+                    Location(filename, getattr(s, "lineno", 0) or 0, getattr(s, "col_offset", 0) or 0),
+                    f"loop over a dict's .{how}(), or over the sequence itself",
+                )
+            keys = gast.List(elts=[gast.Starred(value=v.value, ctx=gast.Load())], ctx=gast.Load())
+            s.value = gast.Subscript(value=keys, slice=v.slice, ctx=gast.Load())
+            ops[id(s)] = Op("inactive")  # a key: a string or an int, never differentiated
+            return True
+        return False
+    if isinstance(v, gast.Attribute) and isinstance(v.value, gast.Name):
+        fields = tuple_fields(kinds.get(v.value.id))
+        op = ops.get(id(s))
+        if fields is not None and v.attr in fields and (op is None or op.rule is not _GETITEM):
+            ops[id(s)] = Op("rule", _GETITEM, {"x": v.value, "idx": const(fields.index(v.attr))})
+            return True
+    return False

@@ -37,6 +37,7 @@ from s2sad.runtime import (
     cumsum_adjoint,
     diag_adjoint,
     diagonal_adjoint,
+    dict_part,
     diff_adjoint,
     dot_adjoint,
     einsum_adjoint,
@@ -48,6 +49,7 @@ from s2sad.runtime import (
     getitem_adjoint,
     hstack_adjoint,
     item_adjoint,
+    items_adjoint,
     laid_out_like,
     matmul_adjoint,
     mean_adjoint,
@@ -68,6 +70,7 @@ from s2sad.runtime import (
     tile_adjoint,
     transpose_adjoint,
     unbroadcast,
+    values_adjoint,
     var_adjoint,
     vstack_adjoint,
     write_adjoint,
@@ -256,6 +259,14 @@ def rt_add_adjoints(a, b):
     return np.sum(parts[0] * _w((3,), 31)) + np.sum(parts[1] * _w((3,), 32))
 
 
+def rt_dicts(a, b):
+    d = {"x": b, "y": b}
+    kept = dict_part(getitem_adjoint(a, d, "x"), d, ("y",))
+    vals = values_adjoint([a, b], d)
+    pairs = items_adjoint([[0.0, b], [0.0, a]], d)
+    return np.sum(kept["x"] * _w((3,), 82)) + np.sum(vals["y"] * _w((3,), 83)) + np.sum(pairs["y"] * _w((3,), 84))
+
+
 def rt_repeated(a, b):
     parts = repeated_adjoint(stack_adjoint(a, [b, b, b, b], 0), [b, b])
     return np.sum(parts[0] * _w((3,), 73)) + np.sum(parts[1] * _w((3,), 74))
@@ -370,6 +381,7 @@ RUNTIME_CASES = [
     (rt_add_adjoints, (_N((3,), 52), _N((3,), 53))),
     (rt_fresh, (_N((3,), 54),)),
     (rt_repeated, (_N((4, 3), 76), _N((3,), 77))),
+    (rt_dicts, (_N((3,), 85), _N((3,), 86))),
     (rt_plus, (_N((3, 3), 78), _N((3,), 79))),
     (rt_plus_tangent, (_N((3,), 80), _N((3,), 81))),
     (rt_diagonal, (_N((3,), 55), _N((3, 4), 56))),

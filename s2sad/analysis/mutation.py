@@ -168,6 +168,10 @@ def analyse(
                 and kinds.get(left.id) not in ("scalar", "int")
             ):
                 m.updates[id(s)] = hit
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and _dict_update(s) is not None:
+            hit = where.get((getattr(s, "lineno", None), getattr(s, "col_offset", None)))
+            if hit is not None and hit[1] == "[]" and user_name(_dict_update(s)) == hit[0]:
+                m.updates[id(s)] = hit  # d["k"] = v, set as d = {**d, "k": v}: Python changes d in place
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
             base = s.targets[0].value
             if isinstance(base, gast.Name):
@@ -441,10 +445,19 @@ class _Analysis:
             self.site(s, z)
         elif isinstance(v, gast.Subscript):
             self.subscript(s, z, v)
-        elif isinstance(v, (gast.Tuple, gast.List)):
+        elif isinstance(v, gast.Dict) and id(s) in m.updates:
+            x = _updated(s)  # d = {**d, "k": w}: the same dict, now holding w too
+            self.add(m.pts, z, m.pts.get(x, set()))
+            m.flows.setdefault(id(s), set()).add(x)
+            if x in m.partial:
+                self.mark_partial(z)
+            names, objs = self.objs(gast.Tuple(elts=v.values[1:], ctx=gast.Load()))
+            for o in m.pts.get(x, set()):
+                self.add(m.contents, o, objs)
+        elif isinstance(v, (gast.Tuple, gast.List, gast.Dict)):
             o = self.site(s, z, "container")
             names, objs = set(), set()
-            for e in v.elts:
+            for e in (v.values if isinstance(v, gast.Dict) else v.elts):
                 a, _ = self.objs(e)
                 names |= a
                 e0 = e.value if isinstance(e, gast.Starred) else e
@@ -601,6 +614,20 @@ class _Analysis:
         self.escape(objs)
 
 
+def _dict_update(s: gast.Assign) -> str | None:
+    """The dict ``d`` of ``z = {**d, ...}``, else None."""
+    v = s.value
+    if isinstance(v, gast.Dict) and v.keys and v.keys[0] is None and isinstance(v.values[0], gast.Name):
+        return v.values[0].id
+    return None
+
+
+def _updated(s: gast.Assign) -> str:
+    """The name an in-place update changes: ``x`` in ``x = x + v`` or ``d = {**d, "k": v}``."""
+    d = _dict_update(s)
+    return d if d is not None else s.value.left.id  # type: ignore[attr-defined]
+
+
 def _maybe_container(kind: Any) -> bool:
     return kind is None or is_container(kind)
 
@@ -708,7 +735,16 @@ class _Check:
                 )
         for s in statements(self.fn.body):
             hit = m.updates.get(id(s))
-            if hit is not None:
+            if hit is not None and hit[1] == "[]":
+                x = _updated(s)
+                if not (m.pts.get(x) and x not in m.partial and all(m.sites.get(o) == "container" for o in m.pts[x])):
+                    user = hit[0]
+                    raise UnsupportedSyntaxError(
+                        f"`{user}[...] = ...` changes a dict in place, and `{user}` {self.whose_dict(x)}",
+                        self.where(s),
+                        f"build a new dict instead: `{user} = {{**{user}, 'k': v}}` (or a dict literal)",
+                    )
+            elif hit is not None:
                 x = s.value.left.id
                 if m.pts.get(x) and not m.owned(x):
                     user, op = hit
@@ -729,6 +765,15 @@ class _Check:
                             self.where(s),
                             "drop `out=` and use the result",
                         )
+
+    def whose_dict(self, x: str) -> str:
+        """Why ``x`` is not a dict the function made and alone holds."""
+        args = sorted(o[4:] for o in self.m.pts.get(x, set()) if o.startswith("arg:"))
+        if x in self.params:
+            return "is an argument the caller owns"
+        if args:
+            return f"may be the argument `{args[0]}`, which the caller owns"
+        return "may be a dict the function did not make (an item of a container, a global, a helper's result)"
 
     def whose(self, y: str) -> str:
         """Why ``y`` is not the function's own array: a phrase that follows
@@ -829,7 +874,7 @@ class _Check:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             z = s.targets[0].id
             if id(s) in m.updates:
-                x = s.value.left.id
+                x = _updated(s)
                 self.change(s, x, state, exempt={x, z}, what="update")
             o = m.site_of.get(id(s))
             held: set = set()
@@ -912,6 +957,13 @@ class _Check:
                 f"`{base}.append(...)` changes a list that `{shown}` also refers to{later}",
                 self.where(s),
                 f"build the list under one name (use `{shown}` or `{base}`, not both), or copy it: `list({base})`",
+            )
+        if what == "update" and self.m.updates[id(s)][1] == "[]":
+            user = self.m.updates[id(s)][0]
+            raise UnsupportedSyntaxError(
+                f"`{user}[...] = ...` changes a dict in place, and `{shown}` also refers to it{later}",
+                self.where(s),
+                f"build the dict under one name, or give `{shown}` its own copy: `{shown} = dict({user})`",
             )
         if what == "update":
             user, op = self.m.updates[id(s)]

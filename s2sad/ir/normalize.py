@@ -333,7 +333,7 @@ class Normalizer:
             cur = self.namer.temp()
             out.append(assign(cur, gast.Subscript(value=name(base), slice=idx, ctx=gast.Load())))
             val = self.atom(gast.BinOp(left=name(cur), op=s.op, right=s.value), out)
-            out.append(assign(gast.Subscript(value=name(base), slice=copy.deepcopy(idx), ctx=gast.Store()), val))
+            self._store(base, copy.deepcopy(idx), val, out, s)
         else:
             raise self.refuse(tgt, "an augmented assignment to an attribute", "assign to a local name instead")
 
@@ -354,9 +354,22 @@ class Normalizer:
             base = self._local_base(tgt)
             idx = self.index(tgt.slice, out)
             val = self.atom(value, out)
-            out.append(assign(gast.Subscript(value=name(base), slice=idx, ctx=gast.Store()), val))
+            self._store(base, idx, val, out, tgt)
         else:
             raise self.refuse(tgt, f"an assignment to {type(tgt).__name__.lower()}", "assign to a local name instead")
+
+    def _store(self, base: str, idx: gast.expr, val: gast.expr, out: list[gast.stmt], at: gast.AST) -> None:
+        """``base[idx] = val``. With a constant string key, ``base`` is a dict
+        (arrays and lists take no string index): the entry is set as
+        ``base = {**base, "k": val}``, a new version of the dict, and the
+        change is recorded, so that the alias analysis refuses it where
+        another name may see the dict (Python changes it in place)."""
+        if isinstance(idx, gast.Constant) and type(idx.value) is str:
+            self.updates.append((at.lineno, at.col_offset or 0, base, "[]"))
+            entry = gast.Dict(keys=[None, const(idx.value)], values=[name(base), val])
+            out.append(gast.copy_location(assign(base, entry), at))
+            return
+        out.append(assign(gast.Subscript(value=name(base), slice=idx, ctx=gast.Store()), val))
 
     def _unpack(self, tgt: gast.Tuple | gast.List, value: gast.expr, out: list[gast.stmt]) -> None:
         if any(isinstance(e, gast.Starred) for e in tgt.elts):
@@ -709,7 +722,7 @@ class Normalizer:
         return self.atom(e, out)
 
     def expr_Call(self, e: gast.Call, out, into=None):
-        if self._global_callee(e) == "dict" and all(k.arg is not None for k in e.keywords):
+        if self._global_callee(e) == "dict" and all(k.arg is not None for k in e.keywords):  # dict(W=W, b=b)
             return self.dict_call(e, out)
         return self.call(e, out)
 
@@ -765,11 +778,13 @@ class Normalizer:
         return gast.Dict(keys=keys, values=[self.atom(v, out) for v in e.values])
 
     def dict_call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Dict:
-        """``dict(W=W, b=b)`` is the literal ``{"W": W, "b": b}``."""
-        if e.args:
-            raise self.refuse(e, "dict(...) with positional arguments", "write a dict literal {'W': W, 'b': b}")
-        return self.expr_Dict(gast.Dict(keys=[const(k.arg) for k in e.keywords],
-                                        values=[k.value for k in e.keywords]), out)
+        """``dict(W=W, b=b)`` is the literal ``{"W": W, "b": b}``, and
+        ``dict(d, k=v)`` (a copy of the dict ``d``) is ``{**d, "k": v}``."""
+        if len(e.args) > 1 or any(isinstance(a, gast.Starred) for a in e.args):
+            raise self.refuse(e, "dict(...) with several positional arguments", "write a dict literal {'W': W, 'b': b}")
+        keys: list[gast.expr | None] = [None] * len(e.args) + [const(k.arg) for k in e.keywords]
+        values = list(e.args) + [k.value for k in e.keywords]
+        return self.expr_Dict(gast.Dict(keys=keys, values=values), out)
 
     def index(self, idx: gast.expr, out: list[gast.stmt]) -> gast.expr:
         if isinstance(idx, gast.Slice):

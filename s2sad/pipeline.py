@@ -269,7 +269,7 @@ def front(
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
     # dict loops and namedtuple fields read what the kinds say (before CSE shares reads)
-    lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename)
+    lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename, resolver.value_of)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)

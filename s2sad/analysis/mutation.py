@@ -104,6 +104,7 @@ class Memory:
     fresh_items: dict[str, dict[int, str]] = field(default_factory=dict)  # tuple object -> index -> fresh item
     precise_items: set[int] = field(default_factory=set)  # id(z = t[k]) reading one item of a helper's tuple
     callee_of: dict[str, str] = field(default_factory=dict)  # name -> the helper whose result it is (messages)
+    dicts: set[str] = field(default_factory=set)  # container objects that are dicts (messages)
     _reach: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def reach(self, n: str) -> frozenset[str]:
@@ -456,6 +457,8 @@ class _Analysis:
                 self.add(m.contents, o, objs)
         elif isinstance(v, (gast.Tuple, gast.List, gast.Dict)):
             o = self.site(s, z, "container")
+            if isinstance(v, gast.Dict):
+                m.dicts.add(o)
             names, objs = set(), set()
             for e in (v.values if isinstance(v, gast.Dict) else v.elts):
                 a, _ = self.objs(e)
@@ -725,6 +728,15 @@ class _Check:
     def ownership(self) -> None:
         m = self.m
         for y, writes in m.writes.items():
+            if m.pts.get(y, set()) & m.dicts:
+                shown = self.user_name(y)
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate a write into the dict `{shown}` with a key that is not a constant "
+                    "string: it sets dict entries by constant string keys only",
+                    self.where(writes[0]),
+                    f"use a string key (`{shown}['k'] = v`), or build a new dict: `{shown} = {{**{shown}, k: v}}` "
+                    "with a constant k",
+                )
             if not m.owned(y):
                 s = writes[0]
                 shown = self.user_name(y)
@@ -830,6 +842,13 @@ class _Check:
                     seen.add(e.id)
         if seen:
             n = sorted(seen)[0]
+            if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and self.m.pts.get(f.value.id, set()) & self.m.dicts:
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate `.{f.attr}(...)` on the dict `{self.shown(f.value.id)}`: "
+                    "it changes the dict in place",
+                    self.where(s),
+                    "set entries one by one (`d['k'] = v`), or build a new dict (`{**d, 'k': v}`)",
+                )
             raise UnsupportedSyntaxError(
                 f"s2sad cannot differentiate a call made for its effect: it may change `{self.shown(n)}` in place",
                 self.where(s),

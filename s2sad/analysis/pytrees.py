@@ -22,7 +22,7 @@ known and is not a dict is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gast
@@ -35,16 +35,21 @@ from .resolve import _GETITEM, Op
 
 
 def lower_pytrees(
-    fn: gast.FunctionDef, ops: dict[int, Op], infer: Callable[[], dict[str, Any]], filename: str
+    fn: gast.FunctionDef,
+    ops: dict[int, Op],
+    infer: Callable[[], dict[str, Any]],
+    filename: str,
+    value_of: Callable[[gast.expr], tuple[bool, Any]] = lambda node: (False, None),
 ) -> dict[str, Any]:
     """Rewrite dict key reads and namedtuple field reads (see the module
-    docstring); return the kinds of the rewritten core."""
+    docstring); return the kinds of the rewritten core. ``value_of`` gives
+    the object a global name denotes (a global dict is walked by its keys)."""
     kinds = infer()
     for _ in range(16):  # a field read may reveal a nested namedtuple: a few rounds
         changed = False
         for s in statements(fn.body):
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                changed |= _lower(s, ops, kinds, filename)
+                changed |= _lower(s, ops, kinds, filename, value_of)
         if not changed:
             break
         kinds = infer()
@@ -54,11 +59,18 @@ def lower_pytrees(
     return kinds
 
 
-def _lower(s: gast.Assign, ops: dict[int, Op], kinds: dict[str, Any], filename: str) -> bool:
+def _lower(
+    s: gast.Assign, ops: dict[int, Op], kinds: dict[str, Any], filename: str,
+    value_of: Callable[[gast.expr], tuple[bool, Any]],
+) -> bool:
     v = s.value
     if isinstance(v, gast.Subscript) and isinstance(v.ctx, KeyRead):
         base = kind_of_atom(v.value, kinds)
         how = v.ctx.how
+        if base is None:
+            found, obj = value_of(v.value)
+            if found and isinstance(obj, Mapping):
+                base = "dict"
         if is_dict(base) or how != "iter":
             if base is not None and not is_dict(base):
                 raise UnsupportedSyntaxError(

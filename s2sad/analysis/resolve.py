@@ -248,14 +248,20 @@ class Resolver:
         )
 
     def _no_rule(self, node: gast.AST, what: str, method: bool = False) -> NoRuleError:
+        attr = node.func.attr if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) else ""
         hint = (
-            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead"
+            "s2sad follows a dict through d['k'], d['k'] = v, dict(d, k=v) and loops over d, d.keys(), "
+            "d.values(), d.items(): write it with those"
+            if attr in _DICT_METHODS
+            else "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead"
             if method
             else "register a derivative with s2sad.register_adjoint(fn, {'x': 'g * ...'}), "
             "or declare it s2sad.register_nondifferentiable(fn) if its result carries no derivative"
         )
         return NoRuleError(f"s2sad has no derivative rule for {what}", self.pf.location(node), hint)
 
+
+_DICT_METHODS = frozenset({"get", "pop", "popitem", "update", "setdefault", "clear", "fromkeys"})
 
 _GETITEM = RULES.add(
     "._getitem", "x, idx", {"x": "getitem_adjoint(g, x, idx)"}, {"x": "x_dot[idx]"}, kind="unknown", name="indexing"

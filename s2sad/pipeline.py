@@ -34,7 +34,7 @@ from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
-from .rules.table import dict_kind, list_kind, tuple_kind
+from .rules.table import dict_kind, is_container, list_kind, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:
@@ -272,6 +272,13 @@ def front(
     lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename, resolver.value_of)
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
+    if aux is not None and kinds.get(aux) is not None and not is_container(kinds[aux]):
+        raise OutputError(
+            f"{pf.node.name} is differentiated with has_aux=True, so it must return a pair (loss, aux); "
+            f"it returns a {kinds[aux]}",
+            pf.location(pf.node),
+            "return loss, aux",
+        )
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
     if checks:
         check_mutations(ssa, memory, pf.filename, namer.user_name, set(namer.temps), list_aliases)

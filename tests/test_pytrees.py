@@ -34,7 +34,7 @@ def namedtuple_loss(p, x):
 
 def items_loop(d):
     total = 0.0
-    for k, v in d.items():
+    for _k, v in d.items():
         total = total + np.sum(np.sin(v) * v)
     return total
 
@@ -57,9 +57,9 @@ def values_loop(d):
 
 def enumerated_items(d, x):
     total = 0.0
-    for i, (k, v) in enumerate(d.items()):
+    for i, (_k, v) in enumerate(d.items()):
         total = total + (i + 1.0) * np.sum(v * x)
-    for k, v in zip(d.keys(), d.values()):
+    for _k, v in zip(d.keys(), d.values()):
         total = total + np.sum(v ** 3)
     return total
 
@@ -86,7 +86,7 @@ def local_dict_writes(x, y):
     out["g"] = x * y
     out["h"] = out["h"] * y  # a key set again: the old value gets no adjoint through out
     acc = 0.0
-    for k, v in out.items():
+    for _k, v in out.items():
         acc = acc + np.sum(v ** 2)
     return acc + np.sum(out["g"])
 
@@ -234,7 +234,7 @@ def test_generated_code_reads_dict_items_by_key():
 def test_derivative_is_cached_per_key_set():
     def f(d):
         total = 0.0
-        for k, v in d.items():
+        for _k, v in d.items():
             total = total * 2.0 + np.sum(v)  # the order of the keys matters
         return total
 
@@ -419,7 +419,7 @@ def dict_two_names(x):
 def items_of_tuple(x):
     t = (x, x)
     total = 0.0
-    for k, v in t.items():
+    for _k, v in t.items():
         total = total + v
     return total
 

@@ -82,21 +82,23 @@ def _selector(fn: Callable[..., Any]) -> str:
     return f"lambda {head}: {fn.__name__}({', '.join(passed)})[0]"
 
 
-def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
+def _check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
+    """Refuse a ``wrt`` argument (or, at ``path`` inside a pytree argument, a
+    leaf) that has no gradient, with a hint that fits what it is."""
     kind = kind_of_value(value)
     if kind == "scalar":
         return
     if isinstance(value, (tuple, list)) and value:
-        for item in value:  # a tuple of floats and arrays: its gradient is a tuple alike
-            _check_wrt_value(fn_name, w, item)
+        for k, item in enumerate(value):  # a tuple of floats and arrays: its gradient is a tuple alike
+            _check_wrt_value(fn_name, w, item, f"{path}[{k}]")
         return
     if type(value) is dict and value:
         if kind is not None and kind.startswith("dict("):
-            for item in value.values():  # a dict of floats and arrays: its gradient is a dict, same keys
-                _check_wrt_value(fn_name, w, item)
+            for k, item in value.items():  # a dict of floats and arrays: its gradient is a dict, same keys
+                _check_wrt_value(fn_name, w, item, f"{path}[{k!r}]")
             return
         raise ArgumentError(
-            f"cannot differentiate {fn_name} with respect to {w!r}: a dict whose keys are not all strings "
+            f"cannot differentiate {fn_name} with respect to {w!r}{path}: a dict whose keys are not all strings "
             "or ints (or are strings with one of , ( ) [ ] : = or a quote)",
             hint="key the dict by plain strings or ints",
         )
@@ -114,7 +116,9 @@ def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
             "pass a float, a float array, or a dict, list, tuple or namedtuple of them (nested); "
             "an empty container has no gradient"
         )
-    raise ArgumentError(f"cannot differentiate {fn_name} with respect to {w!r}: it is {what}", hint=hint)
+    where = f"{w!r}" if not path else f"{w!r}: its item {w}{path}"
+    raise ArgumentError(f"cannot differentiate {fn_name} with respect to {where} is {what}"
+                        if path else f"cannot differentiate {fn_name} with respect to {where}: it is {what}", hint=hint)
 
 
 def derivative(

@@ -234,7 +234,7 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
 
 def _jacobian_one(fn: Callable[..., Any], w: str, bound: inspect.BoundArguments, value: Any) -> Any:
     x = bound.arguments[w]
-    if isinstance(value, (tuple, list)):
+    if is_node(value):
         raise OutputError(
             f"{fn.__name__} returns a {type(value).__name__}; jacobian needs one array or float output",
             hint="take the jacobian of a function that returns one of the items",

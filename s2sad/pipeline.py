@@ -269,7 +269,8 @@ def front(
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
     # dict loops and namedtuple fields read what the kinds say (before CSE shares reads)
-    lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename, resolver.value_of)
+    lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename, resolver.value_of,
+                  lambda n: rename.get(n, n))
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops))
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     if aux is not None and kinds.get(aux) is not None and not is_container(kinds[aux]):

@@ -10,6 +10,7 @@ does not own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -82,7 +83,10 @@ __all__ = [
     "plus_tangent",
     "dict_part",
     "values_adjoint",
-    "items_adjoint",
+    "loop_item",
+    "dict_key",
+    "loop_item_adjoint",
+    "loop_item_tangent",
 ]
 
 
@@ -594,9 +598,27 @@ def values_adjoint(g: Any, d: Any) -> Any:
     return dict(zip(d, g))
 
 
-def items_adjoint(g: Any, d: Any) -> Any:
-    """Adjoint of ``d.items()`` (``g``: one (key, value) adjoint pair per entry)."""
-    return {k: pair[1] for k, pair in zip(d, g)}
+def dict_key(d: Any, i: int) -> Any:
+    """The ``i``-th key of the dict ``d`` (insertion order): what the ``i``-th
+    iteration of ``for k in d`` gives."""
+    return [*d][i]
+
+
+def loop_item(seq: Any, i: int) -> Any:
+    """Item ``i`` of what a ``for`` loop walks, where the kinds could not tell
+    a dict from a sequence: a dict (any mapping) gives its ``i``-th key, as
+    Python's iteration over it does; anything else ``seq[i]``."""
+    return [*seq][i] if isinstance(seq, Mapping) else seq[i]
+
+
+def loop_item_adjoint(g: Any, seq: Any, i: int) -> Any:
+    """Adjoint of ``loop_item(seq, i)``: a key carries none back to the dict."""
+    return zeros_like(seq) if isinstance(seq, Mapping) else getitem_adjoint(g, seq, i)
+
+
+def loop_item_tangent(t: Any, seq: Any, i: int) -> Any:
+    """Tangent of ``loop_item(seq, i)`` from ``seq``'s tangent ``t`` (zero for a key)."""
+    return 0.0 if isinstance(seq, Mapping) else t[i]
 
 
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:

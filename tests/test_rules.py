@@ -1306,10 +1306,15 @@ def method_on_global(x, w):
     return np.sum(x * W_CONST.ravel() * w)
 
 
+def dict_values_sum(x, y, w):
+    d = {"a": x, "b": np.sin(x) * y}
+    return np.sum(sum(d.values()) * w)
+
+
 MISC = [
     case(uses_len, N((4,))), case(uses_len, N((3, 2))), case(uses_len_loop, N((4,))), case(uses_shape, N((2, 3))),
     case(uses_shape_ones, N((2, 3))), case(uses_shape_mean, N((3, 4))), case(mixed_methods, N((2, 3)), N((3, 4))),
-    case(method_on_global, N((6,))),
+    case(method_on_global, N((6,))), case(dict_values_sum, N((3,)), 0.7),
 ]
 
 

@@ -33,6 +33,7 @@ from ..rules.table import (
     tuple_items,
     tuple_kind,
 )
+from ..runtime import dict_key
 from .resolve import _GETITEM, Op
 
 
@@ -221,6 +222,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
             return "int"
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "len":
             return "int"
+        if op.callee is dict_key:
+            return "int"  # a dict's key (a string or an int): never active
         if op.callee in (int, bool) or (op.callee is round and len(getattr(value, "args", ())) == 1):
             return "int"
         if op.callee is not None:

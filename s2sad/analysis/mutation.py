@@ -57,8 +57,9 @@ import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
 from ..rules.table import is_container
+from ..runtime import dict_key
 from .activity import _index_kind, kind_of_atom, statements
-from .resolve import Op, Resolver
+from .resolve import _LOOP_ITEM, Op, Resolver
 
 FOREIGN = "?"  # a global, or what unknown code returns
 
@@ -480,6 +481,10 @@ class _Analysis:
                 self.take(s, z, set(), {FOREIGN}, "global")
             else:
                 self.take(s, z, {b}, m.reach(b), "view")
+        elif isinstance(v, gast.Call) and op is not None and op.callee is dict_key:
+            return  # a dict's key: a string or an int
+        elif isinstance(v, gast.Call) and op is not None and op.rule is _LOOP_ITEM:
+            self.subscript(s, z, gast.Subscript(value=op.args["x"], slice=op.args["idx"], ctx=gast.Load()))
         elif isinstance(v, gast.Call):
             self.call(s, z, v, op)
         else:
@@ -1031,8 +1036,8 @@ _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapa
 def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
     if op is None:
         return False
-    if op.kind == "user":
-        return True  # a function may return (a view of) its argument
+    if op.kind == "user" or op.rule is _LOOP_ITEM:
+        return True  # a function may return (a view of) its argument; a loop's item may be a row
     if op.kind == "const":
         return not isinstance(value, gast.Constant)  # a global array
     if isinstance(value, gast.Subscript):

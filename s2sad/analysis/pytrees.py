@@ -9,8 +9,11 @@ Output guarantees (the core is changed in place):
 
 * over a dict (its kind says so, or the loop walks ``d.keys()``,
   ``d.values()``, ``d.items()``), the read is the ``i``-th key,
-  ``k = [*d][i]``: a constant-valued (inactive) operation, as Python's
+  ``k = dict_key(d, i)`` (``[*d][i]``): a constant-valued (inactive) operation, as Python's
   iteration over a dict gives its keys in insertion order;
+* where the kinds cannot tell (a value of unknown kind), the read is
+  ``loop_item(seq, i)``, which decides when the code runs (a key of a
+  mapping, else ``seq[i]``), with its own adjoint;
 * ``p.W`` on a namedtuple (its kind names the fields) reads item
   ``p[<index of W>]``: its operation is indexing, so its adjoint is the
   namedtuple's list of item adjoints with ``W``'s filled in;
@@ -29,9 +32,11 @@ import gast
 
 from ..errors import Location, UnsupportedSyntaxError
 from ..ir.normalize import KeyRead, const
+from ..ir.normalize import name as _name
 from ..rules.table import is_dict, tuple_fields
+from ..runtime import dict_key
 from .activity import kind_of_atom, statements
-from .resolve import _GETITEM, Op
+from .resolve import _GETITEM, _LOOP_ITEM, Op
 
 
 def lower_pytrees(
@@ -40,6 +45,7 @@ def lower_pytrees(
     infer: Callable[[], dict[str, Any]],
     filename: str,
     value_of: Callable[[gast.expr], tuple[bool, Any]] = lambda node: (False, None),
+    runtime: Callable[[str], str] = lambda n: n,
 ) -> dict[str, Any]:
     """Rewrite dict key reads and namedtuple field reads (see the module
     docstring); return the kinds of the rewritten core. ``value_of`` gives
@@ -49,7 +55,7 @@ def lower_pytrees(
         changed = False
         for s in statements(fn.body):
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                changed |= _lower(s, ops, kinds, filename, value_of)
+                changed |= _lower(s, ops, kinds, filename, value_of, runtime)
         if not changed:
             break
         kinds = infer()
@@ -62,6 +68,7 @@ def lower_pytrees(
 def _lower(
     s: gast.Assign, ops: dict[int, Op], kinds: dict[str, Any], filename: str,
     value_of: Callable[[gast.expr], tuple[bool, Any]],
+    runtime: Callable[[str], str],
 ) -> bool:
     v = s.value
     if isinstance(v, gast.Subscript) and isinstance(v.ctx, KeyRead):
@@ -71,6 +78,11 @@ def _lower(
             found, obj = value_of(v.value)
             if found and isinstance(obj, Mapping):
                 base = "dict"
+            elif not found and how == "iter" and isinstance(v.value, gast.Name):
+                # the kinds cannot tell a dict from a sequence: decide when the code runs
+                s.value = gast.Call(func=_name(runtime("loop_item")), args=[v.value, v.slice], keywords=[])
+                ops[id(s)] = Op("rule", _LOOP_ITEM, {"x": v.value, "idx": v.slice})
+                return True
         if is_dict(base) or how != "iter":
             if base is not None and not is_dict(base):
                 raise UnsupportedSyntaxError(
@@ -78,9 +90,8 @@ def _lower(
                     Location(filename, getattr(s, "lineno", 0) or 0, getattr(s, "col_offset", 0) or 0),
                     f"loop over a dict's .{how}(), or over the sequence itself",
                 )
-            keys = gast.List(elts=[gast.Starred(value=v.value, ctx=gast.Load())], ctx=gast.Load())
-            s.value = gast.Subscript(value=keys, slice=v.slice, ctx=gast.Load())
-            ops[id(s)] = Op("inactive")  # a key: a string or an int, never differentiated
+            s.value = gast.Call(func=_name(runtime("dict_key")), args=[v.value, v.slice], keywords=[])
+            ops[id(s)] = Op("inactive", callee=dict_key)  # a key: a string or an int, never differentiated
             return True
         return False
     if isinstance(v, gast.Attribute) and isinstance(v.value, gast.Name):

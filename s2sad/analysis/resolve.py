@@ -268,6 +268,13 @@ _GETITEM = RULES.add(
 )
 
 
+# a loop's item where the kinds cannot tell a dict (its keys) from a sequence: analysis/pytrees
+_LOOP_ITEM = RULES.add(
+    "._loopitem", "x, idx", {"x": "loop_item_adjoint(g, x, idx)"}, {"x": "loop_item_tangent(x_dot, x, idx)"},
+    kind="unknown", name="a loop's item",
+)
+
+
 def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
     """Bind a call's operand nodes to the callee's parameter names."""
     import inspect

@@ -367,7 +367,7 @@ def test_hessian_through_dict_loops_and_helpers():
     # forward mode over the generated gradient: the dict loops' key reads stay differentiable code
     def f(d, x):
         total = 0.0
-        for k, v in d.items():
+        for _k, v in d.items():
             total = total + np.sum(v ** 2) * x
         for k in d:
             total = total + np.sum(np.sin(d[k])) * x ** 2

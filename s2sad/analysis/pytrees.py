@@ -51,14 +51,19 @@ def lower_pytrees(
     docstring); return the kinds of the rewritten core. ``value_of`` gives
     the object a global name denotes (a global dict is walked by its keys)."""
     kinds = infer()
-    for _ in range(16):  # a field read may reveal a nested namedtuple: a few rounds
-        changed = False
-        for s in statements(fn.body):
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-                changed |= _lower(s, ops, kinds, filename, value_of, runtime)
-        if not changed:
-            break
-        kinds = infer()
+    # fields first (a field read may reveal a nested namedtuple: a few rounds), then the
+    # loops' reads, with what the fields tell of the kinds of what the loops walk
+    for fields in (True, False):
+        for _ in range(16):
+            changed = False
+            for s in statements(fn.body):
+                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                    if fields == isinstance(s.value, gast.Attribute):
+                        changed |= _lower(s, ops, kinds, filename, value_of, runtime)
+            if changed:
+                kinds = infer()
+            if not changed or not fields:
+                break
     for node in gast.walk(fn):
         if isinstance(node, gast.Subscript) and isinstance(node.ctx, KeyRead):
             node.ctx = gast.Load()

@@ -780,8 +780,9 @@ class Normalizer:
     def dict_call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Dict:
         """``dict(W=W, b=b)`` is the literal ``{"W": W, "b": b}``, and
         ``dict(d, k=v)`` (a copy of the dict ``d``) is ``{**d, "k": v}``."""
-        if len(e.args) > 1 or any(isinstance(a, gast.Starred) for a in e.args):
-            raise self.refuse(e, "dict(...) with several positional arguments", "write a dict literal {'W': W, 'b': b}")
+        if len(e.args) > 1 or any(not isinstance(a, (gast.Name, gast.Dict)) for a in e.args):
+            raise self.refuse(e, "dict(...) of anything but keywords and one dict",
+                              "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d")
         keys: list[gast.expr | None] = [None] * len(e.args) + [const(k.arg) for k in e.keywords]
         values = list(e.args) + [k.value for k in e.keywords]
         return self.expr_Dict(gast.Dict(keys=keys, values=values), out)

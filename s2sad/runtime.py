@@ -82,7 +82,6 @@ __all__ = [
     "plus_adjoint",
     "plus_tangent",
     "dict_part",
-    "values_adjoint",
     "loop_item",
     "dict_key",
     "loop_item_adjoint",
@@ -591,11 +590,6 @@ def dict_part(g: Any, d: Any, replaced: tuple) -> Any:
     """Adjoint of the dict ``d`` unpacked first into ``{**d, k1: v1, ...}``:
     its entries' adjoints, zero where a later key ``replaced`` its value."""
     return {k: zeros_like(v) if k in replaced else g[k] for k, v in d.items()}
-
-
-def values_adjoint(g: Any, d: Any) -> Any:
-    """Adjoint of ``d.values()`` (``g``: one adjoint per value, in order)."""
-    return dict(zip(d, g))
 
 
 def dict_key(d: Any, i: int) -> Any:

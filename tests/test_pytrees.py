@@ -52,7 +52,7 @@ def values_loop(d):
     total = 1.0
     for v in d.values():
         total = total * (1.0 + np.mean(v ** 2))
-    return total + sum(np.sum(v) for v in d.values()) + np.sum(sum(d.values()))
+    return total + sum(np.sum(v) for v in d.values()) + np.sum(sum([v * 2.0 for v in d.values()]))
 
 
 def enumerated_items(d, x):

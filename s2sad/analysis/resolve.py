@@ -261,7 +261,7 @@ class Resolver:
         return NoRuleError(f"s2sad has no derivative rule for {what}", self.pf.location(node), hint)
 
 
-_DICT_METHODS = frozenset({"get", "pop", "popitem", "update", "setdefault", "clear", "fromkeys"})
+_DICT_METHODS = frozenset({"get", "pop", "popitem", "update", "setdefault", "clear", "fromkeys", "values", "items"})
 
 _GETITEM = RULES.add(
     "._getitem", "x, idx", {"x": "getitem_adjoint(g, x, idx)"}, {"x": "x_dot[idx]"}, kind="unknown", name="indexing"

@@ -123,9 +123,7 @@ RULES.inactive(math.floor, math.ceil, math.trunc, reason=PIECEWISE_CONSTANT)
 RULES.inactive(math.isnan, math.isinf, math.isfinite, math.isclose, reason=BOOLEAN_VALUED)
 RULES.inactive(math.factorial, math.gcd, math.lcm, math.comb, math.perm, math.isqrt, reason=INTEGER_VALUED)
 
-# a dict's values, as sum(d.values()) reads them: one adjoint per entry, given back to the
-# dict's keys (loops over d.values(), d.items(), d.keys() are rewritten by normalization instead)
-add(".values", "self", {"self": "values_adjoint(g, self)"}, {"self": "list(self_dot.values())"}, kind="unknown")
+# a dict's keys (loops over d.values(), d.items(), d.keys() are rewritten by normalization)
 RULES.inactive(".keys", reason=NO_VALUE)
 
 # reflective calls: what they compute depends on the program's own text or names,

@@ -107,7 +107,6 @@ add(rt.minmax_tangent, "t, z, x, rest, which", {"t": "minmax_tangent(t_dot, z, x
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
 add(rt.repeated_adjoint, "v, x", {"v": "repeated_adjoint(v_dot, x)"}, lists=True)
 add(rt.dict_part, "v, d, replaced", {"v": "dict_part(v_dot, d, replaced)"}, lists=True)
-add(rt.values_adjoint, "v, d", {"v": "values_adjoint(v_dot, d)"}, lists=True)
 add(rt.loop_item, "seq, i", {"seq": "loop_item_tangent(seq_dot, seq, i)"})
 add(rt.loop_item_adjoint, "v, seq, i", {"v": "loop_item_adjoint(v_dot, seq, i)"})
 add(rt.loop_item_tangent, "t, seq, i", {"t": "loop_item_tangent(t_dot, seq, i)"})

@@ -147,6 +147,12 @@ def unknown_kind_loops(x, y):
     return total
 
 
+def dict_copy(d):
+    e = d.copy()
+    e["c"] = e["a"] * 2.0
+    return np.sum(e["a"] * e["c"]) + np.sum(e["b"]) + np.sum(d["a"])
+
+
 def _rng(seed):
     return np.random.default_rng(seed)
 
@@ -187,6 +193,7 @@ PROGRAMS = [
      (0, 1)),
     (dict_through_loop, [({"W": _rng(25).normal(size=(3, 3)) * 0.5}, _rng(26).normal(size=3))], (0, 1)),
     (unknown_kind_loops, [(1.5, 0.5), (1.5, -0.5), (-0.3, 0.8)], (0, 1)),
+    (dict_copy, [({"a": _rng(27).normal(size=2), "b": 0.3},)], 0),
 ]
 CASES = [(fn, args, wrt) for fn, sets, wrt in PROGRAMS for args in sets]
 IDS = [f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(CASES)]

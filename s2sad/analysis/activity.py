@@ -199,7 +199,7 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         items = [kind_of_atom(e, kinds) for e in value.elts]
         return list_kind(items) if isinstance(value, gast.List) else tuple_kind(items)
     if op.kind == "dict":
-        return literal_dict_kind(value, kinds)
+        return literal_dict_kind(op.args["items"], kinds)
     if op.kind == "user":
         found = None
         if call_kind is not None:

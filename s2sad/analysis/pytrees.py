@@ -17,6 +17,8 @@ Output guarantees (the core is changed in place):
 * ``p.W`` on a namedtuple (its kind names the fields) reads item
   ``p[<index of W>]``: its operation is indexing, so its adjoint is the
   namedtuple's list of item adjoints with ``W``'s filled in;
+* ``d.copy()`` of a dict is the dict ``{**d}`` (its operation; the code
+  still calls ``d.copy()``);
 * no :class:`KeyRead` context is left in the core.
 
 A ``.items()`` (``.keys()``, ``.values()``) loop over a value whose kind is
@@ -99,6 +101,14 @@ def _lower(
             ops[id(s)] = Op("inactive", callee=dict_key)  # a key: a string or an int, never differentiated
             return True
         return False
+    f = v.func if isinstance(v, gast.Call) else None
+    if (
+        isinstance(f, gast.Attribute) and f.attr == "copy" and not v.args and not v.keywords
+        and isinstance(f.value, gast.Name) and is_dict(kinds.get(f.value.id))
+        and getattr(ops.get(id(s)), "kind", None) != "dict"
+    ):  # d.copy() of a dict: the dict {**d}, whose adjoint and tangent are dicts
+        ops[id(s)] = Op("dict", args={"items": gast.Dict(keys=[None], values=[f.value])})
+        return True
     if isinstance(v, gast.Attribute) and isinstance(v.value, gast.Name):
         fields = tuple_fields(kinds.get(v.value.id))
         op = ops.get(id(s))

@@ -85,23 +85,43 @@ def _selector(fn: Callable[..., Any]) -> str:
     return f"lambda {head}: {fn.__name__}({', '.join(passed)})[0]"
 
 
-def _check_wrt_value(fn_name: str, w: str, value: Any) -> None:
+def _check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
+    """Refuse a ``wrt`` argument (or, at ``path`` inside a pytree argument, a
+    leaf) that has no gradient, with a hint that fits what it is."""
     kind = kind_of_value(value)
     if kind == "scalar":
         return
     if isinstance(value, (tuple, list)) and value:
-        for item in value:  # a tuple of floats and arrays: its gradient is a tuple alike
-            _check_wrt_value(fn_name, w, item)
+        for k, item in enumerate(value):  # a tuple of floats and arrays: its gradient is a tuple alike
+            _check_wrt_value(fn_name, w, item, f"{path}[{k}]")
         return
+    if type(value) is dict and value:
+        if kind is not None and kind.startswith("dict("):
+            for k, item in value.items():  # a dict of floats and arrays: its gradient is a dict, same keys
+                _check_wrt_value(fn_name, w, item, f"{path}[{k!r}]")
+            return
+        raise ArgumentError(
+            f"cannot differentiate {fn_name} with respect to {w!r}{path}: a dict whose keys are not all strings "
+            "or ints (or are strings with one of , ( ) [ ] : = or a quote)",
+            hint="key the dict by plain strings or ints",
+        )
     if kind is not None and kind.startswith("array") and np.issubdtype(value.dtype, np.inexact):
         return
     what = type(value).__name__
     if isinstance(value, np.ndarray):
         what = f"an array of dtype {value.dtype}"
-    raise ArgumentError(
-        f"cannot differentiate {fn_name} with respect to {w!r}: it is {what}",
-        hint="pass a float or a float array (e.g. 3.0 rather than 3, or x.astype(float))",
-    )
+    if isinstance(value, (int, np.integer, bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact)
+    ):
+        hint = "pass a float or a float array (e.g. 3.0 rather than 3, or x.astype(float))"
+    else:
+        hint = (
+            "pass a float, a float array, or a dict, list, tuple or namedtuple of them (nested); "
+            "an empty container has no gradient"
+        )
+    where = f"{w!r}" if not path else f"{w!r}: its item {w}{path}"
+    raise ArgumentError(f"cannot differentiate {fn_name} with respect to {where} is {what}"
+                        if path else f"cannot differentiate {fn_name} with respect to {where}: it is {what}", hint=hint)
 
 
 def _check_lazy(arguments: dict[str, Any]) -> None:
@@ -114,15 +134,20 @@ def _check_lazy(arguments: dict[str, Any]) -> None:
 
 
 def derivative(
-    fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.BoundArguments, mode: str, check_finite: bool = False
+    fn: Callable[..., Any],
+    wrt: tuple[str, ...],
+    bound: inspect.BoundArguments,
+    mode: str,
+    check_finite: bool = False,
+    has_aux: bool = False,
 ) -> Derivative:
     """The generated derivative for these arguments' kinds (built once, cached)."""
     kinds = {k: kind_of_value(v) for k, v in flatten(fn, bound.arguments).items()}
-    key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, tuple(sorted(kinds.items())))
+    key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, has_aux, tuple(sorted(kinds.items())))
     with _lock:
         hit = _cache.get(key)
         if hit is None or not hit.valid():
-            hit = build_reverse(fn, wrt, kinds, check_finite=check_finite)
+            hit = build_reverse(fn, wrt, kinds, check_finite=check_finite, has_aux=has_aux)
             _cache[key] = hit
     return hit
 
@@ -144,7 +169,7 @@ def _type_key(value: Any) -> Any:
     """What the derivative is specialised to: the type, and an array's ndim and dtype."""
     if isinstance(value, np.ndarray):
         return (value.ndim, value.dtype.char)
-    if isinstance(value, (tuple, list)):  # the code is specialised to the kinds of the items
+    if isinstance(value, (tuple, list, dict)):  # the code is specialised to the kinds of the items (and keys)
         return (value.__class__, kind_of_value(value))
     if is_function_value(value):  # ... and to a function passed as a value, by identity
         return ("fn", value)
@@ -168,6 +193,10 @@ def _shape_like(g: Any, x: Any) -> Any:
     """Give the adjoint the argument's type: a float for a float."""
     if x.__class__ is float:
         return float(g)
+    if isinstance(x, dict):  # a dict's gradient: a dict with its keys (JAX's convention)
+        return {k: _shape_like(g[k], v) for k, v in x.items()}
+    if isinstance(x, tuple) and hasattr(type(x), "_fields"):  # a namedtuple's: the same namedtuple type
+        return type(x)(*map(_shape_like, g, x))
     if isinstance(x, (tuple, list)):
         return type(x)(map(_shape_like, g, x))
     if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
@@ -195,9 +224,12 @@ def _shape_like_lazy(g: Any, x: Any) -> Any:
 class _Derived:
     """A derivative of ``fn``; also exposes its generated ``source``."""
 
-    def __init__(self, fn: Callable[..., Any], wrt: Wrt, mode: str, check_finite: bool = False):
+    def __init__(
+        self, fn: Callable[..., Any], wrt: Wrt, mode: str, check_finite: bool = False, has_aux: bool = False
+    ):
         self.fn = fn
         self.check_finite = check_finite
+        self.has_aux = has_aux
         self.wrt, self.single = _resolve_wrt(fn, wrt)
         self.mode = mode
         params = _param_names(fn)
@@ -222,7 +254,7 @@ class _Derived:
         lazy = has_lazy(bound.arguments.values())
         if lazy:
             _check_lazy(bound.arguments)
-        d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite)
+        d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux)
         if not kwargs and len(args) == self._nparams and not lazy:  # dask calls take the guarded path
             self._fast[_signature_key(args)] = d
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
@@ -247,7 +279,22 @@ class _Derived:
         except Exception as exc:
             _note_source_line(exc, d)
             raise
-        if seed is None and not isinstance(value, float) and np.ndim(value) != 0:
+        if self.has_aux:
+            if not (isinstance(value, (tuple, list)) and len(value) == 2):
+                raise OutputError(
+                    f"{self.fn.__name__} is differentiated with has_aux=True, so it must return a pair "
+                    f"(loss, aux); it returned {type(value).__name__}"
+                    + (f" of {len(value)} values" if isinstance(value, (tuple, list)) else ""),
+                    hint="return loss, aux",
+                )
+            loss = value[0]
+            if not isinstance(loss, float) and np.ndim(loss) != 0:
+                raise OutputError(
+                    f"{self.fn.__name__} returns a loss of shape {np.shape(loss)}; grad needs a scalar loss",
+                    hint="return a scalar loss as the pair's first item",
+                )
+            value = tuple(value)
+        elif seed is None and not isinstance(value, float) and np.ndim(value) != 0:
             raise OutputError(
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
                 hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
@@ -265,7 +312,7 @@ class _Derived:
         if not args and not kwargs:
             return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0])
         bound = _bind(self.fn, args, kwargs)
-        return derivative(self.fn, self.wrt, bound, self.mode, self.check_finite).full_source()
+        return derivative(self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux).full_source()
 
 
 class _Grad(_Derived):
@@ -273,6 +320,9 @@ class _Grad(_Derived):
         # the boundary of the public API, written out rather than @public: this
         # call is the hot path, and a try costs nothing until something raises
         try:
+            if self.has_aux:  # (gradient, aux), JAX's convention
+                (_, aux), g = self._run(args, kwargs)
+                return g, aux
             if not kwargs and len(args) == self._nparams:
                 # the common case, kept short: positional arguments, kinds seen before
                 d = self._fast.get(_signature_key(args))
@@ -301,13 +351,19 @@ class _ValueAndGrad(_Derived):
 
 
 @public
-def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False) -> Any:
+def grad(
+    fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False, has_aux: bool = False
+) -> Any:
     """The gradient of a scalar function, as generated Python code.
 
     ``wrt`` names the arguments by position or name; one gives one gradient,
     a tuple gives a tuple. Works as ``grad(f)``, ``@grad`` and ``@grad(wrt=...)``.
     ``check_finite=True`` makes the generated code stop at the first
-    non-finite adjoint and name the source line it comes from.
+    non-finite adjoint and name the source line it comes from. An argument
+    may be a pytree (dicts, lists, tuples, namedtuples of floats and arrays):
+    its gradient has the same structure. With ``has_aux=True``, ``fn``
+    returns ``(loss, aux)``; the gradient is the loss's and ``grad`` returns
+    ``(gradient, aux)``, aux untouched.
 
     >>> import numpy as np, s2sad
     >>> def f(x1, x2):
@@ -319,20 +375,34 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool 
     mode over it), to any order: ``s2sad.grad(s2sad.grad(f))``.
     """
     if fn is None:
-        return public(lambda f: grad(f, wrt, check_finite))
+        return public(lambda f: grad(f, wrt, check_finite, has_aux))
     if isinstance(fn, _Grad) or type(fn).__name__ == "Higher":
+        if has_aux:
+            raise ArgumentError("has_aux=True is for the first derivative of a function returning (loss, aux)")
         from .higher import nest
 
         return nest(fn, wrt)  # forward mode over the generated derivative
-    return _Grad(fn, wrt, "grad", check_finite)
+    return _Grad(fn, wrt, "grad", check_finite, has_aux)
 
 
 @public
-def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False) -> Any:
-    """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
+def value_and_grad(
+    fn: Callable[..., Any] | None = None, wrt: Wrt = 0, check_finite: bool = False, has_aux: bool = False
+) -> Any:
+    """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep;
+    with ``has_aux=True``, ``((loss, aux), gradient)``.
+
+    >>> import numpy as np, s2sad
+    >>> def f(x):
+    ...     y = np.sin(x)
+    ...     return y * y, {"y": y}
+    >>> (loss, aux), g = s2sad.value_and_grad(f, has_aux=True)(0.5)
+    >>> bool(np.isclose(g, np.sin(1.0))), sorted(aux)
+    (True, ['y'])
+    """
     if fn is None:
-        return public(lambda f: _ValueAndGrad(f, wrt, "grad", check_finite))
-    return _ValueAndGrad(fn, wrt, "grad", check_finite)
+        return public(lambda f: _ValueAndGrad(f, wrt, "grad", check_finite, has_aux))
+    return _ValueAndGrad(fn, wrt, "grad", check_finite, has_aux)
 
 
 @public

@@ -15,12 +15,13 @@ import numpy as np
 
 from .api import Wrt, _bind, _resolve_wrt, grad
 from .errors import public
+from .pytree import children, is_node, labels, rebuild
 
 
 def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_entries: int | None = None,
                    rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of scalar ``f`` at ``x``; returns (indices, values)."""
-    arr = _flat(x) if isinstance(x, (tuple, list)) else np.array(x, dtype=float)
+    arr = _flat(x) if is_node(x) else np.array(x, dtype=float)
     flat = arr.reshape(-1)
     idx = np.arange(flat.size)
     if max_entries is not None and flat.size > max_entries:
@@ -36,42 +37,44 @@ def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_ent
 
 
 def _like(a: np.ndarray, x: Any) -> Any:
-    if isinstance(x, (tuple, list)):  # a container: its leaves, in order
+    if is_node(x):  # a container (a dict, list, tuple, namedtuple): its leaves, in order
         out, start = [], 0
-        for item in x:
+        for item in children(x):
             n = _size(item)
             out.append(_like(a.reshape(-1)[start : start + n], item))
             start += n
-        return type(x)(out)
+        return rebuild(x, out)
     if isinstance(x, (float, int)) and not isinstance(x, np.ndarray):
         return float(a.reshape(-1)[0]) if np.ndim(a) else float(a)
     return a.reshape(np.shape(x))
 
 
 def _size(x: Any) -> int:
-    if isinstance(x, (tuple, list)):
-        return sum(_size(e) for e in x)
+    if is_node(x):
+        return sum(_size(e) for e in children(x))
     return int(np.size(x))
 
 
 def _flat(x: Any) -> np.ndarray:
-    """The leaves of ``x`` (a number, an array, or lists and tuples of them) as one float vector."""
-    if isinstance(x, (tuple, list)):
-        parts = [_flat(e) for e in x]
+    """The leaves of ``x`` (a number, an array, or dicts, lists and tuples of them) as one float vector."""
+    if is_node(x):
+        parts = [_flat(e) for e in children(x)]
         return np.concatenate(parts) if parts else np.zeros(0)
     return np.reshape(np.asarray(x, dtype=float), -1)
 
 
 def _same_structure(g: Any, x: Any) -> bool:
+    if type(x) is dict:
+        return type(g) is dict and list(g) == list(x) and all(_same_structure(g[k], x[k]) for k in x)
     if isinstance(x, (tuple, list)):
         return isinstance(g, (tuple, list)) and len(g) == len(x) and all(map(_same_structure, g, x))
     return not isinstance(g, (tuple, list)) and np.shape(g) == np.shape(x)
 
 
 def _entry(x: Any, i: int) -> Any:
-    """Where flat entry ``i`` of ``x``'s leaves is: an index, or a path of item numbers then an index."""
-    if isinstance(x, (tuple, list)):
-        for k, item in enumerate(x):
+    """Where flat entry ``i`` of ``x``'s leaves is: an index, or a path of item numbers (or keys) then an index."""
+    if is_node(x):
+        for k, item in zip(labels(x), children(x)):
             n = _size(item)
             if i < n:
                 return (k, *_entry(item, i))
@@ -80,6 +83,8 @@ def _entry(x: Any, i: int) -> Any:
 
 
 def _shape_text(x: Any) -> str:
+    if type(x) is dict:
+        return "a dict of " + ", ".join(f"{k!r}: {_shape_text(v)}" for k, v in x.items()) if x else "an empty dict"
     if isinstance(x, (tuple, list)):
         return f"a {type(x).__name__} of " + ", ".join(_shape_text(e) for e in x) if x else f"an empty {type(x).__name__}"
     return f"of shape {np.shape(x)}"

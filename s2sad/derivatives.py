@@ -26,6 +26,7 @@ from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
 from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
+from .pytree import children, is_node, leaves, rebuild, unflatten
 
 _lock = threading.RLock()
 _cache: dict[tuple, Any] = {}
@@ -91,10 +92,14 @@ def _primal_args(fn: Callable[..., Any], wrt: tuple[str, ...], args: tuple) -> i
 
 def _tangent_for(fn_name: str, w: str, x: Any, t: Any) -> Any:
     """Check a tangent (direction) against its argument and give it the argument's type."""
+    if type(x) is dict:
+        if type(t) is not dict or list(t) != list(x):
+            raise ArgumentError(f"the tangent for {w!r} of {fn_name} must be a dict with the keys {list(x)}, like {w!r}")
+        return {k: _tangent_for(fn_name, w, xi, t[k]) for k, xi in x.items()}
     if isinstance(x, (tuple, list)):
         if not isinstance(t, (tuple, list)) or len(t) != len(x):
             raise ArgumentError(f"the tangent for {w!r} of {fn_name} must be a sequence of {len(x)} items, like {w!r}")
-        return type(x)(_tangent_for(fn_name, w, xi, ti) for xi, ti in zip(x, t))
+        return rebuild(x, [_tangent_for(fn_name, w, xi, ti) for xi, ti in zip(x, t)])
     if isinstance(x, np.ndarray):
         t = np.asarray(t, dtype=np.result_type(x.dtype, float))
         if t.shape != x.shape:
@@ -107,9 +112,11 @@ def _tangent_for(fn_name: str, w: str, x: Any, t: Any) -> Any:
 
 def _like(t: Any, value: Any) -> Any:
     """Give a tangent its primal's type and shape (a float for a float)."""
+    if type(value) is dict:
+        return {k: _like(t[k] if type(t) is dict else t, v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         items = t if isinstance(t, (tuple, list)) else [t] * len(value)
-        return type(value)(_like(ti, vi) for ti, vi in zip(items, value))
+        return rebuild(value, [_like(ti, vi) for ti, vi in zip(items, value)])
     if value.__class__ is float:
         return float(t)
     if isinstance(value, np.ndarray) and np.shape(t) != value.shape:
@@ -118,7 +125,15 @@ def _like(t: Any, value: Any) -> Any:
 
 
 def _unit(x: Any, j: int) -> Any:
-    """The ``j``-th unit direction in the space of ``x``."""
+    """The ``j``-th unit direction in the space of ``x`` (a pytree: its
+    leaves' entries, in order)."""
+    if is_node(x):
+        out, start = [], 0
+        for leaf in leaves(x):
+            n = int(np.size(leaf))
+            out.append(_unit(leaf, j - start) if start <= j < start + n else _zero(leaf))
+            start += n
+        return unflatten(x, out)
     if isinstance(x, np.ndarray):
         e = np.zeros(x.shape, dtype=np.result_type(x.dtype, float))
         e.flat[j] = 1.0
@@ -127,16 +142,27 @@ def _unit(x: Any, j: int) -> Any:
 
 
 def _zero(x: Any) -> Any:
+    if is_node(x):
+        return unflatten(x, [_zero(leaf) for leaf in leaves(x)])
     return np.zeros(x.shape, dtype=np.result_type(x.dtype, float)) if isinstance(x, np.ndarray) else 0.0
 
 
 def _size(x: Any) -> int:
-    if isinstance(x, (tuple, list)):
-        raise ArgumentError(
-            "jacobian and hessian take arrays or floats, not a tuple argument",
-            hint="pass the tuple's items as separate arguments",
-        )
+    if is_node(x):
+        return sum(_size(c) for c in children(x))
     return int(np.size(x))
+
+
+def _per_leaf(x: Any, flat: list[Any], out_shape: tuple) -> Any:
+    """Derivatives along every entry of ``x``'s leaves (``flat``, one per
+    entry, in order; each shaped ``out_shape``), assembled leaf by leaf into
+    ``x``'s structure: a leaf's block has shape ``out_shape + leaf.shape``."""
+    blocks, start = [], 0
+    for leaf in leaves(x):
+        n = int(np.size(leaf))
+        blocks.append(_assemble(flat[start : start + n], out_shape, np.shape(leaf)))
+        start += n
+    return unflatten(x, blocks)
 
 
 def _assemble(columns: list[Any], out_shape: tuple, in_shape: tuple) -> Any:
@@ -230,22 +256,30 @@ def _copies(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _jacobian_one(fn: Callable[..., Any], w: str, bound: inspect.BoundArguments, value: Any) -> Any:
     x = bound.arguments[w]
-    if isinstance(value, (tuple, list)):
+    if is_node(value):
         raise OutputError(
             f"{fn.__name__} returns a {type(value).__name__}; jacobian needs one array or float output",
             hint="take the jacobian of a function that returns one of the items",
         )
     n_in, n_out = _size(x), _size(value)
-    in_shape, out_shape = np.shape(x), np.shape(value)
+    in_shape, out_shape = np.shape(x) if not is_node(x) else (), np.shape(value)
     if n_in < n_out:
         d = forward_derivative(fn, (w,), bound)
         columns = [d.fn(*bound.args, **bound.kwargs, **_by_name(d, [_unit(x, j)]))[1] for j in range(n_in)]
         columns = [_like(c, value) for c in columns]
+        if is_node(x):  # a pytree argument: a pytree of Jacobian blocks, one per leaf
+            return _per_leaf(x, columns, out_shape)
         return _assemble(columns, out_shape, in_shape)
     back = vjp(fn, wrt=w)
     rows = [back(*bound.args, _unit(np.asarray(value) if out_shape else value, i))[1] for i in range(n_out)]
     if not out_shape:
         return rows[0]
+    if is_node(x):
+        parts = [leaves(r) for r in rows]
+        return unflatten(x, [
+            np.stack([np.asarray(p[k], dtype=float) for p in parts], axis=0).reshape(out_shape + np.shape(leaf))
+            for k, leaf in enumerate(leaves(x))
+        ])  # fmt: skip
     stacked = np.stack([np.asarray(r, dtype=float) for r in rows], axis=0)
     return stacked.reshape(out_shape + in_shape)
 
@@ -294,6 +328,20 @@ def hvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     return run
 
 
+def _hessian_block(columns: list[Any], xa: Any, xb: Any) -> Any:
+    """The block of second derivatives of ``xa`` (rows) and ``xb`` (one
+    column per entry of its leaves): for pytrees, a pytree shaped like
+    ``xa`` of pytrees shaped like ``xb`` of arrays ``la.shape + lb.shape``."""
+    if not is_node(xa) and not is_node(xb):
+        return _assemble(columns, np.shape(xa), np.shape(xb))
+    per_a = [leaves(c) for c in columns]  # per column, xa's leaves
+    rows = []
+    for k, la in enumerate(leaves(xa)):
+        rows.append(_per_leaf(xb, [p[k] for p in per_a], np.shape(la)) if is_node(xb)
+                    else _assemble([p[k] for p in per_a], np.shape(la), np.shape(xb)))
+    return unflatten(xa, rows)
+
+
 @public
 def hessian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     """The Hessian of a scalar ``f`` by forward-over-reverse (one Hessian-vector
@@ -322,7 +370,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
                 directions = [_unit(x, j) if k == b else _zero(x) for k, x in enumerate(xs)]
                 columns.append(_hvp_columns(fn, names, bound, directions))
             for a, xa in enumerate(xs):
-                blocks[a][b] = _assemble([c[a] for c in columns], np.shape(xa), np.shape(xb))
+                blocks[a][b] = _hessian_block([c[a] for c in columns], xa, xb)
         if single:
             return blocks[0][0]
         return tuple(tuple(row) for row in blocks)

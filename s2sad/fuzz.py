@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import collections
 import importlib.util
 import math
 import random
@@ -223,13 +224,15 @@ FEATURES = ("assign", "reassign", "aug", "swap", "if", "for", "while", "rows", "
             # writes into array arguments (the derivative works on its own copy)
             "argwrite",
             # calls as ML users write them: *args/**kw, functions passed as values
-            "calls")
+            "calls",
+            # pytree arguments (dicts, namedtuples, nested), dict statements, has_aux
+            "pytrees")
 # the productions added for issue 8, which found the bugs listed there; a bounded
 # run on code without those fixes leaves them out (``without=ISSUE8``)
 ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples"):])
 # statement kinds and their weights (expression-level features are drawn in expr())
 NEW_STATEMENTS = {"tuples": 0.35, "concat": 0.3, "scatter": 0.35, "alias": 0.4, "mod": 0.3, "norule": 0.1,
-                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4, "argwrite": 0.6, "calls": 0.3}
+                  "draw": 0.2, "empty": 0.2, "kindchange": 0.2, "containers": 0.4, "misc": 0.4, "argwrite": 0.6, "calls": 0.3, "pytrees": 0.3}
 
 
 # ------------------------------------------------------------------ generator
@@ -243,8 +246,61 @@ class Program:
     index: int
     source: str  # the whole module: header, f and f_probe
     display: str  # header and f only: what a report shows
-    params: list[tuple[str, Shape]]
+    params: list[tuple[str, Any]]  # (name, Shape), or (name, Tree) for a pytree argument
     output: Shape | None = None  # an array output of this shape (checked with vjp); None: a float
+
+
+@dataclass
+class Tree:
+    """A pytree argument: ``kind`` "dict", "list", "tuple" or a namedtuple of
+    ``PYTREE_HEADER`` ("_NT2", "_NT3"); ``items`` its (key, Shape or Tree)."""
+
+    kind: str
+    items: list[tuple[Any, Any]]
+
+    def __bool__(self) -> bool:  # a pytree is not a float argument (params[k][1] falsy means a float)
+        return True
+
+    def __repr__(self) -> str:
+        def text(spec: Any) -> str:
+            return repr(spec) if isinstance(spec, Tree) else (str(spec) if spec else "float")
+        inner = ", ".join(f"{k!r}: {text(v)}" if self.kind == "dict" else
+                          text(v) if self.kind in ("list", "tuple") else f"{k}={text(v)}" for k, v in self.items)
+        return {"dict": f"{{{inner}}}", "list": f"[{inner}]", "tuple": f"({inner},)"}.get(self.kind,
+                                                                                         f"{self.kind}({inner})")
+
+
+def _sample(spec: Any, rng: np.random.Generator) -> Any:
+    if isinstance(spec, Tree):
+        items = [_sample(s, rng) for _, s in spec.items]
+        if spec.kind == "dict":
+            return {k: v for (k, _), v in zip(spec.items, items)}
+        if spec.kind in ("list", "tuple"):
+            return list(items) if spec.kind == "list" else tuple(items)
+        return _NAMEDTUPLES[spec.kind](*items)
+    return float(rng.uniform(-1.5, 1.5)) if not spec else rng.normal(0.0, 0.8, spec)
+
+
+PYTREE_HEADER = '''
+import collections
+
+_NT2 = collections.namedtuple("_NT2", "u w")
+_NT3 = collections.namedtuple("_NT3", "u w z")
+
+
+def _hdict(d):
+    out = {"s": np.tanh(d["a"]) * 0.5}
+    out["t"] = d["b"] * d["b"] + 0.1 * np.sum(out["s"])
+    return out
+
+
+def _hsum(d):
+    total = 0.0
+    for k, v in d.items():
+        total = total + np.sum(np.sin(v))
+    return total
+'''
+_NAMEDTUPLES = {n: collections.namedtuple(n, f) for n, f in (("_NT2", "u w"), ("_NT3", "u w z"))}
 
 
 @dataclass
@@ -1185,6 +1241,80 @@ class _Generator:
             self.emit(indent, f"{t} = _happly(_h1, {e}, act=lambda v: 0.5 * v * v)")
         self.bind(t, shape, _Expr(t, True))
 
+    def pack(self, params: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """Pass the arguments as one pytree ``p`` (wrt it), read back at the
+        top of the body: a dict (``x = p["x"]``, after a loop over
+        ``p.items()``, ``p``, ``p.keys()`` or ``p.values()``), a namedtuple
+        (``x = p.u``) or a nested one (``x, y = p["pair"]``)."""
+        leaves = [n for n, _ in params]
+        shapes = dict(params)
+        form = self.r.randrange(5)
+        if form == 2 and len(leaves) < 2:
+            form = 0
+        if form == 2:  # a namedtuple
+            nt, fields = ("_NT2", "uw") if len(leaves) == 2 else ("_NT3", "uwz")
+            tree = Tree(nt, [(f, shapes[n]) for f, n in zip(fields, leaves)])
+            for f, n in zip(fields, leaves):
+                self.emit(1, f"{n} = p.{f}")
+            return [("p", tree)]
+        if form == 3:  # nested: a dict holding a tuple (or list) and the rest
+            pair, rest = leaves[:2], leaves[2:]
+            inner = Tree(self.r.choice(["tuple", "list"]), [(k, shapes[n]) for k, n in enumerate(pair)])
+            tree = Tree("dict", [("pair", inner)] + [(n, shapes[n]) for n in rest])
+            if len(pair) == 2:
+                self.emit(1, f"{pair[0]}, {pair[1]} = p['pair']")
+            else:
+                self.emit(1, f"{pair[0]} = p['pair'][0]")
+            for n in rest:
+                self.emit(1, f"{n} = p[{n!r}]")
+            return [("p", tree)]
+        tree = Tree("dict", [(n, shapes[n]) for n in leaves])
+        if form in (1, 4):  # a loop over the dict first: its keys, values or items
+            t = self.new_temp()
+            c = self.const()
+            self.emit(1, f"{t} = 0.0")
+            loop, item = self.r.choice([("for k, v in p.items():", "v"), ("for k in p:", "p[k]"),
+                                        ("for v in p.values():", "v"), ("for k in p.keys():", "p[k]")])
+            self.emit(1, loop)
+            self.emit(2, f"{t} = {t} + np.sum(np.tanh({item})) * {c}")
+            self.env[t] = SCALAR
+        if self.chance(0.5):
+            for n in leaves:
+                self.emit(1, f"{n} = p[{n!r}]")
+        else:
+            self.emit(1, f"{', '.join(leaves)} = {', '.join(f'p[{n!r}]' for n in leaves)}")
+        return [("p", tree)]
+
+    def s_pytrees(self, indent: int, locked: bool) -> None:
+        """Dicts in the body: a literal or dict(...) passed to a helper that
+        returns a dict, a local dict built by d["k"] = v, sum over d.values(),
+        a loop over a dict's keys."""
+        t, d = self.new_temp(), self.new_temp()
+        a = self.name_or_expr(self.r.choice(SHAPES), 1)
+        b = self.name_or_expr(self.r.choice(SHAPES), 1)
+        form = self.r.randrange(4)
+        if form == 1:
+            self.emit(indent, f"{d} = {{}}")
+            self.emit(indent, f"{d}['a'] = {a}")
+            self.emit(indent, f"{d}['b'] = {b}")
+        else:
+            self.emit(indent, self.r.choice([f"{d} = {{'a': {a}, 'b': {b}}}", f"{d} = dict(a={a}, b={b})"]))
+        if form == 0:
+            o = self.new_temp()
+            self.emit(indent, f"{o} = _hdict({d})")
+            self.emit(indent, f"{t} = np.sum({o}['s']) + np.sum({o}['t'] * {self.const()})")
+        elif form == 1:
+            self.emit(indent, self.r.choice([f"{t} = _hsum({d})", f"{t} = np.sum({d}['a']) * np.sum(np.tanh({d}['b']))"]))
+        elif form == 2:
+            self.emit(indent, f"{t} = sum(np.sum(v) * {self.const()} for v in {d}.values())")
+        else:
+            self.emit(indent, f"{t} = 0.0")
+            var = f"k{self.counters}"
+            self.counters += 1
+            self.emit(indent, f"for {var} in {d}:")
+            self.emit(indent + 1, f"{t} = {t} + np.sum(np.sin({d}[{var}]))")
+        self.bind(t, SCALAR, _Expr(t, True))
+
     def s_misc(self, indent: int, locked: bool) -> None:
         """pass, assert, raise in an untaken branch, a lambda bound to a name, a
         nested def reading an enclosing variable, a bound method, a tuple-returning
@@ -1274,6 +1404,8 @@ class _Generator:
         last = None
         # an array output is chosen first: early returns would return a float
         self.vector = "vector" not in self.without and self.chance(0.2)
+        if not self.vector and "pytrees" not in self.without and self.chance(0.3):
+            params = self.pack(params)
         while self.budget > 0:
             self.stmt(1)
             if self.lines and self.lines[-1][0] == 1 and "=" in self.lines[-1][1]:
@@ -1519,6 +1651,7 @@ def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -
         params = [(longer[n], s) for n, s in params]
     sig = ", ".join(n for n, _ in params)
     shapes = ", ".join(f"{n}: {s if s else 'float'}" for n, s in params)
+    aux = "pytrees" not in gen.without and gen.output is None and gen.chance(0.15)
     clean_subs = {k: clean for k, (clean, _) in gen.conds.items()}
     probe_subs = {k: probe for k, (_, probe) in gen.conds.items()}
     augs = {k: aug for k, (_, aug, _) in gen.augs.items()}
@@ -1527,8 +1660,12 @@ def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -
         clean_subs[k] = probe_subs[k] = plain if n in aliased else aug
     clean = f"def f({sig}):\n    # {shapes}\n" + _render(lines, clean_subs) + "\n"
     probe = f"def f_probe({sig}):\n" + _render(lines, probe_subs) + "\n"
-    display = HEADER + "\n\n" + clean
-    source = HEADER + PROBE_HELPER + "\n\n" + clean + "\n\n" + probe
+    if aux:  # has_aux: the same function returning (value, aux), aux a dict holding the value
+        with_aux = [(i, f"return {t[7:]}, {{'value': {t[7:]}, 'tag': 'aux'}}" if t.startswith("return ") else t)
+                    for i, t in lines]
+        clean += f"\n\ndef f_aux({sig}):\n" + _render(with_aux, clean_subs) + "\n"
+    display = HEADER + PYTREE_HEADER + "\n\n" + clean
+    source = HEADER + PYTREE_HEADER + PROBE_HELPER + "\n\n" + clean + "\n\n" + probe
     return Program(seed, index, source, display, params, gen.output)
 
 
@@ -1570,7 +1707,10 @@ class _Timeout(Exception):
 def _extrapolated(fn: Any, args: tuple, k: int, h: float) -> np.ndarray:
     """Richardson-extrapolated central differences of ``fn`` w.r.t. argument
     ``k``: ``(4 D(h/2) - D(h)) / 3``, exact to O(h⁴)."""
-    x = np.asarray(args[k], dtype=float)
+    from .check import _flat, _like
+
+    tree = args[k]
+    x = _flat(tree) if isinstance(tree, (dict, list, tuple)) else np.asarray(tree, dtype=float)
     out = np.empty(x.size)
 
     def d(i: int, step: float) -> float:
@@ -1579,7 +1719,10 @@ def _extrapolated(fn: Any, args: tuple, k: int, h: float) -> np.ndarray:
             y = x.copy().reshape(-1)
             y[i] += sign * step
             call = list(_copy(args))
-            call[k] = float(y[0]) if x.ndim == 0 else y.reshape(x.shape)
+            if isinstance(tree, (dict, list, tuple)):  # a pytree argument: its leaves, in order
+                call[k] = _like(y, tree)
+            else:
+                call[k] = float(y[0]) if x.ndim == 0 else y.reshape(x.shape)
             vals.append(float(fn(*call)))
         return (vals[0] - vals[1]) / (2 * step)
 
@@ -1592,8 +1735,10 @@ def _settle(fn: Any, args: tuple, grads: Any) -> tuple[str, str]:
     """Compare s2sad's gradients with extrapolated differences: ``agree``,
     ``disagree``, or ``inconclusive`` when no two successive steps agree."""
     grads = grads if isinstance(grads, tuple) else (grads,)
+    from .check import _flat
+
     for k, g in enumerate(grads):
-        ours = np.asarray(g, dtype=float)
+        ours = _flat(g) if isinstance(g, (dict, list, tuple)) else np.asarray(g, dtype=float)
         previous, settled = _extrapolated(fn, args, k, 1e-4), None
         for h in (3e-5, 1e-5, 3e-6, 1e-6):
             current = _extrapolated(fn, args, k, h)
@@ -1609,12 +1754,28 @@ def _settle(fn: Any, args: tuple, grads: Any) -> tuple[str, str]:
     return "agree", ""
 
 
-def sample_args(params: list[tuple[str, Shape]], rng: np.random.Generator) -> tuple:
-    return tuple(float(rng.uniform(-1.5, 1.5)) if not s else rng.normal(0.0, 0.8, s) for _, s in params)
+def sample_args(params: list[tuple[str, Any]], rng: np.random.Generator) -> tuple:
+    return tuple(_sample(s, rng) for _, s in params)
 
 
 def _copy(args: tuple) -> tuple:
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    from .pytree import map_leaves
+
+    return tuple(map_leaves(lambda a: a.copy() if isinstance(a, np.ndarray) else a, a) for a in args)
+
+
+def _direction(a: Any, rng: np.random.Generator) -> Any:
+    """A random direction shaped like argument ``a`` (a pytree: leaf by leaf)."""
+    from .pytree import map_leaves
+
+    return map_leaves(lambda x: rng.standard_normal(np.shape(x)) if np.ndim(x) else float(rng.standard_normal()), a)
+
+
+def _dot(g: Any, v: Any) -> float:
+    """<g, v> summed over the leaves of two pytrees of the same structure."""
+    from .pytree import leaves
+
+    return sum(float(np.sum(np.asarray(a) * np.asarray(b))) for a, b in zip(leaves(g), leaves(v)))
 
 
 def _changed(given: tuple, args: tuple) -> bool:
@@ -1707,6 +1868,8 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
         except Exception as exc:
             return Outcome(program, "crash", _crash_text(exc), args)
         verdict = _check_forward(fn, args, wrt, rng)
+        if verdict is None and hasattr(module, "f_aux"):
+            verdict = _check_aux(module.f_aux, fn, args, wrt)
         if verdict is None and _has_builtin_maxmin(program) and not program.params[0][1]:
             verdict = _check_second(fn, args)
         if verdict is not None:
@@ -1790,13 +1953,42 @@ def _check_second(fn: Any, args: tuple) -> tuple[str, str] | None:
     return None if verdict == "agree" else (verdict, f"grad(grad(f)): {why}")
 
 
+def _check_aux(f_aux: Any, fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | None:
+    """has_aux: ``grad(f_aux, has_aux=True)`` (f_aux returns ``(value, aux)``)
+    gives f's gradient (checked against differences above) and aux as f_aux
+    returns it; value_and_grad gives the pair too. None when all agree."""
+    import s2sad
+    from s2sad.errors import S2SADError
+
+    from .pytree import leaves
+
+    try:
+        want = s2sad.grad(fn, wrt=wrt)(*_copy(args))
+        got, aux = s2sad.grad(f_aux, wrt=wrt, has_aux=True)(*_copy(args))
+        (value, aux2), got2 = s2sad.value_and_grad(f_aux, wrt=wrt, has_aux=True)(*_copy(args))
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "has_aux: " + _crash_text(exc)
+    expected = float(fn(*_copy(args)))
+    for g in (got, got2):
+        if not all(np.allclose(a, b, rtol=1e-12, atol=1e-12) for a, b in zip(leaves(g), leaves(want))):
+            return "disagree", f"has_aux: the gradient {g!r} is not f's {want!r}"
+    for a in (aux, aux2):
+        if not (isinstance(a, dict) and a.get("tag") == "aux" and _same_value(a.get("value"), expected)):
+            return "disagree", f"has_aux: aux is {a!r}, f_aux's value is {expected!r}"
+    if not _same_value(value, expected):
+        return "disagree", f"has_aux: value_and_grad gives the loss {value!r}, f returns {expected!r}"
+    return None
+
+
 def _check_forward(fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator) -> tuple[str, str] | None:
     """Forward mode must agree with reverse mode: jvp(v) = <grad, v> along a
     random direction v. None when it does (or refuses what it cannot do)."""
     import s2sad
     from s2sad.errors import S2SADError
 
-    directions = tuple(rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal()) for a in args)
+    directions = tuple(_direction(a, rng) for a in args)
     try:
         grads = s2sad.grad(fn, wrt=wrt)(*_copy(args))
         given = _copy(args)
@@ -1807,7 +1999,7 @@ def _check_forward(fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator) -
         return "crash", "forward mode: " + _crash_text(exc)
     if _changed(given, args):
         return "disagree", "forward mode: the derivative changed the caller's array"
-    want = sum(float(np.sum(np.asarray(g) * np.asarray(v))) for g, v in zip(grads, directions))
+    want = sum(_dot(g, v) for g, v in zip(grads, directions))
     if not np.isclose(float(tangent), want, rtol=1e-7, atol=1e-9 * max(1.0, abs(want))):
         return "disagree", f"forward mode: jvp gives {float(tangent)!r}, <grad, v> gives {want!r}"
     return None
@@ -1872,6 +2064,12 @@ _PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("reduction with axis", "leaf, convert, lib"), ("axis as a tuple", "lib"), ("keepdims", "convert, lib"),
     ("ddof", "lib"), ("weights", "lib"), ("einsum with explicit output", "lib, einsum"), ("einsum, other forms", "lib"),
     ("builtin max/min of several values", "maxmin"), ("x.shape", "lib"),
+    # pytrees (issue 9)
+    ("dict argument", "pytrees"), ("namedtuple argument", "pytrees"), ("nested pytree argument", "pytrees"),
+    ("read d['k']", "pytrees"), ("namedtuple field p.W", "pytrees"), ("for k, v in d.items()", "pytrees"),
+    ("for k in d", "pytrees"), ("d.keys()", "pytrees"), ("d.values()", "pytrees"), ("dict literal", "pytrees"),
+    ("dict(k=v)", "pytrees"), ("local dict d['k'] = v", "pytrees"), ("helper taking and returning a dict", "pytrees"),
+    ("has_aux", "pytrees"),
 ]
 _MATH_CLAIMS = ("sin cos tan exp log log1p log2 log10 expm1 sqrt tanh sinh cosh asin acos atan asinh acosh atanh "
                 "atan2 pow fabs copysign hypot erf erfc fmod remainder").split()
@@ -1961,6 +2159,9 @@ def constructs(source: str) -> set[str]:
                 called.add(name)
             if name == "_MODEL.apply":
                 called.add("_Model")
+    found |= _pytree_constructs(f, params)
+    if "\ndef f_aux(" in source:
+        found.add("has_aux")
     for name in called:  # what the helpers it calls use
         for node in ast.walk(_HEADER_FUNCS[name]):
             if (isinstance(node, ast.FunctionDef) and node is not _HEADER_FUNCS[name]
@@ -1995,6 +2196,41 @@ def _passing_constructs(call: ast.Call) -> set[str]:
             out.add("call: user function passed as an argument")
         elif (_dotted(a) or "").startswith("np.") and isinstance(getattr(np, (_dotted(a) or "np.")[3:], None), np.ufunc):
             out.add("call: NumPy function passed as an argument")
+    return out
+
+
+def _pytree_constructs(f: ast.FunctionDef, params: set[str]) -> set[str]:
+    """The pytree constructs (issue 9) ``f`` uses."""
+    out: set[str] = set()
+    for node in ast.walk(f):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and type(node.slice.value) is str:
+            if isinstance(node.ctx, ast.Load):
+                out.add("read d['k']")
+                if isinstance(node.value, ast.Name) and node.value.id in params:
+                    out.add("nested pytree argument" if node.slice.value == "pair" else "dict argument")
+            else:
+                out.add("local dict d['k'] = v")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in params:
+            out |= {"namedtuple argument", "namedtuple field p.W"}
+        elif isinstance(node, ast.Dict):
+            out.add("dict literal")
+        elif isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name == "dict":
+                out.add("dict(k=v)")
+            elif name in ("_hdict", "_hsum"):
+                out.add("helper taking and returning a dict")
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in ("keys", "values") and not node.args:
+                out.add(f"d.{node.func.attr}()")
+        elif isinstance(node, ast.For):
+            it = node.iter
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "items":
+                out.add("for k, v in d.items()")
+            elif isinstance(it, ast.Name) and isinstance(node.target, ast.Name) and any(
+                isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == it.id
+                and isinstance(n.slice, ast.Name) and n.slice.id == node.target.id for n in ast.walk(node)
+            ):
+                out.add("for k in d")
     return out
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from . import runtime
 from .analysis.activity import dotted, infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, called_writes, check_mutations, written_arguments
+from .analysis.pytrees import lower_pytrees
 from .analysis.resolve import Resolver, refuse_varied_opaque
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
@@ -38,7 +39,7 @@ from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dce import eliminate_dead_code
 from .reverse.templates import RUNTIME_NAMES
 from .reverse.transform import ReverseTransform
-from .rules.table import list_kind, tuple_items, tuple_kind
+from .rules.table import dict_kind, is_container, list_kind, tuple_items, tuple_kind
 
 
 def _pure(s: gast.Assign, ops: dict) -> bool:
@@ -167,7 +168,11 @@ def kind_of_value(value: Any) -> str | None:
     if isinstance(value, np.ndarray):
         return f"array{value.ndim}"
     if isinstance(value, tuple):
-        return tuple_kind([kind_of_value(v) for v in value])
+        fields = getattr(type(value), "_fields", None)  # a namedtuple: p.W reads a field
+        ok = isinstance(fields, tuple) and all(isinstance(f, str) for f in fields)
+        return tuple_kind([kind_of_value(v) for v in value], list(fields) if ok else None)
+    if type(value) is dict:  # the keys, in insertion order: a different key set is a different derivative
+        return dict_kind([(k, kind_of_value(v)) for k, v in value.items()])
     if isinstance(value, list):
         return list_kind([kind_of_value(v) for v in value])
     if is_lazy(value) and hasattr(value, "ndim") and hasattr(value, "dtype"):
@@ -212,8 +217,12 @@ def build_reverse(
     arg_kinds: dict[str, str | None],
     check_finite: bool = False,
     split: bool = False,
+    has_aux: bool = False,
 ) -> Derivative:
     """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
+
+    With ``has_aux``, ``fn`` returns a pair ``(loss, aux)``: the derivative
+    is the loss's, and ``value`` is the whole pair (aux untouched).
 
     With ``check_finite``, the generated code checks every adjoint it computes
     and reports the first non-finite one with the user's line it comes from.
@@ -226,7 +235,7 @@ def build_reverse(
         stack = _building.stack = []
     stack.append(fn)
     try:
-        return _build_reverse(fn, wrt, arg_kinds, check_finite, split)
+        return _build_reverse(fn, wrt, arg_kinds, check_finite, split, has_aux)
     finally:
         stack.pop()
 
@@ -248,6 +257,7 @@ class Front:
     copied: tuple[str, ...] = ()  # array arguments written into: the code works on its own copy of each
     read_globals: tuple[str, ...] = ()  # free names the function reads that may hold arrays
     helpers: tuple[Any, ...] = ()  # the user functions it calls (what they read is checked too)
+    aux: str | None = None  # with has_aux: the name of the returned pair (loss, aux); the output is its loss
 
 
 def front(
@@ -257,6 +267,7 @@ def front(
     checks: bool = True,
     list_aliases: bool = False,
     copied: tuple[str, ...] = (),
+    has_aux: bool = False,
 ) -> Front:
     """Parse tree -> normalize -> SSA -> resolve -> CSE -> checks -> kinds.
 
@@ -281,6 +292,7 @@ def front(
     normalized = normalize_lifting(pf.node, namer, pf.filename)
     compile_lifted(pf, normalized.lifted)
     ssa = to_ssa(normalized.core, namer)
+    aux = _split_aux(ssa, namer, pf) if has_aux else None
     resolver = (resolver_for or (lambda p, names, _: Resolver(p, names)))(pf, local_names(ssa) - statics, ssa)
     ops = {}
     for s in statements(ssa.body):
@@ -290,15 +302,25 @@ def front(
     for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
+    # dict loops and namedtuple fields read what the kinds say (before CSE shares reads)
+    lower_pytrees(ssa, ops, lambda: infer_kinds(ssa, arg_kinds, ops, output_kind), pf.filename, resolver.value_of,
+                  lambda n: rename.get(n, n))
     ssa = eliminate_common_subexpressions(ssa, lambda s: _pure(s, ops), normalized.updates)
     kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
     while expand_starred(ssa.body, kinds, namer, ops, resolver, pf) | resolve_methods(ssa, kinds, ops, resolver, pf):
         kinds = infer_kinds(ssa, arg_kinds, ops, output_kind)
+    if aux is not None and kinds.get(aux) is not None and not is_container(kinds[aux]):
+        raise OutputError(
+            f"{pf.node.name} is differentiated with has_aux=True, so it must return a pair (loss, aux); "
+            f"it returns a {kinds[aux]}",
+            pf.location(pf.node),
+            "return loss, aux",
+        )
     memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
     if checks and not copied:
         written = written_arguments(ssa, memory, kinds)
         if written:
-            return front(with_copies(pf, written), arg_kinds, resolver_for, checks, list_aliases, tuple(written))
+            return front(with_copies(pf, written), arg_kinds, resolver_for, checks, list_aliases, tuple(written), has_aux)
     if checks:
         refuse_calls_writing_arguments(ssa, ops, kinds, pf.filename)
         check_mutations(ssa, memory, pf.filename, namer.user_name, set(namer.temps), list_aliases)
@@ -310,7 +332,28 @@ def front(
         )
     read_globals = _globals_holding_arrays(pf, resolver) if copied else ()
     helpers = tuple({id(op.callee): op.callee for op in ops.values() if op.kind == "user"}.values()) if copied else ()
-    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory, copied, read_globals, helpers)
+    return Front(pf, namer, rename, injected, ssa, resolver, ops, kinds, memory, copied, read_globals, helpers, aux)
+
+
+def _split_aux(ssa: gast.FunctionDef, namer: Namer, pf: ParsedFunction) -> str:
+    """``has_aux``: the function returns a pair ``(loss, aux)``. End the core
+    with ``loss = pair[0]; return loss``, so that only the loss is
+    differentiated (aux passes through untouched, whatever it holds), and
+    return the pair's name."""
+    ret = ssa.body[-1]
+    assert isinstance(ret, gast.Return)
+    if not isinstance(ret.value, gast.Name):
+        raise OutputError(
+            f"{pf.node.name} is differentiated with has_aux=True, so it must return a pair (loss, aux)",
+            pf.location(pf.node),
+            "return loss, aux",
+        )
+    loss = namer.claim("loss")
+    first = assign(loss, gast.Subscript(value=name(ret.value.id), slice=gast.Constant(value=0, kind=None),
+                                        ctx=gast.Load()))
+    gast.copy_location(first, ret)
+    ssa.body[-1:] = [first, gast.copy_location(gast.Return(value=name(loss)), ret)]
+    return ret.value.id
 
 
 _COPY_NOTE = "s2sad: the caller's {} is left untouched"
@@ -610,9 +653,10 @@ def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -
 
 
 def _build_reverse(
-    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool, split: bool
+    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool, split: bool,
+    has_aux: bool = False,
 ) -> Derivative:
-    f = front(parse_function(fn), arg_kinds)
+    f = front(parse_function(fn), arg_kinds, has_aux=has_aux)
     pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
     varied = varied_names(ssa, list(wrt), ops)
     refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
@@ -641,8 +685,9 @@ def _build_reverse(
     forward, reverse, returned = transform.run(list(wrt), seed)
     note_copies(f, forward, comments)
     forward = entry_check(f, rename) + forward
-    value: gast.expr = ret.value
-    keep = transform.kept_value(output) if isinstance(ret.value, gast.Name) else None
+    value: gast.expr = ret.value if f.aux is None else name(f.aux)
+    kept_name = output if f.aux is None else f.aux
+    keep = transform.kept_value(kept_name) if isinstance(ret.value, gast.Name) else None
     if keep is not None:
         # the reverse sweep rewinds `output` (or an array it shares) to an earlier value: keep the result
         kept = namer.claim("value")

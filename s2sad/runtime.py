@@ -10,6 +10,7 @@ does not own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,11 @@ __all__ = [
     "repeated_adjoint",
     "plus_adjoint",
     "plus_tangent",
+    "dict_part",
+    "loop_item",
+    "dict_key",
+    "loop_item_adjoint",
+    "loop_item_tangent",
 ]
 
 
@@ -102,6 +108,10 @@ def zeros_like(x: Any) -> Any:
         return 0.0
     if isinstance(x, (tuple, list)):
         return [zeros_like(e) for e in x]
+    if isinstance(x, dict):  # a dict's adjoint is a dict with the same keys
+        return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, str):  # a key or a label: never differentiated
+        return 0.0
     if x is None:  # a placeholder the generated code pushes before a loop's first value
         return None
     return np.zeros_like(x)
@@ -236,7 +246,7 @@ _TOO_HARD = getattr(np, "exceptions", np).TooHardError
 
 def add_at(buffer: Any, idx: Any, g: Any) -> None:
     """``buffer[idx] += g`` in place, summing repeated indices."""
-    if isinstance(buffer, list):
+    if isinstance(buffer, (list, dict)):
         buffer[idx] = add_adjoints(buffer[idx], g)
     elif _is_basic(idx):
         buffer[idx] += g
@@ -312,12 +322,19 @@ def snapshot(x: Any) -> Any:
         return x.copy()
     if isinstance(x, (tuple, list)):
         return type(x)(snapshot(e) for e in x)
+    if isinstance(x, dict):
+        return {k: snapshot(v) for k, v in x.items()}
     return x.copy() if is_lazy(x) else x
 
 
 def add_adjoints(a: Any, b: Any) -> Any:
     """Sum two adjoints leaf by leaf: those of a tuple or list are lists of
-    per-item adjoints (never joined with ``+``, which would concatenate)."""
+    per-item adjoints (never joined with ``+``, which would concatenate), and
+    those of a dict are dicts with its keys."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            raise ValueError(f"s2sad: adjoints of dicts with keys {list(a)} and {list(b)} added")
+        return {k: add_adjoints(v, b[k]) for k, v in a.items()}
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             raise ValueError(f"s2sad: adjoints of containers of lengths {len(a)} and {len(b)} added")
@@ -447,7 +464,7 @@ def var_adjoint(g: Any, x: Any, axis: Any = None, ddof: int = 0, keepdims: bool 
 
 def getitem_adjoint(g: Any, x: Any, idx: Any) -> Any:
     """Adjoint of ``x[idx]``: ``g`` scattered into zeros shaped like ``x``."""
-    if isinstance(x, (tuple, list)):
+    if isinstance(x, (tuple, list, dict)):  # an item of a container, a value of a dict
         out_list = zeros_like(x)
         out_list[idx] = g
         return out_list
@@ -734,6 +751,35 @@ def array_adjoint(g: Any, items: Any) -> Any:
     return [array_adjoint(g[k], items[k]) for k in range(len(items))]
 
 
+def dict_part(g: Any, d: Any, replaced: tuple) -> Any:
+    """Adjoint of the dict ``d`` unpacked first into ``{**d, k1: v1, ...}``:
+    its entries' adjoints, zero where a later key ``replaced`` its value."""
+    return {k: zeros_like(v) if k in replaced else g[k] for k, v in d.items()}
+
+
+def dict_key(d: Any, i: int) -> Any:
+    """The ``i``-th key of the dict ``d`` (insertion order): what the ``i``-th
+    iteration of ``for k in d`` gives."""
+    return [*d][i]
+
+
+def loop_item(seq: Any, i: int) -> Any:
+    """Item ``i`` of what a ``for`` loop walks, where the kinds could not tell
+    a dict from a sequence: a dict (any mapping) gives its ``i``-th key, as
+    Python's iteration over it does; anything else ``seq[i]``."""
+    return [*seq][i] if isinstance(seq, Mapping) else seq[i]
+
+
+def loop_item_adjoint(g: Any, seq: Any, i: int) -> Any:
+    """Adjoint of ``loop_item(seq, i)``: a key carries none back to the dict."""
+    return zeros_like(seq) if isinstance(seq, Mapping) else getitem_adjoint(g, seq, i)
+
+
+def loop_item_tangent(t: Any, seq: Any, i: int) -> Any:
+    """Tangent of ``loop_item(seq, i)`` from ``seq``'s tangent ``t`` (zero for a key)."""
+    return 0.0 if isinstance(seq, Mapping) else t[i]
+
+
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:
     """1 where ``x`` is the selected extremum, 0.5 at ties, 0 elsewhere."""
     return (x == z) / (1.0 + (x == y))
@@ -751,6 +797,8 @@ def copy_of(t: Any) -> Any:
         return t.copy()
     if isinstance(t, list):
         return list(t)
+    if isinstance(t, dict):
+        return dict(t)
     return t.copy() if is_lazy(t) else t
 
 

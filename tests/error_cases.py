@@ -130,7 +130,8 @@ def uses_starargs(x, *rest):
 
 
 def uses_dict(x):
-    d = {"a": x}
+    key = "a"
+    d = {key: x}  # keys must be constants known when s2sad transforms
     return d["a"]
 
 

@@ -37,6 +37,7 @@ from s2sad.runtime import (
     cumsum_adjoint,
     diag_adjoint,
     diagonal_adjoint,
+    dict_part,
     diff_adjoint,
     dot_adjoint,
     einsum_adjoint,
@@ -49,6 +50,9 @@ from s2sad.runtime import (
     hstack_adjoint,
     item_adjoint,
     laid_out_like,
+    loop_item,
+    loop_item_adjoint,
+    loop_item_tangent,
     matmul_adjoint,
     mean_adjoint,
     minmax_adjoint,
@@ -256,6 +260,21 @@ def rt_add_adjoints(a, b):
     return np.sum(parts[0] * _w((3,), 31)) + np.sum(parts[1] * _w((3,), 32))
 
 
+def rt_dicts(a, b):
+    d = {"x": b, "y": b}
+    kept = dict_part(getitem_adjoint(a, d, "x"), d, ("y",))
+    return np.sum(kept["x"] * _w((3,), 82)) + np.sum(kept["y"] * _w((3,), 83))
+
+
+def rt_loop_items(a, b):
+    rows = [a, b * 2.0]
+    d = {"k": a}
+    first = loop_item(rows, 1) + d[loop_item(d, 0)]  # a dict gives its key: the value is read by it
+    back = loop_item_adjoint(b, rows, 0)
+    forward = loop_item_tangent([b, a], rows, 1) + loop_item_tangent(a, {"k": a}, 0)
+    return np.sum(first * _w((3,), 87)) + np.sum(back[0] * _w((3,), 88)) + np.sum(forward * _w((3,), 89))
+
+
 def rt_repeated(a, b):
     parts = repeated_adjoint(stack_adjoint(a, [b, b, b, b], 0), [b, b])
     return np.sum(parts[0] * _w((3,), 73)) + np.sum(parts[1] * _w((3,), 74))
@@ -370,6 +389,8 @@ RUNTIME_CASES = [
     (rt_add_adjoints, (_N((3,), 52), _N((3,), 53))),
     (rt_fresh, (_N((3,), 54),)),
     (rt_repeated, (_N((4, 3), 76), _N((3,), 77))),
+    (rt_dicts, (_N((3,), 85), _N((3,), 86))),
+    (rt_loop_items, (_N((3,), 90), _N((3,), 91))),
     (rt_plus, (_N((3, 3), 78), _N((3,), 79))),
     (rt_plus_tangent, (_N((3,), 80), _N((3,), 81))),
     (rt_diagonal, (_N((3,), 55), _N((3, 4), 56))),

@@ -2165,6 +2165,7 @@ FORWARD = (
     + [fwd(".transpose", N((2, 3, 4)), [(2, 0, 1)]), fwd(".transpose", N((2, 3, 4)), [1, 2, 0])]
     + [fwd(".transpose", N((2, 3)), [])]
     + [fwd("._getitem", N((3, 4)), (slice(None), 1)), fwd("._getitem", N((4,)), np.array([0, 0, 2]))]
+    + [fwd("._loopitem", N((3, 4)), 1)]
     # the NumPy/builtins API that autograd's and JAX's test suites exercise
     + [fwd(builtins.max, 0.3, [-0.2, 0.5]), fwd(builtins.min, [0.3, -0.2, 0.5], []), fwd(builtins.max, N((4,)), [])]
     + [fwd(builtins.pow, P((2, 3)), U((3,), -2, 2)), fwd(builtins.pow, P(), U((), -2, 2))]
@@ -2212,7 +2213,8 @@ def test_forward_template(key, values):
     active = [p for p, v in values.items() if _is_active(v) and p in rule.forward]
     assert active, "a row must have at least one float operand"
     call = (lambda vals: _getitem(vals["x"], vals["idx"])) if key == "._getitem" else (
-        lambda vals: _call_primitive(key, rule, vals))
+        (lambda vals: runtime.loop_item(vals["x"], vals["idx"])) if key == "._loopitem" else
+        (lambda vals: _call_primitive(key, rule, vals)))
     z = call(values)
     rng = np.random.default_rng(sum(map(ord, rule.name)))
     tangents = {p: _tangent_like(values[p], rng) for p in active}

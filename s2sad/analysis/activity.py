@@ -23,14 +23,18 @@ from ..rules.table import (
     _KINDS,
     any_item,
     as_list,
+    dict_entries,
+    dict_kind,
     is_container,
+    is_dict,
     join,
     list_kind,
     maybe_container,
     tuple_items,
     tuple_kind,
 )
-from .resolve import Op
+from ..runtime import dict_key
+from .resolve import _GETITEM, Op
 
 
 def statements(stmts: list[gast.stmt]):
@@ -72,7 +76,7 @@ def _flow(s: gast.stmt, ops: dict[int, Op]) -> tuple[str | None, set[str]]:
         op = ops.get(id(s))
         if op is None or op.kind in ("inactive", "const", "opaque"):
             return None, set()
-        if op.kind in ("copy", "tuple"):
+        if op.kind in ("copy", "tuple", "dict"):
             return tgt.id, _names(s.value)
         if op.kind == "user":
             call = op.args["call"]
@@ -206,6 +210,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind == "tuple":
         items = [kind_of_atom(e, kinds) for e in value.elts]
         return list_kind(items) if isinstance(value, gast.List) else tuple_kind(items)
+    if op.kind == "dict":
+        return literal_dict_kind(op.args["items"], kinds)
     if op.kind == "user":
         found = None
         if call_kind is not None:
@@ -232,6 +238,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
             return "int"
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "len":
             return "int"
+        if op.callee is dict_key:
+            return "int"  # a dict's key (a string or an int): never active
         if op.callee in (int, bool) or (op.callee is round and len(getattr(value, "args", ())) == 1):
             return "int"
         if op.callee is not None:
@@ -244,6 +252,8 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         return "int" if isinstance(value, gast.BoolOp) else None
     if isinstance(value, gast.Subscript):
         return _index_kind(kind_of_atom(value.value, kinds), value.slice, kinds)
+    if op.kind == "rule" and op.rule is _GETITEM:  # a namedtuple's field p.W, read as p[k]
+        return _index_kind(kind_of_atom(op.args["x"], kinds), op.args["idx"], kinds)
     if op.kind != "rule" or op.rule is None or op.rule.kind is None:
         return None
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
@@ -255,6 +265,21 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if found is None and op.rule.kind is _KINDS["elementwise"]:
         return "numeric"  # arithmetic never makes a list or tuple (`+` and `*` of them are above)
     return found
+
+
+def literal_dict_kind(value: gast.Dict, kinds: dict[str, Any]) -> Any:
+    """The kind of ``{k1: v1, ...}`` or ``{**d, k1: v1, ...}``: a later key
+    replaces an earlier value where it stands, as in Python."""
+    entries: dict[Any, Any] = {}
+    for k, v in zip(value.keys, value.values):
+        if k is None:
+            unpacked = dict_entries(kind_of_atom(v, kinds))
+            if unpacked is None:
+                return "dict"
+            entries.update(unpacked)
+        else:
+            entries[k.value] = kind_of_atom(v, kinds)
+    return dict_kind(list(entries.items()))
 
 
 def container_op(op: Op, kinds: dict[str, Any]) -> tuple[str, Any] | None:
@@ -351,6 +376,11 @@ def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
     """Kind of ``base[index]`` when ``base``'s ndim (or a container's items) is known."""
     if base == "shape":
         return "int"
+    if is_dict(base):
+        entries = dict_entries(base)
+        if entries is not None and isinstance(index, gast.Constant):
+            return dict(entries).get(index.value)
+        return any_item(base)  # a key known only when the code runs: any of the values
     if is_container(base):
         if isinstance(index, gast.Slice):
             items = tuple_items(base)

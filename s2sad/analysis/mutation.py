@@ -60,8 +60,9 @@ import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
 from ..rules.table import is_container
+from ..runtime import dict_key
 from .activity import _index_kind, kind_of_atom, statements
-from .resolve import Op, Resolver
+from .resolve import _LOOP_ITEM, Op, Resolver
 
 FOREIGN = "?"  # a global, or what unknown code returns
 
@@ -108,6 +109,7 @@ class Memory:
     precise_items: set[int] = field(default_factory=set)  # id(z = t[k]) reading one item of a helper's tuple
     callee_of: dict[str, str] = field(default_factory=dict)  # name -> the helper whose result it is (messages)
     kinds: dict[str, Any] = field(default_factory=dict)  # the kinds analyse was given (messages)
+    dicts: set[str] = field(default_factory=set)  # container objects that are dicts (messages)
     _reach: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def reach(self, n: str) -> frozenset[str]:
@@ -172,6 +174,10 @@ def analyse(
                 and kinds.get(left.id) not in ("scalar", "int")
             ):
                 m.updates[id(s)] = hit
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and _dict_update(s) is not None:
+            hit = where.get((getattr(s, "lineno", None), getattr(s, "col_offset", None)))
+            if hit is not None and hit[1] == "[]" and user_name(_dict_update(s)) == hit[0]:
+                m.updates[id(s)] = hit  # d["k"] = v, set as d = {**d, "k": v}: Python changes d in place
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
             base = s.targets[0].value
             if isinstance(base, gast.Name):
@@ -442,10 +448,21 @@ class _Analysis:
             self.site(s, z)
         elif isinstance(v, gast.Subscript):
             self.subscript(s, z, v)
-        elif isinstance(v, (gast.Tuple, gast.List)):
+        elif isinstance(v, gast.Dict) and id(s) in m.updates:
+            x = _updated(s)  # d = {**d, "k": w}: the same dict, now holding w too
+            self.add(m.pts, z, m.pts.get(x, set()))
+            m.flows.setdefault(id(s), set()).add(x)
+            if x in m.partial:
+                self.mark_partial(z)
+            names, objs = self.objs(gast.Tuple(elts=v.values[1:], ctx=gast.Load()))
+            for o in m.pts.get(x, set()):
+                self.add(m.contents, o, objs)
+        elif isinstance(v, (gast.Tuple, gast.List, gast.Dict)):
             o = self.site(s, z, "container")
+            if isinstance(v, gast.Dict):
+                m.dicts.add(o)
             names, objs = set(), set()
-            for e in v.elts:
+            for e in (v.values if isinstance(v, gast.Dict) else v.elts):
                 a, _ = self.objs(e)
                 names |= a
                 e0 = e.value if isinstance(e, gast.Starred) else e
@@ -465,6 +482,10 @@ class _Analysis:
                 self.take(s, z, set(), {FOREIGN}, "global")
             else:
                 self.take(s, z, {b}, m.reach(b), "view")
+        elif isinstance(v, gast.Call) and op is not None and op.callee is dict_key:
+            return  # a dict's key: a string or an int
+        elif isinstance(v, gast.Call) and op is not None and op.rule is _LOOP_ITEM:
+            self.subscript(s, z, gast.Subscript(value=op.args["x"], slice=op.args["idx"], ctx=gast.Load()))
         elif isinstance(v, gast.Call):
             self.call(s, z, v, op)
         else:
@@ -602,6 +623,20 @@ class _Analysis:
         self.escape(objs)
 
 
+def _dict_update(s: gast.Assign) -> str | None:
+    """The dict ``d`` of ``z = {**d, ...}``, else None."""
+    v = s.value
+    if isinstance(v, gast.Dict) and v.keys and v.keys[0] is None and isinstance(v.values[0], gast.Name):
+        return v.values[0].id
+    return None
+
+
+def _updated(s: gast.Assign) -> str:
+    """The name an in-place update changes: ``x`` in ``x = x + v`` or ``d = {**d, "k": v}``."""
+    d = _dict_update(s)
+    return d if d is not None else s.value.left.id  # type: ignore[attr-defined]
+
+
 def _maybe_container(kind: Any) -> bool:
     return kind is None or is_container(kind)
 
@@ -714,6 +749,15 @@ class _Check:
     def ownership(self) -> None:
         m = self.m
         for y, writes in m.writes.items():
+            if m.pts.get(y, set()) & m.dicts:
+                shown = self.user_name(y)
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate a write into the dict `{shown}` with a key that is not a constant "
+                    "string: it sets dict entries by constant string keys only",
+                    self.where(writes[0]),
+                    f"use a string key (`{shown}['k'] = v`), or build a new dict: `{shown} = {{**{shown}, k: v}}` "
+                    "with a constant k",
+                )
             container = self.container(y)
             if container is not None:  # item writes are differentiated on arrays only
                 shown = self.user_name(y)
@@ -741,7 +785,16 @@ class _Check:
                 )
         for s in statements(self.fn.body):
             hit = m.updates.get(id(s))
-            if hit is not None:
+            if hit is not None and hit[1] == "[]":
+                x = _updated(s)
+                if not (m.pts.get(x) and x not in m.partial and all(m.sites.get(o) == "container" for o in m.pts[x])):
+                    user = hit[0]
+                    raise UnsupportedSyntaxError(
+                        f"`{user}[...] = ...` changes a dict in place, and `{user}` {self.whose_dict(x)}",
+                        self.where(s),
+                        f"build a new dict instead: `{user} = {{**{user}, 'k': v}}` (or a dict literal)",
+                    )
+            elif hit is not None:
                 x = s.value.left.id
                 if m.pts.get(x) and not m.owned(x):
                     user, op = hit
@@ -762,6 +815,15 @@ class _Check:
                             self.where(s),
                             "drop `out=` and use the result",
                         )
+
+    def whose_dict(self, x: str) -> str:
+        """Why ``x`` is not a dict the function made and alone holds."""
+        args = sorted(o[4:] for o in self.m.pts.get(x, set()) if o.startswith("arg:"))
+        if x in self.params:
+            return "is an argument the caller owns"
+        if args:
+            return f"may be the argument `{args[0]}`, which the caller owns"
+        return "may be a dict the function did not make (an item of a container, a global, a helper's result)"
 
     def whose(self, y: str) -> str:
         """Why ``y`` is not the function's own array: a phrase that follows
@@ -818,6 +880,13 @@ class _Check:
                 if any(self.m.sites.get(o) == "array" or o.startswith("arg:") for o in r):
                     seen.append(e.id)
         if seen:
+            if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and self.m.pts.get(f.value.id, set()) & self.m.dicts:
+                raise UnsupportedSyntaxError(
+                    f"s2sad cannot differentiate `.{f.attr}(...)` on the dict `{self.shown(f.value.id)}`: "
+                    "it changes the dict in place",
+                    self.where(s),
+                    "set entries one by one (`d['k'] = v`), or build a new dict (`{**d, 'k': v}`)",
+                )
             n = seen[0]
             shown = self.shown(n)
             if self.container(n) not in (None, "tuple"):
@@ -871,7 +940,7 @@ class _Check:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             z = s.targets[0].id
             if id(s) in m.updates:
-                x = s.value.left.id
+                x = _updated(s)
                 self.change(s, x, state, exempt={x, z}, what="update")
             o = m.site_of.get(id(s))
             held: set = set()
@@ -955,6 +1024,13 @@ class _Check:
                 self.where(s),
                 f"build the list under one name (use `{shown}` or `{base}`, not both), or copy it: `list({base})`",
             )
+        if what == "update" and self.m.updates[id(s)][1] == "[]":
+            user = self.m.updates[id(s)][0]
+            raise UnsupportedSyntaxError(
+                f"`{user}[...] = ...` changes a dict in place, and `{shown}` also refers to it{later}",
+                self.where(s),
+                f"build the dict under one name, or give `{shown}` its own copy: `{shown} = dict({user})`",
+            )
         if what == "update":
             user, op = self.m.updates[id(s)]
             if how[0] in ("view", "item", "container") or n in self.temps:
@@ -1002,8 +1078,8 @@ _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapa
 def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
     if op is None:
         return False
-    if op.kind == "user":
-        return True  # a function may return (a view of) its argument
+    if op.kind == "user" or op.rule is _LOOP_ITEM:
+        return True  # a function may return (a view of) its argument; a loop's item may be a row
     if op.kind == "const":
         return not isinstance(value, gast.Constant)  # a global array
     if isinstance(value, gast.Subscript):
@@ -1054,7 +1130,7 @@ def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) ->
     changed = list(m.writes)
     for s in statements(fn.body):
         if id(s) in m.updates:
-            changed.append(s.value.left.id)
+            changed.append(_updated(s))
     hit = {o[4:] for y in changed for o in m.pts.get(y, ()) if o.startswith("arg:")}
     return [p for p in params if p in hit and _is_array(kinds.get(p))]
 
@@ -1106,7 +1182,7 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | No
     changes: list[tuple[str, gast.stmt]] = [(y, s) for y, ws in m.writes.items() for s in ws]
     for s in statements(ssa.body):
         if id(s) in m.updates:
-            changes.append((s.value.left.id, s))
+            changes.append((_updated(s), s))
         elif isinstance(s, gast.Assign) and f.ops.get(id(s)) is not None and f.ops[id(s)].kind == "user":
             sub = called_writes(s.value, f.ops[id(s)].callee, f.kinds)
             if sub is not None:

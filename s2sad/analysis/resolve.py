@@ -38,7 +38,7 @@ class Op:
     expression (an atom, or a list/tuple of atoms for a sequence parameter).
     """
 
-    kind: str  # "copy", "rule", "inactive", "const", "tuple", "user", "opaque"
+    kind: str  # "copy", "rule", "inactive", "const", "tuple", "dict", "user", "opaque"
     rule: Rule | None = None
     args: dict[str, gast.expr] = field(default_factory=dict)
     callee: Any = None  # the Python function a "user" call calls
@@ -144,6 +144,8 @@ class Resolver:
             return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
         if isinstance(value, (gast.Tuple, gast.List)):
             return Op("tuple", args={"items": value})
+        if isinstance(value, gast.Dict):
+            return Op("dict", args={"items": value})
         raise UnsupportedSyntaxError(f"s2sad cannot differentiate {type(value).__name__}", self.pf.location(value))
 
     def _operator(self, op: gast.AST, node: gast.AST) -> Rule:
@@ -269,8 +271,12 @@ class Resolver:
         )
 
     def _no_rule(self, node: gast.AST, what: str, method: bool = False) -> NoRuleError:
+        attr = node.func.attr if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) else ""
         hint = (
-            "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead "
+            "s2sad follows a dict through d['k'], d['k'] = v, dict(d, k=v) and loops over d, d.keys(), "
+            "d.values(), d.items(): write it with those"
+            if attr in _DICT_METHODS
+            else "s2sad knows the NumPy array methods listed in its README; call the NumPy function instead "
             "(a method of an object of your own class is followed when s2sad knows the class: an argument, "
             "an item of a list of objects of one class, or an object made in the function)"
             if method
@@ -280,8 +286,17 @@ class Resolver:
         return NoRuleError(f"s2sad has no derivative rule for {what}", self.pf.location(node), hint)
 
 
+_DICT_METHODS = frozenset({"get", "pop", "popitem", "update", "setdefault", "clear", "fromkeys", "values", "items"})
+
 _GETITEM = RULES.add(
     "._getitem", "x, idx", {"x": "getitem_adjoint(g, x, idx)"}, {"x": "x_dot[idx]"}, kind="unknown", name="indexing"
+)
+
+
+# a loop's item where the kinds cannot tell a dict (its keys) from a sequence: analysis/pytrees
+_LOOP_ITEM = RULES.add(
+    "._loopitem", "x, idx", {"x": "loop_item_adjoint(g, x, idx)"}, {"x": "loop_item_tangent(x_dot, x, idx)"},
+    kind="unknown", name="a loop's item",
 )
 
 

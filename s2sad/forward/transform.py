@@ -377,6 +377,8 @@ class ForwardTransform:
                 self.state.items.pop(z, None)
         elif op.kind == "tuple":
             self.tuple_(z, op.args["items"], out, s)
+        elif op.kind == "dict":
+            self.dict_(z, op.args["items"], out, s)
         elif op.kind == "rule" and op.rule is not None:
             tangent = self.tangent_of(z, op, s)
             if tangent is not None and not self.is_tangent_var(tangent):
@@ -571,6 +573,21 @@ class ForwardTransform:
         if self.generation.get(var, 0) == generation:
             return name(var)
         return False
+
+    def dict_(self, z: str, d: gast.Dict, out: list[gast.stmt], s: gast.Assign) -> None:
+        """The tangent of a dict literal is the dict of its values' tangents
+        (zeros where a value carries none): ``{"W": W_dot, "b": b_dot}``."""
+        if all(self.holder(e) is None for e in d.values):
+            self.set_tangent(z, None, out, s)
+            return
+        self.release(self.dot(z), out)
+        values = [
+            name(h) if h is not None else self.helper("zeros_like", copy.deepcopy(e))
+            for h, e in ((self.holder(e), e) for e in d.values)
+        ]
+        self.state.items.pop(z, None)
+        self.emit(self.dot(z), gast.Dict(keys=copy.deepcopy(d.keys), values=values), out, s)
+        self.state.of[z] = self.dot(z)
 
     def tuple_(self, z: str, items: gast.Tuple | gast.List, out: list[gast.stmt], s: gast.Assign) -> None:
         holders = [self.holder(e) for e in items.elts]

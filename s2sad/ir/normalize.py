@@ -93,6 +93,22 @@ class _Loop:
     cont: str | None = None
 
 
+class KeyRead(gast.Load):
+    """The context of a loop's read of item ``i`` of what it iterates over
+    (``for k in seq`` becomes ``k = seq[i]`` in a ``range`` loop). Over a
+    dict, Python gives the ``i``-th key instead: the kinds tell which, after
+    normalization (:func:`s2sad.analysis.pytrees.lower_key_reads`). ``how``
+    is "iter" for ``for k in seq``, else the dict view iterated ("keys",
+    "values", "items"), which must be a dict's."""
+
+    def __init__(self, how: str = "iter"):
+        super().__init__()
+        self.how = how
+
+
+_DICT_VIEWS = ("keys", "values", "items")
+
+
 class Normalizer:
     """One walk over the user's tree that emits core statements."""
 
@@ -318,7 +334,7 @@ class Normalizer:
             cur = self.namer.temp()
             out.append(assign(cur, gast.Subscript(value=name(base), slice=idx, ctx=gast.Load())))
             val = self.atom(gast.BinOp(left=name(cur), op=s.op, right=s.value), out)
-            out.append(assign(gast.Subscript(value=name(base), slice=copy.deepcopy(idx), ctx=gast.Store()), val))
+            self._store(base, copy.deepcopy(idx), val, out, s)
         else:
             raise self.refuse(tgt, "an augmented assignment to an attribute", "assign to a local name instead")
 
@@ -342,9 +358,22 @@ class Normalizer:
             base = self._local_base(tgt)
             idx = self.index(tgt.slice, out)
             val = self.atom(value, out)
-            out.append(assign(gast.Subscript(value=name(base), slice=idx, ctx=gast.Store()), val))
+            self._store(base, idx, val, out, tgt)
         else:
             raise self.refuse(tgt, f"an assignment to {type(tgt).__name__.lower()}", "assign to a local name instead")
+
+    def _store(self, base: str, idx: gast.expr, val: gast.expr, out: list[gast.stmt], at: gast.AST) -> None:
+        """``base[idx] = val``. With a constant string key, ``base`` is a dict
+        (arrays and lists take no string index): the entry is set as
+        ``base = {**base, "k": val}``, a new version of the dict, and the
+        change is recorded, so that the alias analysis refuses it where
+        another name may see the dict (Python changes it in place)."""
+        if isinstance(idx, gast.Constant) and type(idx.value) is str:
+            self.updates.append((at.lineno, at.col_offset or 0, base, "[]"))
+            entry = gast.Dict(keys=[None, const(idx.value)], values=[name(base), val])
+            out.append(gast.copy_location(assign(base, entry), at))
+            return
+        out.append(assign(gast.Subscript(value=name(base), slice=idx, ctx=gast.Store()), val))
 
     def _unpack(self, tgt: gast.Tuple | gast.List, value: gast.expr, out: list[gast.stmt]) -> None:
         if any(isinstance(e, gast.Starred) for e in tgt.elts):
@@ -499,11 +528,10 @@ class Normalizer:
             return self._reversed(s, it.args[0], out)
         if fn in _ITERATORS:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
-        # a helper's list or tuple (a generator function's yields, collected: pipeline), map(...), filter(...)
-        seq = self._iterated(self.atom(it, out), s, out)
         idx = self.namer.temp("i")
-        r = self._range_len([seq], out)
-        item = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+        seqs: list[gast.expr] = []
+        item = self._item(it, s, idx, seqs, out)
+        r = self._range_len(seqs, out)
         return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
 
     def _item(self, it: gast.expr, s: gast.For, idx: str, seqs: list[gast.expr], out: list[gast.stmt]) -> gast.expr:
@@ -523,9 +551,21 @@ class Normalizer:
             return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
         if fn in _ITERATORS and fn != "range":
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
+        how = "iter"
+        if (
+            isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS
+            and not it.args and not it.keywords and not self._global_chain(it.func)
+        ):
+            how, it = it.func.attr, it.func.value  # d.items(): walk d's keys, read its values
         seq = self._iterated(self.atom(it, out), s, out)
         seqs.append(seq)
-        return gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=gast.Load())
+        key = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=KeyRead(how))
+        if how == "values":
+            return gast.Subscript(value=copy.deepcopy(seq), slice=key, ctx=gast.Load())
+        if how == "items":
+            value = gast.Subscript(value=copy.deepcopy(seq), slice=copy.deepcopy(key), ctx=gast.Load())
+            return gast.Tuple(elts=[key, value], ctx=gast.Load())
+        return key
 
     def _unzip(self, it: gast.Call, s: gast.For, out: list[gast.stmt]) -> gast.Call:
         """``for a, b in zip(*pairs)``: the target says how many sequences
@@ -702,6 +742,8 @@ class Normalizer:
         return self.atom(e, out)
 
     def expr_Call(self, e: gast.Call, out, into=None):
+        if self._global_callee(e) == "dict" and all(k.arg is not None for k in e.keywords):  # dict(W=W, b=b)
+            return self.dict_call(e, out)
         fn = self._global_callee(e)
         if (fn == "list" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], gast.Call)
                 and self._global_callee(e.args[0]) in ("map", "filter")):
@@ -857,7 +899,35 @@ class Normalizer:
         return gast.Attribute(value=self.atom(e.value, out), attr=e.attr, ctx=gast.Load())
 
     def expr_Subscript(self, e: gast.Subscript, out, into=None):
-        return gast.Subscript(value=self.atom(e.value, out), slice=self.index(e.slice, out), ctx=gast.Load())
+        ctx = e.ctx if isinstance(e.ctx, KeyRead) else gast.Load()
+        return gast.Subscript(value=self.atom(e.value, out), slice=self.index(e.slice, out), ctx=ctx)
+
+    def expr_Dict(self, e: gast.Dict, out, into=None):
+        """``{"W": W, "b": b}``: keys must be constants (strings or ints) known
+        at transform time; ``{**d, "k": v}`` may unpack one dict, first."""
+        keys: list[gast.expr | None] = []
+        for i, k in enumerate(e.keys):
+            if k is None:
+                if i != 0:
+                    raise self.refuse(e.values[i], "a dict literal unpacking a dict (**) after its first entry",
+                                      "put the unpacked dict first: {**d, 'k': v}")
+                keys.append(None)
+            elif isinstance(k, gast.Constant) and type(k.value) in (str, int):
+                keys.append(const(k.value))
+            else:
+                raise self.refuse(k, "a dict key that is not a constant string or int",
+                                  "use constant keys ({'W': W}); s2sad must know the keys when it transforms")
+        return gast.Dict(keys=keys, values=[self.atom(v, out) for v in e.values])
+
+    def dict_call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Dict:
+        """``dict(W=W, b=b)`` is the literal ``{"W": W, "b": b}``, and
+        ``dict(d, k=v)`` (a copy of the dict ``d``) is ``{**d, "k": v}``."""
+        if len(e.args) > 1 or any(not isinstance(a, (gast.Name, gast.Dict)) for a in e.args):
+            raise self.refuse(e, "dict(...) of anything but keywords and one dict",
+                              "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d")
+        keys: list[gast.expr | None] = [None] * len(e.args) + [const(k.arg) for k in e.keywords]
+        values = list(e.args) + [k.value for k in e.keywords]
+        return self.expr_Dict(gast.Dict(keys=keys, values=values), out)
 
     def index(self, idx: gast.expr, out: list[gast.stmt]) -> gast.expr:
         if isinstance(idx, gast.Slice):
@@ -903,7 +973,7 @@ class Normalizer:
         return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
 
 
-_DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (Supported Python)"
+_DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (What it differentiates)"
 _HINTS = {
     "Try": "move the try/except outside the differentiated function",
     "With": "move the with block outside the differentiated function",
@@ -919,7 +989,6 @@ _EXPR_WHAT = {
     "Lambda": "a lambda expression inside the function",
     "SetComp": "a set comprehension",
     "DictComp": "a dict comprehension",
-    "Dict": "a dict literal",
     "Set": "a set literal",
     "Yield": "a generator (yield)",
     "YieldFrom": "a generator (yield from)",
@@ -931,8 +1000,8 @@ _EXPR_WHAT = {
 
 
 # what to write instead, for the constructs whose general hint would not say
-# (the dict constructs keep the general hint)
 _EXPR_HINTS = {
+    "DictComp": "build the dict with constant keys ({'W': W, 'b': b} or dict(W=W, b=b)), or use a list",
     "Lambda": "bind the lambda to a name first (`g = lambda v: ...`) and call `g(...)`, or define it with `def`",
     "SetComp": "use a list comprehension `[...]` (or a tuple) instead of a set",
     "Set": "use a list `[...]` or a tuple instead of a set",

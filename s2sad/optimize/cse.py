@@ -97,13 +97,12 @@ def changed_in_place(fn: gast.FunctionDef, updates: Iterable[tuple[int, int, str
                 out.add(t.value.id)
             elif isinstance(t, gast.Name) and isinstance(node.value, gast.Name):
                 copies.append((t.id, node.value.id))
-            elif (
-                isinstance(t, gast.Name)
-                and isinstance(node.value, gast.BinOp)
-                and isinstance(node.value.left, gast.Name)
-                and (getattr(node, "lineno", None), getattr(node, "col_offset", None)) in where
-            ):
-                out |= {t.id, node.value.left.id}
+            elif isinstance(t, gast.Name) and (getattr(node, "lineno", None), getattr(node, "col_offset", None)) in where:
+                v = node.value  # x = x op v, or d = {**d, "k": v} for d["k"] = v
+                if isinstance(v, gast.BinOp) and isinstance(v.left, gast.Name):
+                    out |= {t.id, v.left.id}
+                elif isinstance(v, gast.Dict):
+                    out |= {t.id} | {e.id for k, e in zip(v.keys, v.values) if k is None and isinstance(e, gast.Name)}
         elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
             f = node.value.func
             if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name):

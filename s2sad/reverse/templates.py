@@ -23,7 +23,7 @@ RUNTIME_NAMES = frozenset(
         "unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
         "prod_adjoint", "var_adjoint", "matmul_adjoint", "dot_adjoint", "tensordot_adjoint", "einsum_adjoint",
         "einsum_adjoints", "einsum_tangent", "cumsum_adjoint", "norm_adjoint", "transpose_adjoint",
-        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "zero_at", "write_adjoint", "snapshot", "laid_out_like", "check_finite", "check_unshared", "add_at", "fresh",
+        "concatenate_adjoint", "stack_adjoint", "balanced_eq", "sum_list_adjoint", "array_adjoint", "add_adjoints", "dict_part", "loop_item", "dict_key", "loop_item_adjoint", "loop_item_tangent", "zero_at", "write_adjoint", "snapshot", "laid_out_like", "check_finite", "check_unshared", "add_at", "fresh",
         "broadcast_like", "prod_adjoint_tangent", "einsum_adjoint_tangent", "einsum_adjoints_tangent",
         "copy_of",
         "solve_adjoint", "cholesky_adjoint", "cholesky_tangent", "diagonal_adjoint", "diag_adjoint",

@@ -381,6 +381,9 @@ class ReverseTransform:
         if op.kind == "tuple":
             self.give(op.args["items"], g, out, z)
             return
+        if op.kind == "dict":
+            self.dict_contributions(z, g, op.args["items"], out)
+            return
         if op.kind != "rule" or op.rule is None:
             return
         plus = container_op(op, self.kinds)
@@ -412,6 +415,23 @@ class ReverseTransform:
                 self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
             else:
                 raise AssertionError(f"core: operand {type(arg).__name__} of {rule.name} is not an atom")
+
+    def dict_contributions(self, z: str, g: gast.expr, d: gast.Dict, out: list[gast.stmt]) -> None:
+        """``z = {"W": W, "b": b}``: each value gets its key's entry of
+        ``z_bar`` (a dict); a value a later key replaces gets nothing. In
+        ``{**x, "k": v}``, ``x`` gets ``z_bar`` with zeros at the later keys."""
+        keys = [None if k is None else k.value for k in d.keys]
+        for i, (k, item) in enumerate(zip(keys, d.values)):
+            if not isinstance(item, gast.Name) or (k is not None and k in keys[i + 1 :]):
+                continue
+            if k is None:
+                later = gast.Tuple(elts=[const(x) for x in keys[i + 1 :] if x is not None], ctx=gast.Load())
+                piece: gast.expr = gast.Call(
+                    func=name(self.runtime("dict_part")), args=[copy.deepcopy(g), name(item.id), later], keywords=[]
+                )
+            else:
+                piece = gast.Subscript(value=copy.deepcopy(g), slice=const(k), ctx=gast.Load())
+            self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
 
     def container_contributions(
         self, z: str, g: gast.expr, op: Op, how: str, out: list[gast.stmt], s: gast.Assign

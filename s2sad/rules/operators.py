@@ -123,6 +123,9 @@ RULES.inactive(math.floor, math.ceil, math.trunc, reason=PIECEWISE_CONSTANT)
 RULES.inactive(math.isnan, math.isinf, math.isfinite, math.isclose, reason=BOOLEAN_VALUED)
 RULES.inactive(math.factorial, math.gcd, math.lcm, math.comb, math.perm, math.isqrt, reason=INTEGER_VALUED)
 
+# a dict's keys (loops over d.values(), d.items(), d.keys() are rewritten by normalization)
+RULES.inactive(".keys", reason=NO_VALUE)
+
 # reflective calls: what they compute depends on the program's own text or names,
 # which s2sad rewrites (SSA renames, new temporaries): refused wherever they appear
 REFLECTIVE = (builtins.eval, builtins.exec, builtins.compile, builtins.locals, builtins.globals, builtins.vars,

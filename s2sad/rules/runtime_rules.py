@@ -106,6 +106,10 @@ add(rt.minmax_adjoint, "v, z, x, rest, which", {"v": "minmax_adjoint(v_dot, z, x
 add(rt.minmax_tangent, "t, z, x, rest, which", {"t": "minmax_tangent(t_dot, z, x, rest, which)"}, sequence="t")
 add(rt.add_adjoints, "a, b", {"a": "a_dot", "b": "b_dot"}, lists=True)
 add(rt.repeated_adjoint, "v, x", {"v": "repeated_adjoint(v_dot, x)"}, lists=True)
+add(rt.dict_part, "v, d, replaced", {"v": "dict_part(v_dot, d, replaced)"}, lists=True)
+add(rt.loop_item, "seq, i", {"seq": "loop_item_tangent(seq_dot, seq, i)"})
+add(rt.loop_item_adjoint, "v, seq, i", {"v": "loop_item_adjoint(v_dot, seq, i)"})
+add(rt.loop_item_tangent, "t, seq, i", {"t": "loop_item_tangent(t_dot, seq, i)"})
 # linear in (x_dot, y_dot) together: the same helper on their tangents (the two
 # contributions add leaf by leaf, since they may be lists)
 LIST_VALUED.add(add(rt.plus_tangent, "x_dot, y_dot, x, y",
@@ -153,6 +157,7 @@ add(rt.einsum_adjoints, "v, subscripts, operands", {
 # finiteness check (a statement); add_at(buffer, idx, v), which adds in place,
 # is a statement the transform follows itself (see ForwardTransform.add_at)
 RUNTIME_RULES.inactive(rt.zeros_like, rt.linspace_weights, reason=SHAPE_ONLY)
+RUNTIME_RULES.inactive(rt.dict_key, reason=NO_VALUE)  # a dict's key: a string or an int
 RUNTIME_RULES.inactive(rt.balanced_eq, reason=PIECEWISE_CONSTANT)
 RUNTIME_RULES.inactive(rt.check_finite, reason=NO_VALUE)
 RUNTIME_RULES.inactive(rt.check_unshared, reason=NO_VALUE)

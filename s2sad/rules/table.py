@@ -16,6 +16,7 @@ names ``np`` and ``math`` may appear in them.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,11 +39,57 @@ def is_array(kind: Kind) -> bool:
 #   "tuple"               a list or tuple whose items are unknown
 #   "tuple(k1,k2,...)"    a fixed sequence of items of kinds k1, k2, ... ("?": unknown)
 #   "list[k]"             any number of items, each of kind k ("list[]": none seen)
-# "numeric" is a number or an array, certainly not a container.
+#   "tuple(W=k1,b=k2)"    a namedtuple: the items' field names ride along (``p.W``)
+#   "dict('W':k1,'b':k2)" a dict whose keys (constant strings or ints, in
+#                         insertion order) hold values of kinds k1, k2
+#   "dict"                a dict whose keys are unknown
+# "numeric" is a number or an array, certainly not a container. Dicts are
+# pytrees too: their adjoints and tangents are dicts with the same keys.
 
 
 def is_container(kind: Kind) -> bool:
-    return kind is not None and (kind == "tuple" or kind.startswith("tuple(") or kind.startswith("list["))
+    return kind is not None and (
+        kind == "tuple" or kind.startswith("tuple(") or kind.startswith("list[") or is_dict(kind)
+    )
+
+
+def is_dict(kind: Kind) -> bool:
+    return kind is not None and (kind == "dict" or kind.startswith("dict("))
+
+
+_PLAIN_KEY = re.compile(r"[^,()\[\]:'\"\\=]*")
+
+
+def key_text(key: Any) -> str | None:
+    """How a dict key is written in a kind (None: a key kinds cannot spell,
+    which makes the dict's kind unknown)."""
+    if type(key) is int:
+        return str(key)
+    if type(key) is str and _PLAIN_KEY.fullmatch(key):
+        return repr(key)
+    return None
+
+
+def dict_kind(entries: list[tuple[Any, Kind]]) -> str:
+    """The kind of a dict with these (key, value kind) entries, in order."""
+    texts = [key_text(k) for k, _ in entries]
+    if any(t is None for t in texts):
+        return "dict"
+    return "dict(" + ",".join(f"{t}:{_t(k)}" for t, (_, k) in zip(texts, entries)) + ")"
+
+
+def dict_entries(kind: Kind) -> list[tuple[Any, Kind]] | None:
+    """The (key, value kind) entries of a ``dict(...)`` kind, in order (None: unknown keys)."""
+    if kind is None or not kind.startswith("dict("):
+        return None
+    inner = kind[len("dict(") : -1]
+    if inner == "":
+        return []
+    out: list[tuple[Any, Kind]] = []
+    for part in _split(inner):
+        key, _, value = part.partition(":")
+        out.append((key[1:-1] if key.startswith("'") else int(key), _k(value)))
+    return out
 
 
 def maybe_container(kind: Kind) -> bool:
@@ -72,8 +119,22 @@ def _t(kind: Kind) -> str:
     return "?" if kind is None else kind
 
 
-def tuple_kind(items: list[Kind]) -> str:
+def tuple_kind(items: list[Kind], fields: list[str] | None = None) -> str:
+    """``tuple(k1,k2)``; with ``fields`` (a namedtuple's), ``tuple(W=k1,b=k2)``."""
+    if fields is not None and len(fields) == len(items):
+        return "tuple(" + ",".join(f"{f}={_t(k)}" for f, k in zip(fields, items)) + ")"
     return "tuple(" + ",".join(_t(k) for k in items) + ")"
+
+
+_FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def tuple_fields(kind: Kind) -> list[str] | None:
+    """The field names of a namedtuple's ``tuple(W=...,b=...)`` kind, else None."""
+    if kind is None or not kind.startswith("tuple(") or kind == "tuple()":
+        return None
+    names = [_FIELD.match(p) for p in _split(kind[len("tuple(") : -1])]
+    return [m.group(1) for m in names] if all(names) else None  # type: ignore[union-attr]
 
 
 def list_kind(items: list[Kind]) -> str:
@@ -88,7 +149,12 @@ def tuple_items(kind: Kind) -> list[Kind] | None:
     if kind is None or not kind.startswith("tuple("):
         return None
     inner = kind[len("tuple(") : -1]
-    return [] if inner == "" else [_k(p) for p in _split(inner)]
+    return [] if inner == "" else [_k(_unfield(p)) for p in _split(inner)]
+
+
+def _unfield(part: str) -> str:
+    m = _FIELD.match(part)
+    return part[m.end() :] if m else part
 
 
 def list_item(kind: Kind) -> tuple[bool, Kind]:
@@ -100,7 +166,14 @@ def list_item(kind: Kind) -> tuple[bool, Kind]:
 
 
 def any_item(kind: Kind) -> Kind:
-    """The kind every item of a container kind has (None: unknown)."""
+    """The kind every item of a container kind has (None: unknown); for a
+    dict, every value."""
+    entries = dict_entries(kind)
+    if entries is not None:
+        out_: Kind = _BOTTOM
+        for _, k in entries:
+            out_ = join(out_, k)
+        return None if out_ is _BOTTOM else out_
     items = tuple_items(kind)
     if items is not None:
         out: Kind = _BOTTOM
@@ -131,12 +204,20 @@ def join(a: Kind, b: Kind) -> Kind:
         return a
     if a is None or b is None:
         return None
+    if is_dict(a) or is_dict(b):
+        if not (is_dict(a) and is_dict(b)):
+            return None
+        da, db = dict_entries(a), dict_entries(b)
+        if da is not None and db is not None and [k for k, _ in da] == [k for k, _ in db]:
+            return dict_kind([(k, join(x, y)) for (k, x), (_, y) in zip(da, db)])
+        return "dict"
     if is_container(a) or is_container(b):
         if not (is_container(a) and is_container(b)):
             return None
         ta, tb = tuple_items(a), tuple_items(b)
         if ta is not None and tb is not None and len(ta) == len(tb):
-            return tuple_kind([join(x, y) for x, y in zip(ta, tb)])
+            fa = tuple_fields(a)
+            return tuple_kind([join(x, y) for x, y in zip(ta, tb)], fa if fa == tuple_fields(b) else None)
         if (a.startswith("list[") or ta is not None) and (b.startswith("list[") or tb is not None):
             la, lb = list_item(as_list(a)), list_item(as_list(b))
             empty_a, empty_b = as_list(a) == "list[]", as_list(b) == "list[]"

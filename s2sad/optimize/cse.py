@@ -4,11 +4,14 @@ Input: the SSA core and the resolved operation of each assignment.
 Output: the same core where a pure operation (arithmetic, a NumPy function
 with a rule, ``x.shape``, a read ``x[i]``) that repeats an earlier one in the
 same block, on operands not reassigned or written in between, is dropped and
-its name replaced by the earlier result. A value that may be changed in place
-later (written ``y[i] = v``, updated ``y += v``, appended to), or a copy of
-one, is never shared: two arrays that are equal now stop being equal once one
-is changed, and two names of one array must stay two names for the alias
-analysis, which runs on this pass's output. Fewer temporaries means fewer values
+its name replaced by the earlier result. A new value that may be changed in
+place later (written ``y[i] = v``, updated ``y += v``, appended to) is never
+shared: two arrays that are equal now stop being equal once one is changed.
+Nor is a copy ``t = a`` of an array that is updated (``t += v`` becomes
+``t_1 = t + v`` in the core, while Python changes ``a`` too): two names of
+one array must stay two names for the alias analysis, which runs on this
+pass's output. (Copies of an array written by index may be shared: a write
+changes the one object under every name, in the core as in Python.) Fewer temporaries means fewer values
 on the tape and adjoints that see a value used twice (``x[i] * x[i]``).
 
 >>> import gast
@@ -51,7 +54,7 @@ def eliminate_common_subexpressions(
     """Remove repeated pure assignments (see the module docstring); ``pure``
     says which assignments may be shared; ``updates`` locates the in-place
     updates ``x op= v`` (line, column, name, op), as normalize records them."""
-    changed = changed_in_place(fn, updates)
+    written, updated = changed_in_place(fn, updates)
     counts: dict[str, int] = {a.id: 1 for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
     for node in gast.walk(fn):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
@@ -65,7 +68,8 @@ def eliminate_common_subexpressions(
         return (
             counts.get(s.targets[0].id) == 1
             and not isinstance(s.value, gast.Constant)
-            and s.targets[0].id not in changed
+            and s.targets[0].id not in updated
+            and (isinstance(s.value, gast.Name) or s.targets[0].id not in written)
             and pure(s)
         )
 
@@ -76,45 +80,51 @@ def eliminate_common_subexpressions(
     return fn
 
 
-def changed_in_place(fn: gast.FunctionDef, updates: Iterable[tuple[int, int, str, str]] = ()) -> set[str]:
-    """Names whose array may be changed in place: bases of writes, both sides
-    of an update ``z = x op v`` recorded in ``updates``, receivers of method
-    calls made for their effect (``lst.append(v)``), closed over copies
-    ``a = b`` (either way: the two names hold one object). Conservative: the
-    kind of a name is not known yet, so a float counts too.
+def changed_in_place(
+    fn: gast.FunctionDef, updates: Iterable[tuple[int, int, str, str]] = ()
+) -> tuple[set[str], set[str]]:
+    """Names whose array may be changed in place: ``(written, updated)``.
+    Written: bases of writes ``y[i] = v`` and receivers of method calls made
+    for their effect (``lst.append(v)``); updated: both sides of an update
+    ``z = x op v`` (or ``d = {**d, "k": v}``) recorded in ``updates``. Both
+    are closed over copies ``a = b`` (either way: the two names hold one
+    object). Conservative: the kind of a name is not known yet, so a float
+    counts too.
 
     >>> fn = gast.parse("def f(x):\\n    a = x * 1.0\\n    t = a\\n    t[0] = 1.0\\n    return a").body[0]
-    >>> sorted(changed_in_place(fn))
-    ['a', 't']
+    >>> [sorted(names) for names in changed_in_place(fn)]
+    [['a', 't'], []]
     """
     where = {(line, col) for line, col, _name, _op in updates}
-    out: set[str] = set()
+    written: set[str] = set()
+    updated: set[str] = set()
     copies: list[tuple[str, str]] = []
     for node in gast.walk(fn):
         if isinstance(node, gast.Assign):
             t = node.targets[0]
             if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                out.add(t.value.id)
+                written.add(t.value.id)
             elif isinstance(t, gast.Name) and isinstance(node.value, gast.Name):
                 copies.append((t.id, node.value.id))
             elif isinstance(t, gast.Name) and (getattr(node, "lineno", None), getattr(node, "col_offset", None)) in where:
                 v = node.value  # x = x op v, or d = {**d, "k": v} for d["k"] = v
                 if isinstance(v, gast.BinOp) and isinstance(v.left, gast.Name):
-                    out |= {t.id, v.left.id}
+                    updated |= {t.id, v.left.id}
                 elif isinstance(v, gast.Dict):
-                    out |= {t.id} | {e.id for k, e in zip(v.keys, v.values) if k is None and isinstance(e, gast.Name)}
+                    updated |= {t.id} | {e.id for k, e in zip(v.keys, v.values) if k is None and isinstance(e, gast.Name)}
         elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
             f = node.value.func
             if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name):
-                out.add(f.value.id)
-    grew = True
-    while grew:
-        grew = False
-        for a, b in copies:
-            if (a in out) != (b in out):
-                out |= {a, b}
-                grew = True
-    return out
+                written.add(f.value.id)
+    for names in (written, updated):
+        grew = True
+        while grew:
+            grew = False
+            for a, b in copies:
+                if (a in names) != (b in names):
+                    names |= {a, b}
+                    grew = True
+    return written, updated
 
 
 def _block(stmts: list[gast.stmt], pure: Callable[[gast.Assign], bool], replaced: dict[str, str]) -> list[gast.stmt]:

@@ -123,6 +123,7 @@ class ReverseTransform:
         self.namer = namer
         self.rename = rename  # np -> the name numpy has in generated code, helpers likewise
         self.comments = comments
+        self.moved: dict[str, str] = {}  # see assign
         self.adj = Adjoints()
         self.callee: Any = None  # (fn, wrt, kinds, where) -> (derivative name, seed name); set by the pipeline
         self.memory: Any = None  # analysis.mutation.Memory: what may alias what; set by the pipeline
@@ -140,15 +141,20 @@ class ReverseTransform:
         return self.rename.get(n, n)
 
     # ------------------------------------------------------------ adjoints
-    def release(self, var: str, out: list[gast.stmt]) -> None:
-        """Before ``var`` is rebound, give every name sharing it its own copy."""
+    def release(self, var: str, out: list[gast.stmt], moved: dict[str, str] | None = None) -> None:
+        """Before ``var`` is rebound, give every name sharing it its own copy.
+        ``moved`` records, for each variable this rebinds, where its value went
+        (``{own: copy}``), so an expression built before can be redirected."""
         for n, holder in list(self.adj.of.items()):
             if holder == var and self.bar(n) != var:
                 own = self.bar(n)
-                self.release(own, out)  # own is about to be rebound in turn
+                self.release(own, out, moved)  # own is about to be rebound in turn
                 out.append(assign(own, name(var)))
                 self.adj.of[n] = own
                 self.adj.owned.discard(own)
+                if moved is not None:
+                    moved.setdefault(own, "")  # rebound here: its old value is where a copy took it, if any
+                    moved.setdefault(var, own)
 
     def accumulate(self, n: str, expr: gast.expr, out: list[gast.stmt], comment: str = "") -> None:
         """Add a partial adjoint to ``n``'s: the first one assigns, later ones
@@ -176,7 +182,9 @@ class ReverseTransform:
         else:
             value = gast.BinOp(left=name(holder), op=gast.Add(), right=expr)
             fresh = True
-        self.release(own, out)
+        moved = self.moved
+        self.release(own, out, moved)
+        value = self.redirect(value, {v: c for v, c in moved.items() if v != own})
         stmt = assign(own, value)
         if comment:
             self.comments[id(stmt)] = comment
@@ -186,6 +194,21 @@ class ReverseTransform:
             self.adj.owned.add(own)
         else:
             self.adj.owned.discard(own)
+
+    def redirect(self, value: gast.expr, moved: dict[str, str]) -> gast.expr:
+        """``value`` reading, instead of each adjoint variable ``release`` just
+        rebound, the copy that took its old value (a cascade of copies can
+        rebind a variable the expression was built to read)."""
+        rebound = {n.id for n in gast.walk(value) if isinstance(n, gast.Name) and n.id in moved}
+        if not rebound:
+            return value
+        missing = {v for v in rebound if not moved[v] or moved[v] == v}
+        assert not missing, f"internal: adjoint {sorted(missing)} rebound before it is read"
+        value = copy.deepcopy(value)
+        for n in gast.walk(value):
+            if isinstance(n, gast.Name) and n.id in rebound:
+                n.id = moved[n.id]
+        return value
 
     def add_in_place(self, own: str, expr: gast.expr) -> gast.stmt:
         """``own += expr``, or for the adjoint of an index read, a scatter-add
@@ -354,7 +377,8 @@ class ReverseTransform:
 
     def assign(self, s: gast.Assign, out: list[gast.stmt]) -> None:
         z = s.targets[0].id
-        holder = self.adj.of.pop(z, None)
+        self.moved = {}  # adjoint variables rebound while z's contributions are made: where their values went
+        holder = self.adj.of.get(z)
         self.adj.owned.discard(self.bar(z))  # its buffer now flows into the operands' adjoints
         op = self.ops[id(s)]
         if holder is not None:
@@ -363,7 +387,11 @@ class ReverseTransform:
                 # an operand's adjoint is about to be rebound: keep z's own copy
                 out.append(assign(self.bar(z), name(holder)))
                 holder = self.bar(z)
+                self.adj.of[z] = holder
+            # z stays registered while its contributions are made, so that a
+            # release that rebinds its holder copies it first (and redirects)
             self.contributions(z, name(holder), op, out, s)
+        self.adj.of.pop(z, None)
         if self.loop_depth:
             if id(s) in self.splits:  # pushed after z: popped before it
                 out.append(Pop(name=name(self.splits[id(s)][1])))

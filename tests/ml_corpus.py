@@ -19,6 +19,7 @@ differentiated with respect to, and tags naming the constructs it uses.
 ``PENDING`` maps a program that s2sad refuses today (with an ``S2SADError``)
 to the feature branch it waits for; the test marks those ``xfail(strict=True)``,
 so a program that starts passing fails the suite until its entry is removed.
+``BUGS`` maps a program s2sad gets wrong today (a wrong gradient) to the bug.
 """
 
 from __future__ import annotations
@@ -1127,6 +1128,146 @@ def _args_resnet():
     return params, rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
 
 
+# ======================================================================== 40. iterating over what a helper returns (a list of activations)
+
+
+def layer_activations(params, x):
+    activations = []
+    for W, b in params:
+        x = np.tanh(np.dot(x, W) + b)
+        activations.append(x)
+    return activations
+
+
+def activation_penalty_loss(params, x, y):
+    penalty = 0.0
+    for h in layer_activations(params, x):
+        penalty = penalty + 0.01 * np.mean(h ** 2)
+    out = layer_activations(params, x)[-1]
+    return np.mean((out - y) ** 2) + penalty
+
+
+def _args_activation_penalty():
+    rng = _rng()
+    return _init_layers(rng, [3, 4, 2]), rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+
+
+# ======================================================================== 41. dict params walked with .items() and .values()
+
+
+def dict_items_loss(params, x, y, l2=0.01):
+    h = x
+    for name, (W, b) in params.items():
+        h = np.tanh(np.dot(h, W) + b) if name != "out" else np.dot(h, W) + b
+    reg = sum(np.sum(W ** 2) for W, _ in params.values())
+    return np.mean((h - y) ** 2) + l2 * reg
+
+
+def _args_dict_items():
+    rng = _rng()
+    (W1, b1), (W2, b2), (W3, b3) = _init_layers(rng, [2, 3, 3, 2])
+    params = {"hidden1": (W1, b1), "hidden2": (W2, b2), "out": (W3, b3)}
+    return params, rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+
+
+# ======================================================================== 42. MAML: an inner SGD step by a list comprehension over zip
+
+
+def linear_net(params, x):
+    for W, b in params[:-1]:
+        x = np.tanh(np.dot(x, W) + b)
+    W, b = params[-1]
+    return np.dot(x, W) + b
+
+
+def last_layer_grads(params, x, y):
+    # the hand-written gradient of the squared error for the last layer only
+    h = x
+    for W, b in params[:-1]:
+        h = np.tanh(np.dot(h, W) + b)
+    W, b = params[-1]
+    residual = 2.0 * (np.dot(h, W) + b - y) / len(y)
+    return np.dot(h.T, residual), np.sum(residual, axis=0)
+
+
+def maml_loss(params, x_train, y_train, x_test, y_test, inner_lr=0.1):
+    dW, db = last_layer_grads(params, x_train, y_train)
+    zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params[:-1]]
+    steps = zero + [(dW, db)]
+    adapted = [(W - inner_lr * gW, b - inner_lr * gb) for (W, b), (gW, gb) in zip(params, steps)]
+    return np.mean((linear_net(adapted, x_test) - y_test) ** 2)
+
+
+def _args_maml():
+    rng = _rng()
+    return (_init_layers(rng, [2, 3, 1]), rng.standard_normal((4, 2)), rng.standard_normal((4, 1)),
+            rng.standard_normal((4, 2)), rng.standard_normal((4, 1)))
+
+
+# ======================================================================== 43. an inner step on dict params by a dict comprehension (tree_map written out)
+
+
+def dict_sgd_step(params, grads, lr):
+    return {k: params[k] - lr * grads[k] for k in params}
+
+
+def dict_meta_loss(params, x, y, lr=0.2):
+    pred = np.dot(x, params["w"]) + params["b"]
+    residual = 2.0 * (pred - y) / len(y)
+    grads = {"w": np.dot(x.T, residual), "b": np.sum(residual)}
+    new_params = dict_sgd_step(params, grads, lr)
+    return np.mean((np.dot(x, new_params["w"]) + new_params["b"] - y) ** 2)
+
+
+def _args_dict_meta():
+    rng = _rng()
+    return {"w": 0.5 * rng.standard_normal(3), "b": 0.1}, rng.standard_normal((6, 3)), rng.standard_normal(6)
+
+
+# ======================================================================== 44. unrolled SGD: hand-written backprop, the update a list comprehension of tuples
+
+
+def two_layer_forward(params, x):
+    (W1, b1), (W2, b2) = params
+    h = np.tanh(np.dot(x, W1) + b1)
+    return h, np.dot(h, W2) + b2
+
+
+def two_layer_grads(params, x, y):
+    (W1, b1), (W2, b2) = params
+    h, out = two_layer_forward(params, x)
+    d_out = 2.0 * (out - y) / y.size
+    d_h = np.dot(d_out, W2.T) * (1.0 - h ** 2)
+    return [(np.dot(x.T, d_h), np.sum(d_h, axis=0)), (np.dot(h.T, d_out), np.sum(d_out, axis=0))]
+
+
+def unrolled_sgd_loss(params, x, y, x_val, y_val, lr=0.5):
+    for _ in range(2):
+        grads = two_layer_grads(params, x, y)
+        params = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
+    _, out = two_layer_forward(params, x_val)
+    return np.mean((out - y_val) ** 2)
+
+
+# ======================================================================== 45. weight normalisation: the layers rebuilt by a list comprehension of tuples
+
+
+def weight_norm(raw_params):
+    return [(g * V / np.linalg.norm(V, axis=0), b) for V, g, b in raw_params]
+
+
+def weight_norm_loss(raw_params, inputs, targets):
+    params = weight_norm(raw_params)
+    log_probs = predict_logprobs(params, inputs)
+    return -np.mean(np.sum(log_probs * targets, axis=1))
+
+
+def _args_weight_norm():
+    rng = _rng()
+    raw = [(V, 1.0 + 0.1 * rng.standard_normal(V.shape[1]), b) for V, b in _init_layers(rng, [3, 4, 3])]
+    return raw, rng.standard_normal((5, 3)), _one_hot(rng.integers(0, 3, 5), 3)
+
+
 # ======================================================================== the corpus
 
 
@@ -1186,6 +1327,15 @@ PROGRAMS = [
     Program("activation_table", configurable_mlp_loss, _args_configurable, ("params",),
             ("fn-value", "dict-global", "zip")),
     Program("resnet_dict_blocks", resnet_loss, _args_resnet, ("params",), ("dict", "nested", "list")),
+    Program("activation_penalty", activation_penalty_loss, _args_activation_penalty, ("params",),
+            ("list-of-tuples", "iterate-helper-result", "list-append")),
+    Program("dict_items_l2", dict_items_loss, _args_dict_items, ("params",), ("dict", "dict-items", "genexp")),
+    Program("maml_list_comp", maml_loss, _args_maml, ("params",), ("list-of-tuples", "list-comp", "zip")),
+    Program("maml_dict_comp", dict_meta_loss, _args_dict_meta, ("params",), ("dict", "dict-comp", "helper")),
+    Program("unrolled_sgd_tuples", unrolled_sgd_loss, _args_maml, ("params",),
+            ("list-of-tuples", "list-comp", "zip", "nested-unpack")),
+    Program("weight_norm_mlp", weight_norm_loss, _args_weight_norm, ("raw_params",),
+            ("list-of-tuples", "list-comp", "helper", "norm")),
 ]
 
 # program -> the feature branch it waits for (filled from a run on this branch; the
@@ -1207,12 +1357,15 @@ PENDING: dict[str, str] = {
     "generator_layer_pairs": "fix/calls",
     "bnn_black_box_vi": "fix/calls",
     "dense_layer_objects": "fix/calls",
+    "activation_penalty": "fix/calls",  # iterating over the list a helper returns
     # dict and namedtuple pytrees, has_aux
     "mlp_dict": "fix/pytrees",
     "mlp_dict_fstring": "fix/pytrees",
     "convnet_einsum": "fix/pytrees",
     "attention_dict": "fix/pytrees",
     "resnet_dict_blocks": "fix/pytrees",
+    "dict_items_l2": "fix/pytrees",
+    "maml_dict_comp": "fix/pytrees",  # and a dict comprehension
     "namedtuple_params": "fix/pytrees",
     "namedtuple_layers": "fix/pytrees",
     "has_aux_metrics": "fix/pytrees",
@@ -1225,7 +1378,17 @@ PENDING: dict[str, str] = {
     "argwrite_tangent": "fix/argwrites",
     "argwrite_sgd_inplace": "fix/argwrites",
     "argwrite_boundary_helper": "fix/argwrites",
+    # none of the three: a list comprehension over zip(params, <a list from a helper or a `+`>)
+    # is refused as if it changed that list ("`items2.append(...)` changes a list that `grads`
+    # also refers to"): the comprehension's own list, under a generated name
+    "maml_list_comp": "main: the alias analysis of list comprehensions",
+    "unrolled_sgd_tuples": "main: the alias analysis of list comprehensions",
 }
 
 # program -> a wrong gradient or a crash s2sad gives today (not a refusal): a bug to fix
-BUGS: dict[str, str] = {}
+BUGS: dict[str, str] = {
+    # a tuple (or list) holding an active value appended to a list — by `.append` or a list
+    # comprehension — loses its adjoint: the reverse sweep pops it and drops it, so
+    # `pairs = [(x * 2.0, x) for x in xs]; return pairs[0][0]` has gradient 0 (forward mode is right)
+    "weight_norm_mlp": "wrong gradient: zero adjoint through a list comprehension of tuples",
+}

@@ -9,8 +9,10 @@ which follows JAX's convention: it returns ``((loss, aux), grads)``.
 
 A program listed in ``PENDING`` must be refused with an ``S2SADError`` today:
 it is marked ``xfail(strict=True)``, so once it passes the suite fails until
-its entry is removed. A program listed in ``BUGS`` gives a wrong gradient or
-crashes: it is marked ``xfail(strict=True)`` too, with the bug as the reason.
+its entry is removed. A program listed in ``BUGS`` gives a wrong gradient
+today: it is marked ``xfail(strict=True, raises=AssertionError)`` with the bug
+as the reason, so a fix (or a refusal instead) fails the suite until the entry
+is moved or removed. A crash (any other exception) always fails.
 """
 
 from __future__ import annotations
@@ -221,7 +223,7 @@ def check_program(program):
 def _param(program):
     marks = []
     if program.name in BUGS:
-        marks.append(pytest.mark.xfail(strict=True, reason=f"bug: {BUGS[program.name]}"))
+        marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"bug: {BUGS[program.name]}"))
     elif program.name in PENDING:
         marks.append(pytest.mark.xfail(strict=True, raises=(s2sad.S2SADError, MissingAPI),
                                        reason=f"refused until {PENDING[program.name]} lands"))

@@ -1268,6 +1268,117 @@ def _args_weight_norm():
     return raw, rng.standard_normal((5, 3)), _one_hot(rng.integers(0, 3, 5), 3)
 
 
+# ======================================================================== 46. skip-gram with negative sampling: embedding rows read by (repeated) indices
+
+
+def skipgram_loss(params, centers, contexts, negatives):
+    emb_in, emb_out = params
+    v = emb_in[centers]
+    u_pos = emb_out[contexts]
+    u_neg = emb_out[negatives]
+    pos = -np.logaddexp(0.0, -np.sum(v * u_pos, axis=1))
+    neg = -np.logaddexp(0.0, np.einsum("bd,bkd->bk", v, u_neg))
+    return -np.mean(pos + np.sum(neg, axis=1))
+
+
+def _args_skipgram():
+    rng = _rng()
+    vocab, dim = 5, 3
+    params = (0.3 * rng.standard_normal((vocab, dim)), 0.3 * rng.standard_normal((vocab, dim)))
+    centers = np.array([0, 2, 2, 4])
+    contexts = np.array([1, 1, 3, 0])
+    negatives = np.array([[3, 4], [0, 0], [4, 1], [2, 2]])
+    return params, centers, contexts, negatives
+
+
+# ======================================================================== 47. matrix factorisation with a mask of observed entries
+
+
+def matrix_factorization_loss(U, V, ratings, observed, lam=0.1):
+    pred = np.dot(U, V.T)
+    err = observed * (ratings - pred)
+    return np.sum(err ** 2) / np.sum(observed) + lam * (np.sum(U ** 2) + np.sum(V ** 2))
+
+
+def _args_mf():
+    rng = _rng()
+    return (0.5 * rng.standard_normal((4, 2)), 0.5 * rng.standard_normal((5, 2)), rng.standard_normal((4, 5)),
+            (rng.uniform(0, 1, (4, 5)) > 0.4).astype(float))
+
+
+# ======================================================================== 48. a temporal convolution written into an output buffer, column by column
+
+
+def conv1d(x, w, b):
+    batch, length = x.shape
+    k = w.shape[0]
+    out = np.zeros((batch, length - k + 1))
+    for t in range(length - k + 1):
+        out[:, t] = np.dot(x[:, t:t + k], w) + b
+    return out
+
+
+def temporal_conv_loss(w1, b1, w2, x, y):
+    h = np.tanh(conv1d(x, w1, b1))
+    h = conv1d(h, w2, 0.0)
+    return np.mean((np.mean(h, axis=1) - y) ** 2)
+
+
+def _args_conv1d():
+    rng = _rng()
+    return 0.5 * rng.standard_normal(3), 0.1, 0.5 * rng.standard_normal(2), rng.standard_normal((3, 7)), \
+        rng.standard_normal(3)
+
+
+# ======================================================================== 49. Kalman filter log-likelihood (a loop with solve / slogdet)
+
+
+def kalman_log_likelihood(theta, observations):
+    log_q, log_r, a = theta
+    A = a * np.eye(2) + np.array([[0.0, 0.1], [0.0, 0.0]])
+    H = np.array([[1.0, 0.0]])
+    Q = np.exp(log_q) * np.eye(2)
+    R = np.exp(log_r) * np.eye(1)
+    m = np.zeros(2)
+    P = np.eye(2)
+    ll = 0.0
+    for y in observations:
+        m = np.dot(A, m)
+        P = np.dot(np.dot(A, P), A.T) + Q
+        S = np.dot(np.dot(H, P), H.T) + R
+        resid = y - np.dot(H, m)
+        sign, logdet = np.linalg.slogdet(S)
+        ll = ll - 0.5 * (np.dot(resid, np.linalg.solve(S, resid)) + logdet + np.log(2 * np.pi))
+        K = np.dot(np.dot(P, H.T), np.linalg.inv(S))
+        m = m + np.dot(K, resid)
+        P = P - np.dot(np.dot(K, H), P)
+    return -ll
+
+
+def _args_kalman():
+    rng = _rng()
+    return (-1.0, -0.5, 0.9), rng.standard_normal((5, 1))
+
+
+# ======================================================================== 50. REINFORCE: log-probabilities of the actions taken, picked by fancy indexing
+
+
+def policy_gradient_surrogate(params, states, actions, returns):
+    W, b = params
+    logits = np.dot(states, W) + b
+    log_probs = log_softmax(logits)
+    taken = log_probs[np.arange(len(actions)), actions]
+    baseline = np.mean(returns)
+    entropy = -np.sum(np.exp(log_probs) * log_probs, axis=1)
+    return -np.mean(taken * (returns - baseline)) - 0.01 * np.mean(entropy)
+
+
+def _args_reinforce():
+    rng = _rng()
+    params = (0.5 * rng.standard_normal((3, 4)), 0.1 * rng.standard_normal(4))
+    return params, rng.standard_normal((6, 3)), np.array([0, 3, 3, 1, 2, 0]), rng.standard_normal(6)
+
+
 # ======================================================================== the corpus
 
 
@@ -1336,6 +1447,14 @@ PROGRAMS = [
             ("list-of-tuples", "list-comp", "zip", "nested-unpack")),
     Program("weight_norm_mlp", weight_norm_loss, _args_weight_norm, ("raw_params",),
             ("list-of-tuples", "list-comp", "helper", "norm")),
+    Program("skipgram_tuple", skipgram_loss, _args_skipgram, ("params",), ("tuple", "fancy-index", "einsum")),
+    Program("matrix_factorization", matrix_factorization_loss, _args_mf, ("U", "V"), ("mask",)),
+    Program("temporal_conv_writes", temporal_conv_loss, _args_conv1d, ("w1", "b1", "w2"),
+            ("write", "loop", "helper")),
+    Program("kalman_filter", kalman_log_likelihood, _args_kalman, ("theta",),
+            ("tuple-of-floats", "loop-over-rows", "solve", "slogdet", "inv")),
+    Program("reinforce_policy", policy_gradient_surrogate, _args_reinforce, ("params",),
+            ("tuple", "fancy-index", "log-softmax")),
 ]
 
 # program -> the feature branch it waits for (filled from a run on this branch; the

@@ -56,7 +56,7 @@ def flatten(tree):
             ls, d = flatten(tree[k])
             leaves += ls
             defs.append(d)
-        return leaves, ("dict", keys, defs)
+        return leaves, ("dict", (keys, list(tree)), defs)  # leaves by sorted key; rebuilt in the dict's own order
     if isinstance(tree, (list, tuple)):
         leaves, defs = [], []
         for item in tree:
@@ -76,7 +76,9 @@ def unflatten(treedef, leaves):
             return leaves.pop(0)
         items = [build(sub) for sub in defs]
         if kind == "dict":
-            return dict(zip(keys, items))
+            sorted_keys, own_order = keys
+            by_key = dict(zip(sorted_keys, items))
+            return {k: by_key[k] for k in own_order}
         if _is_namedtuple_type(kind):
             return kind(*items)
         return kind(items)

@@ -17,7 +17,7 @@ arguments (fixed seed, float64, small shapes), the arguments it is
 differentiated with respect to, and tags naming the constructs it uses.
 
 ``PENDING`` maps a program that s2sad refuses today (with an ``S2SADError``)
-to the feature branch it waits for; the test marks those ``xfail(strict=True)``,
+to why (a known limit); the test marks those ``xfail(strict=True)``,
 so a program that starts passing fails the suite until its entry is removed.
 ``BUGS`` maps a program s2sad gets wrong today (a wrong gradient) to the bug.
 """
@@ -1467,54 +1467,22 @@ PROGRAMS = [
 #     activation_penalty (and weight_norm_mlp of BUGS)
 #   fix/argwrites passes argwrite_tangent argwrite_sgd_inplace
 PENDING: dict[str, str] = {
-    # functions as values: an activation argument or default, a dynamics function, a dict of functions
-    "mlp_tuples_tanh_default": "fix/calls",
-    "mlp_relu_keyword": "fix/calls",
-    "partial_activation": "fix/calls",
-    "gan_objective": "fix/calls",
-    "activation_table": "fix/calls",
-    "ode_euler": "fix/calls",
-    # *args / **kwargs, map / filter / partial, generators, methods of objects in a list
-    "ode_rk4": "fix/calls",
-    "star_call_dense": "fix/calls",
-    "kwargs_forwarding": "fix/calls",
-    "map_partial_examples": "fix/calls",
-    "filter_weight_decay": "fix/calls",
-    "generator_layer_pairs": "fix/calls",
-    "bnn_black_box_vi": "fix/calls",
-    "dense_layer_objects": "fix/calls",
-    "activation_penalty": "fix/calls",  # iterating over the list a helper returns
-    # dict and namedtuple pytrees, has_aux
-    "mlp_dict": "fix/pytrees",
-    "mlp_dict_fstring": "fix/pytrees",
-    "convnet_einsum": "fix/pytrees",
-    "attention_dict": "fix/pytrees",
-    "resnet_dict_blocks": "fix/pytrees",
-    "dict_items_l2": "fix/pytrees",
-    "maml_dict_comp": "fix/pytrees",  # and a dict comprehension
-    "namedtuple_params": "fix/pytrees",
-    "namedtuple_layers": "fix/pytrees",
-    "has_aux_metrics": "fix/pytrees",
-    "has_aux_batchnorm_stats": "fix/pytrees",
-    # both: dict params and a `*args` helper, or dict params read by methods of layer objects
-    "rnn_dict": "fix/pytrees + fix/calls",
-    "lstm_dict": "fix/pytrees + fix/calls",
-    "sequential_model": "fix/pytrees + fix/calls",
-    # writes into arguments
-    "argwrite_tangent": "fix/argwrites",
-    "argwrite_sgd_inplace": "fix/argwrites",
-    "argwrite_boundary_helper": "fix/argwrites",
-    # none of the three: a list comprehension over zip(params, <a list from a helper or a `+`>)
-    # is refused as if it changed that list ("`items2.append(...)` changes a list that `grads`
-    # also refers to"): the comprehension's own list, under a generated name
-    "maml_list_comp": "main: the alias analysis of list comprehensions",
-    "unrolled_sgd_tuples": "main: the alias analysis of list comprehensions",
+    # refused today, each with an S2SADError at the user's line (a known limit, not a wrong gradient)
+    "activation_table": "a function read from a dict of functions (`act = ACTS[name]`) is not resolved",
+    "star_call_dense": "a helper calling a function passed to it, from a callee of the function differentiated",
+    "kwargs_forwarding": "a function passed down through **kwargs to a nested helper",
+    "bnn_black_box_vi": "a generator reading a list from its enclosing scope",
+    "dense_layer_objects": "a layer holding its activation function as an attribute",
+    "sequential_model": "methods of objects held in a global list",
+    "mlp_dict_fstring": "dict keys built with f-strings",
+    "maml_dict_comp": "dict comprehensions",
+    "argwrite_boundary_helper": "a helper that writes into its argument",
+    "maml_list_comp": "the alias analysis of list comprehensions over zip(params, <a helper's list>)",
+    "unrolled_sgd_tuples": "the alias analysis of list comprehensions over zip(params, <a helper's list>)",
 }
 
 # program -> a wrong gradient or a crash s2sad gives today (not a refusal): a bug to fix
 BUGS: dict[str, str] = {
-    # a tuple (or list) holding an active value appended to a list — by `.append` or a list
-    # comprehension — loses its adjoint: the reverse sweep pops it and drops it, so
-    # `pairs = [(x * 2.0, x) for x in xs]; return pairs[0][0]` has gradient 0 (forward mode is right)
-    "weight_norm_mlp": "wrong gradient: zero adjoint through a list comprehension of tuples",
+    # none known; weight_norm_mlp was one (a tuple appended to a list lost its adjoint), now in
+    # tests/regressions.py as comprehension_of_tuples and append_nested_literal
 }

@@ -233,7 +233,7 @@ def _param(program):
         marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"bug: {BUGS[program.name]}"))
     elif program.name in PENDING:
         marks.append(pytest.mark.xfail(strict=True, raises=(s2sad.S2SADError, MissingAPI),
-                                       reason=f"refused until {PENDING[program.name]} lands"))
+                                       reason=f"refused today: {PENDING[program.name]}"))
     return pytest.param(program, id=program.name, marks=marks)
 
 

@@ -1222,3 +1222,29 @@ REGRESSIONS += [
     (update_one_of_two_equal_arrays, [(np.array([0.5, -2.0, 1.5]),)], 0),
     (append_to_one_of_two_empty_lists, [(np.array([0.5, -2.0, 1.5]),)], 0),
 ]
+
+
+# A chain of copies in a loop (t3 = x; t4 = t3; x = t2) made t2's adjoint an
+# alias of x_bar, and a later copy rebound x_bar before t2's contribution read
+# it: a silent wrong gradient (found by the fuzzer, 2026-12).
+def rotating_copies_in_a_loop(x, y, w):
+    t4 = y * _C3
+    for j in range(1, 3):
+        t5 = w * 1.0
+        t5[[1, 0, 1]] -= np.expm1(np.sin(t4))
+        t4, x = x, np.sin(t4)
+    return np.sum(t4)
+
+
+def swap_three_in_a_loop(a, b, c):
+    for _ in range(3):
+        a, b, c = b, np.sin(c), a * 0.5
+    return np.sum(a * b + c)
+
+
+_C3 = np.array([0.3, -0.7, 1.1])
+
+REGRESSIONS += [
+    (rotating_copies_in_a_loop, [(np.array([-0.63, 0.377, -1.44]), 0.547, np.array([-0.55, 0.94]))], (0, 1, 2)),
+    (swap_three_in_a_loop, [(np.array([0.2, -0.4]), np.array([0.7, 1.1]), np.array([-0.3, 0.5]))], (0, 1, 2)),
+]

@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .api import check_kinds, source
@@ -94,22 +95,34 @@ def _graph(args: argparse.Namespace) -> int:
     """``show --graph``: the computational graph as DOT on stdout, or drawn to ``-o`` (.dot, .svg, .png)."""
     from .compgraph import graph, render
 
-    try:
+    def draw() -> str:
         fn = load_function(args.target)
         dot = graph(fn, wrt=_parse_wrt(args.wrt), adjoint=args.adjoint, kinds=_parse_kinds(args.kinds, fn))
         if args.output:
             render(dot, args.output)
-    except _UsageError as exc:
-        print(f"s2sad show: error: {exc}", file=sys.stderr)
-        return 2
-    except S2SADError as exc:
-        print(f"s2sad: {exc}", file=sys.stderr)
-        return 1
+        return dot
+
+    dot = _reported("show", draw)
+    if isinstance(dot, int):
+        return dot
     if args.output:
         print(f"s2sad: wrote the computational graph of {args.target} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(dot)
     return 0
+
+
+def _reported(command: str, work: Callable[[], str]) -> str | int:
+    """``work()``'s text, or the exit code after printing why it failed: 2
+    for a bad command line, 1 for what s2sad refuses (message, line, caret)."""
+    try:
+        return work()
+    except _UsageError as exc:
+        print(f"s2sad {command}: error: {exc}", file=sys.stderr)
+        return 2
+    except S2SADError as exc:
+        print(f"s2sad: {exc}", file=sys.stderr)
+        return 1
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -139,18 +152,17 @@ def _export(args: argparse.Namespace) -> int:
     from .export import export
 
     where = args.target.rpartition(":")[0]
-    try:
+
+    def build() -> str:
         fn = load_function(args.target)
-        text = export(
+        return export(
             fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds, fn), target=args.target, output=args.output,
             module_file=where if os.path.isfile(where) else None,
         )  # fmt: skip
-    except _UsageError as exc:
-        print(f"s2sad export: error: {exc}", file=sys.stderr)
-        return 2
-    except S2SADError as exc:
-        print(f"s2sad: {exc}", file=sys.stderr)
-        return 1
+
+    text = _reported("export", build)
+    if isinstance(text, int):
+        return text
     try:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
@@ -206,15 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode != "reverse" or args.order != 1:
             parser.error("--graph draws the function and its reverse mode: drop --mode and --order")
         return _graph(args)
-    try:
+    def generate() -> str:
         fn = load_function(args.target)
-        text = source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds, fn), mode=args.mode, order=args.order)
-    except _UsageError as exc:
-        print(f"s2sad show: error: {exc}", file=sys.stderr)
-        return 2
-    except S2SADError as exc:
-        print(f"s2sad: {exc}", file=sys.stderr)
-        return 1
+        return source(fn, wrt=_parse_wrt(args.wrt), kinds=_parse_kinds(args.kinds, fn), mode=args.mode, order=args.order)
+
+    text = _reported("show", generate)
+    if isinstance(text, int):
+        return text
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     sys.stdout.write(_highlight(text) if color else text)
     return 0

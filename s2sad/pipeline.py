@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .analysis.activity import dotted, infer_kinds, statements, varied_names
+from .analysis.activity import infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, called_writes, check_mutations, written_arguments
 from .analysis.pytrees import lower_pytrees
 from .analysis.resolve import Resolver, refuse_varied_opaque
@@ -32,7 +32,7 @@ from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import shape_of, specialise
 from .ir.naming import Namer
-from .ir.normalize import assign, const, local_names, name, normalize_lifting
+from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions

@@ -19,6 +19,7 @@ from typing import Any
 
 import gast
 
+from ..ir.normalize import dotted
 from ..rules.table import (
     _KINDS,
     any_item,
@@ -190,16 +191,6 @@ def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
     if isinstance(node, gast.Attribute):  # a global function passed as a value (np.sin): see pipeline.front
         return kinds.get(dotted(node))
     return None
-
-
-def dotted(node: gast.expr) -> str:
-    """``np.linalg.norm`` for a chain of attributes on a name (else "")."""
-    if isinstance(node, gast.Name):
-        return node.id
-    if isinstance(node, gast.Attribute):
-        base = dotted(node.value)
-        return base and f"{base}.{node.attr}"
-    return ""
 
 
 def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: CallKind | None = None) -> Any:

@@ -768,7 +768,7 @@ class Normalizer:
         kws: list[gast.keyword] = []
         if isinstance(func, gast.Lambda):
             func = self._lift_lambda(func, out)
-        elif isinstance(func, gast.Call) and _dotted(func.func) in ("functools.partial", "partial") and func.args:
+        elif isinstance(func, gast.Call) and dotted(func.func) in ("functools.partial", "partial") and func.args:
             fixed = [self.atom(a, out) for a in func.args[1:] if not isinstance(a, gast.Starred)]
             if len(fixed) != len(func.args) - 1 or any(k.arg is None for k in func.keywords):
                 raise self.refuse(func, "a partial with *args or **kwargs", "pass the fixed arguments one by one")
@@ -1057,18 +1057,19 @@ _OPS = {
 _ITERATORS = frozenset({"iter", "enumerate", "zip", "reversed", "range"})
 
 
-def _dotted(node: gast.expr) -> str:
+def dotted(node: gast.expr) -> str:
+    """``np.linalg.norm`` for a chain of attributes on a name (else "")."""
     if isinstance(node, gast.Name):
         return node.id
     if isinstance(node, gast.Attribute):
-        base = _dotted(node.value)
+        base = dotted(node.value)
         return base and f"{base}.{node.attr}"
     return ""
 
 
 def _is_partial(value: gast.expr) -> bool:
     """``functools.partial(f, ...)`` (or ``partial(f, ...)``), by its spelling."""
-    return (isinstance(value, gast.Call) and _dotted(value.func) in ("functools.partial", "partial")
+    return (isinstance(value, gast.Call) and dotted(value.func) in ("functools.partial", "partial")
             and len(value.args) >= 1)
 
 

@@ -93,7 +93,7 @@ def _primal_args(fn: Callable[..., Any], wrt: tuple[str, ...], args: tuple) -> i
 def _tangent_for(fn_name: str, w: str, x: Any, t: Any) -> Any:
     """Check a tangent (direction) against its argument and give it the argument's type."""
     if type(x) is dict:
-        if type(t) is not dict or list(t) != list(x):
+        if type(t) is not dict or set(t) != set(x):  # the same keys, in any order (as in JAX)
             raise ArgumentError(f"the tangent for {w!r} of {fn_name} must be a dict with the keys {list(x)}, like {w!r}")
         return {k: _tangent_for(fn_name, w, xi, t[k]) for k, xi in x.items()}
     if isinstance(x, (tuple, list)):

@@ -526,3 +526,19 @@ def test_no_message_cites_a_missing_readme_section():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = normalize._DEFAULT_HINT.split("(")[-1].rstrip(")")
     assert f"## {section}" in readme
+
+
+def test_jvp_takes_a_tangent_dict_with_its_keys_in_another_order():
+    def f(p):
+        return np.sum(p["a"] * np.sin(p["b"]))
+
+    rng = np.random.default_rng(3)
+    p = {"b": rng.standard_normal(3), "a": rng.standard_normal(3)}
+    v = {"a": rng.standard_normal(3), "b": rng.standard_normal(3)}
+    _, tangent = s2sad.jvp(f)(p, v)
+    g = s2sad.grad(f)(p)
+    assert list(g) == ["b", "a"]
+    want = sum(float(np.sum(g[k] * v[k])) for k in p)
+    assert float(tangent) == pytest.approx(want, rel=1e-10)
+    with pytest.raises(s2sad.ArgumentError, match="keys"):
+        s2sad.jvp(f)(p, {"a": v["a"]})

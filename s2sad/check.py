@@ -15,7 +15,7 @@ import numpy as np
 
 from .api import Wrt, _bind, _resolve_wrt, grad
 from .errors import public
-from .pytree import children, is_node, labels, rebuild
+from .pytree import children, copy_arrays, is_node, labels, rebuild
 
 
 def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_entries: int | None = None,
@@ -90,21 +90,6 @@ def _shape_text(x: Any) -> str:
     return f"of shape {np.shape(x)}"
 
 
-def _copied(call: dict[str, Any]) -> dict[str, Any]:
-    """The arguments with their arrays (also inside lists and tuples) copied:
-    a function that writes into an argument changes only the copy, so every
-    evaluation of the differences starts from the same point."""
-
-    def fresh(v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            return v.copy()
-        if isinstance(v, (list, tuple)) and type(v) in (list, tuple):
-            return type(v)(fresh(e) for e in v)
-        return v
-
-    return {k: fresh(v) for k, v in call.items()}
-
-
 @public
 def check_grad(
     f: Callable[..., Any],
@@ -135,7 +120,7 @@ def check_grad(
     base = dict(bound.arguments)
 
     def call(arguments: dict[str, Any]) -> float:  # positional and keyword as bound: *args, **kw too
-        again = inspect.BoundArguments(bound.signature, _copied(arguments))  # type: ignore[arg-type]
+        again = inspect.BoundArguments(bound.signature, {k: copy_arrays(v) for k, v in arguments.items()})  # type: ignore[arg-type]
         return float(f(*again.args, **again.kwargs))
 
     def call_with(w: str, value: Any) -> float:

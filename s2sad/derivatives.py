@@ -26,7 +26,7 @@ from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
 from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
-from .pytree import children, is_node, leaves, rebuild, unflatten
+from .pytree import children, copy_arrays, is_node, leaves, rebuild, unflatten
 
 _lock = threading.RLock()
 _cache: dict[tuple, Any] = {}
@@ -233,25 +233,12 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         bound = _primal_args(fn, names, args)
         # the output's shape, from a call on copies: a function writing into an argument changes only them
-        value = fn(*_copies(bound.args), **dict(zip(bound.kwargs, _copies(tuple(bound.kwargs.values())))))
+        value = fn(*copy_arrays(bound.args), **copy_arrays(bound.kwargs))
         jacs = tuple(_jacobian_one(fn, w, bound, value) for w in names)
         return jacs[0] if single else jacs
 
     run.__doc__ = f"Jacobian of {fn.__name__}."
     return run
-
-
-def _copies(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``values`` with their arrays (also inside lists and tuples) copied."""
-
-    def fresh(v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            return v.copy()
-        if type(v) in (list, tuple):
-            return type(v)(fresh(e) for e in v)
-        return v
-
-    return tuple(fresh(v) for v in values)
 
 
 def _jacobian_one(fn: Callable[..., Any], w: str, bound: inspect.BoundArguments, value: Any) -> Any:

@@ -61,6 +61,8 @@ from typing import Any
 
 import numpy as np
 
+from .pytree import copy_arrays, leaves, map_leaves
+
 Shape = tuple[int, ...]
 
 SCALAR: Shape = ()
@@ -1759,22 +1761,16 @@ def sample_args(params: list[tuple[str, Any]], rng: np.random.Generator) -> tupl
 
 
 def _copy(args: tuple) -> tuple:
-    from .pytree import map_leaves
-
-    return tuple(map_leaves(lambda a: a.copy() if isinstance(a, np.ndarray) else a, a) for a in args)
+    return copy_arrays(args)
 
 
 def _direction(a: Any, rng: np.random.Generator) -> Any:
     """A random direction shaped like argument ``a`` (a pytree: leaf by leaf)."""
-    from .pytree import map_leaves
-
     return map_leaves(lambda x: rng.standard_normal(np.shape(x)) if np.ndim(x) else float(rng.standard_normal()), a)
 
 
 def _dot(g: Any, v: Any) -> float:
     """<g, v> summed over the leaves of two pytrees of the same structure."""
-    from .pytree import leaves
-
     return sum(float(np.sum(np.asarray(a) * np.asarray(b))) for a, b in zip(leaves(g), leaves(v)))
 
 
@@ -1959,8 +1955,6 @@ def _check_aux(f_aux: Any, fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] 
     returns it; value_and_grad gives the pair too. None when all agree."""
     import s2sad
     from s2sad.errors import S2SADError
-
-    from .pytree import leaves
 
     try:
         want = s2sad.grad(fn, wrt=wrt)(*_copy(args))

@@ -562,14 +562,9 @@ class ReverseTransform:
         if isinstance(items, gast.Name):  # a list held in a name: its adjoint is a list
             self.accumulate(items.id, expr, out, comment=f"{items.id} -> {z}")
             return
-        elts = items.elts if isinstance(items, (gast.Tuple, gast.List)) else []
         parts = self.namer.temp("g")
         out.append(assign(parts, expr))
-        for k, item in enumerate(elts):
-            assert isinstance(item, (gast.Name, gast.Constant, gast.Attribute)), "core: sequence items are atoms"
-            if isinstance(item, gast.Name):
-                piece = gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
-                self.accumulate(item.id, piece, out, comment=f"{item.id} -> {z}")
+        self.give(items, name(parts), out, z)  # item k of the literal gets entry k
 
     def append(self, s: gast.Expr, out: list[gast.stmt]) -> None:
         """``hs.append(h)``: ``h`` receives the last item of ``hs_bar``, and the

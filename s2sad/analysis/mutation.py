@@ -200,32 +200,39 @@ _fresh_cache: dict[tuple, bool | tuple[bool, ...]] = {}
 _fresh_busy = threading.local()
 
 
+def _per_callee(cache: dict, busy: threading.local, fn: Any, arg_kinds: dict[str, Any], compute: Any, default: Any) -> Any:
+    """``compute(fn, arg_kinds)`` once per callee (and its code) and argument
+    kinds; ``default`` for a recursive call (in this thread), an unhashable
+    key, or a callee the analysis cannot read (its own build reports it)."""
+    key = (fn, getattr(fn, "__code__", None), tuple(sorted(arg_kinds.items(), key=lambda kv: kv[0])))
+    try:
+        if key in cache:
+            return cache[key]
+    except TypeError:
+        return default
+    keys = getattr(busy, "keys", None)
+    if keys is None:
+        keys = busy.keys = set()
+    if key in keys:
+        return default
+    keys.add(key)
+    try:
+        found = compute(fn, arg_kinds)
+    except Exception:
+        found = default
+    finally:
+        keys.discard(key)
+    cache[key] = found
+    return found
+
+
 def returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
     """Is what the user function ``fn`` returns, called with arguments of
     these kinds, a new array it keeps nowhere (True)? For a tuple, which of
     its items are (a tuple of bools). False whenever it cannot be proven:
     conservative by construction (see the module docstring)."""
-    key = (fn, getattr(fn, "__code__", None), tuple(sorted(arg_kinds.items(), key=lambda kv: kv[0])))
-    try:
-        hit = _fresh_cache.get(key)
-    except TypeError:  # an unhashable callee or kind
-        return False
-    if hit is not None:
-        return hit
-    busy = getattr(_fresh_busy, "keys", None)
-    if busy is None:
-        busy = _fresh_busy.keys = set()
-    if key in busy:
-        return False  # recursion: not proven
-    busy.add(key)
-    try:
-        found = _returns_fresh(fn, arg_kinds)
-    except Exception:  # whatever s2sad cannot analyse is not fresh
-        found = False
-    finally:
-        busy.discard(key)
-    _fresh_cache[key] = found
-    return found
+    # whatever s2sad cannot analyse, and recursion, is not fresh
+    return _per_callee(_fresh_cache, _fresh_busy, fn, arg_kinds, _returns_fresh, False)
 
 
 def _returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
@@ -1145,26 +1152,9 @@ def writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | Non
     helper it calls)? Then ``(parameter, "file, line N")``; else None. In
     Python such a call changes the caller's array; the callee's derivative
     works on its own copy, so a caller cannot follow the change (refused)."""
-    key = (fn, getattr(fn, "__code__", None), tuple(sorted(arg_kinds.items(), key=lambda kv: kv[0])))
-    try:
-        if key in _writes_cache:
-            return _writes_cache[key]
-    except TypeError:  # an unhashable callee or kind
-        return None
-    busy = getattr(_writes_busy, "keys", None)
-    if busy is None:
-        busy = _writes_busy.keys = set()
-    if key in busy:
-        return None  # recursion: refused where the recursive call is built
-    busy.add(key)
-    try:
-        found = _writes_argument(fn, arg_kinds)
-    except Exception:  # a callee s2sad cannot read is reported by its own build
-        found = None
-    finally:
-        busy.discard(key)
-    _writes_cache[key] = found
-    return found
+    # recursion is refused where the recursive call is built, and a callee
+    # s2sad cannot read by its own build
+    return _per_callee(_writes_cache, _writes_busy, fn, arg_kinds, _writes_argument, None)
 
 
 def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | None:

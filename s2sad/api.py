@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from .analysis.statics import is_function_value
+from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
 from .frontend.varargs import flatten
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
-from .pipeline import Derivative, build_reverse, kind_of_value
+from .pipeline import build_forward, build_reverse, kind_of_value
 from .rules.table import is_container, list_item, tuple_items
 
 Wrt = int | str | Sequence[int | str]
@@ -471,8 +472,6 @@ def source(
         y_dot = t1_dot * x + t1 * x_dot
         return y, y_dot
     """
-    from .forward.build import build_forward
-
     names, _ = _resolve_wrt(fn, wrt)
     check_kinds(fn, kinds or {})
     assumed = _assumed_kinds(fn)

@@ -54,7 +54,7 @@ from .analysis.resolve import Op, bind_call
 from .codegen.emit import _strip_parens, expr_source, to_source
 from .errors import Location, S2SADError
 from .frontend.parse import parse_function
-from .reverse.templates import instantiate, simplify
+from .rules.templates import instantiate, simplify
 
 __all__ = ["graph", "render", "GraphvizError"]
 

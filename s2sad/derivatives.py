@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from .api import Wrt, _bind, _check_wrt_value, _resolve_wrt, _shape_like, derivative, vjp
+from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, public
-from .forward.build import build_forward, tangent_parameters
+from .forward.generated import tangent_parameters
 from .lazy import refuse_lazy
-from .pipeline import Derivative, kind_of_value
+from .pipeline import build_forward, kind_of_value
 from .pytree import children, copy_arrays, is_node, leaves, rebuild, unflatten
 
 _lock = threading.RLock()

@@ -77,10 +77,11 @@ import numpy as np
 
 from . import runtime
 from .api import Wrt, _assumed_kinds, _resolve_wrt
+from .codegen.derivative import Derivative
 from .codegen.emit import render_function
 from .errors import ArgumentError, OutputError, S2SADError
 from .frontend.parse import _LIFTED
-from .pipeline import Derivative, build_reverse
+from .pipeline import build_reverse
 from .rules.table import is_container, list_item, tuple_items
 
 __all__ = ["ExportError", "export"]

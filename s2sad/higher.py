@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, public
-from .forward.build import build_forward, tangent_parameters
+from .forward.generated import tangent_parameters
 from .frontend.varargs import flatten
 from .lazy import refuse_lazy
-from .pipeline import Derivative, kind_of_value
+from .pipeline import build_forward, kind_of_value
 
 _lock = threading.RLock()
 _cache: dict[tuple, list[Derivative]] = {}

@@ -1,20 +1,43 @@
-"""The whole pipeline, in order, in one place (docs/design.md, "The pipeline"):
+"""The whole pipeline, in order, in one place, for both modes (see
+:func:`derive`)::
 
-parse -> normalize -> SSA -> resolve + analyses -> reverse -> codegen.
+    prepare    parse -> (specialise *args) -> normalize -> SSA -> resolve ->
+               CSE (s2sad.optimize.cse) -> kinds -> may-alias -> refusals -> activity
+    transform  reverse (s2sad.reverse) or forward (s2sad.forward), assembled
+               into one function
+    optimize   dead code (s2sad.optimize.dead_code)
+    codegen    number, render, compile (s2sad.codegen.finish)
 
-:func:`build_reverse` returns a :class:`Derivative`: the generated source and
-the compiled function, specialised to the kinds of the arguments.
+Both modes share this one module, one cache of the derivatives generated code
+calls (:class:`DerivativeCache`, keyed by mode) and the same stages below it;
+:mod:`s2sad.reverse` and :mod:`s2sad.forward` stand side by side under it and
+import neither it nor each other.
+
+:func:`build_reverse` and :func:`build_forward` return a
+:class:`~s2sad.codegen.derivative.Derivative`: the generated source and the
+compiled function, specialised to the kinds of the arguments.
+
+>>> import numpy as np
+>>> def f(x, y):
+...     return np.sin(x) * y
+>>> print(build_forward(f, ("x",), {"x": "scalar", "y": "scalar"}).source, end="")
+def f_jvp(x, y, x_dot):
+    t1 = np.sin(x)
+    t1_dot = x_dot * np.cos(x)
+    y_1 = t1 * y
+    y_1_dot = t1_dot * y
+    return y_1, y_1_dot
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import inspect
 import math
-import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,26 +45,322 @@ import gast
 import numpy as np
 
 from . import runtime
-from .analysis.activity import infer_kinds, statements, varied_names
-from .analysis.mutation import Memory, analyse, called_writes, check_mutations, written_arguments
+from .analysis.activity import infer_kinds, kind_of_atom, statements, varied_names
+from .analysis.mutation import Callees, Memory, analyse, called_writes, check_mutations, written_arguments
+from .analysis.purity import _MUTATORS, _call_mutation, _text, changes_global, mutation
 from .analysis.pytrees import lower_pytrees
-from .analysis.resolve import Resolver, refuse_varied_opaque
+from .analysis.resolve import Resolver, bind_call, refuse_varied_opaque
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
+from .codegen.derivative import Derivative
 from .codegen.emit import compile_function, render_function
+from .codegen.entry import entry_check, note_copies
+from .codegen.finish import Finish, finish
 from .errors import Location, OutputError, UnsupportedSyntaxError
-from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
+from .forward.generated import jvp_arguments, parse_target, refuse_kept_calls, tangent_parameters
+from .forward.resolver import ForwardResolver, varied_through_buffers
+from .forward.transform import ForwardTransform, pop_receiver, stack_modes
+from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import shape_of, specialise
 from .ir.naming import Namer
 from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions
-from .optimize.dce import eliminate_dead_code
-from .reverse.templates import RUNTIME_NAMES
+from .optimize.dead_code import eliminate_dead_code, makes_no_call
+from .reverse.assemble import with_finite_checks, with_parameters
 from .reverse.transform import ReverseTransform
 from .rules.table import dict_kind, is_container, list_kind, tuple_items, tuple_kind
+from .rules.templates import RUNTIME_NAMES
+
+Target = Callable[..., Any] | Derivative  # forward mode also differentiates generated code
 
 
+@dataclass(frozen=True)
+class Options:
+    """How to build: reverse mode's ``check_finite``, ``split`` and ``has_aux``
+    (see :func:`build_reverse`)."""
+
+    check_finite: bool = False
+    split: bool = False
+    has_aux: bool = False
+
+
+# ------------------------------------------------------------ the pass order
+def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str, Any], options: Options) -> Derivative:
+    """The one pass order of both modes; ``mode`` is "reverse" or "forward"."""
+    prepare, transform = MODES[mode]
+    with CACHE.building(mode, target):
+        f = prepare(target, wrt, arg_kinds, options)  # parse -> normalize -> SSA -> analyses
+        g = transform(f, target, wrt, options)  # reverse or forward transform, assembled into one function
+        g.fn = eliminate_dead_code(g.fn, g.removable)  # optimize
+        d = finish(g.fn, f.pf, g.finish)  # codegen
+    for key, value in g.record.items():
+        setattr(d, key, value)
+    return d
+
+
+def build_reverse(
+    fn: Callable[..., Any],
+    wrt: tuple[str, ...],
+    arg_kinds: dict[str, str | None],
+    check_finite: bool = False,
+    split: bool = False,
+    has_aux: bool = False,
+) -> Derivative:
+    """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
+
+    With ``has_aux``, ``fn`` returns a pair ``(loss, aux)``: the derivative
+    is the loss's, and ``value`` is the whole pair (aux untouched).
+
+    With ``check_finite``, the generated code checks every adjoint it computes
+    and reports the first non-finite one with the user's line it comes from.
+    With ``split``, generate ``d<fn>_fwd(args...) -> (value, back)`` instead:
+    the forward sweep, run once, returns the reverse sweep as a closure
+    ``back(<output>_bar) -> adjoints`` that reads the forward sweep's values
+    and tape (how a caller differentiates a callee that may not be run twice)."""
+    return derive("reverse", fn, wrt, arg_kinds, Options(check_finite, split, has_aux))
+
+
+def build_forward(target: Target, wrt: tuple[str, ...], arg_kinds: dict[str, str | None]) -> Derivative:
+    """Generate ``<f>_jvp(args..., <wrt>_dot...) -> (value, tangent)``.
+
+    ``target`` is a Python function or a :class:`Derivative` (generated code:
+    forward mode over a gradient gives Hessian-vector products, over a jvp
+    higher derivatives). The tangent parameters follow ``f``'s own; when
+    some of those have defaults or are keyword-only, the tangents are
+    keyword-only.
+
+    >>> import numpy as np
+    >>> def f(x, y):
+    ...     return np.sin(x) * y
+    >>> d = build_forward(f, ("x",), {"x": "scalar", "y": "scalar"})
+    >>> [float(v) for v in d.fn(0.0, 2.0, 1.0)]
+    [0.0, 2.0]
+    """
+    return derive("forward", target, wrt, arg_kinds, Options())
+
+
+# ---------------------------------------------------- the derivative cache
+class DerivativeCache:
+    """The derivatives generated code calls (one per mode, function, wrt and
+    argument kinds), rebuilt when stale; and, per thread, the functions being
+    built, so that a call back into one is refused as recursion."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple, tuple[Any, Derivative]] = {}
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    def _stack(self) -> list[tuple[str, Any]]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    @contextlib.contextmanager
+    def building(self, mode: str, target: Target) -> Iterator[None]:
+        stack = self._stack()
+        stack.append((mode, target.fn if isinstance(target, Derivative) else target))
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    def derivative(
+        self, mode: str, target: Target, wrt: tuple[str, ...], kinds: dict[str, Any], where: Location,
+        split: bool = False,
+    ) -> Derivative:
+        """The ``mode`` derivative of a function generated code calls."""
+        plain = target.fn if isinstance(target, Derivative) else target
+        if (mode, plain) in self._stack():
+            raise UnsupportedSyntaxError(
+                f"s2sad cannot differentiate the recursive call to {plain.__name__}",
+                where,
+                "rewrite the recursion as a loop",
+            )
+        code = getattr(plain, "__code__", None)
+        if mode == "reverse":
+            key: tuple = (mode, target, code, wrt, tuple(sorted(kinds.items())), split)
+            anchor = None
+        else:  # a Derivative is not hashable: by id, the entry holding it so that its id stays its own
+            key, anchor = (mode, id(target), code, wrt, tuple(sorted(kinds.items()))), target
+        with self._lock:
+            hit = self._built.get(key)
+            if hit is None or hit[0] is not anchor or not hit[1].valid():
+                if mode == "reverse":
+                    built = build_reverse(target, wrt, kinds, split=split)  # type: ignore[arg-type]
+                else:
+                    built = build_forward(target, wrt, kinds)
+                hit = self._built[key] = (anchor, built)
+        return hit[1]
+
+
+CACHE = DerivativeCache()
+
+
+# ---------------------------------------------------------------- prepare
+def prepare_reverse(fn: Target, wrt: tuple[str, ...], arg_kinds: dict[str, Any], options: Options) -> Front:
+    """The SSA core and analyses of a user function, and its varied names;
+    refuses what the reverse sweep cannot follow."""
+    f = front(parse_function(fn), arg_kinds, has_aux=options.has_aux)  # type: ignore[arg-type]
+    varied = varied_names(f.ssa, list(wrt), f.ops)
+    refuse_varied_opaque(f.ssa, f.ops, varied, f.pf.filename, kinds=f.kinds)
+    refuse_nonlocal_mutation(f.ssa, f.ops, f.resolver, f.pf.filename, f.kinds)
+    return dataclasses.replace(f, varied=varied)
+
+
+def prepare_forward(target: Target, wrt: tuple[str, ...], arg_kinds: dict[str, Any], options: Options) -> Front:
+    """The SSA core and analyses of a user function or of generated code
+    (read with the helpers and tapes it calls), and its varied names."""
+    if isinstance(target, Derivative):
+        refuse_kept_calls(target)
+    pf, generated = parse_target(target)
+    stacks: dict[str, str] = {}
+
+    def resolver_for(p: ParsedFunction, names: set[str], ssa: gast.FunctionDef) -> Resolver:
+        stacks.update(stack_modes(ssa, generated))
+        return ForwardResolver(p, names, stacks)
+
+    f = front(pf, arg_kinds, resolver_for, checks=not generated, list_aliases=True)
+    varied = varied_through_buffers(f.ssa, list(wrt), f.ops, f.resolver, stacks)
+    # generated code: add_at, tapes
+    refuse_varied_opaque(f.ssa, f.ops, varied, pf.filename, effects=not generated, kinds=f.kinds)
+    return dataclasses.replace(f, varied=varied, stacks=stacks)
+
+
+# -------------------------------------------------------------- transform
+@dataclass
+class Generated:
+    """A transform's function, assembled, and what the last stages need."""
+
+    fn: gast.FunctionDef
+    finish: Finish  # how codegen numbers, comments and names it
+    removable: Callable[[gast.Assign], bool]  # the unread assignments the dead-code pass may drop
+    record: dict[str, Any] = field(default_factory=dict)  # the Derivative's fields only the transform knows
+
+
+def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: Options) -> Generated:
+    """Forward sweep + reverse sweep (or the split pair), one function."""
+    pf, namer, rename, injected, ssa, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.kinds
+    ret = ssa.body[-1]
+    output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
+    seed = namer.adjoint(output)
+    comments: dict[int, str] = {}
+    callees: dict[str, Derivative] = {}
+
+    def callee(
+        target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location, split: bool = False
+    ) -> tuple[str, str]:
+        d = CACHE.derivative("reverse", target, cwrt, ckinds, where, split)
+        for local, known in callees.items():
+            if known is d:
+                return local, d.seed
+        local = namer.claim(d.name)
+        injected[local] = d.fn
+        callees[local] = d
+        return local, d.seed
+
+    transform = ReverseTransform(
+        ssa, f.ops, f.varied, kinds, namer, rename, comments, pf.filename, callee=callee, memory=f.memory,
+        with_defaults=with_defaults,
+    )  # fmt: skip
+    forward, reverse, returned = transform.run(list(wrt), seed)
+    note_copies(f.copied, forward, comments)
+    forward = _entry_check(f) + forward
+    value: gast.expr = ret.value if f.aux is None else name(f.aux)
+    kept_name = output if f.aux is None else f.aux
+    keep = transform.kept_value(kept_name) if isinstance(ret.value, gast.Name) else None
+    if keep is not None:
+        # the reverse sweep rewinds `output` (or an array it shares) to an earlier value: keep the result
+        kept = namer.claim("value")
+        forward.append(assign(kept, keep))
+        value = name(kept)
+    if options.check_finite:
+        reverse = with_finite_checks(reverse, set(namer._adjoints.values()), pf, rename["check_finite"])
+    leading: dict[int, str] = {}
+    if forward:
+        leading[id(forward[0])] = "forward sweep"
+    if reverse:
+        leading[id(reverse[0])] = "reverse sweep"
+    if options.split:
+        back = namer.claim("back")
+        reverse.append(gast.Return(value=returned))
+        closure = with_parameters(ssa.args, back, reverse, seed, own=False)
+        leading.pop(id(reverse[0]), None)
+        leading[id(closure)] = "reverse sweep, run when the caller calls back"
+        body = [*forward, closure, gast.Return(value=gast.Tuple(elts=[value, name(back)], ctx=gast.Load()))]
+        gen = gast.FunctionDef(
+            name=namer.claim("d" + pf.node.name + "_fwd"), args=ssa.args, body=body, decorator_list=[],
+            returns=None, type_comment=None, type_params=[],
+        )  # fmt: skip
+        what = "split gradient"
+    else:
+        body = forward + reverse
+        body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
+        gen = with_parameters(ssa.args, namer.claim("d" + pf.node.name), body, seed)
+        what = "gradient"
+    record = {
+        "output": output, "seed": seed, "callees": callees,
+        "kept_calls": [where for _, _, where in transform.splits.values()],
+        "output_kind": kinds.get(output) if isinstance(ret.value, gast.Name) else None,
+    }  # fmt: skip
+    how = Finish(what, injected, comments, leading, namer=namer, closures=True)
+    return Generated(gen, how, makes_no_call, record)
+
+
+def forward_transform(f: Front, target: Target, wrt: tuple[str, ...], options: Options) -> Generated:
+    """Primal and tangent code, interleaved, in one function."""
+    pf, namer, rename, injected, ssa, resolver = f.pf, f.namer, f.rename, f.injected, f.ssa, f.resolver
+    ret = ssa.body[-1]
+    known = {id(d.fn): d for d in getattr(target, "callees", {}).values()}
+    called: dict[int, str] = {}
+    depends: dict[int, Derivative] = {}
+
+    def callee(fn: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location) -> tuple[str, tuple[str, ...]]:
+        d = CACHE.derivative("forward", known.get(id(fn), fn), cwrt, ckinds, where)
+        if id(d) not in called:
+            depends[id(d)] = d
+            called[id(d)] = namer.claim(d.name)
+            injected[called[id(d)]] = d.fn
+        return called[id(d)], tangent_parameters(d, len(cwrt))
+
+    transform = ForwardTransform(
+        ssa, f.ops, f.varied, f.kinds, namer, rename, f.stacks, pf.filename,
+        resolve=lambda e: resolver.value_of(e)[1], callee=callee,
+    )  # fmt: skip
+    body, tangent = transform.run(list(wrt))
+    comments: dict[int, str] = {}
+    note_copies(f.copied, body, comments)
+    body = _entry_check(f) + body
+    body.append(gast.Return(value=gast.Tuple(elts=[ret.value, tangent], ctx=gast.Load())))
+    args = jvp_arguments(ssa.args, [namer.tangent(w) for w in wrt])
+    gen = gast.FunctionDef(
+        name=namer.claim(pf.node.name + "_jvp"), args=args, body=body, decorator_list=[], returns=None,
+        type_comment=None, type_params=[],
+    )  # fmt: skip
+    if isinstance(target, Derivative):  # forward mode over generated code: stale when that code is
+        depends[id(target)] = target
+    tangents = transform.tangent_vars
+
+    def unread_tangent(s: gast.Assign) -> bool:  # pops stay: they keep a stack in step
+        return s.targets[0].id in tangents and pop_receiver(s.value) is None
+
+    record = {"output": ret.value.id if isinstance(ret.value, gast.Name) else "y", "depends": tuple(depends.values())}
+    return Generated(gen, Finish("jvp", injected, comments), unread_tangent, record)
+
+
+def _entry_check(f: Front) -> list[gast.stmt]:
+    at = (f.pf.node.lineno, f.pf.node.col_offset)
+    return entry_check(f.ssa.args, f.copied, f.read_globals, f.helpers, f.namer, f.injected, f.rename, at)
+
+
+MODES: dict[str, tuple[Callable[..., Front], Callable[..., Generated]]] = {
+    "reverse": (prepare_reverse, reverse_transform),
+    "forward": (prepare_forward, forward_transform),
+}
+
+
+# ------------------------------------------------- prepare: the front half
 def _pure(s: gast.Assign, ops: dict) -> bool:
     """May this assignment's value be computed once and shared? (Never a call
     that allocates: its result may be written into.)"""
@@ -49,90 +368,6 @@ def _pure(s: gast.Assign, ops: dict) -> bool:
     if kind == "copy":
         return isinstance(s.value, gast.Name)  # not a value popped off a tape
     return kind in ("rule", "const") or (kind == "inactive" and not isinstance(s.value, gast.Call))
-
-
-@dataclass
-class Derivative:
-    """A generated function, its source, and the derivatives of the user
-    functions it calls."""
-
-    fn: Callable[..., Any]
-    source: str
-    name: str
-    output: str
-    seed: str = "y_bar"
-    callees: dict[str, Derivative] = field(default_factory=dict)  # name in this code -> callee
-    filename: str = ""  # the generated code's (linecache) file name
-    user_file: str = ""
-    source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
-    output_kind: str | None = None  # "tuple" when the function returns several values
-    guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
-    depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
-
-    def valid(self) -> bool:
-        """Is every function and module this code (and the code it calls) was
-        built from still bound to the same name? A helper redefined (as in a
-        notebook) or a global rebound (`act = np.sin`) makes it stale."""
-        for where, key, value in self.guards:
-            if key is None:
-                try:
-                    current = where.cell_contents
-                except ValueError:
-                    return False
-            else:
-                current = where.get(key, _UNBOUND)
-            if current is not value:
-                return False
-        for c in self.callees.values():
-            if not c.valid():
-                return False
-        for d in self.depends:
-            if not d.valid():
-                return False
-        return True
-    # calls to impure callees this code runs once, keeping their reverse sweeps as closures
-    kept_calls: list[Location] = field(default_factory=list)
-
-    def user_line(self, generated_line: int) -> int | None:
-        return self.source_map.get(generated_line)
-
-    def full_source(self) -> str:
-        """This derivative's source, preceded by those of its callees (each
-        under the name this code calls it by)."""
-        seen: dict[int, str] = {}
-        self._collect(seen, self.name)
-        return "\n".join(seen.values())
-
-    def _collect(self, seen: dict[int, str], as_name: str) -> None:
-        for local, c in self.callees.items():
-            c._collect(seen, local)
-        if id(self) not in seen:
-            seen[id(self)] = self.source.replace(f"def {self.name}(", f"def {as_name}(", 1)
-
-
-_UNBOUND = object()
-_building = threading.local()
-_callee_cache: dict[tuple, Derivative] = {}
-_callee_lock = threading.RLock()
-
-
-def _callee_derivative(
-    fn: Callable[..., Any], wrt: tuple[str, ...], kinds: dict[str, Any], where: Location, split: bool = False
-) -> Derivative:
-    stack = getattr(_building, "stack", [])
-    if fn in stack:
-        raise UnsupportedSyntaxError(
-            f"s2sad cannot differentiate the recursive call to {fn.__name__}",
-            where,
-            "rewrite the recursion as a loop",
-        )
-    key = (fn, getattr(fn, "__code__", None), wrt, tuple(sorted(kinds.items())), split)
-    with _callee_lock:
-        hit = _callee_cache.get(key)
-        if hit is None or not hit.valid():
-            hit = build_reverse(fn, wrt, kinds, split=split)
-            _callee_cache[key] = hit
-    return hit
 
 
 def injected_names(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], dict[str, Any]]:
@@ -211,38 +446,9 @@ def with_defaults(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> dict[str
     return kinds
 
 
-def build_reverse(
-    fn: Callable[..., Any],
-    wrt: tuple[str, ...],
-    arg_kinds: dict[str, str | None],
-    check_finite: bool = False,
-    split: bool = False,
-    has_aux: bool = False,
-) -> Derivative:
-    """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
-
-    With ``has_aux``, ``fn`` returns a pair ``(loss, aux)``: the derivative
-    is the loss's, and ``value`` is the whole pair (aux untouched).
-
-    With ``check_finite``, the generated code checks every adjoint it computes
-    and reports the first non-finite one with the user's line it comes from.
-    With ``split``, generate ``d<fn>_fwd(args...) -> (value, back)`` instead:
-    the forward sweep, run once, returns the reverse sweep as a closure
-    ``back(<output>_bar) -> adjoints`` that reads the forward sweep's values
-    and tape (how a caller differentiates a callee that may not be run twice)."""
-    stack = getattr(_building, "stack", None)
-    if stack is None:
-        stack = _building.stack = []
-    stack.append(fn)
-    try:
-        return _build_reverse(fn, wrt, arg_kinds, check_finite, split, has_aux)
-    finally:
-        stack.pop()
-
-
 @dataclass
 class Front:
-    """What every transform starts from: the SSA core of a function, the
+    """What every transform starts from (the prepare stage's result): the SSA core of a function, the
     operation of each assignment, and the kinds of its names."""
 
     pf: ParsedFunction
@@ -258,6 +464,8 @@ class Front:
     read_globals: tuple[str, ...] = ()  # free names the function reads that may hold arrays
     helpers: tuple[Any, ...] = ()  # the user functions it calls (what they read is checked too)
     aux: str | None = None  # with has_aux: the name of the returned pair (loss, aux); the output is its loss
+    varied: set[str] = field(default_factory=set)  # names that depend on a wrt argument (activity)
+    stacks: dict[str, str] = field(default_factory=dict)  # forward mode: lists used as stacks (stack_modes)
 
 
 def front(
@@ -316,7 +524,7 @@ def front(
             pf.location(pf.node),
             "return loss, aux",
         )
-    memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name)
+    memory = analyse(ssa, ops, kinds, resolver, normalized.updates, namer.user_name, CALLEES)
     if checks and not copied:
         written = written_arguments(ssa, memory, kinds)
         if written:
@@ -354,9 +562,6 @@ def _split_aux(ssa: gast.FunctionDef, namer: Namer, pf: ParsedFunction) -> str:
     gast.copy_location(first, ret)
     ssa.body[-1:] = [first, gast.copy_location(gast.Return(value=name(loss)), ret)]
     return ret.value.id
-
-
-_COPY_NOTE = "s2sad: the caller's {} is left untouched"
 
 
 def with_copies(pf: ParsedFunction, params: list[str]) -> ParsedFunction:
@@ -406,7 +611,7 @@ def refuse_calls_writing_arguments(
         op = ops.get(id(s)) if isinstance(s, gast.Assign) else None
         if op is None or op.kind != "user":
             continue
-        hit = called_writes(s.value, op.callee, kinds)
+        hit = called_writes(s.value, op.callee, kinds, CALLEES)
         if hit is not None:
             what = getattr(op.callee, "__name__", "the function")
             raise UnsupportedSyntaxError(
@@ -416,37 +621,6 @@ def refuse_calls_writing_arguments(
                 f"let `{what}` write into its own copy (`{hit[1]} = {hit[1]}.copy()` first) and return the result, "
                 "or make the change in the function you differentiate",
             )
-
-
-def entry_check(f: Front, rename: dict[str, str]) -> list[gast.stmt]:
-    """``check_unshared("x", "G", helpers, x=x, y=y, G=G)``: the statement a
-    derivative that copies written arguments runs first (see
-    :func:`s2sad.runtime.check_unshared`); nothing when it copies none.
-    ``helpers`` (when the function calls user functions) is a tuple of them,
-    given to the generated code as a closure variable."""
-    if not f.copied:
-        return []
-    args = f.ssa.args
-    params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
-    keywords = [gast.keyword(arg=n, value=name(n)) for n in params + list(f.read_globals)]
-    positional: list[gast.expr] = [gast.Constant(value=", ".join(names), kind=None) for names in (f.copied, f.read_globals)]
-    if f.helpers:
-        helpers = f.namer.claim("helpers")
-        f.injected[helpers] = f.helpers
-        positional.append(name(helpers))
-    call = gast.Call(func=name(rename.get("check_unshared", "check_unshared")), args=positional, keywords=keywords)
-    stmt = gast.Expr(value=call)
-    stmt.lineno, stmt.col_offset = f.pf.node.lineno, f.pf.node.col_offset  # type: ignore[attr-defined]
-    return [stmt]
-
-
-def note_copies(f: Front, body: list[gast.stmt], comments: dict[int, str]) -> None:
-    """Mark the copies of written arguments in the generated code."""
-    for s in body:
-        v = s.value if isinstance(s, gast.Assign) else None
-        if (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "copy"
-                and isinstance(v.func.value, gast.Name) and v.func.value.id in f.copied):
-            comments[id(s)] = _COPY_NOTE.format(v.func.value.id)
 
 
 def _bind_statics(pf: ParsedFunction, arg_kinds: dict[str, Any]) -> set[str]:
@@ -591,8 +765,6 @@ def refuse_nonlocal_mutation(
     read other values than the forward sweep did. Refused, whatever the
     call's arguments (the alias analysis refuses writes into globals written
     in the function itself; an array argument written is copied first)."""
-    from .analysis.purity import _call_mutation, _text, changes_global, mutation
-
     for s in statements(ssa.body):
         call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
         if not isinstance(call, gast.Call):
@@ -624,9 +796,6 @@ def refuse_nonlocal_mutation(
 
 def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The callee's parameters a user call binds to functions."""
-    from .analysis.activity import kind_of_atom
-    from .analysis.resolve import bind_call
-
     try:
         bound = bind_call(op.callee, op.args["call"], None)
     except Exception:  # a bad call is reported by the transform, with its location
@@ -637,8 +806,6 @@ def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]
 def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -> bool:
     """Does the function read the global ``receiver`` (a list, dict or set it
     changes) other than as the object of a changing method call?"""
-    from .analysis.purity import _MUTATORS
-
     ok, target = resolver.value_of(receiver)
     receivers = set()
     for n in gast.walk(ssa):
@@ -652,168 +819,6 @@ def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -
     return False
 
 
-def _build_reverse(
-    fn: Callable[..., Any], wrt: tuple[str, ...], arg_kinds: dict[str, str | None], check_finite: bool, split: bool,
-    has_aux: bool = False,
-) -> Derivative:
-    f = front(parse_function(fn), arg_kinds, has_aux=has_aux)
-    pf, namer, rename, injected, ssa, ops, kinds = f.pf, f.namer, f.rename, f.injected, f.ssa, f.ops, f.kinds
-    varied = varied_names(ssa, list(wrt), ops)
-    refuse_varied_opaque(ssa, ops, varied, pf.filename, kinds=kinds)
-    refuse_nonlocal_mutation(ssa, ops, f.resolver, pf.filename, kinds)
-    ret = ssa.body[-1]
-    output = ret.value.id if isinstance(ret.value, gast.Name) else "y"
-    seed = namer.adjoint(output)
-    comments: dict[int, str] = {}
-    transform = ReverseTransform(ssa, ops, varied, kinds, namer, rename, comments, pf.filename)
-    transform.memory = f.memory
-    callees: dict[str, Derivative] = {}
-
-    def callee(
-        target: Any, cwrt: tuple[str, ...], ckinds: dict[str, Any], where: Location, split: bool = False
-    ) -> tuple[str, str]:
-        d = _callee_derivative(target, cwrt, ckinds, where, split)
-        for local, known in callees.items():
-            if known is d:
-                return local, d.seed
-        local = namer.claim(d.name)
-        injected[local] = d.fn
-        callees[local] = d
-        return local, d.seed
-
-    transform.callee = callee
-    forward, reverse, returned = transform.run(list(wrt), seed)
-    note_copies(f, forward, comments)
-    forward = entry_check(f, rename) + forward
-    value: gast.expr = ret.value if f.aux is None else name(f.aux)
-    kept_name = output if f.aux is None else f.aux
-    keep = transform.kept_value(kept_name) if isinstance(ret.value, gast.Name) else None
-    if keep is not None:
-        # the reverse sweep rewinds `output` (or an array it shares) to an earlier value: keep the result
-        kept = namer.claim("value")
-        forward.append(assign(kept, keep))
-        value = name(kept)
-    if check_finite:
-        reverse = _with_finite_checks(reverse, set(namer._adjoints.values()), pf, rename["check_finite"])
-    leading: dict[int, str] = {}
-    if forward:
-        leading[id(forward[0])] = "forward sweep"
-    if reverse:
-        leading[id(reverse[0])] = "reverse sweep"
-    if split:
-        back = namer.claim("back")
-        reverse.append(gast.Return(value=returned))
-        closure = _with_parameters(ssa.args, back, reverse, seed, own=False)
-        leading.pop(id(reverse[0]), None)
-        leading[id(closure)] = "reverse sweep, run when the caller calls back"
-        body = [*forward, closure, gast.Return(value=gast.Tuple(elts=[value, name(back)], ctx=gast.Load()))]
-        gen = gast.FunctionDef(
-            name=namer.claim("d" + pf.node.name + "_fwd"), args=ssa.args, body=body, decorator_list=[],
-            returns=None, type_comment=None, type_params=[],
-        )  # fmt: skip
-        d = _emit(gen, f, comments, leading, "split gradient")
-    else:
-        body = forward + reverse
-        body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
-        gen = _with_parameters(ssa.args, namer.claim("d" + pf.node.name), body, seed)
-        d = _emit(gen, f, comments, leading, "gradient")
-    d.output, d.seed, d.callees = output, seed, callees
-    d.kept_calls = [where for _, _, where in transform.splits.values()]
-    d.output_kind = kinds.get(output) if isinstance(ret.value, gast.Name) else None
-    return d
-
-
-def _with_parameters(
-    args: gast.arguments, fname: str, body: list[gast.stmt], seed: str, own: bool = True
-) -> gast.FunctionDef:
-    """``def fname(<the function's parameters>, <seed>=1.0): body``; with
-    ``own=False``, ``def fname(<seed>): body`` (the closure of a split
-    derivative, which reads the parameters of the function around it)."""
-    if not own:
-        bare = gast.arguments(
-            args=[name(seed, gast.Param)], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-            defaults=[],
-        )  # fmt: skip
-        return gast.FunctionDef(
-            name=fname, args=bare, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
-        )
-    new_args = gast.arguments(
-        args=list(args.args) + [name(seed, gast.Param)],
-        posonlyargs=list(args.posonlyargs),
-        vararg=None,
-        kwonlyargs=list(args.kwonlyargs),
-        kw_defaults=list(args.kw_defaults),
-        kwarg=None,
-        defaults=list(args.defaults) + [gast.Constant(value=1.0, kind=None)],
-    )
-    return gast.FunctionDef(
-        name=fname, args=new_args, body=body, decorator_list=[], returns=None, type_comment=None, type_params=[]
-    )
-
-
-def _emit(
-    gen: gast.FunctionDef, f: Front, comments: dict[int, str], leading: dict[int, str], what: str
-) -> Derivative:
-    """Tidy, number, render and compile a generated function."""
-    pf = f.pf
-    eliminate_dead_code(gen)
-    mapping = f.namer.renumber(gen)
-    _declare_nonlocals(gen)
-    for key, text in comments.items():
-        comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)
-    smap: dict[int, int] = {}
-    source = render_function(gen, comments, leading=leading, source_map=smap)
-    filename = f"<s2sad: {what} of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
-    values = _closure_values(pf, f.injected)
-    compiled = compile_function(source, gen.name, filename, pf.globals, values, closure_cells(pf))
-    share_defaults(pf, compiled)
-    # compile_function puts the def one line down, inside a factory
-    smap = {k + 1: v for k, v in smap.items()}
-    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
-                      guards=pf.bindings())
-
-
-def _declare_nonlocals(gen: gast.FunctionDef) -> None:
-    """A closure ``def back`` of a split derivative rebinds names of the
-    forward sweep around it (tape pops, restores): declare them ``nonlocal``
-    so they are the forward sweep's, not new locals of ``back``."""
-    params = {a.id for a in gen.args.posonlyargs + gen.args.args + gen.args.kwonlyargs}
-    outer = params | {n.id for s in gen.body if not isinstance(s, gast.FunctionDef) for n in gast.walk(s)
-                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}  # fmt: skip
-    for s in gen.body:
-        if isinstance(s, gast.FunctionDef):
-            stored = {n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-            rebound = sorted(stored & outer)
-            if rebound:
-                s.body.insert(0, gast.Nonlocal(names=rebound))
-
-
-def _with_finite_checks(
-    stmts: list[gast.stmt], adjoints: set[str], pf: ParsedFunction, checker: str
-) -> list[gast.stmt]:
-    """After each adjoint assignment, a call that raises on a non-finite value."""
-    import linecache
-
-    out: list[gast.stmt] = []
-    for s in stmts:
-        out.append(s)
-        if isinstance(s, (gast.If, gast.For)):
-            s.body = _with_finite_checks(s.body, adjoints, pf, checker)
-            s.orelse = _with_finite_checks(s.orelse, adjoints, pf, checker)
-        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id in adjoints:
-            line = getattr(s, "lineno", None) or pf.node.lineno
-            text = linecache.getline(pf.filename, line).strip()
-            where = f'File "{pf.filename}", line {line}: {text}'
-            call = gast.Call(
-                func=name(checker),
-                args=[name(s.targets[0].id), gast.Constant(value=s.targets[0].id, kind=None),
-                      gast.Constant(value=where, kind=None)],
-                keywords=[],
-            )
-            out.append(gast.copy_location(gast.Expr(value=call), s))
-    return out
-
-
 def compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef, list[str]]]) -> None:
     """Compile each lifted nested function into a Python function the
     generated code calls, and make it visible to the resolver."""
@@ -825,34 +830,5 @@ def compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef,
         register_lifted(fn, ParsedFunction(fn, node, pf.filename, pf.globals, pf.closure))
 
 
-def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
-    """Give the generated function the user function's own default values
-    (the objects Python evaluated where the ``def`` stands), not its default
-    expressions evaluated again: a global rebound since, or an array default
-    changed in place, is then what a call without that argument uses."""
-    fn = pf.fn
-    if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
-        return
-    if pf.specialised:
-        return  # *args or **kw expanded: the parameters are not the function's own
-    own = getattr(fn, "__defaults__", None) or ()
-    current = compiled.__defaults__ or ()
-    if own and len(current) >= len(own):
-        compiled.__defaults__ = tuple(own) + tuple(current[len(own):])
-    kw = getattr(fn, "__kwdefaults__", None) or {}
-    if kw and compiled.__kwdefaults__:
-        compiled.__kwdefaults__.update({k: v for k, v in kw.items() if k in compiled.__kwdefaults__})
-
-
-def closure_cells(pf: ParsedFunction) -> dict[str, Any]:
-    """The user's own closure cells, by name."""
-    fn = pf.fn
-    if not getattr(fn, "__closure__", None):
-        return {}
-    return dict(zip(fn.__code__.co_freevars, fn.__closure__))
-
-
-def _closure_values(pf: ParsedFunction, injected: dict[str, Any]) -> dict[str, Any]:
-    values = dict(pf.closure)
-    values.update(injected)
-    return values
+# what analysing a call needs of the prepare stage (analysis.mutation stands below this module)
+CALLEES = Callees(front, with_defaults, kind_of_value)

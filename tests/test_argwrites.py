@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.forward.build import build_forward
+from s2sad.pipeline import build_forward
 
 # ------------------------------------------------------------------ programs
 

@@ -22,8 +22,8 @@ import pytest
 import s2sad
 from s2sad.api import _bind, vjp
 from s2sad.derivatives import hessian, hvp, hvp_derivative, jacobian, jvp
-from s2sad.forward.build import build_forward, tangent_parameters
-from s2sad.pipeline import kind_of_value
+from s2sad.forward.generated import tangent_parameters
+from s2sad.pipeline import build_forward, kind_of_value
 from s2sad.rules.runtime_rules import RUNTIME_RULES
 from s2sad.runtime import (
     add_adjoints,

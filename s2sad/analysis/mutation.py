@@ -53,6 +53,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import gast
@@ -65,6 +66,19 @@ from .activity import _index_kind, kind_of_atom, statements
 from .resolve import _LOOP_ITEM, Op, Resolver
 
 FOREIGN = "?"  # a global, or what unknown code returns
+
+
+@dataclass(frozen=True)
+class Callees:
+    """What analysing a call to a user function needs from the pipeline,
+    which stands above this analysis and hands it down (so that this module
+    does not import it): its front half run on the callee
+    (``front(parsed, kinds, checks=...)``), a call's argument kinds with the
+    callee's defaults, and the kind of a value."""
+
+    front: Callable[..., Any]
+    with_defaults: Callable[[Any, dict[str, Any]], dict[str, Any]]
+    kind_of_value: Callable[[Any], Any]
 
 # NumPy functions whose result is new memory (ufuncs too, without out=)
 FRESH_FUNCTIONS = {
@@ -154,8 +168,10 @@ def analyse(
     resolver: Resolver,
     updates: list[tuple[int, int, str, str]] = (),  # type: ignore[assignment]
     user_name: Callable[[str], str] = lambda n: n,
+    callees: Callees | None = None,
 ) -> Memory:
-    """The may-alias facts of ``fn`` (see the module docstring)."""
+    """The may-alias facts of ``fn`` (see the module docstring). Without
+    ``callees``, no user function's result is known to be fresh."""
     m = Memory(kinds=kinds)
     order = list(statements(fn.body))
     params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
@@ -185,7 +201,7 @@ def analyse(
     m.names = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
     for k, s in enumerate(order):
         m.site_of[id(s)] = f"@{getattr(s, 'lineno', 0)}.{k}"
-    a = _Analysis(fn, m, ops, kinds, resolver)
+    a = _Analysis(fn, m, ops, kinds, resolver, callees)
     for _ in range(100):  # monotone over finite sets: a fixpoint is reached
         a.changed = False
         for s in order:
@@ -226,21 +242,22 @@ def _per_callee(cache: dict, busy: threading.local, fn: Any, arg_kinds: dict[str
     return found
 
 
-def returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
+def returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees | None) -> bool | tuple[bool, ...]:
     """Is what the user function ``fn`` returns, called with arguments of
     these kinds, a new array it keeps nowhere (True)? For a tuple, which of
     its items are (a tuple of bools). False whenever it cannot be proven:
     conservative by construction (see the module docstring)."""
     # whatever s2sad cannot analyse, and recursion, is not fresh
-    return _per_callee(_fresh_cache, _fresh_busy, fn, arg_kinds, _returns_fresh, False)
+    if callees is None:
+        return False
+    return _per_callee(_fresh_cache, _fresh_busy, fn, arg_kinds, partial(_returns_fresh, callees=callees), False)
 
 
-def _returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...]:
+def _returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> bool | tuple[bool, ...]:
 
     from ..frontend.parse import parse_function
-    from ..pipeline import front, with_defaults
 
-    f = front(parse_function(fn), with_defaults(fn, arg_kinds))  # with its checks: a callee s2sad refuses is not fresh
+    f = callees.front(parse_function(fn), callees.with_defaults(fn, arg_kinds))  # with its checks: a callee s2sad refuses is not fresh
     m, ssa = f.memory, f.ssa
     assert m is not None
     for node in gast.walk(ssa):
@@ -304,8 +321,11 @@ def _returns_fresh(fn: Any, arg_kinds: dict[str, Any]) -> bool | tuple[bool, ...
 
 
 class _Analysis:
-    def __init__(self, fn: gast.FunctionDef, m: Memory, ops: dict[int, Op], kinds: dict[str, Any], resolver: Resolver):
-        self.m, self.ops, self.kinds, self.resolver = m, ops, kinds, resolver
+    def __init__(
+        self, fn: gast.FunctionDef, m: Memory, ops: dict[int, Op], kinds: dict[str, Any], resolver: Resolver,
+        callees: Callees | None = None,
+    ):
+        self.m, self.ops, self.kinds, self.resolver, self.callees = m, ops, kinds, resolver, callees
         self.changed = False
         defs: dict[str, list[gast.expr]] = {}
         for s in statements(fn.body):
@@ -506,7 +526,7 @@ class _Analysis:
             bound = bind_call(op.callee, call, None)
         except Exception:  # a bad call is reported by the transform, with its location
             return False
-        return returns_fresh(op.callee, {p: kind_of_atom(a, self.kinds) for p, a in bound.items()})
+        return returns_fresh(op.callee, {p: kind_of_atom(a, self.kinds) for p, a in bound.items()}, self.callees)
 
     def subscript(self, s: gast.Assign, z: str, v: gast.Subscript) -> None:
         m, kinds = self.m, self.kinds
@@ -1146,7 +1166,7 @@ _writes_cache: dict[tuple, tuple[str, str] | None] = {}
 _writes_busy = threading.local()
 
 
-def writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | None:
+def writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tuple[str, str] | None:
     """Does the user function ``fn``, called with arguments of these kinds,
     write into the memory of one of its parameters (itself, or through a
     helper it calls)? Then ``(parameter, "file, line N")``; else None. In
@@ -1154,19 +1174,18 @@ def writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | Non
     works on its own copy, so a caller cannot follow the change (refused)."""
     # recursion is refused where the recursive call is built, and a callee
     # s2sad cannot read by its own build
-    return _per_callee(_writes_cache, _writes_busy, fn, arg_kinds, _writes_argument, None)
+    return _per_callee(_writes_cache, _writes_busy, fn, arg_kinds, partial(_writes_argument, callees=callees), None)
 
 
-def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | None:
+def _writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tuple[str, str] | None:
     import inspect
 
     from ..frontend.parse import parse_function
-    from ..pipeline import front, kind_of_value
 
     params = inspect.signature(fn).parameters
-    kinds = {p: arg_kinds.get(p, kind_of_value(v.default)) for p, v in params.items()}
+    kinds = {p: arg_kinds.get(p, callees.kind_of_value(v.default)) for p, v in params.items()}
     pf = parse_function(fn)
-    f = front(pf, kinds, checks=False)
+    f = callees.front(pf, kinds, checks=False)
     m, ssa = f.memory, f.ssa
     assert m is not None
     changes: list[tuple[str, gast.stmt]] = [(y, s) for y, ws in m.writes.items() for s in ws]
@@ -1174,7 +1193,7 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | No
         if id(s) in m.updates:
             changes.append((_updated(s), s))
         elif isinstance(s, gast.Assign) and f.ops.get(id(s)) is not None and f.ops[id(s)].kind == "user":
-            sub = called_writes(s.value, f.ops[id(s)].callee, f.kinds)
+            sub = called_writes(s.value, f.ops[id(s)].callee, f.kinds, callees)
             if sub is not None:
                 node = sub[0]
                 if isinstance(node, gast.Name):
@@ -1187,7 +1206,9 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any]) -> tuple[str, str] | No
     return None
 
 
-def called_writes(call: gast.expr, callee: Any, kinds: dict[str, Any]) -> tuple[gast.expr, str, str] | None:
+def called_writes(
+    call: gast.expr, callee: Any, kinds: dict[str, Any], callees: Callees
+) -> tuple[gast.expr, str, str] | None:
     """For a call of the user function ``callee``: the operand bound to a
     parameter the callee writes into, that parameter, and where the callee
     writes (``"file, line N"``); None when it writes into none."""
@@ -1199,7 +1220,7 @@ def called_writes(call: gast.expr, callee: Any, kinds: dict[str, Any]) -> tuple[
         bound = bind_call(callee, call, None)
     except Exception:  # a bad call is reported by the transform, with its location
         return None
-    hit = writes_argument(callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
+    hit = writes_argument(callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()}, callees)
     if hit is None:
         return None
     p, where = hit

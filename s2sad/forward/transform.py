@@ -88,9 +88,11 @@ from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
-from ..reverse.templates import as_value, basic_index, instantiate, simplify
-from ..rules.runtime_rules import LIST_VALUED
+from ..optimize.fold import fold_tests
+from ..rules.runtime_rules import LIST_VALUED, RUNTIME_RULES
 from ..rules.table import _KINDS, RULES, Rule, is_container
+from ..rules.templates import as_value, basic_index, instantiate, simplify
+from ..runtime import add_at
 
 _ADD = RULES.operator(gast.Add)
 
@@ -189,9 +191,10 @@ class ForwardTransform:
         callee: Callable[..., tuple[str, tuple[str, ...]]] | None = None,
     ):
         self.fn = fn
-        self.ops = ops
-        self.varied = varied
-        self.kinds = kinds
+        # copies: a self-update (see self_update) adds a fresh name to each
+        self.ops = dict(ops)
+        self.varied = set(varied)
+        self.kinds = dict(kinds)
         self.namer = namer
         self.rename = rename  # np -> the name numpy has in generated code, helpers likewise
         self.stacks = stacks if stacks is not None else stack_modes(fn, generated=False)
@@ -322,7 +325,7 @@ class ForwardTransform:
         result = body[-1].value
         holder = self.holder(result)
         tangent = name(holder) if holder is not None else self.helper("zeros_like", copy.deepcopy(result))
-        return eliminate_dead(out, self.tangent_vars, {holder} if holder else set()), tangent
+        return out, tangent
 
     def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
         out: list[gast.stmt] = []
@@ -681,10 +684,6 @@ class ForwardTransform:
         tangent into ``buffer``'s; calls that carry no derivative (``print``,
         ``check_finite``) stay as they are; anything else that sees a value
         with a tangent is refused, since its effect cannot be followed."""
-        from ..rules.runtime_rules import RUNTIME_RULES
-        from ..rules.table import RULES
-        from ..runtime import add_at
-
         call = s.value
         if not isinstance(call, gast.Call):
             return
@@ -823,55 +822,6 @@ class ForwardTransform:
         out.append(s)
 
 
-def fold_tests(expr: gast.expr) -> gast.expr:
-    """Pick the branch of ``a if c else b`` when ``c`` compares constants
-    (``which == 1``, ``ord in (None, 2, 'fro')`` with ``ord`` bound to a constant)."""
-
-    class Fold(gast.NodeTransformer):
-        def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
-            self.generic_visit(node)
-            decided = _constant_test(node.test)
-            if decided is None:
-                return node
-            return node.body if decided else node.orelse
-
-    return Fold().visit(expr)
-
-
-_TESTS = {
-    gast.Eq: lambda a, b: a == b,
-    gast.NotEq: lambda a, b: a != b,
-    gast.In: lambda a, b: a in b,
-    gast.NotIn: lambda a, b: a not in b,
-    gast.Is: lambda a, b: a is b,
-    gast.IsNot: lambda a, b: a is not b,
-}
-
-
-def _constant_test(test: gast.expr) -> bool | None:
-    if not (isinstance(test, gast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _TESTS):
-        return None
-    left, right = _constant(test.left), _constant(test.comparators[0])
-    if left is _UNKNOWN or right is _UNKNOWN:
-        return None
-    try:
-        return bool(_TESTS[type(test.ops[0])](left, right))
-    except TypeError:
-        return None
-
-
-_UNKNOWN = object()
-
-
-def _constant(node: gast.expr) -> Any:
-    if isinstance(node, gast.Constant):
-        return node.value
-    if isinstance(node, gast.Tuple):
-        items = tuple(_constant(e) for e in node.elts)
-        return _UNKNOWN if any(i is _UNKNOWN for i in items) else items
-    return _UNKNOWN
-
-
 def tidy_call(expr: gast.expr, np_name: str) -> gast.expr:
     """Drop ``axis=None`` and ``keepdims=False`` from ``np.sum``/``np.mean``:
     they are those functions' defaults, spelled out by the templates."""
@@ -899,49 +849,6 @@ def _is_default_keyword(k: gast.keyword) -> bool:
     )
 
 
-def eliminate_dead(stmts: list[gast.stmt], tangent_vars: set[str], live: set[str]) -> list[gast.stmt]:
-    """Drop assignments to tangent variables that nothing reads (the tangent
-    of a value that does not reach the output). Pops stay: they keep a stack
-    in step."""
-    while True:
-        loads = set(live)
-        for s in stmts:
-            for node in gast.walk(s):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-                    loads.add(node.id)
-        dead = {
-            id(s)
-            for s in _all_statements(stmts)
-            if isinstance(s, gast.Assign)
-            and isinstance(s.targets[0], gast.Name)
-            and s.targets[0].id in tangent_vars
-            and s.targets[0].id not in loads
-            and pop_receiver(s.value) is None
-        }
-        if not dead:
-            return stmts
-        stmts = _filter(stmts, lambda s, dead=dead: id(s) not in dead)
-
-
-def _all_statements(stmts: list[gast.stmt]):
-    for s in stmts:
-        yield s
-        yield from _all_statements(getattr(s, "body", []) or [])
-        yield from _all_statements(getattr(s, "orelse", []) or [])
-
-
-def _filter(stmts: list[gast.stmt], keep: Any) -> list[gast.stmt]:
-    out = []
-    for s in stmts:
-        if not keep(s):
-            continue
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            s.body = _filter(s.body, keep)
-            s.orelse = _filter(s.orelse, keep)
-        out.append(s)
-    return out
-
-
 def _negated(term: gast.expr) -> gast.expr | None:
     """``e`` when ``term`` is ``-e``, or a product or quotient led by ``-e``
     (so ``a + -b * c`` reads ``a - b * c``)."""
@@ -962,8 +869,6 @@ def _written(stmts: list[gast.stmt], resolve: Callable[[gast.expr], Any]) -> set
     """Names changed in place anywhere in ``stmts``: arrays written into
     (``y[i] = v``), buffers added into (``add_at(y, i, v)``), lists pushed
     onto or popped from."""
-    from ..runtime import add_at
-
     out = set()
     for s in stmts:
         for node in gast.walk(s):

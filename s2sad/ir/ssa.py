@@ -37,6 +37,7 @@ import copy
 
 import gast
 
+from ..analysis.liveness import live_after
 from .naming import Namer
 
 
@@ -218,38 +219,5 @@ def to_ssa(fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     fn = copy.deepcopy(fn)
     params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     env = {p: p for p in params}
-    live_after: dict[int, set[str]] = {}
-    _live(fn.body, set(), live_after)
-    fn.body, _ = SSA(namer, params, live_after).block(fn.body, env)
+    fn.body, _ = SSA(namer, params, live_after(fn.body)).block(fn.body, env)
     return fn
-
-
-def _loads(node: gast.AST | None) -> set[str]:
-    if node is None:
-        return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-
-
-def _live(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> set[str]:
-    """Names read before being assigned, from the start of ``stmts`` on (given
-    those live after them); records the names live after each ``if``."""
-    live = set(after)
-    for s in reversed(stmts):
-        if isinstance(s, gast.If):
-            out[id(s)] = set(live)
-            live = _live(s.body, live, out) | _live(s.orelse, live, out) | _loads(s.test)
-        elif isinstance(s, (gast.For, gast.While)):
-            head = _loads(s.iter) if isinstance(s, gast.For) else _loads(s.test)
-            inner = live | head
-            for _ in range(2):  # the back edge: what the body reads is live at its end too
-                entry = _live(s.body, inner, out)
-                if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-                    entry = entry - {s.target.id}
-                inner |= entry
-            out[id(s)] = set(inner)  # live after the loop, or read by an iteration before being set
-            live = inner
-        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            live = (live - {s.targets[0].id}) | _loads(s.value)
-        else:
-            live = live | _loads(s)
-    return live

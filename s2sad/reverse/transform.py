@@ -57,12 +57,16 @@ def df(x, x_bar=1.0):
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 
+from ..analysis import liveness
 from ..analysis.activity import container_op, kind_of_atom, statements
+from ..analysis.mutation import Memory, makes_view
+from ..analysis.purity import impurity, leak
 from ..analysis.resolve import _GETITEM, Op, bind_call
 from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
@@ -70,7 +74,7 @@ from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
 from ..rules.table import RULES, is_container, maybe_container, tuple_items
-from .templates import as_value, basic_index, instantiate, simplify
+from ..rules.templates import as_value, basic_index, instantiate, simplify
 
 
 class Pop(gast.stmt):
@@ -114,6 +118,9 @@ class ReverseTransform:
         rename: dict[str, str],
         comments: dict[int, str],
         filename: str = "<unknown>",
+        callee: Callable[..., tuple[str, str]] | None = None,
+        memory: Memory | None = None,
+        with_defaults: Callable[[Any, dict[str, Any]], dict[str, Any]] = lambda fn, kinds: kinds,
     ):
         self.fn = fn
         self.filename = filename  # the user's file, for errors
@@ -125,8 +132,10 @@ class ReverseTransform:
         self.comments = comments
         self.moved: dict[str, str] = {}  # see assign
         self.adj = Adjoints()
-        self.callee: Any = None  # (fn, wrt, kinds, where) -> (derivative name, seed name); set by the pipeline
-        self.memory: Any = None  # analysis.mutation.Memory: what may alias what; set by the pipeline
+        # (fn, wrt, kinds, where, split) -> (name of fn's derivative in this code, its seed's name)
+        self.callee = callee
+        self.memory = memory  # what may alias what (analysis.mutation)
+        self.with_defaults = with_defaults  # a call's argument kinds, with the callee's defaults for the rest
         # calls to impure callees, run once: id(statement) -> (split derivative, its back closure, where)
         self.splits: dict[int, tuple[str, str, Location]] = {}
         self.tape = namer.claim("tape")
@@ -260,7 +269,7 @@ class ReverseTransform:
             n for x in statements(body) if id(x) in self.splits
             for a in [*x.value.args, *(k.value for k in x.value.keywords)] for n in _names_in(a)
         }  # fmt: skip
-        needed = self.with_viewed(_needed(reverse) | kept_args)
+        needed = self.with_viewed(liveness.needed(reverse, restored) | kept_args)
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
         reverse = _resolve_pops(reverse, needed, self.tape)
         self.popped = _popped(reverse)
@@ -281,8 +290,6 @@ class ReverseTransform:
         shows whatever ``y`` holds then: ``y`` must be restored too, so each
         write into it is saved and undone in turn. So must any array written
         into that the may-alias analysis says a needed name may see."""
-        from ..analysis.mutation import makes_view
-
         bases: dict[str, set[str]] = {}
         for s in statements(self.fn.body):
             if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
@@ -508,16 +515,13 @@ class ReverseTransform:
         :mod:`s2sad.analysis.purity`) is run once instead: the forward sweep
         calls its split derivative, ``z, z_back = dh_fwd(a, b)``, and the
         reverse sweep calls the closure it returned, ``z_back(z_bar)``."""
-        from ..analysis.purity import impurity
-        from ..pipeline import with_defaults
-
         call = op.args["call"]
         bound = bind_call(op.callee, call, self.location(s))
         wrt = tuple(p for p, node in bound.items() if _names_in(node) & self.varied)
         if not wrt:
             return
         kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
-        statics = statics_of(with_defaults(op.callee, kinds))  # nonlinearity=np.tanh left out: the default
+        statics = statics_of(self.with_defaults(op.callee, kinds))  # nonlinearity=np.tanh left out: the default
         why = impurity(op.callee, statics)
         if why is not None:
             self.refuse_leak(op.callee, s, statics)
@@ -546,8 +550,6 @@ class ReverseTransform:
         """A callee run once and kept must pass derivatives out only through
         what it returns: refuse one that puts values where the caller's
         adjoints do not follow them (an argument, a global container)."""
-        from ..analysis.purity import leak
-
         why = leak(callee, statics)
         if why is not None:
             fname = getattr(callee, "__name__", "the function")
@@ -887,51 +889,6 @@ def _has_break(body: list[gast.stmt]) -> bool:
     return False
 
 
-def _loads(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-
-
-def _live(stmts: list[gast.stmt], needed: set[str]) -> bool:
-    """Does ``stmts`` hold real code, or a Pop of a needed name?"""
-    for s in stmts:
-        if isinstance(s, Pop):
-            if _popped_name(s) in needed:
-                return True
-        elif isinstance(s, (gast.If, gast.For)):
-            if _live(s.body, needed) or _live(s.orelse, needed):
-                return True
-        elif not isinstance(s, gast.Pass):
-            return True
-    return False
-
-
-def _reads(stmts: list[gast.stmt], needed: set[str]) -> set[str]:
-    out: set[str] = set()
-    for s in stmts:
-        if isinstance(s, Pop):
-            continue
-        if isinstance(s, gast.If):
-            if _live(s.body, needed) or _live(s.orelse, needed):
-                out |= _loads(s.test) | _reads(s.body, needed) | _reads(s.orelse, needed)
-        elif isinstance(s, gast.For):
-            if _live(s.body, needed):
-                out |= _loads(s.iter) | _reads(s.body, needed)
-        else:
-            out |= _loads(s)
-    return out
-
-
-def _needed(reverse: list[gast.stmt]) -> set[str]:
-    """Names the reverse sweep reads: by its own code, and by the branch tests
-    and loop ranges that must replay to restore a value it reads (fixpoint)."""
-    needed: set[str] = set()
-    while True:
-        more = _reads(reverse, needed)
-        if more <= needed:
-            return needed
-        needed |= more
-
-
 def _whole_index(idx: gast.expr) -> bool:
     """Does the index select all of an array: ``y[()]`` or ``y[...]``?"""
     if isinstance(idx, gast.Tuple):
@@ -962,6 +919,11 @@ def _list_append(s: gast.Expr) -> bool:
 
 def _popped_name(p: Pop) -> str:
     return p.name.value.id if isinstance(p.name, gast.Subscript) else p.name.id
+
+
+def restored(s: gast.stmt) -> str | None:
+    """The name a Pop placeholder restores (None for any other statement)."""
+    return _popped_name(s) if isinstance(s, Pop) else None
 
 
 def _popped(stmts: list[gast.stmt]) -> set[str]:

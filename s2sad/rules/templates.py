@@ -1,9 +1,18 @@
 """Splice a rule's template into generated code and tidy the result.
 
-Shared by reverse and forward mode: the template's parameter names are
+Shared by reverse and forward mode (neither imports the other; both splice
+rules through this module): the template's parameter names are
 replaced by the call's operands, ``g`` by the incoming adjoint, ``z`` by the
 result; then ``unbroadcast`` is dropped where the kinds show the shapes agree,
-and trivial arithmetic (``x ** 1``, ``2 - 1``, ``g * 1.0``) is folded.
+and trivial arithmetic (``x ** 1``, ``2 - 1``, ``g * 1.0``) and constant
+tests are folded (:mod:`s2sad.optimize.fold`).
+
+>>> import gast
+>>> from s2sad.codegen.emit import expr_source
+>>> t = gast.parse("unbroadcast(g * np.cos(x), x)").body[0].value
+>>> e = instantiate(t, {"x": gast.Name(id="a", ctx=gast.Load(), annotation=None, type_comment=None)}, str)
+>>> print(expr_source(simplify(e, {"a": "scalar"}, ["scalar"], "scalar")))
+(g * np.cos(a))
 """
 
 from __future__ import annotations
@@ -16,7 +25,8 @@ import gast
 
 from ..analysis.activity import kind_of_atom
 from ..ir.normalize import const, name
-from ..rules.table import is_array
+from ..optimize.fold import fold_arithmetic, fold_test
+from .table import is_array
 
 RUNTIME_NAMES = frozenset(
     {
@@ -125,63 +135,10 @@ def simplify(
 
         def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
             self.generic_visit(node)
-            return fold(node)
+            return fold_arithmetic(node)
 
         def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
             self.generic_visit(node)
             return fold_test(node)
 
     return Simp().visit(expr)
-
-
-_CONST_TESTS: dict[type, Callable[[Any, Any], bool]] = {
-    gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b,
-    gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
-    gast.In: lambda a, b: a in b, gast.NotIn: lambda a, b: a not in b,
-}  # fmt: skip
-
-
-def _constant(node: gast.AST) -> tuple[bool, Any]:
-    """The value of a constant or of a tuple of constants."""
-    if isinstance(node, gast.Constant):
-        return True, node.value
-    if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) for e in node.elts):
-        return True, tuple(e.value for e in node.elts)
-    return False, None
-
-
-def fold_test(node: gast.IfExp) -> gast.expr:
-    """``a if c else b`` where ``c`` compares constants (a rule's default:
-    ``base is None``, ``ord in (None, 2)``): the branch taken."""
-    test = node.test
-    if not (isinstance(test, gast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _CONST_TESTS):
-        return node
-    (known_left, left), (known_right, right) = _constant(test.left), _constant(test.comparators[0])
-    if not (known_left and known_right) or isinstance(left, tuple):
-        return node
-    if isinstance(test.ops[0], (gast.In, gast.NotIn)) != isinstance(right, tuple):
-        return node
-    return node.body if _CONST_TESTS[type(test.ops[0])](left, right) else node.orelse
-
-
-def _num(node: gast.AST) -> Any:
-    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
-        return node.value
-    return None
-
-
-def fold(node: gast.BinOp) -> gast.expr:
-    left, right = _num(node.left), _num(node.right)
-    op = type(node.op)
-    if left is not None and right is not None and op in (gast.Add, gast.Sub, gast.Mult):
-        value = {gast.Add: left + right, gast.Sub: left - right, gast.Mult: left * right}[op]
-        return const(value)
-    if op is gast.Pow and right == 1:
-        return node.left
-    if op is gast.Mult and right == 1:
-        return node.left
-    if op is gast.Mult and left == 1:
-        return node.right
-    if op is gast.Div and right == 1:
-        return node.left
-    return node

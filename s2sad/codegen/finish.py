@@ -1,0 +1,119 @@
+"""The last stage of both modes: number, render and compile a generated
+function into a :class:`~s2sad.codegen.derivative.Derivative`.
+
+Input: a generated ``FunctionDef`` (already tidied by :mod:`s2sad.optimize`),
+the comments to print beside its statements and above its blocks, and the
+names its code needs as closure variables. Output: the compiled function,
+its source (registered in ``linecache`` under ``<s2sad: <what> of f (file:line)>``)
+and, where the source is rendered with one, the map from generated to user
+lines. Temporaries are renumbered 1, 2, 3... in order of appearance when a
+namer is given.
+
+>>> import gast
+>>> from s2sad.frontend.parse import ParsedFunction
+>>> fn = gast.parse("def g(x):\\n    t7 = x * 2\\n    return t7").body[0]
+>>> pf = ParsedFunction(None, fn, "<doc>", {}, {})
+>>> from s2sad.ir.naming import Namer
+>>> namer = Namer.for_function(fn); namer.temps.append("t7")
+>>> d = finish(fn, pf, Finish(what="example", namer=namer))
+>>> print(d.source, end="")
+def g(x):
+    t1 = x * 2
+    return t1
+>>> d.fn(3)
+6
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..frontend.parse import ParsedFunction
+from ..ir.naming import Namer
+from .derivative import Derivative, closure_cells, share_defaults
+from .emit import compile_function, expr_source, render_function
+
+GENERATED_PREFIX = "<s2sad"
+
+
+@dataclass
+class Finish:
+    """How to finish one generated function."""
+
+    what: str  # "gradient", "split gradient", "jvp": names the linecache file
+    injected: dict[str, Any] = field(default_factory=dict)  # closure variables of the generated code
+    comments: dict[int, str] = field(default_factory=dict)  # id(statement) -> comment at its end
+    leading: dict[int, str] = field(default_factory=dict)  # id(statement) -> comment line above it
+    namer: Namer | None = None  # renumber the temporaries (and keep a generated -> user line map)
+    closures: bool = False  # nested defs (a split gradient's ``back``) declare what they rebind nonlocal
+
+
+def finish(gen: gast.FunctionDef, pf: ParsedFunction, how: Finish) -> Derivative:
+    """Number, render and compile ``gen``, built from the user's ``pf``."""
+    comments = how.comments
+    if how.namer is not None:
+        mapping = how.namer.renumber(gen)
+        for key, text in comments.items():
+            comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)
+    if how.closures:
+        declare_nonlocals(gen)
+    smap: dict[int, int] = {}
+    if how.namer is not None:
+        source = render_function(gen, comments, leading=how.leading, source_map=smap)
+    else:
+        source = render_one_line_def(gen, comments)
+    filename = f"{GENERATED_PREFIX}: {how.what} of {pf.node.name} ({pf.filename}:{pf.node.lineno})>"
+    values = dict(pf.closure)
+    values.update(how.injected)
+    compiled = compile_function(source, gen.name, filename, pf.globals, values, closure_cells(pf))
+    share_defaults(pf, compiled)
+    # compile_function puts the def one line down, inside a factory
+    smap = {k + 1: v for k, v in smap.items()}
+    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
+                      guards=pf.bindings())
+
+
+def declare_nonlocals(gen: gast.FunctionDef) -> None:
+    """A closure ``def back`` of a split derivative rebinds names of the
+    forward sweep around it (tape pops, restores): declare them ``nonlocal``
+    so they are the forward sweep's, not new locals of ``back``."""
+    params = {a.id for a in gen.args.posonlyargs + gen.args.args + gen.args.kwonlyargs}
+    outer = params | {n.id for s in gen.body if not isinstance(s, gast.FunctionDef) for n in gast.walk(s)
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}  # fmt: skip
+    for s in gen.body:
+        if isinstance(s, gast.FunctionDef):
+            stored = {n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            rebound = sorted(stored & outer)
+            if rebound:
+                s.body.insert(0, gast.Nonlocal(names=rebound))
+
+
+def render_one_line_def(fn: gast.FunctionDef, comments: dict[int, str] | None = None) -> str:
+    """The source of ``fn``, its ``def`` line written out here on one line
+    (the unparser wraps a long one)."""
+    bare = gast.arguments(args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    stub = gast.FunctionDef(
+        name=fn.name, args=bare, body=fn.body, decorator_list=[], returns=None, type_comment=None, type_params=[]
+    )
+    body = render_function(stub, comments or {}).split("\n", 1)[1]
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    params = [a.id if d is None else f"{a.id}={_default(d)}" for a, d in zip(positional, defaults)]
+    if args.posonlyargs:
+        params.insert(len(args.posonlyargs), "/")
+    if args.kwonlyargs:
+        params.append("*")
+        for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            params.append(a.id if d is None else f"{a.id}={_default(d)}")
+    return f"def {fn.name}({', '.join(params)}):\n{body}"
+
+
+def _default(node: gast.expr) -> str:
+    if isinstance(node, gast.Constant):
+        return repr(node.value)
+    return expr_source(node)

@@ -1,0 +1,92 @@
+"""What forward mode resolves beyond reverse mode: the runtime helpers and
+tapes that generated code calls, and activity through in-place buffers.
+
+Input: a parsed function (user code or code s2sad generated) and its SSA
+core. Output: the :class:`ForwardResolver` the pipeline's prepare stage
+resolves calls with, and the varied names of the core (:func:`varied_through_buffers`).
+
+>>> import gast
+>>> from s2sad.analysis.resolve import Op
+>>> ForwardResolver.__mro__[1].__name__
+'Resolver'
+"""
+
+from __future__ import annotations
+
+import gast
+
+from .. import runtime
+from ..analysis.activity import statements, varied_names
+from ..analysis.resolve import Op, Resolver
+from ..errors import NoRuleError
+from ..frontend.parse import ParsedFunction
+from ..ir.normalize import name
+from ..rules.runtime_rules import RUNTIME_RULES
+from .transform import pop_receiver
+
+
+class ForwardResolver(Resolver):
+    """The resolver of reverse mode, plus what generated code calls: the
+    runtime helpers (rules of :mod:`s2sad.rules.runtime_rules`) and the tape's
+    ``.pop()``."""
+
+    def __init__(self, pf: ParsedFunction, locals_: set[str], stacks: dict[str, str]):
+        super().__init__(pf, locals_)
+        self.stacks = stacks
+
+    def call(self, call: gast.Call) -> Op:
+        lst = pop_receiver(call)
+        if lst is not None and lst in self.stacks:
+            # a paired tape restores an earlier value of the target: its
+            # activity is that of the target's other definitions
+            if self.stacks[lst] == "paired":
+                return Op("inactive")
+            return Op("copy", args={"x": name(lst)})
+        func = call.func
+        if not (isinstance(func, gast.Attribute) and not self.is_global(func)):
+            ok, obj = self.value_of(func)
+            if ok:
+                rule = RUNTIME_RULES.lookup(obj)
+                if rule is not None:
+                    return self._bind(rule, list(call.args), call.keywords, call)
+                if RUNTIME_RULES.is_inactive(obj):
+                    return Op("inactive")
+                if getattr(obj, "__module__", None) == runtime.__name__:
+                    raise NoRuleError(
+                        f"s2sad has no forward rule for its runtime helper {obj.__name__}",
+                        self.pf.location(call),
+                        "differentiate the original function instead of generated code that calls this helper",
+                    )
+        return super().call(call)
+
+
+def varied_through_buffers(
+    ssa: gast.FunctionDef, wrt: list[str], ops: dict[int, Op], resolver: Resolver, stacks: dict[str, str]
+) -> set[str]:
+    """The varied names, also through ``add_at(buffer, idx, v)`` (generated
+    code's in-place accumulation): ``buffer`` is varied when ``v`` is; and
+    through a list's other names (``M = L`` then ``M.append(v)``: both are)."""
+    adds = []
+    mutated = set(stacks) | {
+        s.targets[0].value.id
+        for s in statements(ssa.body)
+        if isinstance(s, gast.Assign)
+        and isinstance(s.targets[0], gast.Subscript)
+        and isinstance(s.targets[0].value, gast.Name)
+    }
+    for s in statements(ssa.body):
+        if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and len(s.value.args) == 3:
+            buffer, _, v = s.value.args
+            if isinstance(buffer, gast.Name) and resolver.value_of(s.value.func)[1] is runtime.add_at:
+                adds.append((buffer.id, {n.id for n in gast.walk(v) if isinstance(n, gast.Name)}))
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
+            pair = {s.targets[0].id, s.value.id}
+            if pair & mutated:
+                adds += [(a, {b}) for a, b in (tuple(pair), tuple(pair)[::-1]) if len(pair) == 2]
+    seeds = list(wrt)
+    while True:
+        varied = varied_names(ssa, seeds, ops)
+        more = [b for b, vs in adds if vs & varied and b not in varied]
+        if not more:
+            return varied
+        seeds += more

@@ -97,7 +97,7 @@ def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
     own = getattr(fn, "__defaults__", None) or ()
     current = compiled.__defaults__ or ()
     if own and len(current) >= len(own):
-        compiled.__defaults__ = tuple(own) + tuple(current[len(own):])
+        compiled.__defaults__ = tuple(own) + tuple(current[len(own) :])
     kw = getattr(fn, "__kwdefaults__", None) or {}
     if kw and compiled.__kwdefaults__:
         compiled.__kwdefaults__.update({k: v for k, v in kw.items() if k in compiled.__kwdefaults__})

@@ -30,8 +30,14 @@ COPY_NOTE = "s2sad: the caller's {} is left untouched"
 
 
 def entry_check(
-    args: gast.arguments, copied: tuple[str, ...], read_globals: tuple[str, ...], helpers: tuple[Any, ...],
-    namer: Namer, injected: dict[str, Any], rename: dict[str, str], at: tuple[int, int],
+    args: gast.arguments,
+    copied: tuple[str, ...],
+    read_globals: tuple[str, ...],
+    helpers: tuple[Any, ...],
+    namer: Namer,
+    injected: dict[str, Any],
+    rename: dict[str, str],
+    at: tuple[int, int],
 ) -> list[gast.stmt]:
     """``check_unshared("x", "G", helpers, x=x, y=y, G=G)``: the statement a
     derivative that copies written arguments runs first; nothing when it
@@ -57,6 +63,11 @@ def note_copies(copied: tuple[str, ...], body: list[gast.stmt], comments: dict[i
     """Mark the copies of written arguments in the generated code."""
     for s in body:
         v = s.value if isinstance(s, gast.Assign) else None
-        if (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "copy"
-                and isinstance(v.func.value, gast.Name) and v.func.value.id in copied):
+        if (
+            isinstance(v, gast.Call)
+            and isinstance(v.func, gast.Attribute)
+            and v.func.attr == "copy"
+            and isinstance(v.func.value, gast.Name)
+            and v.func.value.id in copied
+        ):
             comments[id(s)] = COPY_NOTE.format(v.func.value.id)

@@ -73,8 +73,9 @@ def finish(gen: gast.FunctionDef, pf: ParsedFunction, how: Finish) -> Derivative
     share_defaults(pf, compiled)
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
-    return Derivative(compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
-                      guards=pf.bindings())
+    return Derivative(
+        compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap, guards=pf.bindings()
+    )
 
 
 def declare_nonlocals(gen: gast.FunctionDef) -> None:

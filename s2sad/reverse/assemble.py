@@ -51,9 +51,7 @@ def with_parameters(
     )
 
 
-def with_finite_checks(
-    stmts: list[gast.stmt], adjoints: set[str], pf: ParsedFunction, checker: str
-) -> list[gast.stmt]:
+def with_finite_checks(stmts: list[gast.stmt], adjoints: set[str], pf: ParsedFunction, checker: str) -> list[gast.stmt]:
     """After each adjoint assignment, a call that raises on a non-finite value."""
     out: list[gast.stmt] = []
     for s in stmts:
@@ -67,8 +65,11 @@ def with_finite_checks(
             where = f'File "{pf.filename}", line {line}: {text}'
             call = gast.Call(
                 func=name(checker),
-                args=[name(s.targets[0].id), gast.Constant(value=s.targets[0].id, kind=None),
-                      gast.Constant(value=where, kind=None)],
+                args=[
+                    name(s.targets[0].id),
+                    gast.Constant(value=s.targets[0].id, kind=None),
+                    gast.Constant(value=where, kind=None),
+                ],
                 keywords=[],
             )
             out.append(gast.copy_location(gast.Expr(value=call), s))

@@ -88,6 +88,7 @@ from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
+from ..optimize.default_keywords import drop_default_keywords
 from ..optimize.fold import fold_tests
 from ..rules.runtime_rules import LIST_VALUED, RUNTIME_RULES
 from ..rules.table import _KINDS, RULES, Rule, is_container
@@ -478,7 +479,7 @@ class ForwardTransform:
             bindings = {"z": name(z)}  # the result, unless a parameter has that name
             bindings.update(op.args)
             bindings[f"{p}_dot"] = tangent
-            expr = tidy_call(fold_tests(instantiate(rule.forward[p], bindings, self.runtime)), self.runtime("np"))
+            expr = drop_default_keywords(fold_tests(instantiate(rule.forward[p], bindings, self.runtime)), self.runtime("np"))
             if self.is_zero(expr):
                 continue
             terms.append(simplify(expr, self.kinds, operand_kinds, self.kinds.get(z)))
@@ -820,33 +821,6 @@ class ForwardTransform:
             self.state.items.pop(n, None)
         s.body = body
         out.append(s)
-
-
-def tidy_call(expr: gast.expr, np_name: str) -> gast.expr:
-    """Drop ``axis=None`` and ``keepdims=False`` from ``np.sum``/``np.mean``:
-    they are those functions' defaults, spelled out by the templates."""
-
-    class Tidy(gast.NodeTransformer):
-        def visit_Call(self, node: gast.Call) -> gast.AST:
-            self.generic_visit(node)
-            f = node.func
-            if (
-                isinstance(f, gast.Attribute)
-                and f.attr in ("sum", "mean")
-                and isinstance(f.value, gast.Name)
-                and f.value.id == np_name
-            ):
-                node.keywords = [k for k in node.keywords if not _is_default_keyword(k)]
-            return node
-
-    return Tidy().visit(expr)
-
-
-def _is_default_keyword(k: gast.keyword) -> bool:
-    v = k.value
-    return isinstance(v, gast.Constant) and (
-        (k.arg == "axis" and v.value is None) or (k.arg == "keepdims" and v.value is False)
-    )
 
 
 def _negated(term: gast.expr) -> gast.expr | None:

@@ -1,1 +1,3 @@
-"""Optimizations over the SSA core and the generated code."""
+"""Tidying passes, one per module: common subexpressions on the core (cse),
+constant folding of spliced templates (fold), default keywords (default_keywords),
+dead code on the generated function (dead_code)."""

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .api import Wrt, _bind, _resolve_wrt, grad
+from .api import grad
+from .arguments import Wrt, bind, resolve_wrt
 from .errors import public
 from .pytree import children, copy_arrays, is_node, labels, rebuild
 
@@ -113,10 +114,10 @@ def check_grad(
     ...     return np.sum(np.sin(x) * x)
     >>> s2sad.check_grad(f, np.linspace(0.1, 1.0, 5))
     """
-    names, single = _resolve_wrt(f, wrt)
+    names, single = resolve_wrt(f, wrt)
     grads = grad(f, wrt=names)(*args, **kwargs)
     rng = np.random.default_rng(seed)
-    bound = _bind(f, args, kwargs)
+    bound = bind(f, args, kwargs)
     base = dict(bound.arguments)
 
     def call(arguments: dict[str, Any]) -> float:  # positional and keyword as bound: *args, **kw too

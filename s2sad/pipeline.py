@@ -29,7 +29,7 @@ from .analysis.resolve import Resolver, refuse_varied_opaque
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
-from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
+from .frontend.parse import ParsedFunction, lifted, parse_function, register_lifted
 from .frontend.varargs import shape_of, specialise
 from .ir.naming import Namer
 from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
@@ -831,7 +831,7 @@ def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
     expressions evaluated again: a global rebound since, or an array default
     changed in place, is then what a call without that argument uses."""
     fn = pf.fn
-    if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
+    if lifted(fn) is not None or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
         return
     if pf.specialised:
         return  # *args or **kw expanded: the parameters are not the function's own

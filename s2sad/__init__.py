@@ -24,7 +24,7 @@ from .errors import (
 )
 from .export import export
 from .rules import register_adjoint, register_nondifferentiable
-from .version import __version__
+from .version import __version__ as __version__  # one place: export stamps it too
 
 __all__ = [
     "grad",

@@ -51,7 +51,9 @@ def resolve_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool
             raise ArgumentError(f"wrt must be an argument position or name, not {w!r}")
         if isinstance(w, int):
             if not -len(params) <= w < len(params):
-                has = f"{len(params)} positional arguments ({', '.join(params)})" if params else "no positional arguments"
+                has = (
+                    f"{len(params)} positional arguments ({', '.join(params)})" if params else "no positional arguments"
+                )
                 raise ArgumentError(f"wrt={w}: {fn.__name__} has {has}")
             names.append(params[w])
         else:
@@ -69,6 +71,7 @@ def bind(fn: Callable[..., Any], args: tuple, kwargs: dict) -> inspect.BoundArgu
         raise ArgumentError(f"bad call of the derivative of {fn.__name__}: {exc}") from None
     bound.apply_defaults()
     return bound
+
 
 def check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
     """Refuse a ``wrt`` argument (or, at ``path`` inside a pytree argument, a
@@ -105,8 +108,13 @@ def check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
             "an empty container has no gradient"
         )
     where = f"{w!r}" if not path else f"{w!r}: its item {w}{path}"
-    raise ArgumentError(f"cannot differentiate {fn_name} with respect to {where} is {what}"
-                        if path else f"cannot differentiate {fn_name} with respect to {where}: it is {what}", hint=hint)
+    raise ArgumentError(
+        f"cannot differentiate {fn_name} with respect to {where} is {what}"
+        if path
+        else f"cannot differentiate {fn_name} with respect to {where}: it is {what}",
+        hint=hint,
+    )
+
 
 def shape_like(g: Any, x: Any) -> Any:
     """Give the adjoint the argument's type: a float for a float."""
@@ -127,6 +135,7 @@ def shape_like(g: Any, x: Any) -> Any:
             raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")
         g = np.full(x.shape, g, dtype=np.result_type(x.dtype, float))
     return g
+
 
 KIND_NAMES = "scalar, array, arrayN (an array of N dimensions, e.g. array2), int, list[KIND], any"
 
@@ -156,6 +165,7 @@ def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
                 f"kinds {name}={kind}: {kind!r} is not a kind; use one of {KIND_NAMES} "
                 f"(arguments of {fn.__name__}: {', '.join(params)})"
             )
+
 
 def assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:
     """The kinds ``source``, ``graph`` and ``export`` specialise to when given

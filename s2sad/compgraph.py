@@ -50,11 +50,12 @@ from typing import Any
 import gast
 
 from .analysis.activity import kind_of_atom, varied_names
-from .analysis.resolve import Op, bind_call
+from .analysis.resolve import Op
 from .arguments import assumed_kinds, resolve_wrt
-from .codegen.emit import strip_parens, expr_source, to_source
+from .codegen.emit import expr_source, strip_parens, to_source
 from .errors import Location, S2SADError
 from .frontend.parse import parse_function
+from .frontend.varargs import bind_call
 from .pipeline import build_reverse, front
 from .reverse.templates import instantiate, simplify
 

@@ -25,7 +25,8 @@ from . import runtime
 from .analysis.activity import infer_kinds, statements, varied_names
 from .analysis.mutation import Memory, analyse, called_writes, check_mutations, written_arguments
 from .analysis.pytrees import lower_pytrees
-from .analysis.resolve import Resolver, refuse_varied_opaque
+from .analysis.refusals import refuse_varied_opaque
+from .analysis.resolve import Resolver
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
@@ -591,7 +592,8 @@ def refuse_nonlocal_mutation(
     read other values than the forward sweep did. Refused, whatever the
     call's arguments (the alias analysis refuses writes into globals written
     in the function itself; an array argument written is copied first)."""
-    from .analysis.purity import _call_mutation, _text, changes_global, mutation
+    from .analysis.purity import call_mutation, changes_global, mutation
+    from .analysis.scope import spelling
 
     for s in statements(ssa.body):
         call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
@@ -607,11 +609,11 @@ def refuse_nonlocal_mutation(
             if changes_global(func, resolver, arrays_only=True) or (
                 changes_global(func, resolver) and _read_elsewhere(ssa, func.value, resolver)
             ):
-                why = f"it changes the global `{_text(func.value)}` (.{func.attr}())"
+                why = f"it changes the global `{spelling(func.value)}` (.{func.attr}())"
             else:
                 ok, obj = resolver.value_of(func)
-                why = _call_mutation(obj, _text(func)) if ok else None
-            what = _text(call.func)
+                why = call_mutation(obj, spelling(func)) if ok else None
+            what = spelling(call.func)
         if why is not None:
             raise UnsupportedSyntaxError(
                 f"s2sad cannot differentiate this call to {what} in reverse mode: {why}, and the reverse "
@@ -625,7 +627,7 @@ def refuse_nonlocal_mutation(
 def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The callee's parameters a user call binds to functions."""
     from .analysis.activity import kind_of_atom
-    from .analysis.resolve import bind_call
+    from .frontend.varargs import bind_call
 
     try:
         bound = bind_call(op.callee, op.args["call"], None)
@@ -637,12 +639,12 @@ def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]
 def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -> bool:
     """Does the function read the global ``receiver`` (a list, dict or set it
     changes) other than as the object of a changing method call?"""
-    from .analysis.purity import _MUTATORS
+    from .analysis.purity import MUTATORS
 
     ok, target = resolver.value_of(receiver)
     receivers = set()
     for n in gast.walk(ssa):
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and n.func.attr in _MUTATORS:
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and n.func.attr in MUTATORS:
             receivers.add(id(n.func.value))
     for n in gast.walk(ssa):
         if isinstance(n, (gast.Name, gast.Attribute)) and id(n) not in receivers and isinstance(n.ctx, gast.Load):

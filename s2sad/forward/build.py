@@ -18,7 +18,8 @@ import gast
 
 from .. import runtime
 from ..analysis.activity import statements, varied_names
-from ..analysis.resolve import Op, Resolver, refuse_varied_opaque
+from ..analysis.refusals import refuse_varied_opaque
+from ..analysis.resolve import Op, Resolver
 from ..codegen.emit import compile_function, expr_source, render_function
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source

@@ -2,7 +2,7 @@
 grammar that write each, and how often a run's programs contain it (read from
 the generated source with :mod:`ast`, not from the generator's bookkeeping).
 
->>> sorted(constructs("def f(x):\n    y = x * 2.0\n    return np.sin(y)\n") & {"*", "np.sin"})
+>>> sorted(constructs("def f(x):\\n    y = x * 2.0\\n    return np.sin(y)\\n") & {"*", "np.sin"})
 ['*', 'np.sin']
 """
 

@@ -27,11 +27,12 @@ from .analysis.mutation import Memory, analyse, called_writes, check_mutations, 
 from .analysis.pytrees import lower_pytrees
 from .analysis.refusals import refuse_varied_opaque
 from .analysis.resolve import Resolver
+from .analysis.scope import spelling
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import ParsedFunction, lifted, parse_function, register_lifted
-from .frontend.varargs import shape_of, specialise
+from .frontend.varargs import bind_call, shape_of, specialise
 from .ir.naming import Namer
 from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
@@ -593,7 +594,6 @@ def refuse_nonlocal_mutation(
     call's arguments (the alias analysis refuses writes into globals written
     in the function itself; an array argument written is copied first)."""
     from .analysis.purity import call_mutation, changes_global, mutation
-    from .analysis.scope import spelling
 
     for s in statements(ssa.body):
         call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
@@ -627,7 +627,6 @@ def refuse_nonlocal_mutation(
 def _call_statics(op: Any, kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The callee's parameters a user call binds to functions."""
     from .analysis.activity import kind_of_atom
-    from .frontend.varargs import bind_call
 
     try:
         bound = bind_call(op.callee, op.args["call"], None)

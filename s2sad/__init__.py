@@ -24,6 +24,7 @@ from .errors import (
 )
 from .export import export
 from .rules import register_adjoint, register_nondifferentiable
+from .version import __version__ as __version__  # one place: export stamps it too
 
 __all__ = [
     "grad",
@@ -48,4 +49,3 @@ __all__ = [
     "OutputError",
     "SharedMemoryError",
 ]
-__version__ = "0.1.0"

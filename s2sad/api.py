@@ -10,65 +10,20 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
-import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .analysis.statics import is_function_value
+from .arguments import Wrt, assumed_kinds, bind, check_kinds, check_wrt_value, param_names, resolve_wrt, shape_like
 from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
-from .frontend.varargs import flatten
+from .higher import Higher, nest
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import build_forward, build_reverse, kind_of_value
-from .rules.table import is_container, list_item, tuple_items
-
-Wrt = int | str | Sequence[int | str]
-
-_lock = threading.RLock()
-_cache: dict[tuple, Derivative] = {}
-
-
-def _param_names(fn: Callable[..., Any]) -> list[str]:
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"cannot read the signature of {fn!r}") from None
-    return [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-
-def _resolve_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:
-    """Names of the ``wrt`` arguments, and whether one gradient (not a tuple) is asked."""
-    params = _param_names(fn)
-    single = isinstance(wrt, (int, str))
-    items = [wrt] if single else list(wrt)  # type: ignore[list-item]
-    if not items:
-        raise ArgumentError("wrt is empty: name at least one argument to differentiate with respect to")
-    names = []
-    for w in items:
-        if isinstance(w, bool) or not isinstance(w, (int, str)):
-            raise ArgumentError(f"wrt must be an argument position or name, not {w!r}")
-        if isinstance(w, int):
-            if not -len(params) <= w < len(params):
-                has = f"{len(params)} positional arguments ({', '.join(params)})" if params else "no positional arguments"
-                raise ArgumentError(f"wrt={w}: {fn.__name__} has {has}")
-            names.append(params[w])
-        else:
-            if w not in params:
-                raise ArgumentError(f"wrt={w!r}: {fn.__name__} has no argument {w!r} (it has {', '.join(params)})")
-            names.append(w)
-    return tuple(names), single
-
-
-def _bind(fn: Callable[..., Any], args: tuple, kwargs: dict) -> inspect.BoundArguments:
-    try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
-    except TypeError as exc:
-        raise ArgumentError(f"bad call of the derivative of {fn.__name__}: {exc}") from None
-    bound.apply_defaults()
-    return bound
+from .rules.table import is_container
+from .specialize import derivative
 
 
 def _selector(fn: Callable[..., Any]) -> str:
@@ -86,45 +41,6 @@ def _selector(fn: Callable[..., Any]) -> str:
     return f"lambda {head}: {fn.__name__}({', '.join(passed)})[0]"
 
 
-def _check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
-    """Refuse a ``wrt`` argument (or, at ``path`` inside a pytree argument, a
-    leaf) that has no gradient, with a hint that fits what it is."""
-    kind = kind_of_value(value)
-    if kind == "scalar":
-        return
-    if isinstance(value, (tuple, list)) and value:
-        for k, item in enumerate(value):  # a tuple of floats and arrays: its gradient is a tuple alike
-            _check_wrt_value(fn_name, w, item, f"{path}[{k}]")
-        return
-    if type(value) is dict and value:
-        if kind is not None and kind.startswith("dict("):
-            for k, item in value.items():  # a dict of floats and arrays: its gradient is a dict, same keys
-                _check_wrt_value(fn_name, w, item, f"{path}[{k!r}]")
-            return
-        raise ArgumentError(
-            f"cannot differentiate {fn_name} with respect to {w!r}{path}: a dict whose keys are not all strings "
-            "or ints (or are strings with one of , ( ) [ ] : = or a quote)",
-            hint="key the dict by plain strings or ints",
-        )
-    if kind is not None and kind.startswith("array") and np.issubdtype(value.dtype, np.inexact):
-        return
-    what = type(value).__name__
-    if isinstance(value, np.ndarray):
-        what = f"an array of dtype {value.dtype}"
-    if isinstance(value, (int, np.integer, bool, np.bool_)) or (
-        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact)
-    ):
-        hint = "pass a float or a float array (e.g. 3.0 rather than 3, or x.astype(float))"
-    else:
-        hint = (
-            "pass a float, a float array, or a dict, list, tuple or namedtuple of them (nested); "
-            "an empty container has no gradient"
-        )
-    where = f"{w!r}" if not path else f"{w!r}: its item {w}{path}"
-    raise ArgumentError(f"cannot differentiate {fn_name} with respect to {where} is {what}"
-                        if path else f"cannot differentiate {fn_name} with respect to {where}: it is {what}", hint=hint)
-
-
 def _check_lazy(arguments: dict[str, Any]) -> None:
     """Refuse dask arguments (also inside lists and tuples) s2sad cannot run on."""
     for name, value in arguments.items():
@@ -132,25 +48,6 @@ def _check_lazy(arguments: dict[str, Any]) -> None:
             check_lazy_argument(name, value)
         elif isinstance(value, (list, tuple)):
             _check_lazy({f"{name}[{k}]": v for k, v in enumerate(value)})
-
-
-def derivative(
-    fn: Callable[..., Any],
-    wrt: tuple[str, ...],
-    bound: inspect.BoundArguments,
-    mode: str,
-    check_finite: bool = False,
-    has_aux: bool = False,
-) -> Derivative:
-    """The generated derivative for these arguments' kinds (built once, cached)."""
-    kinds = {k: kind_of_value(v) for k, v in flatten(fn, bound.arguments).items()}
-    key = (fn, getattr(fn, "__code__", None), wrt, mode, check_finite, has_aux, tuple(sorted(kinds.items())))
-    with _lock:
-        hit = _cache.get(key)
-        if hit is None or not hit.valid():
-            hit = build_reverse(fn, wrt, kinds, check_finite=check_finite, has_aux=has_aux)
-            _cache[key] = hit
-    return hit
 
 
 def _note_source_line(exc: BaseException, d: Derivative) -> None:
@@ -190,36 +87,15 @@ def _signature_key(args: tuple) -> tuple:
 _PLAIN = frozenset({float, int, bool, np.float64, np.float32})  # no shape to tell apart
 
 
-def _shape_like(g: Any, x: Any) -> Any:
-    """Give the adjoint the argument's type: a float for a float."""
-    if x.__class__ is float:
-        return float(g)
-    if isinstance(x, dict):  # a dict's gradient: a dict with its keys (JAX's convention)
-        return {k: _shape_like(g[k], v) for k, v in x.items()}
-    if isinstance(x, tuple) and hasattr(type(x), "_fields"):  # a namedtuple's: the same namedtuple type
-        return type(x)(*map(_shape_like, g, x))
-    if isinstance(x, (tuple, list)):
-        return type(x)(map(_shape_like, g, x))
-    if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
-        g = np.full(x.shape, g, dtype=x.dtype)  # a 0-d array argument gets a 0-d array gradient
-    if isinstance(x, np.ndarray) and getattr(g, "dtype", x.dtype) != x.dtype and x.dtype.kind in "fc":
-        g = np.asarray(g).astype(x.dtype)
-    if isinstance(x, np.ndarray) and np.shape(g) != x.shape:
-        if np.ndim(g) != 0:
-            raise S2SADError(f"internal error: adjoint of shape {np.shape(g)} for an argument of shape {x.shape}")
-        g = np.full(x.shape, g, dtype=np.result_type(x.dtype, float))
-    return g
-
-
 def _shape_like_lazy(g: Any, x: Any) -> Any:
-    """:func:`_shape_like` for a call with dask arguments: an adjoint that
+    """:func:`shape_like` for a call with dask arguments: an adjoint that
     depends on dask data stays lazy (a 0-d dask array for a float argument),
     and a dask argument's adjoint is a dask array in its chunks."""
     if isinstance(x, (tuple, list)):
         return type(x)(map(_shape_like_lazy, g, x))
     if is_lazy(x) or is_lazy(g):
         return like_lazy(g, x)
-    return _shape_like(g, x)
+    return shape_like(g, x)
 
 
 class _Derived:
@@ -231,9 +107,9 @@ class _Derived:
         self.fn = fn
         self.check_finite = check_finite
         self.has_aux = has_aux
-        self.wrt, self.single = _resolve_wrt(fn, wrt)
+        self.wrt, self.single = resolve_wrt(fn, wrt)
         self.mode = mode
-        params = _param_names(fn)
+        params = param_names(fn)
         self._positions = tuple(params.index(w) for w in self.wrt)
         self._nparams = len(inspect.signature(fn).parameters)
         self._fast: dict[tuple, Derivative] = {}  # per argument-type signature: no binding on a hit
@@ -249,9 +125,9 @@ class _Derived:
             d = self._fast.get(_signature_key(args))
             if d is not None and d.valid():
                 return d, args, kwargs, self._pick(args), False
-        bound = _bind(self.fn, args, kwargs)
+        bound = bind(self.fn, args, kwargs)
         for w in self.wrt:
-            _check_wrt_value(self.fn.__name__, w, bound.arguments[w])
+            check_wrt_value(self.fn.__name__, w, bound.arguments[w])
         lazy = has_lazy(bound.arguments.values())
         if lazy:
             _check_lazy(bound.arguments)
@@ -300,11 +176,11 @@ class _Derived:
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
                 hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
             )
-        shape_like = _shape_like_lazy if lazy else _shape_like
+        typed = _shape_like_lazy if lazy else shape_like
         if len(wrt_values) == 1:
-            g = shape_like(grads, wrt_values[0])
+            g = typed(grads, wrt_values[0])
             return value, g if self.single else (g,)
-        return value, tuple(map(shape_like, grads, wrt_values))
+        return value, tuple(map(typed, grads, wrt_values))
 
     @public
     def source(self, *args: Any, **kwargs: Any) -> str:
@@ -312,7 +188,7 @@ class _Derived:
         (or to float arguments when none are given)."""
         if not args and not kwargs:
             return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0])
-        bound = _bind(self.fn, args, kwargs)
+        bound = bind(self.fn, args, kwargs)
         return derivative(self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux).full_source()
 
 
@@ -335,10 +211,10 @@ class _Grad(_Derived):
                         raise
                     if isinstance(value, float) or np.ndim(value) == 0:
                         if self.single:
-                            return _shape_like(g, args[self._positions[0]])
+                            return shape_like(g, args[self._positions[0]])
                         if len(self._positions) == 1:
-                            return (_shape_like(g, args[self._positions[0]]),)
-                        return tuple(map(_shape_like, g, self._pick(args)))
+                            return (shape_like(g, args[self._positions[0]]),)
+                        return tuple(map(shape_like, g, self._pick(args)))
             return self._run(args, kwargs)[1]
         except S2SADError as exc:
             trim(exc)
@@ -377,11 +253,9 @@ def grad(
     """
     if fn is None:
         return public(lambda f: grad(f, wrt, check_finite, has_aux))
-    if isinstance(fn, _Grad) or type(fn).__name__ == "Higher":
+    if isinstance(fn, (_Grad, Higher)):
         if has_aux:
             raise ArgumentError("has_aux=True is for the first derivative of a function returning (loss, aux)")
-        from .higher import nest
-
         return nest(fn, wrt)  # forward mode over the generated derivative
     return _Grad(fn, wrt, "grad", check_finite, has_aux)
 
@@ -472,9 +346,9 @@ def source(
         y_dot = t1_dot * x + t1 * x_dot
         return y, y_dot
     """
-    names, _ = _resolve_wrt(fn, wrt)
+    names, _ = resolve_wrt(fn, wrt)
     check_kinds(fn, kinds or {})
-    assumed = _assumed_kinds(fn)
+    assumed = assumed_kinds(fn)
     assumed.update(kinds or {})
     if mode not in ("reverse", "forward"):
         raise ArgumentError(f"mode={mode!r}: use 'reverse' or 'forward'")
@@ -488,49 +362,3 @@ def source(
         with_seed[gradient.seed] = "scalar"
         return gradient.full_source() + "\n" + build_forward(gradient, names, with_seed).source
     raise ArgumentError(f"order={order}: show prints first (1) and second (2) derivatives")
-
-
-KIND_NAMES = "scalar, array, arrayN (an array of N dimensions, e.g. array2), int, list[KIND], any"
-
-
-def _is_kind(kind: str | None) -> bool:
-    if kind is None or kind in ("scalar", "array", "int", "?") or re.fullmatch(r"array[0-9]+", kind):
-        return True
-    items = tuple_items(kind) if kind.endswith(")") else None
-    if items is not None:
-        return all(map(_is_kind, items))
-    is_list, item = list_item(kind)
-    return is_list and kind.endswith("]") and _is_kind(item)
-
-
-def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
-    """Refuse ``kinds`` naming an argument ``fn`` does not have, or a kind
-    s2sad does not know: either would silently leave the code unspecialised."""
-    params = list(inspect.signature(fn).parameters)
-    for name, kind in kinds.items():
-        if name not in params:
-            raise ArgumentError(
-                f"kinds {name}={kind or 'any'}: {fn.__name__} has no argument {name!r} "
-                f"(its arguments: {', '.join(params) or 'none'}; kinds: {KIND_NAMES})"
-            )
-        if not _is_kind(kind):
-            raise ArgumentError(
-                f"kinds {name}={kind}: {kind!r} is not a kind; use one of {KIND_NAMES} "
-                f"(arguments of {fn.__name__}: {', '.join(params)})"
-            )
-
-
-def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for p in inspect.signature(fn).parameters.values():
-        ann = p.annotation
-        text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
-        if p.default is not p.empty:
-            out[p.name] = kind_of_value(p.default)
-        elif "ndarray" in str(text) or "Array" in str(text):
-            out[p.name] = "array"
-        elif ann in (int, "int"):
-            out[p.name] = "int"
-        else:
-            out[p.name] = "scalar"
-    return out

@@ -13,15 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .api import Wrt, _bind, _resolve_wrt, grad
+from .api import grad
+from .arguments import Wrt, bind, resolve_wrt
 from .errors import public
-from .pytree import children, copy_arrays, is_node, labels, rebuild
+from .pytree import children, copy_arrays, is_node, labels, num_entries, ravel, unravel
 
 
 def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_entries: int | None = None,
                    rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of scalar ``f`` at ``x``; returns (indices, values)."""
-    arr = _flat(x) if is_node(x) else np.array(x, dtype=float)
+    arr = ravel(x) if is_node(x) else np.array(x, dtype=float)
     flat = arr.reshape(-1)
     idx = np.arange(flat.size)
     if max_entries is not None and flat.size > max_entries:
@@ -32,35 +33,8 @@ def numerical_grad(f: Callable[[Any], float], x: Any, eps: float = 1e-6, max_ent
         plus, minus = flat.copy(), flat.copy()
         plus[i] += eps
         minus[i] -= eps
-        out[k] = (f(_like(plus.reshape(arr.shape), x)) - f(_like(minus.reshape(arr.shape), x))) / (2 * eps)
+        out[k] = (f(unravel(plus.reshape(arr.shape), x)) - f(unravel(minus.reshape(arr.shape), x))) / (2 * eps)
     return idx, out
-
-
-def _like(a: np.ndarray, x: Any) -> Any:
-    if is_node(x):  # a container (a dict, list, tuple, namedtuple): its leaves, in order
-        out, start = [], 0
-        for item in children(x):
-            n = _size(item)
-            out.append(_like(a.reshape(-1)[start : start + n], item))
-            start += n
-        return rebuild(x, out)
-    if isinstance(x, (float, int)) and not isinstance(x, np.ndarray):
-        return float(a.reshape(-1)[0]) if np.ndim(a) else float(a)
-    return a.reshape(np.shape(x))
-
-
-def _size(x: Any) -> int:
-    if is_node(x):
-        return sum(_size(e) for e in children(x))
-    return int(np.size(x))
-
-
-def _flat(x: Any) -> np.ndarray:
-    """The leaves of ``x`` (a number, an array, or dicts, lists and tuples of them) as one float vector."""
-    if is_node(x):
-        parts = [_flat(e) for e in children(x)]
-        return np.concatenate(parts) if parts else np.zeros(0)
-    return np.reshape(np.asarray(x, dtype=float), -1)
 
 
 def _same_structure(g: Any, x: Any) -> bool:
@@ -75,7 +49,7 @@ def _entry(x: Any, i: int) -> Any:
     """Where flat entry ``i`` of ``x``'s leaves is: an index, or a path of item numbers (or keys) then an index."""
     if is_node(x):
         for k, item in zip(labels(x), children(x)):
-            n = _size(item)
+            n = num_entries(item)
             if i < n:
                 return (k, *_entry(item, i))
             i -= n
@@ -113,10 +87,10 @@ def check_grad(
     ...     return np.sum(np.sin(x) * x)
     >>> s2sad.check_grad(f, np.linspace(0.1, 1.0, 5))
     """
-    names, single = _resolve_wrt(f, wrt)
+    names, single = resolve_wrt(f, wrt)
     grads = grad(f, wrt=names)(*args, **kwargs)
     rng = np.random.default_rng(seed)
-    bound = _bind(f, args, kwargs)
+    bound = bind(f, args, kwargs)
     base = dict(bound.arguments)
 
     def call(arguments: dict[str, Any]) -> float:  # positional and keyword as bound: *args, **kw too
@@ -135,7 +109,7 @@ def check_grad(
         if not _same_structure(g, x):
             raise AssertionError(f"gradient w.r.t. {w!r} is {_shape_text(g)}, the argument {_shape_text(x)}")
         idx, num = numerical_grad(lambda v, w=w: call_with(w, v), x, eps, max_entries, rng)
-        ours = _flat(g)[idx]
+        ours = ravel(g)[idx]
         bad = ~np.isclose(ours, num, rtol=rtol, atol=atol * max(1.0, float(np.max(np.abs(num), initial=0.0))))
         if np.any(bad):
             k = int(np.argmax(bad))
@@ -145,15 +119,15 @@ def check_grad(
                 f"s2sad {ours[k]!r}, numerical {num[k]!r} (difference {abs(ours[k] - num[k]):.3g}; "
                 f"{int(bad.sum())} of {len(idx)} entries checked disagree)"
             )
-        delta = rng.standard_normal(_flat(x).shape)
+        delta = rng.standard_normal(ravel(x).shape)
         delta = delta / max(np.linalg.norm(delta), 1e-12)
         deltas[w] = delta
-        direction_lhs += float(np.sum(delta * _flat(g)))
+        direction_lhs += float(np.sum(delta * ravel(g)))
     plus, minus = dict(base), dict(base)
     for w, d in deltas.items():
         x = base[w]
-        plus[w] = _like(_flat(x) + eps * d, x)
-        minus[w] = _like(_flat(x) - eps * d, x)
+        plus[w] = unravel(ravel(x) + eps * d, x)
+        minus[w] = unravel(ravel(x) - eps * d, x)
     rhs = (call(plus) - call(minus)) / (2 * eps)
     if not np.isclose(direction_lhs, rhs, rtol=rtol * 10, atol=atol * 10 * max(1.0, abs(rhs))):
         raise AssertionError(

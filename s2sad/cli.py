@@ -19,8 +19,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .api import check_kinds, source
+import numpy as np
+
+from .api import source
+from .arguments import check_kinds
+from .check import check_grad
+from .compgraph import graph, render
 from .errors import ArgumentError, S2SADError
+from .export import export
 
 
 def load_function(spec: str) -> Any:
@@ -82,7 +88,7 @@ def _parse_kinds(text: str | None, fn: Any) -> dict[str, str | None]:
 
 
 def _highlight(text: str) -> str:
-    try:
+    try:  # pygments is optional: plain text without it
         from pygments import highlight
         from pygments.formatters import TerminalFormatter
         from pygments.lexers import PythonLexer
@@ -93,8 +99,6 @@ def _highlight(text: str) -> str:
 
 def _graph(args: argparse.Namespace) -> int:
     """``show --graph``: the computational graph as DOT on stdout, or drawn to ``-o`` (.dot, .svg, .png)."""
-    from .compgraph import graph, render
-
     def draw() -> str:
         fn = load_function(args.target)
         dot = graph(fn, wrt=_parse_wrt(args.wrt), adjoint=args.adjoint, kinds=_parse_kinds(args.kinds, fn))
@@ -126,10 +130,6 @@ def _reported(command: str, work: Callable[[], str]) -> str | int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .check import check_grad
-
     try:
         fn = load_function(args.target)
         namespace = {"np": np, "numpy": np, **getattr(fn, "__globals__", {})}
@@ -149,8 +149,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export
-
     where = args.target.rpartition(":")[0]
 
     def build() -> str:

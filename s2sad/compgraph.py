@@ -50,10 +50,13 @@ from typing import Any
 import gast
 
 from .analysis.activity import kind_of_atom, varied_names
-from .analysis.resolve import Op, bind_call
-from .codegen.emit import _strip_parens, expr_source, to_source
+from .analysis.resolve import Op
+from .arguments import assumed_kinds, resolve_wrt
+from .codegen.emit import expr_source, strip_parens, to_source
 from .errors import Location, S2SADError
 from .frontend.parse import parse_function
+from .frontend.varargs import bind_call
+from .pipeline import build_reverse, front
 from .rules.templates import instantiate, simplify
 
 __all__ = ["graph", "render", "GraphvizError"]
@@ -276,7 +279,7 @@ class _Builder:
                 bindings["z"] = _name(z)
                 expr = simplify(instantiate(template, bindings, lambda n: n), self.kinds, operand_kinds,
                                 self.kinds.get(z), names)  # fmt: skip
-                return _strip_parens(expr_source(expr))
+                return strip_parens(expr_source(expr))
 
             if isinstance(arg, (gast.List, gast.Tuple)):  # a list or tuple operand: item k gets entry k
                 for k, item in enumerate(arg.elts):
@@ -517,11 +520,8 @@ def graph(
     >>> [line.split(" [")[0].strip() for line in dot.splitlines() if "->" in line]
     ['in_x -> n1', 'in_y -> n1', 'n1 -> n2', 'in_x -> n2']
     """
-    from .api import _assumed_kinds, _resolve_wrt
-    from .pipeline import build_reverse, front
-
-    names, _ = _resolve_wrt(fn, wrt)
-    assumed = _assumed_kinds(fn)
+    names, _ = resolve_wrt(fn, wrt)
+    assumed = assumed_kinds(fn)
     assumed.update(kinds or {})
     if adjoint:
         build_reverse(fn, names, assumed)  # what s2sad would refuse to differentiate, it refuses to draw

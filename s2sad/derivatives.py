@@ -21,13 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from .api import Wrt, _bind, _check_wrt_value, _resolve_wrt, _shape_like, derivative, vjp
+from .api import vjp
+from .arguments import Wrt, bind, check_wrt_value, resolve_wrt, shape_like
 from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, public
 from .forward.generated import tangent_parameters
+from .frontend.varargs import flatten
 from .lazy import refuse_lazy
 from .pipeline import build_forward, kind_of_value
 from .pytree import children, copy_arrays, is_node, leaves, rebuild, unflatten
+from .specialize import derivative
 
 _lock = threading.RLock()
 _cache: dict[tuple, Any] = {}
@@ -35,8 +38,6 @@ _cache: dict[tuple, Any] = {}
 
 # --------------------------------------------------------------- building
 def _kinds(bound: inspect.BoundArguments) -> dict[str, str | None]:
-    from .frontend.varargs import flatten
-
     return {k: kind_of_value(v) for k, v in flatten(bound.signature, bound.arguments).items()}
 
 
@@ -83,11 +84,11 @@ def _seed_name(d: Derivative) -> str:
 
 # ------------------------------------------------------------- arguments
 def _primal_args(fn: Callable[..., Any], wrt: tuple[str, ...], args: tuple) -> inspect.BoundArguments:
-    bound = _bind(fn, args, {})
+    bound = bind(fn, args, {})
     refuse_lazy(bound.arguments.values(), "jvp, jacobian, hvp and hessian")
     for w in wrt:
         value = bound.arguments[w]
-        _check_wrt_value(fn.__name__, w, value)
+        check_wrt_value(fn.__name__, w, value)
     return bound
 
 
@@ -194,7 +195,7 @@ def jvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     >>> float(tangent)
     3.0
     """
-    names, single = _resolve_wrt(fn, wrt)
+    names, single = resolve_wrt(fn, wrt)
 
     @public
     def run(*args: Any) -> tuple[Any, Any]:
@@ -228,7 +229,7 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     >>> d.jacobian(f)(np.array([0.0, 2.0])).tolist()
     [[2.0, 0.0], [1.0, 0.0]]
     """
-    names, single = _resolve_wrt(fn, wrt)
+    names, single = resolve_wrt(fn, wrt)
 
     @public
     def run(*args: Any) -> Any:
@@ -281,7 +282,7 @@ def _hvp_columns(fn: Callable[..., Any], names: tuple[str, ...], bound: inspect.
             hint="use s2sad.jacobian for non-scalar outputs",
         )
     parts = (grads_dot,) if len(names) == 1 else tuple(grads_dot)
-    return tuple(_shape_like(_like(p, bound.arguments[w]), bound.arguments[w]) for p, w in zip(parts, names))
+    return tuple(shape_like(_like(p, bound.arguments[w]), bound.arguments[w]) for p, w in zip(parts, names))
 
 
 @public
@@ -298,7 +299,7 @@ def hvp(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     >>> d.hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 0.0])).tolist()
     [6.0, 0.0]
     """
-    names, single = _resolve_wrt(fn, wrt)
+    names, single = resolve_wrt(fn, wrt)
 
     @public
     def run(*args: Any) -> Any:
@@ -345,7 +346,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
     >>> d.hessian(f, wrt=(0, 1))(3.0, 2.0)
     ((4.0, 6.0), (6.0, 0.0))
     """
-    names, single = _resolve_wrt(fn, wrt)
+    names, single = resolve_wrt(fn, wrt)
 
     @public
     def run(*args: Any) -> Any:

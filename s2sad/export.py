@@ -52,6 +52,7 @@ True
 
 from __future__ import annotations
 
+import ast
 import builtins
 import datetime
 import importlib
@@ -75,14 +76,16 @@ from typing import Any
 
 import numpy as np
 
+from . import errors as s2sad_errors
 from . import runtime
-from .api import Wrt, _assumed_kinds, _resolve_wrt
+from .arguments import Wrt, assumed_kinds, resolve_wrt
 from .codegen.derivative import Derivative
 from .codegen.emit import render_function
 from .errors import ArgumentError, OutputError, S2SADError
-from .frontend.parse import _LIFTED
+from .frontend.parse import lifted
 from .pipeline import build_reverse
 from .rules.table import is_container, list_item, tuple_items
+from .version import __version__
 
 __all__ = ["ExportError", "export"]
 
@@ -129,8 +132,8 @@ def export(
             f"s2sad export needs a plain function, not {type(fn).__name__} {getattr(fn, '__name__', fn)!r}",
             hint="export a module-level function (a bound method reads `self`, which a module cannot import)",
         )
-    names, single = _resolve_wrt(fn, wrt)
-    specialised = _assumed_kinds(fn)
+    names, single = resolve_wrt(fn, wrt)
+    specialised = assumed_kinds(fn)
     specialised.update(kinds or {})
     _check_kinds(fn, specialised, names)
     d = build_reverse(fn, names, specialised)
@@ -643,10 +646,6 @@ def _without_error_imports(text: str, where: str) -> tuple[str, dict[str, type]]
     lines, and the errors those lines import (``X`` is then given a stand-in
     class). Any other import of s2sad is refused; imports of other modules
     (the standard library, NumPy) stay."""
-    import ast
-
-    from . import errors as s2sad_errors
-
     drop: set[int] = set()
     found: dict[str, type] = {}
     for node in ast.walk(ast.parse(text)):
@@ -690,8 +689,9 @@ def _generated_text(value: Any, sources: dict[int, str]) -> str | None:
     if not isinstance(value, types.FunctionType) or code is None or not code.co_filename.startswith("<s2sad"):
         return None
     text = sources.get(id(value))
-    if text is None and value in _LIFTED:
-        text = render_function(_LIFTED[value].node, {})
+    parsed = lifted(value)
+    if text is None and parsed is not None:
+        text = render_function(parsed.node, {})
     if text is None or not _same_code(text, value):
         raise ExportError(
             f"internal error: export cannot find the source s2sad generated for {value.__name__}",
@@ -876,8 +876,6 @@ def _header(
     wrapper: str,
     entry: str,
 ) -> str:
-    from . import __version__
-
     source_file = inspect.getsourcefile(fn) or "?"
     by_name = fn.__module__ not in (None, "__main__") and _importable(fn.__module__, fn.__globals__.get("__file__"))
     if target is None and module.module_file is None and by_name:
@@ -1064,8 +1062,6 @@ def _fresh(base: str, taken: set[str]) -> str:
 def _signature_text(generated: str, generated_name: str) -> str:
     """The user's parameters as the generated ``def`` writes them, without
     the trailing output adjoint (``y_bar=1.0``)."""
-    import ast
-
     node = ast.parse(generated).body[0]
     assert isinstance(node, ast.FunctionDef) and node.name == generated_name
     args = node.args

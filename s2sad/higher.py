@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import resolve_wrt
 from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, public
 from .forward.generated import tangent_parameters
 from .frontend.varargs import flatten
 from .lazy import refuse_lazy
 from .pipeline import build_forward, kind_of_value
+from .specialize import derivative
 
 _lock = threading.RLock()
 _cache: dict[tuple, list[Derivative]] = {}
@@ -85,8 +87,6 @@ class Higher:
         return grads[0] if self.single else tuple(grads)
 
     def _derivatives(self, bound: inspect.BoundArguments) -> list[Derivative]:
-        from .api import derivative
-
         kinds = {k: kind_of_value(v) for k, v in flatten(bound.signature, bound.arguments).items()}
         key = (self.fn, getattr(self.fn, "__code__", None), tuple(self.chain), tuple(sorted(kinds.items())))
         with _lock:
@@ -117,9 +117,7 @@ def _zero(x: Any) -> Any:
 
 def nest(inner: Any, wrt: Any) -> Higher:
     """``grad(inner, wrt)`` for a derivative ``inner`` made by s2sad."""
-    from .api import _resolve_wrt
-
-    names, single = _resolve_wrt(inner.fn, wrt)
+    names, single = resolve_wrt(inner.fn, wrt)
     if getattr(inner, "mode", "grad") != "grad":
         raise ArgumentError("grad of a value_and_grad or vjp: differentiate s2sad.grad(f) instead")
     chain = list(inner.chain) if isinstance(inner, Higher) else [inner.wrt]

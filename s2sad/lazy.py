@@ -77,7 +77,7 @@ def like_lazy(g: Any, x: Any) -> Any:
     (an adjoint that does not depend on dask data, e.g. of ``np.sum(A * x)``
     with a NumPy ``A``, comes out of the generated code as NumPy). Nothing is
     computed: the adjoint of a float argument is a 0-d dask array."""
-    import dask.array as da
+    import dask.array as da  # optional: dask is imported only when a call has dask arguments
 
     lazy_x = is_lazy(x)
     shape = np.shape(x)
@@ -115,16 +115,16 @@ def _refusing_scheduler(dsk: Any, keys: Any, **kwargs: Any) -> Any:
             hint="compute that value outside the function and pass it in as an argument, or call the "
             "derivative with NumPy arrays (x.compute())",
         )
-    from dask.base import get_scheduler
+    from dask.base import get_scheduler  # optional: dask is imported only when a call has dask arguments
 
     if _saved is not None:
         return get_scheduler(scheduler=_saved)(dsk, keys, **kwargs)
     try:
-        from distributed import default_client
+        from distributed import default_client  # optional: a distributed client when there is one
 
         return default_client().get(dsk, keys, **kwargs)
     except (ImportError, ValueError):
-        import dask.threaded
+        import dask.threaded  # optional: dask is imported only when a call has dask arguments
 
         return dask.threaded.get(dsk, keys, **kwargs)
 
@@ -138,7 +138,7 @@ def no_compute() -> Iterator[None]:
     the refusing scheduler, the last to leave restores the previous one.
     """
     global _active, _saved, _had
-    import dask
+    import dask  # optional: dask is imported only when a call has dask arguments
 
     with _lock:
         if _active == 0:

@@ -47,9 +47,11 @@ import numpy as np
 from . import runtime
 from .analysis.activity import infer_kinds, kind_of_atom, statements, varied_names
 from .analysis.mutation import Callees, Memory, analyse, called_writes, check_mutations, written_arguments
-from .analysis.purity import _MUTATORS, _call_mutation, _text, changes_global, mutation
+from .analysis.purity import MUTATORS, call_mutation, changes_global, mutation
 from .analysis.pytrees import lower_pytrees
-from .analysis.resolve import Resolver, bind_call, refuse_varied_opaque
+from .analysis.refusals import refuse_varied_opaque
+from .analysis.resolve import Resolver
+from .analysis.scope import spelling
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.derivative import Derivative
 from .codegen.emit import compile_function, render_function
@@ -60,7 +62,7 @@ from .forward.generated import jvp_arguments, parse_target, refuse_kept_calls, t
 from .forward.resolver import ForwardResolver, varied_through_buffers
 from .forward.transform import ForwardTransform, pop_receiver, stack_modes
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
-from .frontend.varargs import shape_of, specialise
+from .frontend.varargs import bind_call, shape_of, specialise
 from .ir.naming import Namer
 from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
@@ -779,11 +781,11 @@ def refuse_nonlocal_mutation(
             if changes_global(func, resolver, arrays_only=True) or (
                 changes_global(func, resolver) and _read_elsewhere(ssa, func.value, resolver)
             ):
-                why = f"it changes the global `{_text(func.value)}` (.{func.attr}())"
+                why = f"it changes the global `{spelling(func.value)}` (.{func.attr}())"
             else:
                 ok, obj = resolver.value_of(func)
-                why = _call_mutation(obj, _text(func)) if ok else None
-            what = _text(call.func)
+                why = call_mutation(obj, spelling(func)) if ok else None
+            what = spelling(call.func)
         if why is not None:
             raise UnsupportedSyntaxError(
                 f"s2sad cannot differentiate this call to {what} in reverse mode: {why}, and the reverse "
@@ -809,7 +811,7 @@ def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -
     ok, target = resolver.value_of(receiver)
     receivers = set()
     for n in gast.walk(ssa):
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and n.func.attr in _MUTATORS:
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and n.func.attr in MUTATORS:
             receivers.add(id(n.func.value))
     for n in gast.walk(ssa):
         if isinstance(n, (gast.Name, gast.Attribute)) and id(n) not in receivers and isinstance(n.ctx, gast.Load):

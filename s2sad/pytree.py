@@ -90,3 +90,40 @@ def same_structure(a: Any, b: Any) -> bool:
     if isinstance(b, (tuple, list)):
         return isinstance(a, (tuple, list)) and len(a) == len(b) and all(map(same_structure, a, b))
     return not is_node(a)
+
+
+def unravel(a: np.ndarray, x: Any) -> Any:
+    """The inverse of :func:`ravel`: the vector ``a`` put back into ``x``'s structure, shapes and float leaves.
+
+    >>> unravel(np.array([1.0, 2.0, 3.0]), {"w": np.zeros(2), "b": 0.0})
+    {'w': array([1., 2.]), 'b': 3.0}
+    """
+    if is_node(x):  # a container (a dict, list, tuple, namedtuple): its leaves, in order
+        out, start = [], 0
+        for item in children(x):
+            n = num_entries(item)
+            out.append(unravel(a.reshape(-1)[start : start + n], item))
+            start += n
+        return rebuild(x, out)
+    if isinstance(x, (float, int)) and not isinstance(x, np.ndarray):
+        return float(a.reshape(-1)[0]) if np.ndim(a) else float(a)
+    return a.reshape(np.shape(x))
+
+
+def num_entries(x: Any) -> int:
+    """How many numbers ``x`` holds: its leaves' sizes, summed."""
+    if is_node(x):
+        return sum(num_entries(e) for e in children(x))
+    return int(np.size(x))
+
+
+def ravel(x: Any) -> np.ndarray:
+    """The leaves of ``x`` (a number, an array, or dicts, lists and tuples of them) as one float vector.
+
+    >>> ravel({"w": np.array([1.0, 2.0]), "b": 3.0})
+    array([1., 2., 3.])
+    """
+    if is_node(x):
+        parts = [ravel(e) for e in children(x)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    return np.reshape(np.asarray(x, dtype=float), -1)

@@ -141,7 +141,7 @@ def check_unshared(written: str, read_globals: str = "", helpers: tuple = (), /,
     s2sad.errors.SharedMemoryError: s2sad: the arguments `x` and `y` share memory, ...
     hint: ...
     """
-    from .errors import SharedMemoryError
+    from .errors import SharedMemoryError  # in the helper itself: export copies its source, this line included
 
     gl = set(filter(None, (n.strip() for n in read_globals.split(","))))
     others = [(shown, b, "argument" if n not in gl else "read") for n, v in values.items() for shown, b in _arrays_in(v, n)]
@@ -485,7 +485,7 @@ def _array(x: Any) -> Any:
 
 
 def _refuse_lazy_scatter() -> None:
-    from .errors import LazyArrayError
+    from .errors import LazyArrayError  # in the helper itself: export copies its source, this line included
 
     raise LazyArrayError(
         "s2sad: the adjoint of an index read with an integer array or a mask scatter-adds into a dask array "
@@ -570,7 +570,7 @@ def tensordot_adjoint(g: Any, a: Any, b: Any, axes: Any, which: int) -> Any:
 def einsum_explicit(subscripts: Any, operands: tuple) -> tuple[list[str], str]:
     """The input and output subscripts of ``np.einsum(subscripts, *operands)``
     with the implicit output and any ``...`` spelled out as letters."""
-    from .errors import NoRuleError
+    from .errors import NoRuleError  # in the helper itself: export copies its source, this line included
 
     if not isinstance(subscripts, str):
         raise NoRuleError(
@@ -691,7 +691,7 @@ def norm_adjoint_tangent(v: Any, x: Any, t: Any, n: Any, ord: Any = None, axis: 
     """Tangent of ``norm_adjoint`` along ``x``'s tangent ``t``, for the 2-norm
     and Frobenius norm (where the adjoint v x / n is linear in x)."""
     if _spectral_axes(x, ord, axis) is not None:
-        from .errors import NoRuleError
+        from .errors import NoRuleError  # in the helper itself: export copies its source, this line included
 
         raise NoRuleError(
             "s2sad has no second derivative of the matrix 2-norm (the spectral norm)",

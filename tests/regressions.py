@@ -1,6 +1,6 @@
 # ruff: noqa: B007, F841
 """Minimized programs on which s2sad was found wrong by the differential fuzzer
-(``python -m s2sad.fuzz``, issue #5). Same format as tests/programs.py: each
+(``python -m tools.fuzz``, issue #5). Same format as tests/programs.py: each
 entry of REGRESSIONS is (function, list of argument tuples, wrt), to be
 checked with ``s2sad.check_grad``. Each comment gives what s2sad did when the
 program was found, and the fuzz seed/index it was minimized from (with the

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.analysis.resolve import _is_user_function
+from s2sad.analysis.scope import is_user_function
 from s2sad.rules.operators import REFLECTIVE
 from s2sad.rules.table import REASONS, RULES
 
@@ -46,7 +46,7 @@ def _category(obj) -> str:
         return "inactive"
     if any(obj is r for r in REFLECTIVE):
         return "reflective"
-    assert not _is_user_function(obj), "a library function must not be differentiated through its own source"
+    assert not is_user_function(obj), "a library function must not be differentiated through its own source"
     return "refused"
 
 

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.api import _bind, vjp
+from s2sad.api import vjp
+from s2sad.arguments import bind
 from s2sad.derivatives import hessian, hvp, hvp_derivative, jacobian, jvp
 from s2sad.forward.generated import tangent_parameters
 from s2sad.pipeline import build_forward, kind_of_value
@@ -620,7 +621,7 @@ THIRD = [
 @pytest.mark.parametrize("fn, x, closed", THIRD, ids=[t[0].__name__ for t in THIRD])
 def test_third_derivative(fn, x, closed):
     """Forward mode over the Hessian-vector product (forward over reverse)."""
-    bound = _bind(fn, (x,), {})
+    bound = bind(fn, (x,), {})
     second = hvp_derivative(fn, ("x",), bound)
     params = list(__import__("inspect").signature(second.fn).parameters)
     kinds = {p: "scalar" for p in params}
@@ -695,7 +696,7 @@ def test_defaults_make_tangents_keyword_only():
 
 
 def test_hvp_source_pushes_tangents_with_the_tape():
-    bound = _bind(PROGRAMS[8][0], (0.7,), {})  # scalar_loop
+    bound = bind(PROGRAMS[8][0], (0.7,), {})  # scalar_loop
     source = hvp_derivative(PROGRAMS[8][0], ("x",), bound).source
     assert "tape_dot.append(x_dot)" in source and "_dot = tape_dot.pop()" in source
 

@@ -1,4 +1,4 @@
-"""A bounded run of the differential fuzzer (s2sad/fuzz.py): random programs
+"""A bounded run of the differential fuzzer (tools/fuzz): random programs
 differentiated by s2sad must agree with central differences. Minimized
 failures go to tests/regressions.py."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from s2sad import fuzz
+from tools import fuzz
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -62,15 +62,15 @@ def test_every_claim_is_generated():
     for i in range(400):
         seen |= fuzz.constructs(fuzz.generate(11, i).display)
     # claims only library templates write are checked with the templates below
-    python = {c for c, productions in fuzz._PY_CLAIMS if productions.strip() != "lib"}
+    python = {c for c, productions in fuzz.PY_CLAIMS if productions.strip() != "lib"}
     assert python <= seen, f"never generated: {sorted(python - seen)}"
-    gen = fuzz._Generator(random.Random(0))
+    gen = fuzz.Generator(random.Random(0))
     gen.env = {"x": fuzz.SCALAR, "y": fuzz.V3, "w": fuzz.M, "v": fuzz.V2}
     for _claim, shapes, write in fuzz.LIBRARY:
         for shape in shapes:
             out = write(gen, shape, 1)
             text = out if isinstance(out, str) else out[0]
-            text = fuzz._render([(1, f"return np.sum({text})")], {k: c for k, (c, _) in gen.conds.items()})
+            text = fuzz.render([(1, f"return np.sum({text})")], {k: c for k, (c, _) in gen.conds.items()})
             seen |= fuzz.constructs(f"def f(x, y, w, v):\n{text}\n")
     missing = [c for c, _ in fuzz.claims() if c not in seen]
     assert not missing, f"claimed but never generated: {missing}"
@@ -87,5 +87,5 @@ def test_generated_programs_run(tmp_path):
             program = fuzz.generate(5, i)
             module = fuzz.load(program, tmp_path)
             args = fuzz.sample_args(program.params, rng)
-            clean, probe = module.f(*fuzz._copy(args)), module.f_probe(*fuzz._copy(args))
+            clean, probe = module.f(*fuzz.copy_args(args)), module.f_probe(*fuzz.copy_args(args))
             assert np.array_equal(np.asarray(clean), np.asarray(probe), equal_nan=True), program.display

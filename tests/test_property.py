@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s2sad import fuzz
+from tools import fuzz
 
 _DIR = tempfile.mkdtemp(prefix="s2sad_property_")
 

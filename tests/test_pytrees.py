@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import api
+from s2sad import specialize
 from s2sad.derivatives import hessian, hvp, jacobian, jvp
 from s2sad.pytree import leaves, map_leaves, same_structure
 
@@ -270,7 +270,7 @@ def test_derivative_is_cached_per_key_set():
     assert first == again == {"a": 2.0, "b": 1.0}
     assert swapped == {"b": 2.0, "a": 1.0} and list(swapped) == ["b", "a"]
     assert more == {"a": 4.0, "b": 2.0, "c": 1.0}
-    kinds = {key[-1] for key in list(api._cache) if key[0] is f}
+    kinds = {key[-1] for key in list(specialize._cache) if key[0] is f}
     assert len(kinds) == 3  # one derivative per key set (and order)
 
 

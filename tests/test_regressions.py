@@ -1,5 +1,5 @@
 """Programs on which s2sad was once wrong (found by the differential fuzzer,
-``python -m s2sad.fuzz``), checked against numerical gradients."""
+``python -m tools.fuzz``), checked against numerical gradients."""
 
 import numpy as np
 import pytest

@@ -14,14 +14,22 @@ Both are fixpoints over the whole function, so loops are handled.
 
 from __future__ import annotations
 
+import builtins
+import inspect
+import math
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
 import gast
+import numpy as np
 
+from ..frontend.parse import parse_source
+from ..frontend.varargs import bind_call
 from ..ir.normalize import dotted
 from ..rules.table import (
     _KINDS,
+    RULES,
     any_item,
     as_list,
     dict_entries,
@@ -35,7 +43,8 @@ from ..rules.table import (
     tuple_kind,
 )
 from ..runtime import dict_key
-from .resolve import _GETITEM, Op
+from .resolve import GETITEM, Op
+from .statics import class_kind
 
 
 def statements(stmts: list[gast.stmt]):
@@ -206,8 +215,6 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind == "user":
         found = None
         if call_kind is not None:
-            from .resolve import bind_call
-
             try:
                 bound = bind_call(op.callee, value, None)
             except Exception:  # a bad call is reported by the transform, with its location
@@ -219,8 +226,6 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
     if op.kind == "opaque" and isinstance(op.callee, type):  # Layer(0.5): an object of a user class
-        from .statics import class_kind
-
         return class_kind(op.callee)
     if op.kind == "inactive":
         if isinstance(value, gast.Attribute) and value.attr == "shape":
@@ -242,9 +247,9 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
             return "array" if any(k is not None and k.startswith("array") for k in operands) else None
         return "int" if isinstance(value, gast.BoolOp) else None
     if isinstance(value, gast.Subscript):
-        return _index_kind(kind_of_atom(value.value, kinds), value.slice, kinds)
-    if op.kind == "rule" and op.rule is _GETITEM:  # a namedtuple's field p.W, read as p[k]
-        return _index_kind(kind_of_atom(op.args["x"], kinds), op.args["idx"], kinds)
+        return index_kind(kind_of_atom(value.value, kinds), value.slice, kinds)
+    if op.kind == "rule" and op.rule is GETITEM:  # a namedtuple's field p.W, read as p[k]
+        return index_kind(kind_of_atom(op.args["x"], kinds), op.args["idx"], kinds)
     if op.kind != "rule" or op.rule is None or op.rule.kind is None:
         return None
     arg_kinds = {p: kind_of_atom(a, kinds) for p, a in op.args.items() if p in op.rule.reverse}
@@ -278,8 +283,6 @@ def container_op(op: Op, kinds: dict[str, Any]) -> tuple[str, Any] | None:
     ("concat", kind) for ``a + b`` of two containers, ("repeat", kind) for
     ``a * n``, ("unknown", None) when the kinds cannot tell whether it is
     arithmetic or not; None when it certainly is arithmetic."""
-    from ..rules.table import RULES
-
     if op.kind != "rule" or op.rule is None or op.rule not in (RULES.operator(gast.Add), RULES.operator(gast.Mult)):
         return None
     a, b = (kind_of_atom(op.args[p], kinds) for p in ("x", "y"))
@@ -330,8 +333,6 @@ def _atoms(value: gast.expr) -> list[gast.expr]:
 
 
 def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
-    import numpy as np
-
     first = kind_of_atom(call.args[0], kinds) if call.args else None
     if fn in (np.zeros_like, np.ones_like, np.empty_like, np.full_like):
         return first if first is not None and first.startswith("array") else None
@@ -350,11 +351,6 @@ def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
 def _scalar_in_scalar_out(fn: Any) -> bool:
     """Does ``fn`` give a non-array for scalar arguments? (Not ``np.linspace``,
     ``np.argsort`` or a user's function declared nondifferentiable.)"""
-    import builtins
-    import math
-
-    import numpy as np
-
     if isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) == "math" or fn in vars(math).values():
         return True
     if fn in (np.argmax, np.argmin, np.ndim, np.size, np.any, np.all, np.count_nonzero, np.allclose,
@@ -363,7 +359,7 @@ def _scalar_in_scalar_out(fn: Any) -> bool:
     return any(fn is v for v in vars(builtins).values())
 
 
-def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
+def index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
     """Kind of ``base[index]`` when ``base``'s ndim (or a container's items) is known."""
     if base == "shape":
         return "int"
@@ -408,11 +404,6 @@ def _index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
 
 def _returns_tuple(fn: Any) -> bool:
     """Does ``fn`` end with ``return a, b``? (Its result's adjoint is then a list.)"""
-    import inspect
-    import textwrap
-
-    from ..frontend.parse import parse_source
-
     try:
         tree = parse_source(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):

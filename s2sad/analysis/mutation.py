@@ -50,6 +50,7 @@ aliases what.
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,10 +61,13 @@ import gast
 import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..rules.table import is_container
+from ..frontend.parse import parse_function
+from ..frontend.varargs import bind_call
+from ..ir.normalize import unparse
+from ..rules.table import RULES, is_container
 from ..runtime import dict_key
-from .activity import _index_kind, kind_of_atom, statements
-from .resolve import _LOOP_ITEM, Op, Resolver
+from .activity import index_kind, kind_of_atom, statements
+from .resolve import LOOP_ITEM, Op, Resolver
 
 FOREIGN = "?"  # a global, or what unknown code returns
 
@@ -255,7 +259,6 @@ def returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees | None) -
 
 def _returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> bool | tuple[bool, ...]:
 
-    from ..frontend.parse import parse_function
 
     f = callees.front(parse_function(fn), callees.with_defaults(fn, arg_kinds))  # with its checks: a callee s2sad refuses is not fresh
     m, ssa = f.memory, f.ssa
@@ -511,7 +514,7 @@ class _Analysis:
                 self.take(s, z, {b}, m.reach(b), "view")
         elif isinstance(v, gast.Call) and op is not None and op.callee is dict_key:
             return  # a dict's key: a string or an int
-        elif isinstance(v, gast.Call) and op is not None and op.rule is _LOOP_ITEM:
+        elif isinstance(v, gast.Call) and op is not None and op.rule is LOOP_ITEM:
             self.subscript(s, z, gast.Subscript(value=op.args["x"], slice=op.args["idx"], ctx=gast.Load()))
         elif isinstance(v, gast.Call):
             self.call(s, z, v, op)
@@ -519,9 +522,6 @@ class _Analysis:
             self.take(s, z, set(), {FOREIGN}, "call")
 
     def fresh_result(self, call: gast.Call, op: Op) -> bool | tuple[bool, ...]:
-        from .activity import kind_of_atom
-        from .resolve import bind_call
-
         try:
             bound = bind_call(op.callee, call, None)
         except Exception:  # a bad call is reported by the transform, with its location
@@ -553,7 +553,7 @@ class _Analysis:
         if _is_array(kb):
             if _advanced(v.slice, kinds, self.lists):
                 self.site(s, z)  # fancy indexing copies
-            elif _index_kind(kb, v.slice, kinds) not in ("scalar", "int"):
+            elif index_kind(kb, v.slice, kinds) not in ("scalar", "int"):
                 self.take(s, z, {b}, m.pts.get(b, set()), "view")
         elif kb == "shape":
             return
@@ -738,8 +738,6 @@ class _Check:
     def shown(self, n: str) -> str:
         """The user's name, or for a temporary the expression it holds."""
         if n in self.temps and len(self.defs.get(n, [])) == 1:
-            from ..ir.normalize import unparse
-
             v = self.defs[n][0].value
             if isinstance(v, gast.Name):
                 return self.shown(v.id)
@@ -1105,7 +1103,7 @@ _VIEW_METHODS = {"T", "reshape", "ravel", "transpose", "squeeze", "view", "swapa
 def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
     if op is None:
         return False
-    if op.kind == "user" or op.rule is _LOOP_ITEM:
+    if op.kind == "user" or op.rule is LOOP_ITEM:
         return True  # a function may return (a view of) its argument; a loop's item may be a row
     if op.kind == "const":
         return not isinstance(value, gast.Constant)  # a global array
@@ -1118,22 +1116,14 @@ def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
         f = value.func
         if isinstance(f, gast.Attribute) and f.attr in _VIEW_METHODS and op.kind != "const":
             return True
-        if op.rule is not None and any(op.rule is RULES_lookup(v) for v in _VIEW_FUNCTIONS):
+        if op.rule is not None and any(op.rule is RULES.lookup(v) for v in _VIEW_FUNCTIONS):
             return True
     return False
 
 
-def RULES_lookup(fn: Any) -> Any:  # noqa: N802 - a small indirection for the view table
-    from ..rules.table import RULES
-
-    return RULES.lookup(fn)
-
-
 def _result_not_scalar(value: gast.Subscript, kinds: dict) -> bool:
-    from .activity import _index_kind
-
     base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
-    return _index_kind(base, value.slice, kinds) not in ("scalar", "int")
+    return index_kind(base, value.slice, kinds) not in ("scalar", "int")
 
 
 def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) -> list[str]:
@@ -1178,7 +1168,6 @@ def writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tup
 
 
 def _writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tuple[str, str] | None:
-    import inspect
 
     from ..frontend.parse import parse_function
 
@@ -1212,8 +1201,6 @@ def called_writes(
     """For a call of the user function ``callee``: the operand bound to a
     parameter the callee writes into, that parameter, and where the callee
     writes (``"file, line N"``); None when it writes into none."""
-    from .resolve import bind_call
-
     if not isinstance(call, gast.Call):
         return None
     try:

@@ -29,9 +29,12 @@ import gast
 import numpy as np
 
 from ..errors import S2SADError
+from ..frontend.parse import parse_function
+from ..frontend.varargs import bind_call
 from ..ir.normalize import local_names
 from ..rules.table import RULES
-from .resolve import Resolver, _is_user_function, _text
+from .scope import Scope, is_user_function, spelling
+from .statics import hides_method, is_function_value
 
 _cache: dict[Any, str | None] = {}
 
@@ -74,12 +77,10 @@ def mutation(fn: Any, statics: Statics = ()) -> str | None:
     return _memo(_mutation_cache, fn, lambda: _impurity(fn, mutations_only=True, statics=statics), statics)
 
 
-def _read(fn: Any, statics: Statics = ()) -> tuple[gast.FunctionDef, set[str], set[str], Resolver, Any]:
+def _read(fn: Any, statics: Statics = ()) -> tuple[gast.FunctionDef, set[str], set[str], Scope, Any]:
     """A user function's tree, local names, parameters, resolver, and a
     formatter of a node's place (file, line); parameters bound to functions
     (``statics``) are names of the closure, not parameters."""
-    from ..frontend.parse import parse_function
-
     pf = parse_function(fn)
     node = pf.node
     bound = {p: v for p, v in statics if not isinstance(v, type)}  # classes: see _objects
@@ -92,7 +93,7 @@ def _read(fn: Any, statics: Statics = ()) -> tuple[gast.FunctionDef, set[str], s
     def where(n: gast.AST) -> str:
         return f"{pf.filename}, line {getattr(n, 'lineno', node.lineno)}"
 
-    return node, locals_, params, Resolver(pf, locals_), where
+    return node, locals_, params, Scope(pf, locals_), where
 
 
 def _rebound_to_copies(node: gast.FunctionDef, params: set[str]) -> set[str]:
@@ -131,7 +132,7 @@ def _impurity(fn: Any, mutations_only: bool = False, statics: Statics = ()) -> s
             while isinstance(base, (gast.Attribute, gast.Subscript)):
                 base = base.value
             if not (isinstance(base, gast.Name) and base.id in locals_ and base.id not in params):
-                return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
+                return f"it changes `{spelling(n.value)}`, which it did not make ({where(n)})"
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in locals_ and not mutations_only:
             ok, obj = resolver.pf.resolve_root(n.id)
             if ok and isinstance(obj, (list, dict, set, bytearray)):
@@ -151,7 +152,7 @@ def _reads_kwargs(call: gast.Call, node: gast.FunctionDef) -> bool:
             and isinstance(f.value, gast.Name) and f.value.id == node.args.kwarg.id)
 
 
-_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
                        "fill", "resize", "put", "setfield", "itemset", "add", "discard", "setdefault", "popitem"})
 
 
@@ -164,8 +165,6 @@ def _method_of(func: gast.expr, objects: dict[str, type]) -> tuple[Any, str] | N
     """``self.skip`` where ``self`` is an object of a known class: the class's
     function and the name of its first parameter, when s2sad follows it as
     the build does (pipeline.resolve_methods)."""
-    from .statics import hides_method
-
     if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id in objects):
         return None
     cls = objects[func.value.id]
@@ -178,7 +177,7 @@ def _method_of(func: gast.expr, objects: dict[str, type]) -> tuple[Any, str] | N
 
 
 def _call_impurity(
-    call: gast.Call, resolver: Resolver, locals_: set[str], params: set[str], mutations_only: bool = False,
+    call: gast.Call, resolver: Scope, locals_: set[str], params: set[str], mutations_only: bool = False,
     objects: dict[str, type] | None = None,
 ) -> str | None:
     func = call.func
@@ -187,17 +186,17 @@ def _call_impurity(
         fn, me = method
         passed = ((me, objects[func.value.id]),)  # type: ignore[index,union-attr]
         why = mutation(fn, passed) if mutations_only else impurity(fn, passed)
-        return None if why is None else f"it calls `{_text(func)}`, which is not pure: {why}"
+        return None if why is None else f"it calls `{spelling(func)}`, which is not pure: {why}"
     if changes_global(func, resolver, arrays_only=mutations_only):
         # (a global list a callee changes: no re-run callee reads one, since
         # reading one makes a callee impure; the caller's own reads are checked there)
-        return f"it changes the global `{_text(func.value)}` (.{func.attr}())"
+        return f"it changes the global `{spelling(func.value)}` (.{func.attr}())"
     if isinstance(func, gast.Attribute) and not resolver.is_global(func):
         # a method of a local value: pure if it has a rule, or only changes a value the callee made
         base = func.value
         while isinstance(base, (gast.Attribute, gast.Subscript)):
             base = base.value
-        if func.attr in _MUTATORS:
+        if func.attr in MUTATORS:
             if isinstance(base, gast.Name) and base.id in params:
                 return f"it changes its argument `{base.id}` (.{func.attr}())"
             return None
@@ -209,17 +208,17 @@ def _call_impurity(
         if isinstance(func, gast.Name) and func.id in params:  # a function passed in, and not bound
             return f"it calls `{func.id}`, a function s2sad does not know when it analyses the caller"
         return None  # a call s2sad cannot resolve is refused by the callee's own build
-    text = _text(func)
+    text = spelling(func)
     if RULES.is_pure(obj):
         return None
     if RULES.is_inactive(obj):  # print: an effect, but it changes no value
         return None if mutations_only else f"it calls `{text}`, which has an effect"
-    if _is_user_function(obj):
+    if is_user_function(obj):
         passed = call_statics(obj, call, resolver)
         why = mutation(obj, passed) if mutations_only else impurity(obj, passed)
         return None if why is None else f"it calls `{text}`, which is not pure: {why}"
     if mutations_only:
-        return _call_mutation(obj, text)
+        return call_mutation(obj, text)
     owner = getattr(obj, "__self__", None)
     mod = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "") or ""
     if mod.startswith("numpy.random") or mod == "random" or isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)):
@@ -235,12 +234,9 @@ def _call_impurity(
     return f"it calls `{text}`, which s2sad does not know to be pure"
 
 
-def call_statics(callee: Any, call: gast.Call, resolver: Resolver) -> Statics:
+def call_statics(callee: Any, call: gast.Call, resolver: Scope) -> Statics:
     """The parameters of ``callee`` this call binds to functions (free names
     that denote functions, e.g. ``ode(step, y0)``, ``ode(np.sin, y0)``)."""
-    from .resolve import bind_call
-    from .statics import is_function_value
-
     try:
         bound = bind_call(callee, call, None)
     except Exception:  # a bad call is reported by the callee's build
@@ -265,7 +261,7 @@ def _is_numpy_data(owner: Any) -> bool:
     return isinstance(owner, (np.ndarray, np.generic, float, int, complex, tuple, str))
 
 
-def _call_mutation(obj: Any, text: str) -> str | None:
+def call_mutation(obj: Any, text: str) -> str | None:
     """Does calling this library object change memory its caller may read?
     Methods of global objects that are not data may (``model.update()``);
     NumPy functions writing into an argument are the alias analysis' to refuse."""
@@ -279,10 +275,10 @@ def _call_mutation(obj: Any, text: str) -> str | None:
     return f"it calls `{text}`, a method of the object {type(owner).__name__}, which may change its state"
 
 
-def changes_global(func: gast.expr, resolver: Resolver, arrays_only: bool = False) -> bool:
+def changes_global(func: gast.expr, resolver: Scope, arrays_only: bool = False) -> bool:
     """Is ``func`` a changing method (``append``, ``fill``...) of a global
     container or array (not of a module: ``np.sort`` is a function)?"""
-    if not (isinstance(func, gast.Attribute) and func.attr in _MUTATORS and resolver.is_global(func)):
+    if not (isinstance(func, gast.Attribute) and func.attr in MUTATORS and resolver.is_global(func)):
         return False
     ok, owner = resolver.value_of(func.value)
     return ok and isinstance(owner, (np.ndarray,) if arrays_only else (list, dict, set, bytearray, np.ndarray))
@@ -315,33 +311,33 @@ def _leak(fn: Any, statics: Statics = ()) -> str | None:
             return f"it changes a variable outside itself ({where(n)})"
         if isinstance(n, (gast.Attribute, gast.Subscript)) and isinstance(n.ctx, (gast.Store, gast.Del)):
             if not made_here(n.value):
-                return f"it changes `{_text(n.value)}`, which it did not make ({where(n)})"
+                return f"it changes `{spelling(n.value)}`, which it did not make ({where(n)})"
         if not isinstance(n, gast.Call):
             continue
         constant_args = all(isinstance(a, gast.Constant) for a in [*n.args, *(k.value for k in n.keywords)])
         func = n.func
         if isinstance(func, gast.Attribute) and not resolver.is_global(func):
-            if func.attr in _MUTATORS and not made_here(func.value) and not constant_args:
-                return f"it puts a value into `{_text(func.value)}` (.{func.attr}()), which it did not make ({where(n)})"
+            if func.attr in MUTATORS and not made_here(func.value) and not constant_args:
+                return f"it puts a value into `{spelling(func.value)}` (.{func.attr}()), which it did not make ({where(n)})"
             continue
         ok, obj = resolver.value_of(func)
         if not ok:
             if isinstance(func, gast.Name) and func.id in params:
                 return f"it calls `{func.id}`, a function s2sad does not know when it analyses the caller ({where(n)})"
             continue
-        if _is_user_function(obj):
+        if is_user_function(obj):
             why = leak(obj, call_statics(obj, n, resolver))
             if why is not None:
-                return f"it calls `{_text(func)}`, which {why.removeprefix('it ')}"
+                return f"it calls `{spelling(func)}`, which {why.removeprefix('it ')}"
             continue
         owner = getattr(obj, "__self__", None)
         if isinstance(owner, (np.random.RandomState, np.random.Generator, random.Random)) or owner is None:
             continue  # a draw, or a function: its result is what it gives back
         if isinstance(owner, type(sys)) or _is_numpy_data(owner):
             continue
-        if isinstance(owner, (list, dict, set, bytearray)) and getattr(obj, "__name__", "") not in _MUTATORS:
+        if isinstance(owner, (list, dict, set, bytearray)) and getattr(obj, "__name__", "") not in MUTATORS:
             continue  # reads a global container
         if not constant_args:
-            return f"it passes values to `{_text(func)}`, a method of the object {type(owner).__name__} ({where(n)})"
+            return f"it passes values to `{spelling(func)}`, a method of the object {type(owner).__name__} ({where(n)})"
     return None
 

@@ -38,7 +38,7 @@ from ..ir.normalize import name as _name
 from ..rules.table import is_dict, tuple_fields
 from ..runtime import dict_key
 from .activity import kind_of_atom, statements
-from .resolve import _GETITEM, _LOOP_ITEM, Op
+from .resolve import GETITEM, LOOP_ITEM, Op
 
 
 def lower_pytrees(
@@ -88,7 +88,7 @@ def _lower(
             elif not found and how == "iter" and isinstance(v.value, gast.Name):
                 # the kinds cannot tell a dict from a sequence: decide when the code runs
                 s.value = gast.Call(func=_name(runtime("loop_item")), args=[v.value, v.slice], keywords=[])
-                ops[id(s)] = Op("rule", _LOOP_ITEM, {"x": v.value, "idx": v.slice})
+                ops[id(s)] = Op("rule", LOOP_ITEM, {"x": v.value, "idx": v.slice})
                 return True
         if is_dict(base) or how != "iter":
             if base is not None and not is_dict(base):
@@ -112,7 +112,7 @@ def _lower(
     if isinstance(v, gast.Attribute) and isinstance(v.value, gast.Name):
         fields = tuple_fields(kinds.get(v.value.id))
         op = ops.get(id(s))
-        if fields is not None and v.attr in fields and (op is None or op.rule is not _GETITEM):
-            ops[id(s)] = Op("rule", _GETITEM, {"x": v.value, "idx": const(fields.index(v.attr))})
+        if fields is not None and v.attr in fields and (op is None or op.rule is not GETITEM):
+            ops[id(s)] = Op("rule", GETITEM, {"x": v.value, "idx": const(fields.index(v.attr))})
             return True
     return False

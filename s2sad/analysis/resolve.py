@@ -8,25 +8,21 @@ primitive. A call with no rule is refused here, before any code runs.
 
 from __future__ import annotations
 
-import functools
+import builtins
 import inspect
-import os
-import site
-import sysconfig
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
-from ..errors import Location, NoRuleError, UnsupportedSyntaxError
+from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..frontend.generators import collected, is_generator
-from ..frontend.parse import ParsedFunction
 from ..ir.normalize import const
+from ..rules.operators import REFLECTIVE
 from ..rules.table import RULES, Rule
-
-# modules whose functions are not rebound: their attributes need no guard (ParsedFunction.guards)
-_FIXED_MODULES = frozenset({"numpy", "math", "scipy", "builtins", "s2sad"})
+from .purity import impurity
+from .scope import Scope, library_file, spelling
 
 
 @dataclass
@@ -47,31 +43,8 @@ class Op:
     real_out: bool = False  # gives a real result even from complex operands (abs, .real, np.angle)
 
 
-class Resolver:
-    def __init__(self, pf: ParsedFunction, locals_: set[str]):
-        self.pf = pf
-        self.locals = locals_
-
-    def value_of(self, node: gast.expr) -> tuple[bool, Any]:
-        """The object a global reference (``np``, ``np.linalg.norm``) denotes."""
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return False, None
-            return self.pf.resolve_root(node.id)
-        if isinstance(node, gast.Attribute):
-            ok, base = self.value_of(node.value)
-            if ok and hasattr(base, node.attr):
-                value = getattr(base, node.attr)
-                if isinstance(base, types.ModuleType) and base.__name__.partition(".")[0] not in _FIXED_MODULES \
-                        and callable(value):
-                    self.pf.guards.append((vars(base), node.attr, value))  # `mylib.act = np.sin` makes it stale
-                return True, value
-        return False, None
-
-    def is_global(self, node: gast.expr) -> bool:
-        while isinstance(node, gast.Attribute):
-            node = node.value
-        return isinstance(node, gast.Name) and node.id not in self.locals
+class Resolver(Scope):
+    """Resolves each core operation of one function (``pf``) to an :class:`Op`."""
 
     def op(self, value: gast.expr) -> Op:
         op = self._op(value)
@@ -137,11 +110,11 @@ class Resolver:
                 if ok and not _is_indexable_data(obj):
                     # np.r_[x, y], np.c_[...], np.s_[...]: indexing an object that computes
                     return self._opaque(NoRuleError(
-                        f"s2sad has no derivative rule for indexing `{_text(value.value)}` ({_describe(obj)})",
+                        f"s2sad has no derivative rule for indexing `{spelling(value.value)}` ({_describe(obj)})",
                         self.pf.location(value),
                         "build the array with np.concatenate, np.stack or np.column_stack instead",
                     ))
-            return Op("rule", _GETITEM, {"x": value.value, "idx": value.slice})
+            return Op("rule", GETITEM, {"x": value.value, "idx": value.slice})
         if isinstance(value, (gast.Tuple, gast.List)):
             return Op("tuple", args={"items": value})
         if isinstance(value, gast.Dict):
@@ -171,7 +144,7 @@ class Resolver:
         ok, obj = self.value_of(func)
         if not ok:
             raise UnsupportedSyntaxError(
-                f"s2sad cannot tell which function `{_text(func)}` is",
+                f"s2sad cannot tell which function `{spelling(func)}` is",
                 self.pf.location(call),
                 "call a function defined at module level or imported, by its name",
             )
@@ -191,23 +164,23 @@ class Resolver:
             library = library_file(obj)
             if library is not None:
                 return self._opaque(NoRuleError(
-                    f"s2sad has no derivative rule for `{_text(func)}` ({_describe(obj)}), which is library "
+                    f"s2sad has no derivative rule for `{spelling(func)}` ({_describe(obj)}), which is library "
                     f"code ({library}); s2sad differentiates only the user's own Python functions",
                     self.pf.location(call),
-                    f"register a derivative with s2sad.register_adjoint({_text(func)}, "
+                    f"register a derivative with s2sad.register_adjoint({spelling(func)}, "
                     f"{{'{_first_parameter(obj)}': 'g * ...'}}), or write the computation in your own code",
                 ))
             if is_generator(obj):
                 obj = self._collected(obj, call)
             return Op("user", args={"call": call}, callee=obj)
-        op = self._opaque(self._no_rule(call, f"`{_text(func)}` ({_describe(obj)})"))
+        op = self._opaque(self._no_rule(call, f"`{spelling(func)}` ({_describe(obj)})"))
         op.callee = obj  # a class: its instance's kind is known (activity, analysis.statics)
         return op
 
     def _collected(self, gen: Any, call: gast.Call) -> Any:
         """A call to a generator function calls its list-returning twin
         (:mod:`frontend.generators`), bound to a fresh name of the closure."""
-        twin = collected(gen, self.pf.location(call))
+        twin = collected(gen, self.pf.location(call), impurity(gen))
         base = f"{gen.__name__}_items"
         fresh, k = base, 0
         while fresh in self.locals or (self.pf.resolve_root(fresh)[0] and self.pf.closure.get(fresh) is not twin):
@@ -221,12 +194,10 @@ class Resolver:
         """``eval``, ``exec``, ``locals()`` and their kind read or change the
         program's own text and names, which s2sad rewrites: refused wherever
         they appear, whatever their arguments."""
-        from ..rules.operators import REFLECTIVE
-
         ok, obj = self.value_of(call.func)
         if ok and any(obj is r for r in REFLECTIVE):
             raise UnsupportedSyntaxError(
-                f"s2sad cannot differentiate a call to {_text(call.func)}(): it reads or runs the program's own "
+                f"s2sad cannot differentiate a call to {spelling(call.func)}(): it reads or runs the program's own "
                 "text or names, which s2sad rewrites",
                 self.pf.location(call),
                 "write the computation out in the function itself",
@@ -288,143 +259,19 @@ class Resolver:
 
 _DICT_METHODS = frozenset({"get", "pop", "popitem", "update", "setdefault", "clear", "fromkeys", "values", "items"})
 
-_GETITEM = RULES.add(
+GETITEM = RULES.add(
     "._getitem", "x, idx", {"x": "getitem_adjoint(g, x, idx)"}, {"x": "x_dot[idx]"}, kind="unknown", name="indexing"
 )
 
 
 # a loop's item where the kinds cannot tell a dict (its keys) from a sequence: analysis/pytrees
-_LOOP_ITEM = RULES.add(
+LOOP_ITEM = RULES.add(
     "._loopitem", "x, idx", {"x": "loop_item_adjoint(g, x, idx)"}, {"x": "loop_item_tangent(x_dot, x, idx)"},
     kind="unknown", name="a loop's item",
 )
 
 
-def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
-    """Bind a call's operand nodes to the callee's parameter names."""
-    import inspect
-
-    from ..errors import UnsupportedSyntaxError
-    from ..frontend.varargs import flatten
-
-    sig = inspect.signature(callee)
-    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        raise UnsupportedSyntaxError(  # pipeline.expand_starred expands *xs of known length first
-            f"s2sad cannot tell which parameters of {callee.__name__} this call's *xs or **d fill",
-            where, "pass a tuple (its length is then known) or the arguments one by one",
-        )
-    try:
-        bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
-    except TypeError as exc:
-        raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
-    return flatten(callee, bound.arguments)  # *args as args_0, args_1...; **kw by key (frontend.varargs)
-
-
-def refuse_varied_opaque(
-    fn: gast.FunctionDef,
-    ops: dict[int, Op],
-    varied: set[str],
-    filename: str,
-    effects: bool = True,
-    kinds: dict[str, Any] | None = None,
-) -> None:
-    """Raise the stored error of the first operation with no rule that a
-    varied value reaches; refuse calls made for an effect on a varied value
-    (``lst.extend(xs)``, ``np.copyto(y, x)``) except ``lst.append(v)``; and
-    refuse a complex value meeting a varied one (the rules are real-only)."""
-    from .activity import statements
-
-    complex_names = {n for n, k in (kinds or {}).items() if k == "complex"}
-    changed = True
-    while changed:  # names that may hold a complex value
-        changed = False
-        for s in statements(fn.body):
-            op = ops.get(id(s))
-            if op is None or op.real_out or not isinstance(s, gast.Assign):
-                continue
-            tgt = s.targets[0]
-            target = tgt.id if isinstance(tgt, gast.Name) else tgt.value.id if isinstance(tgt, gast.Subscript) else None
-            if target is None or target in complex_names:
-                continue
-            if op.complex_in or _names_of(s.value) & complex_names:
-                complex_names.add(target)
-                changed = True
-    for s in statements(fn.body):
-        op = ops.get(id(s))
-        if (op is not None and isinstance(s, gast.Assign) and _names_of(s.value) & varied
-                and (op.complex_in or _names_of(s.value) & complex_names)):
-            raise NoRuleError(
-                "s2sad cannot differentiate complex arithmetic: a complex value meets a value that carries a "
-                "derivative here (s2sad's rules are for real numbers)",
-                Location(filename, s.lineno, s.col_offset or 0),
-                "split the computation into real and imaginary parts with real arrays",
-            )
-    for s in statements(fn.body):
-        op = ops.get(id(s))
-        if op is not None and op.kind == "opaque" and {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)} & varied:
-            assert op.error is not None
-            raise op.error
-        if effects and op is not None and op.kind == "rule" and op.rule is not None:
-            for p, arg in op.args.items():
-                if p in op.rule.reverse or p not in _STRUCTURAL_PARAMS:
-                    continue
-                if {n.id for n in gast.walk(arg) if isinstance(n, gast.Name)} & varied:
-                    raise UnsupportedSyntaxError(
-                        f"s2sad cannot differentiate with respect to the argument `{p}` of {op.rule.name}, "
-                        "which depends on a value that carries a derivative",
-                        Location(filename, s.lineno, s.col_offset or 0),
-                        f"pass a constant `{p}`"
-                        + (" (the subscripts as a string)" if op.rule.name.endswith("einsum") else ""),
-                    )
-        if effects and isinstance(s, gast.Expr) and _effect_on_varied(s, varied):
-            raise UnsupportedSyntaxError(
-                "s2sad cannot differentiate a call made for its effect on a value that carries a derivative",
-                Location(filename, s.lineno, s.col_offset or 0),
-                "build a new value instead (lists: only `append` is followed)",
-            )
-
-
-def _names_of(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
-
-
-# parameters that pick the formula (einsum's subscripts, norm's order, var's
-# ddof) and that a value carrying a derivative may reach while the rule
-# would silently give it none (others, like copysign's sign, are piecewise
-# constant; axes and shapes cannot be floats)
-_STRUCTURAL_PARAMS = frozenset({"subscripts", "ord", "ddof"})
-
-
-def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
-    call = s.value
-    if not isinstance(call, gast.Call):
-        return False
-    f = call.func
-    if isinstance(f, gast.Attribute) and f.attr == "append" and isinstance(f.value, gast.Name) and len(call.args) == 1:
-        return False  # followed by the transforms
-    if isinstance(f, gast.Name) and f.id == "print":
-        return False
-    return bool({n.id for n in gast.walk(call) if isinstance(n, gast.Name)} & varied)
-
-
-def _is_user_function(obj: Any) -> bool:
-    """A Python function s2sad reads and differentiates itself: not one of
-    the standard library's or an installed library's own (those need a rule:
-    s2sad does not follow their internals). Decided by where the code lives,
-    so a user's module named like a standard one (``test.py``) is still read."""
-    fn = obj.__func__ if inspect.ismethod(obj) else obj
-    if not inspect.isfunction(fn):
-        return False
-    root = (getattr(fn, "__module__", None) or "").split(".")[0]
-    return root not in _LIBRARIES and library_file(fn) is None
-
-
-_LIBRARIES = frozenset({"numpy", "scipy", "s2sad", "gast", "astor", "pandas", "sklearn", "torch", "jax"})
-
-
 def _dtype_or_none(text: str) -> Any:
-    import numpy as np
-
     try:
         return np.dtype(text)
     except TypeError:
@@ -433,8 +280,6 @@ def _dtype_or_none(text: str) -> Any:
 
 def _is_complex_object(obj: Any) -> bool:
     """A complex number, array, type or dtype."""
-    import numpy as np
-
     if isinstance(obj, (complex, np.complexfloating)):
         return True
     if isinstance(obj, np.ndarray):
@@ -447,10 +292,6 @@ def _is_complex_object(obj: Any) -> bool:
 
 
 def _REAL_OF_COMPLEX() -> tuple[Any, ...]:
-    import builtins
-
-    import numpy as np
-
     return (builtins.abs, np.abs, np.absolute, np.real, np.imag, np.angle, np.iscomplexobj, np.isrealobj, np.shape,
             np.ndim, np.size)
 
@@ -458,16 +299,12 @@ def _REAL_OF_COMPLEX() -> tuple[Any, ...]:
 def _is_indexable_data(obj: Any) -> bool:
     """A global one may index as data (an array, a list, a number...) rather
     than an object whose ``[]`` computes (``np.r_``, ``np.c_``, ``np.s_``)."""
-    import numpy as np
-
     return isinstance(obj, (np.ndarray, np.generic, list, tuple, dict, str, bytes, int, float, range))
 
 
 def _is_constant_method(obj: Any) -> bool:
     """A method bound to a global array or number: its result is a constant,
     since globals are never differentiated."""
-    import numpy as np
-
     owner = getattr(obj, "__self__", None)
     return isinstance(owner, (np.ndarray, np.generic, float, int))
 
@@ -477,36 +314,6 @@ def _first_parameter(fn: Any) -> str:
         return next(iter(inspect.signature(fn).parameters))
     except (StopIteration, TypeError, ValueError):
         return "x"
-
-
-@functools.cache
-def _library_dirs() -> tuple[str, ...]:
-    dirs = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    try:
-        dirs |= set(site.getsitepackages()) | {site.getusersitepackages()}
-    except AttributeError:  # a virtualenv's old site module
-        pass
-    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
-
-
-def library_file(fn: Any) -> str | None:
-    """The file of ``fn`` when it is library code (the standard library or an
-    installed package, not the user's own files), else None. s2sad does not
-    follow calls into library code: the constructs found there (try, with,
-    *args, C calls) are the library's, not the user's, to rewrite."""
-    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    filename = getattr(code, "co_filename", "")
-    if not filename or filename.startswith("<"):
-        return None
-    return filename if os.path.realpath(filename).startswith(_library_dirs()) else None
-
-
-def _text(node: gast.expr) -> str:
-    if isinstance(node, gast.Name):
-        return node.id
-    if isinstance(node, gast.Attribute):
-        return f"{_text(node.value)}.{node.attr}"
-    return type(node).__name__
 
 
 def _describe(obj: Any) -> str:

@@ -19,8 +19,10 @@ for.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -117,9 +119,6 @@ def hides_method(cls: type, attr: str) -> bool:
 def _stores(fn: Any, attr: str) -> bool:
     """Does ``fn``'s code store into an attribute ``attr`` (or call
     ``setattr``/``vars``)? True when its source cannot be read."""
-    import ast
-    import textwrap
-
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Location
-from ..frontend.parse import _LIFTED, ParsedFunction
+from ..frontend.parse import ParsedFunction, lifted
 
 _UNBOUND = object()
 
@@ -90,7 +90,7 @@ def share_defaults(pf: ParsedFunction, compiled: Any) -> None:
     expressions evaluated again: a global rebound since, or an array default
     changed in place, is then what a call without that argument uses."""
     fn = pf.fn
-    if fn in _LIFTED or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
+    if lifted(fn) is not None or pf.filename.startswith("<s2sad") or not inspect.isfunction(getattr(fn, "__func__", fn)):
         return
     if pf.specialised:
         return  # *args or **kw expanded: the parameters are not the function's own

@@ -42,7 +42,7 @@ def to_source(node: gast.AST) -> str:
     return astor.to_source(_to_ast(node))
 
 
-def _strip_parens(text: str) -> str:
+def strip_parens(text: str) -> str:
     if text.startswith("(") and text.endswith(")"):
         depth = 0
         for i, ch in enumerate(text):
@@ -97,11 +97,11 @@ def _block(
             smap[len(lines) + 1] = s.lineno
         suffix = f"  # {note}" if note else ""
         if isinstance(s, gast.If):
-            lines.append(f"{pad}if {_strip_parens(expr_source(s.test))}:{suffix}")
+            lines.append(f"{pad}if {strip_parens(expr_source(s.test))}:{suffix}")
             _block(s.body, depth + 1, lines, comments, leading, smap)
             orelse = s.orelse
             while len(orelse) == 1 and isinstance(orelse[0], gast.If) and id(orelse[0]) not in comments:
-                lines.append(f"{pad}elif {_strip_parens(expr_source(orelse[0].test))}:")
+                lines.append(f"{pad}elif {strip_parens(expr_source(orelse[0].test))}:")
                 _block(orelse[0].body, depth + 1, lines, comments, leading, smap)
                 orelse = orelse[0].orelse
             if orelse:
@@ -109,10 +109,10 @@ def _block(
                 _block(orelse, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.For):
             target = expr_source(s.target)
-            lines.append(f"{pad}for {_strip_parens(target)} in {expr_source(s.iter)}:{suffix}")
+            lines.append(f"{pad}for {strip_parens(target)} in {expr_source(s.iter)}:{suffix}")
             _block(s.body, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.While):
-            lines.append(f"{pad}while {_strip_parens(expr_source(s.test))}:{suffix}")
+            lines.append(f"{pad}while {strip_parens(expr_source(s.test))}:{suffix}")
             _block(s.body, depth + 1, lines, comments, leading, smap)
         elif isinstance(s, gast.FunctionDef):
             sub_map: dict[int, int] = {}

@@ -83,8 +83,9 @@ from typing import Any
 import gast
 
 from ..analysis.activity import container_op, kind_of_atom
-from ..analysis.resolve import Op, bind_call
+from ..analysis.resolve import Op
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
+from ..frontend.varargs import bind_call
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned

@@ -26,21 +26,22 @@ from typing import Any
 
 import gast
 
+from ..codegen.emit import compile_function, render_function
 from ..errors import Location, UnsupportedSyntaxError
 from .parse import ParsedFunction, parse_function, register_lifted
 
 _twins: dict[Any, tuple[Any, Any]] = {}  # generator function -> (its code, the list-returning twin)
 
 
-def collected(fn: Any, where: Location) -> Any:
+def collected(fn: Any, where: Location, impure: str | None) -> Any:
     """The list-returning twin of the generator function ``fn`` (built once
-    per function and code), or a refusal naming the user's call ``where``."""
+    per function and code), or a refusal naming the user's call ``where``.
+    ``impure`` is why ``fn`` is not pure (:func:`s2sad.analysis.purity.impurity`),
+    or None: the caller decides, since the analyses stand above the front end."""
     hit = _twins.get(fn)
     if hit is not None and hit[0] is fn.__code__:
         return hit[1]
-    from ..analysis.purity import impurity
-
-    why = impurity(fn)
+    why = impure
     if why is not None:
         raise UnsupportedSyntaxError(
             f"s2sad cannot differentiate a loop over the generator {fn.__name__}, which is not pure: {why}; "
@@ -71,8 +72,6 @@ def _as_list_function(pf: ParsedFunction) -> gast.FunctionDef:
 
 
 def _compile(pf: ParsedFunction, node: gast.FunctionDef) -> Any:
-    from ..codegen.emit import compile_function, render_function
-
     text = render_function(node, {})
     filename = f"<s2sad: generator {node.name} collected into a list ({pf.filename}:{node.lineno})>"
     fn = pf.fn

@@ -89,6 +89,12 @@ def register_lifted(fn: Callable[..., Any], parsed: ParsedFunction) -> None:
     _LIFTED[fn] = parsed
 
 
+def lifted(fn: Any) -> ParsedFunction | None:
+    """The tree :func:`register_lifted` remembers for ``fn``, or None for a
+    function the user wrote (or one s2sad generated from a template)."""
+    return _LIFTED.get(fn)
+
+
 def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     """Parse ``fn`` and return its ``FunctionDef`` with real line numbers."""
     if fn in _LIFTED:

@@ -177,3 +177,18 @@ class _KwargsReads(gast.NodeTransformer):
                 _where(node, self.filename), "read each keyword argument by its key",
             )
         return node
+
+
+def bind_call(callee: Any, call: gast.Call, where: Any) -> dict[str, gast.expr]:
+    """Bind a call's operand nodes to the callee's parameter names."""
+    sig = inspect.signature(callee)
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        raise UnsupportedSyntaxError(  # pipeline.expand_starred expands *xs of known length first
+            f"s2sad cannot tell which parameters of {callee.__name__} this call's *xs or **d fill",
+            where, "pass a tuple (its length is then known) or the arguments one by one",
+        )
+    try:
+        bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+    except TypeError as exc:
+        raise UnsupportedSyntaxError(f"bad call of {callee.__name__}: {exc}", where, "fix the call") from None
+    return flatten(callee, bound.arguments)  # *args as args_0, args_1...; **kw by key (frontend.varargs)

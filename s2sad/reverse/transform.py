@@ -67,9 +67,10 @@ from ..analysis import liveness
 from ..analysis.activity import container_op, kind_of_atom, statements
 from ..analysis.mutation import Memory, makes_view
 from ..analysis.purity import impurity, leak
-from ..analysis.resolve import _GETITEM, Op, bind_call
+from ..analysis.resolve import GETITEM, Op
 from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
+from ..frontend.varargs import bind_call
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
@@ -445,7 +446,7 @@ class ReverseTransform:
                 # a list where an array is expected (np.sum([a, b])): item k gets entry k
                 self.sequence_contributions(arg, expr, z, out)
             elif isinstance(arg, gast.Name):
-                if is_container(self.kinds.get(arg.id)) and rule is not _GETITEM:  # a list taken as an array
+                if is_container(self.kinds.get(arg.id)) and rule is not GETITEM:  # a list taken as an array
                     expr = gast.Call(func=name(self.runtime("array_adjoint")), args=[expr, name(arg.id)], keywords=[])
                 self.accumulate(arg.id, expr, out, comment=f"{arg.id} -> {z}")
             else:

@@ -54,6 +54,7 @@ from .analysis.resolve import Op, bind_call
 from .codegen.emit import _strip_parens, expr_source, to_source
 from .errors import Location, S2SADError
 from .frontend.parse import parse_function
+from .ir.core import names_read
 from .reverse.templates import instantiate, simplify
 
 __all__ = ["graph", "render", "GraphvizError"]
@@ -222,7 +223,7 @@ class _Builder:
         return text
 
     def _read(self, node: gast.AST, nid: str, env: dict[str, set[str]], term: Term | None) -> None:
-        for n in sorted(_loaded(node)):
+        for n in sorted(names_read(node)):
             for src in sorted(env.get(n, ()), key=_order):
                 self.uses.append(_Use(src, nid, n, term))
 
@@ -267,7 +268,7 @@ class _Builder:
         out: list[tuple[gast.AST, Term | None]] = []
         for p, arg in op.args.items():
             template = rule.reverse.get(p)
-            if template is None or not (_loaded(arg) & self.varied):
+            if template is None or not (names_read(arg) & self.varied):
                 continue
 
             def term(bar: str, template: gast.expr = template) -> str:
@@ -337,10 +338,6 @@ def _copy_env(env: dict[str, set[str]]) -> dict[str, set[str]]:
 def _params(fn: gast.FunctionDef) -> list[str]:
     a = fn.args
     return [p.id for p in a.posonlyargs + a.args + a.kwonlyargs]
-
-
-def _loaded(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _defined(s: gast.stmt) -> str | None:

@@ -29,10 +29,11 @@ from .analysis.resolve import Resolver, refuse_varied_opaque
 from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
+from .frontend.normalize import normalize_lifting
 from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import shape_of, specialise
+from .ir.core import assign, const, dotted, local_names, name
 from .ir.naming import Namer
-from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions

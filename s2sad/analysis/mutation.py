@@ -59,6 +59,7 @@ import gast
 import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
+from ..ir.core import unparse
 from ..rules.table import is_container
 from ..runtime import dict_key
 from .activity import _index_kind, kind_of_atom, statements
@@ -718,8 +719,6 @@ class _Check:
     def shown(self, n: str) -> str:
         """The user's name, or for a temporary the expression it holds."""
         if n in self.temps and len(self.defs.get(n, [])) == 1:
-            from ..ir.normalize import unparse
-
             v = self.defs[n][0].value
             if isinstance(v, gast.Name):
                 return self.shown(v.id)
@@ -1124,7 +1123,7 @@ def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) ->
 
     >>> from s2sad.analysis.resolve import Resolver
     >>> from s2sad.ir.naming import Namer
-    >>> from s2sad.ir.normalize import normalize_lifting
+    >>> from s2sad.frontend.normalize import normalize_lifting
     >>> from s2sad.ir.ssa import to_ssa
     >>> node = gast.parse("def f(x, y):\\n    x[0] = 2.0 * y[1]\\n    return x").body[0]
     >>> namer = Namer.for_function(node)

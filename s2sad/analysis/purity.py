@@ -29,7 +29,7 @@ import gast
 import numpy as np
 
 from ..errors import S2SADError
-from ..ir.normalize import local_names
+from ..ir.core import local_names
 from ..rules.table import RULES
 from .resolve import Resolver, _is_user_function, _text
 

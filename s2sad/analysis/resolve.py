@@ -22,7 +22,7 @@ import gast
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.generators import collected, is_generator
 from ..frontend.parse import ParsedFunction
-from ..ir.normalize import const
+from ..ir.core import const, names_in
 from ..rules.table import RULES, Rule
 
 # modules whose functions are not rebound: their attributes need no guard (ParsedFunction.guards)
@@ -346,13 +346,13 @@ def refuse_varied_opaque(
             target = tgt.id if isinstance(tgt, gast.Name) else tgt.value.id if isinstance(tgt, gast.Subscript) else None
             if target is None or target in complex_names:
                 continue
-            if op.complex_in or _names_of(s.value) & complex_names:
+            if op.complex_in or names_in(s.value) & complex_names:
                 complex_names.add(target)
                 changed = True
     for s in statements(fn.body):
         op = ops.get(id(s))
-        if (op is not None and isinstance(s, gast.Assign) and _names_of(s.value) & varied
-                and (op.complex_in or _names_of(s.value) & complex_names)):
+        if (op is not None and isinstance(s, gast.Assign) and names_in(s.value) & varied
+                and (op.complex_in or names_in(s.value) & complex_names)):
             raise NoRuleError(
                 "s2sad cannot differentiate complex arithmetic: a complex value meets a value that carries a "
                 "derivative here (s2sad's rules are for real numbers)",
@@ -382,10 +382,6 @@ def refuse_varied_opaque(
                 Location(filename, s.lineno, s.col_offset or 0),
                 "build a new value instead (lists: only `append` is followed)",
             )
-
-
-def _names_of(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
 # parameters that pick the formula (einsum's subscripts, norm's order, var's

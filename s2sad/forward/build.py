@@ -22,7 +22,7 @@ from ..analysis.resolve import Op, Resolver, refuse_varied_opaque
 from ..codegen.emit import compile_function, expr_source, render_function
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
-from ..ir.normalize import name
+from ..ir.core import name
 from ..pipeline import Derivative, closure_cells, entry_check, front, note_copies, share_defaults
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import ForwardTransform, pop_receiver, stack_modes

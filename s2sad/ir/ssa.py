@@ -1,6 +1,6 @@
 """Rename the core so that each name is assigned by one statement.
 
-Input: the core of :mod:`s2sad.ir.normalize`.
+Input: the core of :mod:`s2sad.frontend.anf`.
 
 Output guarantees:
 
@@ -18,7 +18,8 @@ reverse sweep needs to save values only inside loops.
 
 >>> import gast
 >>> from s2sad.ir.naming import Namer
->>> from s2sad.ir.normalize import normalize, unparse
+>>> from s2sad.frontend.normalize import normalize
+>>> from s2sad.ir.core import unparse
 >>> fn = gast.parse("def f(x):\\n    x = x * 2\\n    for i in range(3):\\n        x = np.sin(x) + 1\\n    return x").body[0]
 >>> namer = Namer.for_function(fn)
 >>> print(unparse(to_ssa(normalize(fn, namer), namer)).strip())
@@ -37,6 +38,7 @@ import copy
 
 import gast
 
+from .core import names_read
 from .naming import Namer
 
 
@@ -224,12 +226,6 @@ def to_ssa(fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     return fn
 
 
-def _loads(node: gast.AST | None) -> set[str]:
-    if node is None:
-        return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-
-
 def _live(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> set[str]:
     """Names read before being assigned, from the start of ``stmts`` on (given
     those live after them); records the names live after each ``if``."""
@@ -237,9 +233,9 @@ def _live(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> 
     for s in reversed(stmts):
         if isinstance(s, gast.If):
             out[id(s)] = set(live)
-            live = _live(s.body, live, out) | _live(s.orelse, live, out) | _loads(s.test)
+            live = _live(s.body, live, out) | _live(s.orelse, live, out) | names_read(s.test)
         elif isinstance(s, (gast.For, gast.While)):
-            head = _loads(s.iter) if isinstance(s, gast.For) else _loads(s.test)
+            head = names_read(s.iter) if isinstance(s, gast.For) else names_read(s.test)
             inner = live | head
             for _ in range(2):  # the back edge: what the body reads is live at its end too
                 entry = _live(s.body, inner, out)
@@ -249,7 +245,7 @@ def _live(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]]) -> 
             out[id(s)] = set(inner)  # live after the loop, or read by an iteration before being set
             live = inner
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            live = (live - {s.targets[0].id}) | _loads(s.value)
+            live = (live - {s.targets[0].id}) | names_read(s.value)
         else:
-            live = live | _loads(s)
+            live = live | names_read(s)
     return live

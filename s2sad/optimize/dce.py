@@ -6,7 +6,7 @@ call): flags that a ``continue`` set at the end of a body, copies a merge
 made for a path that ends the function. Repeated until nothing changes.
 
 >>> import gast
->>> from s2sad.ir.normalize import unparse
+>>> from s2sad.ir.core import unparse
 >>> fn = gast.parse("def f(x):\\n    a = x * 2\\n    b = a + 1\\n    c = np.sin(x)\\n    return a").body[0]
 >>> print(unparse(eliminate_dead_code(fn)).strip())
 def f(x):
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import gast
 
-
-def _loads(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+from ..ir.core import names_read
 
 
 def eliminate_dead_code(fn: gast.FunctionDef) -> gast.FunctionDef:
     while True:
-        read = _loads(fn)
+        read = names_read(fn)
         removed = [False]
         fn.body = _block(fn.body, read, removed)
         if not removed[0]:

@@ -15,7 +15,7 @@ from typing import Any
 import gast
 
 from ..analysis.activity import kind_of_atom
-from ..ir.normalize import const, name
+from ..ir.core import const, name
 from ..rules.table import is_array
 
 RUNTIME_NAMES = frozenset(

@@ -68,9 +68,9 @@ from ..ir.core import KeyRead, assign, const, local_names, locate, name
 from ..ir.naming import Namer
 from .desugar import Desugar
 from .exits import Exits, Loop, has_early_return
-from .fence import EXPR_WHAT, expr_hint, expression_refusal, refusal, statement_refusal
+from .fence import EXPR_WHAT, expr_hint, expression_refusal, lifted_names, refusal, statement_refusal
 from .iteration import Iteration
-from .lift import Lifting, lifted_names
+from .lift import Lifting
 
 
 class Normalizer(Desugar, Iteration, Lifting, Exits):

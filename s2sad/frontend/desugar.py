@@ -43,8 +43,7 @@ import copy
 import gast
 
 from ..ir.core import assign, const, dotted, locate, name
-from .fence import DEFAULT_HINT, foreign_write
-from .lift import is_partial
+from .fence import DEFAULT_HINT, foreign_write, is_partial
 
 _OPS = {
     gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**", gast.MatMult: "@", gast.Mod: "%",

@@ -34,7 +34,7 @@ from __future__ import annotations
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.core import dotted, unparse
+from ..ir.core import dotted, local_names, unparse
 
 DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (What it differentiates)"
 
@@ -154,10 +154,39 @@ def check(fn: gast.FunctionDef, filename: str = "<unknown>") -> None:
     _Fence(fn, filename).block(fn.body)
 
 
+
+def is_partial(value: gast.expr) -> bool:
+    """``functools.partial(f, ...)`` (or ``partial(f, ...)``), by its spelling."""
+    return (isinstance(value, gast.Call) and dotted(value.func) in ("functools.partial", "partial")
+            and len(value.args) >= 1)
+
+
+
+def lifted_names(fn: gast.FunctionDef) -> set[str]:
+    """Names bound (once) to a nested def or a lambda: they are lifted, not locals."""
+    out: set[str] = set()
+    counts: dict[str, int] = {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    for node in gast.walk(fn):
+        if node is fn:
+            continue
+        if isinstance(node, gast.FunctionDef):
+            out.add(node.name)
+        elif isinstance(node, gast.Assign) and (isinstance(node.value, gast.Lambda) or is_partial(node.value)):
+            tgt = node.targets[0]
+            if isinstance(tgt, gast.Name) and counts.get(tgt.id) == 1:
+                out.add(tgt.id)
+    return out
+
+
 class _Fence:
     def __init__(self, fn: gast.FunctionDef, filename: str):
         self.fn = fn
         self.filename = filename
+        self.locals = local_names(fn) - lifted_names(fn)  # as the normalizer counts them
+        self.defined: set[str] = set()  # the nested functions met so far
 
     def refuse(self, node: gast.AST, what: str, hint: str) -> UnsupportedSyntaxError:
         return refusal(node, what, hint, self.filename, self.fn)
@@ -174,7 +203,9 @@ class _Fence:
         if isinstance(s, (gast.For, gast.While)) and s.orelse:
             kind = "for" if isinstance(s, gast.For) else "while"
             raise self.refuse(s, f"a {kind} loop with an else clause", "move the else block after the loop")
-        if isinstance(s, gast.Expr):
+        if isinstance(s, gast.FunctionDef):
+            self.nested_function(s)
+        elif isinstance(s, gast.Expr):
             self.expression_statement(s.value)
         elif isinstance(s, gast.Assign):
             self.assignment(s.targets, s.value)
@@ -183,7 +214,8 @@ class _Fence:
         elif isinstance(s, gast.AugAssign):
             if not isinstance(s.target, (gast.Name, gast.Subscript)):
                 raise self.refuse(s.target, "an augmented assignment to an attribute", "assign to a local name instead")
-            self.expr(s.target)
+            if isinstance(s.target, gast.Subscript):
+                self.target(s.target, None)
             self.expr(s.value)
         elif isinstance(s, gast.Return):
             self.expr(s.value)
@@ -194,7 +226,18 @@ class _Fence:
         elif isinstance(s, gast.For):
             self.expr(s.iter)
             self.block(s.body)
-        # Pass, Break, Continue: nothing to read; Assert, Raise, FunctionDef: not read here
+        # Pass, Break, Continue: nothing to read; Assert, Raise: not read
+
+    def nested_function(self, s: gast.FunctionDef) -> None:
+        """A nested def is lifted out: its body is checked when it is differentiated."""
+        if s.decorator_list:
+            raise self.refuse(s, "a decorated nested function", "define the helper without decorators")
+        if s.name in self.defined or s.name in self.locals:
+            raise self.refuse(s, f"a second definition of {s.name}", "give each nested function its own name")
+        for node in gast.walk(s):
+            if isinstance(node, gast.Nonlocal):
+                raise self.refuse(node, "`nonlocal` in a nested function", HINTS["Nonlocal"])
+        self.defined.add(s.name)
 
     def expression_statement(self, value: gast.expr) -> None:
         if isinstance(value, gast.Constant):
@@ -207,15 +250,32 @@ class _Fence:
         self.expr(value)
 
     def assignment(self, targets: list[gast.expr], value: gast.expr) -> None:
-        if len(targets) == 1:  # the target's form is refused before its value is read
-            self.target_form(targets[0], value)
-            self.expr(targets[0])
-            self.expr(value)
+        if len(targets) == 1:  # the target's form (and index) is read before its value
+            tgt = targets[0]
+            self.target(tgt, value)
+            lifted = isinstance(tgt, gast.Name) and tgt.id not in self.locals
+            self.expr(value, lifted=lifted)
+            if lifted and (isinstance(value, gast.Lambda) or is_partial(value)):
+                self.defined.add(tgt.id)
+            self.elements(tgt)
             return
         self.expr(value)
         for tgt in targets:
-            self.target_form(tgt, None)
-            self.expr(tgt)
+            self.target(tgt, None)
+            self.elements(tgt)
+
+    def target(self, tgt: gast.expr, value: gast.expr | None) -> None:
+        """A target's form, and the index of a write ``a[i] = v``."""
+        self.target_form(tgt, value)
+        if isinstance(tgt, gast.Subscript):
+            self.expr(tgt.slice)
+
+    def elements(self, tgt: gast.expr) -> None:
+        """The items of a tuple target, assigned one by one after the value is read."""
+        if isinstance(tgt, (gast.Tuple, gast.List)):
+            for elt in tgt.elts:
+                self.target(elt, None)
+                self.elements(elt)
 
     def target_form(self, tgt: gast.expr, value: gast.expr | None) -> None:
         if not isinstance(tgt, _TARGETS):
@@ -226,17 +286,38 @@ class _Fence:
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) != len(tgt.elts):
                 raise self.refuse(tgt, f"unpacking {len(value.elts)} values into {len(tgt.elts)} names",
                                   "unpack into one name per value")
+        if isinstance(tgt, gast.Subscript) and not (isinstance(tgt.value, gast.Name) and tgt.value.id in self.locals):
+            raise self.refuse(tgt, *foreign_write(tgt, self.locals))  # a write into what the function did not make
 
-    def expr(self, e: gast.AST | None) -> None:
-        """Refuse an unsupported expression kind in ``e``, in the order Python evaluates it."""
-        if e is None or isinstance(e, (gast.Lambda, gast.expr_context)):
-            return  # a lambda is lifted out (and checked when it is differentiated)
-        if type(e).__name__ in UNSUPPORTED:
-            raise self.refuse(e, *expression_refusal(e))
+    def expr(self, e: gast.AST | None, at: gast.AST | None = None, lifted: bool = False) -> None:
+        """Refuse an unsupported expression kind in ``e``, in the order the
+        normalizer reads it. ``at`` is where the normalizer reports what it
+        finds inside ``e``, when that is not the node's own position;
+        ``lifted`` says a lambda there is lifted out (checked when it is
+        differentiated itself), not refused."""
+        if e is None or isinstance(e, gast.expr_context):
+            return
+        if isinstance(e, gast.Lambda):
+            if lifted:
+                return
+            raise self.refuse(at or e, *expression_refusal(e))
+        if type(e).__name__ in UNSUPPORTED or isinstance(e, gast.Starred):  # f(*xs) is read by call()
+            raise self.refuse(at or e, *expression_refusal(e))
+        if isinstance(e, gast.BoolOp):
+            # the normalizer reads the last operand at the position of the whole `a or b`
+            for v in e.values[:-1]:
+                self.expr(v, at)
+            last = e.values[-1]
+            if type(last).__name__ in UNSUPPORTED or isinstance(last, gast.Starred):
+                raise self.refuse(at or e, *expression_refusal(last))
+            self.expr(last, at)
+            return
         if isinstance(e, gast.Dict):
-            children = list(e.values)  # a key must be a constant: the normalizer says so itself
+            self.dict_keys(e, at)
+            children = list(e.values)
         elif isinstance(e, gast.Call):
-            children = self.call_parts(e)
+            self.call(e, at)
+            return
         elif isinstance(e, gast.comprehension):
             children = [e.iter, *e.ifs]
         elif isinstance(e, gast.keyword):
@@ -244,13 +325,49 @@ class _Fence:
         else:
             children = list(gast.iter_child_nodes(e))
         for child in children:
-            self.expr(child)
+            self.expr(child, at)
 
-    def call_parts(self, e: gast.Call) -> list[gast.AST]:
+    def dict_keys(self, e: gast.Dict, at: gast.AST | None) -> None:
+        """Keys known at transform time: constants, and ``**d`` first if at all."""
+        for i, k in enumerate(e.keys):
+            if k is None and i != 0:
+                raise self.refuse(at or e.values[i], "a dict literal unpacking a dict (**) after its first entry",
+                                  "put the unpacked dict first: {**d, 'k': v}")
+            if k is not None and not (isinstance(k, gast.Constant) and type(k.value) in (str, int)):
+                raise self.refuse(at or k, "a dict key that is not a constant string or int",
+                                  "use constant keys ({'W': W}); s2sad must know the keys when it transforms")
+
+    def mapped(self, e: gast.Call) -> bool:
+        """Is ``e`` a ``map``/``filter`` the normalizer rewrites into a list comprehension?"""
+        fn = e.func.id if isinstance(e.func, gast.Name) and e.func.id not in self.locals else None
+        return fn in ("map", "filter") and not e.keywords and len(e.args) >= 2 and not any(
+            isinstance(a, gast.Starred) for a in e.args
+        )
+
+    def call(self, e: gast.Call, at: gast.AST | None) -> None:
+        """A call's parts. A lambda passed as an argument is lifted (but not
+        one inside ``dict(...)``, nor a sequence given to ``map``/``filter``)."""
         if any(k.arg is None for k in e.keywords):
             if dotted(e.func) in _PARTIALS:
-                return []  # a partial with **kw: the normalizer says which form it refuses
+                return  # a partial with **kw: the normalizer says which form it refuses
             k = next(k for k in e.keywords if k.arg is None)
-            raise self.refuse(k.value, "a call with **d (a dict of keyword arguments)",
+            raise self.refuse(at or k.value, "a call with **d (a dict of keyword arguments)",
                               "pass the keyword arguments one by one (f(a=..., b=...))")
-        return [e.func, *e.args, *e.keywords]
+        mapped = self.mapped(e)
+        is_dict = isinstance(e.func, gast.Name) and e.func.id == "dict" and "dict" not in self.locals
+        if is_dict and (len(e.args) > 1 or any(not isinstance(a, (gast.Name, gast.Dict)) for a in e.args)):
+            raise self.refuse(at or e, "dict(...) of anything but keywords and one dict",
+                              "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d")
+        if mapped and dotted(e.func) == "filter" and len(e.args) != 2:
+            raise self.refuse(at or e, "filter with several sequences", "call filter(f, xs)")
+        self.expr(e.func, at)
+        if mapped:
+            at = at or e  # map(f, xs) becomes a loop placed at the call
+        ordinary = not mapped and not is_dict
+        for i, a in enumerate(e.args):
+            if isinstance(a, gast.Starred) and not is_dict:
+                self.expr(a.value, at)
+            else:
+                self.expr(a, at, lifted=ordinary or i == 0)
+        for k in e.keywords:
+            self.expr(k.value, at, lifted=ordinary)

@@ -37,7 +37,7 @@ import copy
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.core import assign, const, dotted, local_names, name
+from ..ir.core import assign, const, local_names, name
 from .fence import HINTS
 
 
@@ -185,30 +185,4 @@ class Lifting:
         self.lift(gast.copy_location(fdef, lam), out)
         return name(fname)
 
-
-
-def is_partial(value: gast.expr) -> bool:
-    """``functools.partial(f, ...)`` (or ``partial(f, ...)``), by its spelling."""
-    return (isinstance(value, gast.Call) and dotted(value.func) in ("functools.partial", "partial")
-            and len(value.args) >= 1)
-
-
-
-def lifted_names(fn: gast.FunctionDef) -> set[str]:
-    """Names bound (once) to a nested def or a lambda: they are lifted, not locals."""
-    out: set[str] = set()
-    counts: dict[str, int] = {}
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            counts[node.id] = counts.get(node.id, 0) + 1
-    for node in gast.walk(fn):
-        if node is fn:
-            continue
-        if isinstance(node, gast.FunctionDef):
-            out.add(node.name)
-        elif isinstance(node, gast.Assign) and (isinstance(node.value, gast.Lambda) or is_partial(node.value)):
-            tgt = node.targets[0]
-            if isinstance(tgt, gast.Name) and counts.get(tgt.id) == 1:
-                out.add(tgt.id)
-    return out
 

@@ -202,7 +202,8 @@ class Normalizer(Desugar, Iteration, Lifting, Exits):
         for k in e.keywords:
             if k.arg is None:  # (a function's own **kw passed on is expanded by frontend.varargs)
                 raise self.refuse(
-                    k.value, "a call with **d (a dict of keyword arguments)",
+                    k.value,
+                    "a call with **d (a dict of keyword arguments)",
                     "pass the keyword arguments one by one (f(a=..., b=...))",
                 )
         func = e.func
@@ -259,4 +260,3 @@ class Normalizer(Desugar, Iteration, Lifting, Exits):
 
     def expr_List(self, e: gast.List, out, into=None):
         return gast.List(elts=[self.atom(x, out) for x in e.elts], ctx=gast.Load())
-

@@ -51,7 +51,6 @@ _OPS = {
 }  # fmt: skip
 
 
-
 class Desugar:
     """The normalizer's desugaring. Needs of its host: ``namer``, ``locals``,
     ``updates``, ``refuse``, ``stmt``, ``expr``, ``atom``, ``index``,
@@ -93,7 +92,12 @@ class Desugar:
         if isinstance(tgt, gast.Name) and isinstance(value, gast.Lambda) and tgt.id not in self.locals:
             ret = gast.copy_location(gast.Return(value=value.body), value.body)
             fdef = gast.FunctionDef(
-                name=tgt.id, args=value.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+                name=tgt.id,
+                args=value.args,
+                body=[ret],
+                decorator_list=[],
+                returns=None,
+                type_comment=None,
                 type_params=[],
             )
             self.lift(gast.copy_location(fdef, value), out)
@@ -130,8 +134,9 @@ class Desugar:
         if any(isinstance(e, gast.Starred) for e in tgt.elts):
             raise self.refuse(tgt, "starred unpacking", "unpack into a fixed number of names")
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) != len(tgt.elts):
-            raise self.refuse(tgt, f"unpacking {len(value.elts)} values into {len(tgt.elts)} names",
-                              "unpack into one name per value")
+            raise self.refuse(
+                tgt, f"unpacking {len(value.elts)} values into {len(tgt.elts)} names", "unpack into one name per value"
+            )
         if isinstance(value, (gast.Tuple, gast.List)):
             # Evaluate every right-hand side before any target is written: a, b = b, a
             vals = []
@@ -202,11 +207,19 @@ class Desugar:
         if self.global_callee(e) == "dict" and all(k.arg is not None for k in e.keywords):  # dict(W=W, b=b)
             return self.dict_call(e, out)
         fn = self.global_callee(e)
-        if (fn == "list" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], gast.Call)
-                and self.global_callee(e.args[0]) in ("map", "filter")):
+        if (
+            fn == "list"
+            and len(e.args) == 1
+            and not e.keywords
+            and isinstance(e.args[0], gast.Call)
+            and self.global_callee(e.args[0]) in ("map", "filter")
+        ):
             e, fn = e.args[0], self.global_callee(e.args[0])  # list(map(...)): the list map gives here
-        if fn in ("map", "filter") and not e.keywords and len(e.args) >= 2 and not any(
-            isinstance(a, gast.Starred) for a in e.args
+        if (
+            fn in ("map", "filter")
+            and not e.keywords
+            and len(e.args) >= 2
+            and not any(isinstance(a, gast.Starred) for a in e.args)
         ):
             return self.expr_ListComp(self._mapped(e, fn, out), out, into)
         return self.call(e, out)
@@ -233,18 +246,26 @@ class Desugar:
             func = func.args[0]
             if isinstance(func, gast.Lambda):
                 func = self.lift_lambda(func, out)
-        elif not (isinstance(func, (gast.Name, gast.Attribute)) or (isinstance(func, gast.Constant) and fn == "filter")):
+        elif not (
+            isinstance(func, (gast.Name, gast.Attribute)) or (isinstance(func, gast.Constant) and fn == "filter")
+        ):
             func = self.atom(func, out)
-        target: gast.expr = name(vs[0], gast.Store) if len(vs) == 1 else gast.Tuple(
-            elts=[name(v, gast.Store) for v in vs], ctx=gast.Store())
+        target: gast.expr = (
+            name(vs[0], gast.Store)
+            if len(vs) == 1
+            else gast.Tuple(elts=[name(v, gast.Store) for v in vs], ctx=gast.Store())
+        )
         source = seqs[0] if len(seqs) == 1 else gast.Call(func=name("zip"), args=list(seqs), keywords=[])
         if fn == "map":
             elt: gast.expr = gast.Call(func=func, args=[*fixed, *[name(v) for v in vs]], keywords=kws)
             ifs: list[gast.expr] = []
         else:
             elt = name(vs[0])
-            keep = name(vs[0]) if isinstance(func, gast.Constant) and func.value is None else gast.Call(
-                func=func, args=[*fixed, name(vs[0])], keywords=kws)
+            keep = (
+                name(vs[0])
+                if isinstance(func, gast.Constant) and func.value is None
+                else gast.Call(func=func, args=[*fixed, name(vs[0])], keywords=kws)
+            )
             ifs = [keep]
         gen = gast.comprehension(target=target, iter=source, ifs=ifs, is_async=0)
         comp = gast.ListComp(elt=elt, generators=[gen])
@@ -260,22 +281,31 @@ class Desugar:
         for i, k in enumerate(e.keys):
             if k is None:
                 if i != 0:
-                    raise self.refuse(e.values[i], "a dict literal unpacking a dict (**) after its first entry",
-                                      "put the unpacked dict first: {**d, 'k': v}")
+                    raise self.refuse(
+                        e.values[i],
+                        "a dict literal unpacking a dict (**) after its first entry",
+                        "put the unpacked dict first: {**d, 'k': v}",
+                    )
                 keys.append(None)
             elif isinstance(k, gast.Constant) and type(k.value) in (str, int):
                 keys.append(const(k.value))
             else:
-                raise self.refuse(k, "a dict key that is not a constant string or int",
-                                  "use constant keys ({'W': W}); s2sad must know the keys when it transforms")
+                raise self.refuse(
+                    k,
+                    "a dict key that is not a constant string or int",
+                    "use constant keys ({'W': W}); s2sad must know the keys when it transforms",
+                )
         return gast.Dict(keys=keys, values=[self.atom(v, out) for v in e.values])
 
     def dict_call(self, e: gast.Call, out: list[gast.stmt]) -> gast.Dict:
         """``dict(W=W, b=b)`` is the literal ``{"W": W, "b": b}``, and
         ``dict(d, k=v)`` (a copy of the dict ``d``) is ``{**d, "k": v}``."""
         if len(e.args) > 1 or any(not isinstance(a, (gast.Name, gast.Dict)) for a in e.args):
-            raise self.refuse(e, "dict(...) of anything but keywords and one dict",
-                              "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d")
+            raise self.refuse(
+                e,
+                "dict(...) of anything but keywords and one dict",
+                "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d",
+            )
         keys: list[gast.expr | None] = [None] * len(e.args) + [const(k.arg) for k in e.keywords]
         values = list(e.args) + [k.value for k in e.keywords]
         return self.expr_Dict(gast.Dict(keys=keys, values=values), out)
@@ -294,14 +324,17 @@ class Desugar:
             for target in [n for n in gast.walk(gen.target) if isinstance(n, gast.Name)]:
                 fresh = self.namer.version(target.id)
                 self.locals.add(fresh)
-                _rename_within([elt, *gens[gens.index(gen):]], target.id, fresh, skip_iter_of=gen)
+                _rename_within([elt, *gens[gens.index(gen) :]], target.id, fresh, skip_iter_of=gen)
         append = gast.Attribute(value=name(result), attr="append", ctx=gast.Load())
         inner: list[gast.stmt] = [gast.Expr(value=gast.Call(func=append, args=[elt], keywords=[]))]
         for gen in reversed(gens):
             for cond in reversed(gen.ifs):
                 inner = [gast.copy_location(gast.If(test=cond, body=inner, orelse=[]), e)]
-            inner = [gast.copy_location(gast.For(target=gen.target, iter=gen.iter, body=inner, orelse=[],
-                                                 type_comment=None), e)]
+            inner = [
+                gast.copy_location(
+                    gast.For(target=gen.target, iter=gen.iter, body=inner, orelse=[], type_comment=None), e
+                )
+            ]
         for stmt in inner:
             locate(stmt, e)
             self.stmt(stmt, out)
@@ -321,4 +354,3 @@ def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast
             for sub in gast.walk(part):
                 if isinstance(sub, gast.Name) and sub.id == old:
                     sub.id = new
-

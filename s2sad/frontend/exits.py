@@ -55,7 +55,6 @@ class Loop:
     cont: str | None = None
 
 
-
 class Exits:
     """The normalizer's blocks, loops and exits. Needs of its host: ``namer``,
     ``ret_flag``/``ret_value`` (set by ``run`` when the function returns
@@ -181,11 +180,9 @@ class Exits:
             out.append(assign(loop.cont, const(False)))
 
 
-
 def _contains(node: gast.AST, kind: type) -> bool:
     """Does ``node`` hold a ``kind`` statement that belongs to the enclosing loop?"""
     return _contains_own([node], kind)
-
 
 
 def _contains_own(stmts: list[gast.stmt], kind: type) -> bool:
@@ -195,7 +192,6 @@ def _contains_own(stmts: list[gast.stmt], kind: type) -> bool:
         if isinstance(s, gast.If) and (_contains_own(s.body, kind) or _contains_own(s.orelse, kind)):
             return True
     return False
-
 
 
 def has_early_return(stmts: list[gast.stmt], top: bool = True) -> bool:
@@ -209,4 +205,3 @@ def has_early_return(stmts: list[gast.stmt], top: bool = True) -> bool:
             if has_early_return(inner, top=False):
                 return True
     return False
-

@@ -39,7 +39,6 @@ from ..ir.core import dotted, local_names, unparse
 DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (What it differentiates)"
 
 
-
 HINTS = {
     "Try": "move the try/except outside the differentiated function",
     "With": "move the with block outside the differentiated function",
@@ -51,7 +50,6 @@ HINTS = {
     "Delete": "remove the `del` statement",
     "AsyncFunctionDef": "differentiate a plain (non-async) function",
 }
-
 
 
 EXPR_WHAT = {
@@ -66,7 +64,6 @@ EXPR_WHAT = {
     "NamedExpr": "an assignment expression (:=)",
     "Starred": "a starred expression",
 }
-
 
 
 # what to write instead, for the constructs whose general hint would not say
@@ -84,10 +81,8 @@ EXPR_HINTS = {
 }
 
 
-
 def expr_hint(e: gast.expr) -> str:
     return EXPR_HINTS.get(type(e).__name__, DEFAULT_HINT)
-
 
 
 def foreign_write(tgt: gast.Subscript, local: set[str]) -> tuple[str, str]:
@@ -117,7 +112,6 @@ def foreign_write(tgt: gast.Subscript, local: set[str]) -> tuple[str, str]:
             f"copy it into an array of the function's own first: `a = np.copy({base.id})`, then write into `a`",
         )
     return "a write into something other than a local array", "write into an array the function made"
-
 
 
 # the statements the normalizer turns into core statements (each has a stmt_ method there)
@@ -154,12 +148,11 @@ def check(fn: gast.FunctionDef, filename: str = "<unknown>") -> None:
     _Fence(fn, filename).block(fn.body)
 
 
-
 def is_partial(value: gast.expr) -> bool:
     """``functools.partial(f, ...)`` (or ``partial(f, ...)``), by its spelling."""
-    return (isinstance(value, gast.Call) and dotted(value.func) in ("functools.partial", "partial")
-            and len(value.args) >= 1)
-
+    return (
+        isinstance(value, gast.Call) and dotted(value.func) in ("functools.partial", "partial") and len(value.args) >= 1
+    )
 
 
 def lifted_names(fn: gast.FunctionDef) -> set[str]:
@@ -245,8 +238,9 @@ class _Fence:
         if not isinstance(value, gast.Call):
             if type(value).__name__ in EXPR_WHAT:
                 raise self.refuse(value, EXPR_WHAT[type(value).__name__], expr_hint(value))
-            raise self.refuse(value, "an expression statement that is not a call",
-                              "remove it or assign its value to a name")
+            raise self.refuse(
+                value, "an expression statement that is not a call", "remove it or assign its value to a name"
+            )
         self.expr(value)
 
     def assignment(self, targets: list[gast.expr], value: gast.expr) -> None:
@@ -284,8 +278,11 @@ class _Fence:
             if any(isinstance(e, gast.Starred) for e in tgt.elts):
                 raise self.refuse(tgt, "starred unpacking", "unpack into a fixed number of names")
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) != len(tgt.elts):
-                raise self.refuse(tgt, f"unpacking {len(value.elts)} values into {len(tgt.elts)} names",
-                                  "unpack into one name per value")
+                raise self.refuse(
+                    tgt,
+                    f"unpacking {len(value.elts)} values into {len(tgt.elts)} names",
+                    "unpack into one name per value",
+                )
         if isinstance(tgt, gast.Subscript) and not (isinstance(tgt.value, gast.Name) and tgt.value.id in self.locals):
             raise self.refuse(tgt, *foreign_write(tgt, self.locals))  # a write into what the function did not make
 
@@ -331,17 +328,26 @@ class _Fence:
         """Keys known at transform time: constants, and ``**d`` first if at all."""
         for i, k in enumerate(e.keys):
             if k is None and i != 0:
-                raise self.refuse(at or e.values[i], "a dict literal unpacking a dict (**) after its first entry",
-                                  "put the unpacked dict first: {**d, 'k': v}")
+                raise self.refuse(
+                    at or e.values[i],
+                    "a dict literal unpacking a dict (**) after its first entry",
+                    "put the unpacked dict first: {**d, 'k': v}",
+                )
             if k is not None and not (isinstance(k, gast.Constant) and type(k.value) in (str, int)):
-                raise self.refuse(at or k, "a dict key that is not a constant string or int",
-                                  "use constant keys ({'W': W}); s2sad must know the keys when it transforms")
+                raise self.refuse(
+                    at or k,
+                    "a dict key that is not a constant string or int",
+                    "use constant keys ({'W': W}); s2sad must know the keys when it transforms",
+                )
 
     def mapped(self, e: gast.Call) -> bool:
         """Is ``e`` a ``map``/``filter`` the normalizer rewrites into a list comprehension?"""
         fn = e.func.id if isinstance(e.func, gast.Name) and e.func.id not in self.locals else None
-        return fn in ("map", "filter") and not e.keywords and len(e.args) >= 2 and not any(
-            isinstance(a, gast.Starred) for a in e.args
+        return (
+            fn in ("map", "filter")
+            and not e.keywords
+            and len(e.args) >= 2
+            and not any(isinstance(a, gast.Starred) for a in e.args)
         )
 
     def call(self, e: gast.Call, at: gast.AST | None) -> None:
@@ -351,13 +357,19 @@ class _Fence:
             if dotted(e.func) in _PARTIALS:
                 return  # a partial with **kw: the normalizer says which form it refuses
             k = next(k for k in e.keywords if k.arg is None)
-            raise self.refuse(at or k.value, "a call with **d (a dict of keyword arguments)",
-                              "pass the keyword arguments one by one (f(a=..., b=...))")
+            raise self.refuse(
+                at or k.value,
+                "a call with **d (a dict of keyword arguments)",
+                "pass the keyword arguments one by one (f(a=..., b=...))",
+            )
         mapped = self.mapped(e)
         is_dict = isinstance(e.func, gast.Name) and e.func.id == "dict" and "dict" not in self.locals
         if is_dict and (len(e.args) > 1 or any(not isinstance(a, (gast.Name, gast.Dict)) for a in e.args)):
-            raise self.refuse(at or e, "dict(...) of anything but keywords and one dict",
-                              "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d")
+            raise self.refuse(
+                at or e,
+                "dict(...) of anything but keywords and one dict",
+                "write a dict literal {'W': W, 'b': b}, or dict(d, k=v) for a copy of the dict d",
+            )
         if mapped and dotted(e.func) == "filter" and len(e.args) != 2:
             raise self.refuse(at or e, "filter with several sequences", "call filter(f, xs)")
         self.expr(e.func, at)

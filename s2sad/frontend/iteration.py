@@ -47,7 +47,6 @@ _DICT_VIEWS = ("keys", "values", "items")
 _ITERATORS = frozenset({"iter", "enumerate", "zip", "reversed", "range"})
 
 
-
 class Iteration:
     """The normalizer's loop headers. Needs of its host: ``fn``, ``namer``,
     ``locals``, ``refuse``, ``atom``, ``unpack``, ``global_callee`` and
@@ -115,8 +114,12 @@ class Iteration:
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
         how = "iter"
         if (
-            isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS
-            and not it.args and not it.keywords and not self.global_chain(it.func)
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Attribute)
+            and it.func.attr in _DICT_VIEWS
+            and not it.args
+            and not it.keywords
+            and not self.global_chain(it.func)
         ):
             how, it = it.func.attr, it.func.value  # d.items(): walk d's keys, read its values
         seq = self._iterated(self.atom(it, out), s, out)
@@ -134,8 +137,11 @@ class Iteration:
         ``pairs`` holds, so ``s1, s2 = pairs; for a, b in zip(s1, s2)``
         (Python raises, as the loop would, if it holds another number)."""
         if not (isinstance(s.target, gast.Tuple) and all(isinstance(e, gast.Name) for e in s.target.elts)):
-            raise self.refuse(it, "zip(*xs) into a single loop variable",
-                              "unpack the loop variable (for a, b in zip(*pairs)), so its length is known")
+            raise self.refuse(
+                it,
+                "zip(*xs) into a single loop variable",
+                "unpack the loop variable (for a, b in zip(*pairs)), so its length is known",
+            )
         src = self.atom(it.args[0].value, out)
         parts = [self.namer.temp("s") for _ in s.target.elts]
         for p in parts:
@@ -214,4 +220,3 @@ class Iteration:
         r = self.namer.temp("r")
         out.append(assign(r, gast.Call(func=name("range"), args=lens, keywords=[])))
         return r
-

@@ -63,9 +63,16 @@ class Lifting:
                 raise self.refuse(node, "`nonlocal` in a nested function", HINTS["Nonlocal"])
         inner = local_names(s)
         lifted = copy.deepcopy(s)
-        free_set = {
-            n.id for st in lifted.body for n in gast.walk(st) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-        } - inner - {s.name}
+        free_set = (
+            {
+                n.id
+                for st in lifted.body
+                for n in gast.walk(st)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+            }
+            - inner
+            - {s.name}
+        )
         free_set = {n for n in free_set if n in self.locals}
         for call in (n for st in lifted.body for n in gast.walk(st) if isinstance(n, gast.Call)):
             callee = call.func.id if isinstance(call.func, gast.Name) and call.func.id not in inner else None
@@ -77,21 +84,23 @@ class Lifting:
                 )
             if callee in self.nested and callee not in self.lifted:
                 raise self.refuse(
-                    call, f"a call from {s.name} to the nested function {callee} defined after it (or a recursion)",
+                    call,
+                    f"a call from {s.name} to the nested function {callee} defined after it (or a recursion)",
                     f"define {callee} before {s.name}, and without recursion",
                 )
             if callee in self.lifted:
                 for param, value in self.extra_keywords(callee, call):
                     if value in inner:
                         raise self.refuse(
-                            call, f"a call to {callee}, which reads {value}, from {s.name}, which has its own {value}",
+                            call,
+                            f"a call to {callee}, which reads {value}, from {s.name}, which has its own {value}",
                             f"rename {s.name}'s {value}",
                         )
                     call.keywords.append(gast.keyword(arg=param, value=name(value)))
                     free_set.add(value)
         defaults: list[tuple[str, str]] = []
         params = lifted.args.posonlyargs + lifted.args.args
-        pairs = list(zip(params[len(params) - len(lifted.args.defaults):], range(len(lifted.args.defaults))))
+        pairs = list(zip(params[len(params) - len(lifted.args.defaults) :], range(len(lifted.args.defaults))))
         for p, i in pairs:
             lifted.args.defaults[i] = self._default(lifted.args.defaults[i], p.id, defaults, out)
         for i, p in enumerate(lifted.args.kwonlyargs):
@@ -104,7 +113,9 @@ class Lifting:
         self.lifted[s.name] = (lifted, free)
         self.lifted_defaults[s.name] = defaults
 
-    def _default(self, value: gast.expr, param: str, defaults: list[tuple[str, str]], out: list[gast.stmt]) -> gast.expr:
+    def _default(
+        self, value: gast.expr, param: str, defaults: list[tuple[str, str]], out: list[gast.stmt]
+    ) -> gast.expr:
         """A parameter's default: kept if it reads no enclosing variable, else
         computed now into a fresh name (passed by each call) and None in the
         lifted def."""
@@ -132,7 +143,8 @@ class Lifting:
         reads = free + [v for _p, v in self.lifted_defaults.get(fname, [])]
         if reads:
             raise self.refuse(
-                node, f"{what} that reads the enclosing function's variable `{reads[0]}`",
+                node,
+                f"{what} that reads the enclosing function's variable `{reads[0]}`",
                 f"pass `{reads[0]}` to the function passed as an argument explicitly (as one of its parameters), "
                 "or define it at module level",
             )
@@ -142,11 +154,16 @@ class Lifting:
         **kwargs): return f(t1, *args, k=t2, **kwargs)``, where ``t1``, ``t2``
         hold ``a`` and ``b`` as they are where the partial is made."""
         func = value.args[0]
-        if not isinstance(func, (gast.Name, gast.Attribute)) or any(
-            isinstance(a, gast.Starred) for a in value.args
-        ) or any(k.arg is None for k in value.keywords):
-            raise self.refuse(value, "this functools.partial", "make a partial of a named function, with the "
-                              "fixed arguments one by one")
+        if (
+            not isinstance(func, (gast.Name, gast.Attribute))
+            or any(isinstance(a, gast.Starred) for a in value.args)
+            or any(k.arg is None for k in value.keywords)
+        ):
+            raise self.refuse(
+                value,
+                "this functools.partial",
+                "make a partial of a named function, with the fixed arguments one by one",
+            )
         held: list[gast.expr] = []
         for a in [*value.args[1:], *(k.value for k in value.keywords)]:
             atom = self.atom(a, out)
@@ -165,10 +182,18 @@ class Lifting:
             + [gast.keyword(arg=None, value=name(more))],
         )
         ret = gast.Return(value=call)
-        args = gast.arguments(args=[], posonlyargs=[], vararg=name(rest, gast.Param), kwonlyargs=[], kw_defaults=[],
-                              kwarg=name(more, gast.Param), defaults=[])
-        fdef = gast.FunctionDef(name=fname, args=args, body=[ret], decorator_list=[], returns=None, type_comment=None,
-                                type_params=[])
+        args = gast.arguments(
+            args=[],
+            posonlyargs=[],
+            vararg=name(rest, gast.Param),
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=name(more, gast.Param),
+            defaults=[],
+        )
+        fdef = gast.FunctionDef(
+            name=fname, args=args, body=[ret], decorator_list=[], returns=None, type_comment=None, type_params=[]
+        )
         for node in gast.walk(fdef):
             if isinstance(node, (gast.stmt, gast.expr)):
                 gast.copy_location(node, value)
@@ -179,10 +204,13 @@ class Lifting:
         fname = self.namer.claim("lam")
         ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
         fdef = gast.FunctionDef(
-            name=fname, args=lam.args, body=[ret], decorator_list=[], returns=None, type_comment=None,
+            name=fname,
+            args=lam.args,
+            body=[ret],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
             type_params=[],
         )
         self.lift(gast.copy_location(fdef, lam), out)
         return name(fname)
-
-

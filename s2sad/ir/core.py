@@ -33,16 +33,13 @@ def name(id_: str, ctx: type = gast.Load) -> gast.Name:
     return gast.Name(id=id_, ctx=ctx(), annotation=None, type_comment=None)
 
 
-
 def const(value: object) -> gast.Constant:
     return gast.Constant(value=value, kind=None)
-
 
 
 def assign(target: str | gast.expr, value: gast.expr) -> gast.Assign:
     tgt = name(target, gast.Store) if isinstance(target, str) else target
     return gast.Assign(targets=[tgt], value=value, type_comment=None)
-
 
 
 def dotted(node: gast.expr) -> str:
@@ -53,7 +50,6 @@ def dotted(node: gast.expr) -> str:
         base = dotted(node.value)
         return base and f"{base}.{node.attr}"
     return ""
-
 
 
 class KeyRead(gast.Load):
@@ -67,7 +63,6 @@ class KeyRead(gast.Load):
     def __init__(self, how: str = "iter"):
         super().__init__()
         self.how = how
-
 
 
 # ------------------------------------------------------------------ walkers
@@ -103,7 +98,6 @@ def local_names(fn: gast.FunctionDef) -> set[str]:
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
             names.add(node.id)
     return names
-
 
 
 def locate(node: gast.AST, src: gast.AST) -> None:

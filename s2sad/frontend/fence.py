@@ -5,21 +5,26 @@ Input: a ``FunctionDef`` from :mod:`s2sad.frontend.parse`.
 Output: none; :func:`check` returns quietly, or raises
 :class:`s2sad.errors.UnsupportedSyntaxError` naming the file, line, column,
 the construct and what to write instead. After it, the code the normalizer
-walks holds only the statement kinds in :data:`STATEMENTS`, loops without
-``else``, no augmented assignment to an attribute, no assignment to anything
-but names, tuples/lists of targets and subscripts, no starred or miscounted
-unpacking, no expression statement but calls, and none of the expression
-kinds in :data:`UNSUPPORTED` (set and dict comprehensions, sets, ``yield``,
-``await``, f-strings, ``:=``) and no call with ``**d``.
+walks holds only the statement kinds in :data:`STATEMENTS`; loops without
+``else``; assignments to names, subscripts of local names and tuples of
+those (no starred or miscounted unpacking, no attribute, no write into a
+global); expression statements that are calls; nested defs without
+decorators, ``nonlocal`` or a second definition; lambdas only where they are
+lifted (bound to a name, passed as an argument); dicts with constant keys;
+no call with ``**d``; none of the expression kinds in :data:`UNSUPPORTED`
+(set and dict comprehensions, sets, ``yield``, ``await``, f-strings, ``:=``)
+and no starred expression but ``f(*xs)``.
 
-The fence reads what the normalizer reads, no more: the body of the
-function, but not code after a ``return``/``break``/``continue`` in the same
-block, ``assert`` and ``raise`` statements (kept as written or dropped),
-annotations, and nested functions and lambdas (lifted out and checked when
-they are themselves differentiated). Refusals that depend on what a name is
-(a write into a global, a recursive nested function, a capturing lambda
-passed as an argument) are raised where the normalizer learns it, with the
-vocabulary kept here (:func:`refusal`, :data:`HINTS`, :func:`foreign_write`).
+The fence reads what the normalizer reads, in the same order, and reports
+at the same positions: the body of the function, but not code after a
+``return``/``break``/``continue`` in the same block, ``assert`` and
+``raise`` statements (dropped, or kept as written), annotations, and the
+bodies of nested functions and lambdas (lifted out, and checked when they
+are differentiated themselves). What needs the lifting done or the loop
+headers read (a recursive nested function, a capturing function passed as
+an argument, ``enumerate`` with a start...) is refused by the normalizer
+when it gets there, in the words kept here (:func:`refusal`, :data:`HINTS`,
+:func:`foreign_write`).
 
 >>> from s2sad.frontend.parse import parse_source
 >>> check(parse_source("def f(x):\\n    return x * 2").body[0])

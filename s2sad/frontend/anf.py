@@ -13,9 +13,10 @@ evaluated into an atom first. The entry points (fence first, then this walk)
 are :func:`s2sad.frontend.normalize.normalize` and ``normalize_lifting``.
 
 Input: any ``FunctionDef`` :mod:`s2sad.frontend.parse` gives that
-:func:`s2sad.frontend.fence.check` accepts (constructs whose refusal needs
-what a name is -- a write into a global, say -- are refused here, with the
-user's line).
+:func:`s2sad.frontend.fence.check` accepts. What the fence cannot judge
+before the walk (a recursive or capturing nested function, a loop over
+``enumerate`` with a start, ...) is refused here, with the user's line and
+the fence's words; so are, as a backstop, the forms the fence refuses.
 
 Output guarantees (the *core*):
 

@@ -56,6 +56,7 @@ from .codegen.emit import expr_source, strip_parens, to_source
 from .errors import Location, S2SADError
 from .frontend.parse import parse_function
 from .frontend.varargs import bind_call
+from .ir.core import names_read
 from .pipeline import build_reverse, front
 from .rules.templates import instantiate, simplify
 
@@ -225,7 +226,7 @@ class _Builder:
         return text
 
     def _read(self, node: gast.AST, nid: str, env: dict[str, set[str]], term: Term | None) -> None:
-        for n in sorted(_loaded(node)):
+        for n in sorted(names_read(node)):
             for src in sorted(env.get(n, ()), key=_order):
                 self.uses.append(_Use(src, nid, n, term))
 
@@ -270,7 +271,7 @@ class _Builder:
         out: list[tuple[gast.AST, Term | None]] = []
         for p, arg in op.args.items():
             template = rule.reverse.get(p)
-            if template is None or not (_loaded(arg) & self.varied):
+            if template is None or not (names_read(arg) & self.varied):
                 continue
 
             def term(bar: str, template: gast.expr = template) -> str:
@@ -340,10 +341,6 @@ def _copy_env(env: dict[str, set[str]]) -> dict[str, set[str]]:
 def _params(fn: gast.FunctionDef) -> list[str]:
     a = fn.args
     return [p.id for p in a.posonlyargs + a.args + a.kwonlyargs]
-
-
-def _loaded(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _defined(s: gast.stmt) -> str | None:

@@ -61,10 +61,11 @@ from .errors import Location, OutputError, UnsupportedSyntaxError
 from .forward.generated import jvp_arguments, parse_target, refuse_kept_calls, tangent_parameters
 from .forward.resolver import ForwardResolver, varied_through_buffers
 from .forward.transform import ForwardTransform, pop_receiver, stack_modes
+from .frontend.normalize import normalize_lifting
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import bind_call, shape_of, specialise
+from .ir.core import assign, const, dotted, local_names, name
 from .ir.naming import Namer
-from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions

@@ -521,10 +521,10 @@ def lambda_free_int(x):
 def test_no_message_cites_a_missing_readme_section():
     from pathlib import Path
 
-    from s2sad.ir import normalize
+    from s2sad.frontend import fence
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = normalize._DEFAULT_HINT.split("(")[-1].rstrip(")")
+    section = fence.DEFAULT_HINT.split("(")[-1].rstrip(")")
     assert f"## {section}" in readme
 
 

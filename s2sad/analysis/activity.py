@@ -26,7 +26,7 @@ import numpy as np
 
 from ..frontend.parse import parse_source
 from ..frontend.varargs import bind_call
-from ..ir.normalize import dotted
+from ..ir.core import dotted, names_in
 from ..rules.table import (
     _KINDS,
     RULES,
@@ -55,12 +55,6 @@ def statements(stmts: list[gast.stmt]):
             yield from statements(getattr(s, field_, []) or [])
 
 
-def _names(node: gast.AST | None) -> set[str]:
-    if node is None:
-        return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
-
-
 def varied_names(fn: gast.FunctionDef, wrt: list[str], ops: dict[int, Op]) -> set[str]:
     varied = set(wrt)
     changed = True
@@ -82,21 +76,21 @@ def _flow(s: gast.stmt, ops: dict[int, Op]) -> tuple[str | None, set[str]]:
     if isinstance(s, gast.Assign):
         tgt = s.targets[0]
         if isinstance(tgt, gast.Subscript):  # x[i] = v: v flows into x
-            return tgt.value.id, _names(s.value)
+            return tgt.value.id, names_in(s.value)
         op = ops.get(id(s))
         if op is None or op.kind in ("inactive", "const", "opaque"):
             return None, set()
         if op.kind in ("copy", "tuple", "dict"):
-            return tgt.id, _names(s.value)
+            return tgt.id, names_in(s.value)
         if op.kind == "user":
             call = op.args["call"]
-            return tgt.id, set().union(set(), *(_names(a) for a in call.args), *(_names(k.value) for k in call.keywords))
+            return tgt.id, set().union(set(), *(names_in(a) for a in call.args), *(names_in(k.value) for k in call.keywords))
         assert op.rule is not None
-        return tgt.id, set().union(*(_names(op.args[p]) for p in op.rule.reverse if p in op.args))
+        return tgt.id, set().union(*(names_in(op.args[p]) for p in op.rule.reverse if p in op.args))
     if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Attribute):
         recv = s.value.func.value
         if isinstance(recv, gast.Name) and s.value.func.attr in ("append", "extend", "insert"):
-            return recv.id, _names(gast.Tuple(elts=list(s.value.args), ctx=gast.Load()))
+            return recv.id, names_in(gast.Tuple(elts=list(s.value.args), ctx=gast.Load()))
     return None, set()
 
 
@@ -151,7 +145,7 @@ def _definitions(s: gast.stmt, ops: dict[int, Op], kinds: dict[str, Any], call_k
         k = kinds.get(item.id) if isinstance(item, gast.Name) else kind_of_atom(item, kinds)
         yield lst, (_PENDING if k is _PENDING else list_kind([k]))
     elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-        if any(kinds.get(n) is _PENDING for n in _names(s.value)):
+        if any(kinds.get(n) is _PENDING for n in names_in(s.value)):
             yield s.targets[0].id, _PENDING
         else:
             yield s.targets[0].id, _kind_of(s.value, ops.get(id(s)), kinds, call_kind)

@@ -10,6 +10,8 @@ names a reverse sweep reads, through the tests and ranges that must replay
 to restore them.
 
 >>> import gast
+
+from ..ir.core import names_read
 >>> body = gast.parse("if c:\\n    x = a\\nelse:\\n    x = b\\ny = x + z").body
 >>> out = {}
 >>> sorted(live_before(body, set(), out)), sorted(out[id(body[0])])
@@ -21,13 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import gast
-
-
-def loads(node: gast.AST | None) -> set[str]:
-    """The names ``node`` reads."""
-    if node is None:
-        return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def live_after(stmts: list[gast.stmt]) -> dict[int, set[str]]:
@@ -45,9 +40,9 @@ def live_before(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]
     for s in reversed(stmts):
         if isinstance(s, gast.If):
             out[id(s)] = set(live)
-            live = live_before(s.body, live, out) | live_before(s.orelse, live, out) | loads(s.test)
+            live = live_before(s.body, live, out) | live_before(s.orelse, live, out) | names_read(s.test)
         elif isinstance(s, (gast.For, gast.While)):
-            head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
+            head = names_read(s.iter) if isinstance(s, gast.For) else names_read(s.test)
             inner = live | head
             for _ in range(2):  # the back edge: what the body reads is live at its end too
                 entry = live_before(s.body, inner, out)
@@ -57,9 +52,9 @@ def live_before(stmts: list[gast.stmt], after: set[str], out: dict[int, set[str]
             out[id(s)] = set(inner)  # live after the loop, or read by an iteration before being set
             live = inner
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            live = (live - {s.targets[0].id}) | loads(s.value)
+            live = (live - {s.targets[0].id}) | names_read(s.value)
         else:
-            live = live | loads(s)
+            live = live | names_read(s)
     return live
 
 
@@ -109,10 +104,10 @@ def _reads(stmts: list[gast.stmt], found: set[str], restored: Restores) -> set[s
             continue
         if isinstance(s, gast.If):
             if holds_code(s.body, found, restored) or holds_code(s.orelse, found, restored):
-                out |= loads(s.test) | _reads(s.body, found, restored) | _reads(s.orelse, found, restored)
+                out |= names_read(s.test) | _reads(s.body, found, restored) | _reads(s.orelse, found, restored)
         elif isinstance(s, gast.For):
             if holds_code(s.body, found, restored):
-                out |= loads(s.iter) | _reads(s.body, found, restored)
+                out |= names_read(s.iter) | _reads(s.body, found, restored)
         else:
-            out |= loads(s)
+            out |= names_read(s)
     return out

@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.parse import parse_function
 from ..frontend.varargs import bind_call
-from ..ir.normalize import unparse
+from ..ir.core import unparse
 from ..rules.table import RULES, is_container
 from ..runtime import dict_key
 from .activity import index_kind, kind_of_atom, statements
@@ -1134,7 +1134,7 @@ def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) ->
 
     >>> from s2sad.analysis.resolve import Resolver
     >>> from s2sad.ir.naming import Namer
-    >>> from s2sad.ir.normalize import normalize_lifting
+    >>> from s2sad.frontend.normalize import normalize_lifting
     >>> from s2sad.ir.ssa import to_ssa
     >>> node = gast.parse("def f(x, y):\\n    x[0] = 2.0 * y[1]\\n    return x").body[0]
     >>> namer = Namer.for_function(node)

@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import S2SADError
 from ..frontend.parse import parse_function
 from ..frontend.varargs import bind_call
-from ..ir.normalize import local_names
+from ..ir.core import local_names
 from ..rules.table import RULES
 from .scope import Scope, is_user_function, spelling
 from .statics import hides_method, is_function_value

@@ -2,7 +2,7 @@
 
 Input: the SSA core, the operation of each assignment, and a function that
 infers the kinds of its names. A loop's read of item ``i`` of what it walks
-(``k = seq[i]``, marked by :class:`s2sad.ir.normalize.KeyRead`) and a field
+(``k = seq[i]``, marked by :class:`s2sad.ir.core.KeyRead`) and a field
 read ``z = p.W`` are not decided by normalization, which does not know kinds.
 
 Output guarantees (the core is changed in place):
@@ -33,8 +33,8 @@ from typing import Any
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.normalize import KeyRead, const
-from ..ir.normalize import name as _name
+from ..ir.core import KeyRead, const
+from ..ir.core import name as _name
 from ..rules.table import is_dict, tuple_fields
 from ..runtime import dict_key
 from .activity import kind_of_atom, statements

@@ -26,6 +26,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
+from ..ir.core import names_in
 from .activity import statements
 from .resolve import Op
 
@@ -54,7 +55,7 @@ def refuse_varied_opaque(
             target = tgt.id if isinstance(tgt, gast.Name) else tgt.value.id if isinstance(tgt, gast.Subscript) else None
             if target is None or target in complex_names:
                 continue
-            if op.complex_in or _names_of(s.value) & complex_names:
+            if op.complex_in or names_in(s.value) & complex_names:
                 complex_names.add(target)
                 changed = True
     for s in statements(fn.body):
@@ -62,8 +63,8 @@ def refuse_varied_opaque(
         if (
             op is not None
             and isinstance(s, gast.Assign)
-            and _names_of(s.value) & varied
-            and (op.complex_in or _names_of(s.value) & complex_names)
+            and names_in(s.value) & varied
+            and (op.complex_in or names_in(s.value) & complex_names)
         ):
             raise NoRuleError(
                 "s2sad cannot differentiate complex arithmetic: a complex value meets a value that carries a "
@@ -98,10 +99,6 @@ def refuse_varied_opaque(
                 Location(filename, s.lineno, s.col_offset or 0),
                 "build a new value instead (lists: only `append` is followed)",
             )
-
-
-def _names_of(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
 # parameters that pick the formula (einsum's subscripts, norm's order, var's

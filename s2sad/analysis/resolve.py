@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..frontend.generators import collected, is_generator
-from ..ir.normalize import const
+from ..ir.core import const
 from ..rules.operators import REFLECTIVE
 from ..rules.table import RULES, Rule
 from .purity import impurity

@@ -11,7 +11,7 @@ on each copy.
 >>> import gast
 >>> args = gast.parse("def f(x, y): pass").body[0].args
 >>> from s2sad.ir.naming import Namer
->>> from s2sad.ir.normalize import unparse
+>>> from s2sad.ir.core import unparse
 >>> [s] = entry_check(args, ("x",), (), (), Namer(), {}, {}, (3, 0))
 >>> print(unparse(s).strip())
 check_unshared('x', '', x=x, y=y)
@@ -23,8 +23,8 @@ from typing import Any
 
 import gast
 
+from ..ir.core import name
 from ..ir.naming import Namer
-from ..ir.normalize import name
 
 COPY_NOTE = "s2sad: the caller's {} is left untouched"
 

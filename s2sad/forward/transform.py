@@ -48,7 +48,8 @@ tangent, interleaved.
 >>> from s2sad.analysis.resolve import Resolver
 >>> from s2sad.frontend.parse import ParsedFunction
 >>> from s2sad.ir.naming import Namer
->>> from s2sad.ir.normalize import local_names, normalize, unparse
+>>> from s2sad.frontend.normalize import normalize
+>>> from s2sad.ir.core import local_names, unparse
 >>> from s2sad.ir.ssa import to_ssa
 >>> import numpy as np
 >>> fn = gast.parse("def f(x, y):\\n    return np.log(x) + x * y - np.sin(y)").body[0]
@@ -86,8 +87,8 @@ from ..analysis.activity import container_op, kind_of_atom
 from ..analysis.resolve import Op
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
+from ..ir.core import assign, const, name, names_in
 from ..ir.naming import Namer
-from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
 from ..optimize.default_keywords import drop_default_keywords
 from ..optimize.fold import fold_tests
@@ -354,7 +355,7 @@ class ForwardTransform:
     def assign(self, s: gast.Assign, out: list[gast.stmt]) -> None:
         z = s.targets[0].id
         op = self.ops[id(s)]
-        if op.kind in ("rule", "user") and z in self.varied and z in _names_in(s.value):
+        if op.kind in ("rule", "user") and z in self.varied and z in names_in(s.value):
             self.self_update(z, s, op, out)
             return
         self.defined.add(z)
@@ -466,7 +467,7 @@ class ForwardTransform:
         terms: list[gast.expr] = []
         for p in rule.reverse:
             arg = op.args.get(p)
-            if arg is None or not (_names_in(arg) & self.varied):
+            if arg is None or not (names_in(arg) & self.varied):
                 continue
             tangent = self.operand_tangent(rule, p, arg)
             if tangent is None:
@@ -541,7 +542,7 @@ class ForwardTransform:
     def may_broadcast(self, rule: Rule, op: Op, z: str, total: gast.expr) -> bool:
         """Can an elementwise op's tangent be smaller than its result? Only if
         an operand that may be larger appears in neither the tangent nor ``z``."""
-        seen = _names_in(total)
+        seen = names_in(total)
         if rule.kind is not _ELEMENTWISE or self.kinds.get(z) == "scalar" or z in seen:
             return False
         for atom in op.args.values():
@@ -693,7 +694,7 @@ class ForwardTransform:
         if target is add_at and len(call.args) == 3 and not call.keywords:
             self.add_at(call.args, out, s)
             return
-        touched = set().union(*(_names_in(a) for a in call.args), *(_names_in(k.value) for k in call.keywords))
+        touched = set().union(*(names_in(a) for a in call.args), *(names_in(k.value) for k in call.keywords))
         if not (touched & self.varied) or RULES.is_inactive(target) or RUNTIME_RULES.is_inactive(target):
             return
         raise UnsupportedSyntaxError(
@@ -834,10 +835,6 @@ def _negated(term: gast.expr) -> gast.expr | None:
         if left is not None:
             return gast.BinOp(left=left, op=term.op, right=term.right)
     return None
-
-
-def _names_in(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
 def _written(stmts: list[gast.stmt], resolve: Callable[[gast.expr], Any]) -> set[str]:

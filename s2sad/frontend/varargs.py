@@ -35,6 +35,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
+from ..ir.core import name
 
 
 def flatten(fn: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def specialise(fn: gast.FunctionDef, star: list[str], keys: list[str], filename:
                                        for s in star]
         pack = gast.Assign(
             targets=[gast.Name(id=vname, ctx=gast.Store(), annotation=None, type_comment=None)],
-            value=gast.Tuple(elts=[_load(s) for s in star], ctx=gast.Load()), type_comment=None,
+            value=gast.Tuple(elts=[name(s) for s in star], ctx=gast.Load()), type_comment=None,
         )
         fn.body.insert(0, gast.copy_location(pack, fn.body[0]))
         args.vararg = None
@@ -117,10 +118,6 @@ def specialise(fn: gast.FunctionDef, star: list[str], keys: list[str], filename:
     return fn
 
 
-def _load(n: str) -> gast.Name:
-    return gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)
-
-
 def _where(node: gast.AST, filename: str) -> Location:
     return Location(filename, getattr(node, "lineno", 1) or 1, getattr(node, "col_offset", 0) or 0)
 
@@ -139,7 +136,7 @@ class _KwargsReads(gast.NodeTransformer):
         if self._is_kw(node.value) and isinstance(node.ctx, gast.Load):
             key = node.slice
             if isinstance(key, gast.Constant) and key.value in self.keys:
-                return gast.copy_location(_load(key.value), node)
+                return gast.copy_location(name(key.value), node)
             if isinstance(key, gast.Constant) and isinstance(key.value, str):
                 raise UnsupportedSyntaxError(
                     f"s2sad cannot differentiate `{self.kname}[{key.value!r}]`: the call passes no key {key.value!r}",
@@ -153,14 +150,14 @@ class _KwargsReads(gast.NodeTransformer):
                 and 1 <= len(node.args) <= 2 and isinstance(node.args[0], gast.Constant)):
             key = node.args[0].value
             if key in self.keys:
-                return gast.copy_location(_load(key), node)
+                return gast.copy_location(name(key), node)
             default = node.args[1] if len(node.args) == 2 else gast.Constant(value=None, kind=None)
             return self.visit(default)
         self.generic_visit(node)
         spread = [k for k in node.keywords if k.arg is None and self._is_kw(k.value)]
         if spread:
             node.keywords = [k for k in node.keywords if k not in spread] + [
-                gast.keyword(arg=k, value=_load(k)) for k in self.keys
+                gast.keyword(arg=k, value=name(k)) for k in self.keys
             ]
         return node
 

@@ -1,6 +1,6 @@
 """Rename the core so that each name is assigned by one statement.
 
-Input: the core of :mod:`s2sad.ir.normalize`.
+Input: the core of :mod:`s2sad.frontend.anf`.
 
 Output guarantees:
 
@@ -18,7 +18,8 @@ reverse sweep needs to save values only inside loops.
 
 >>> import gast
 >>> from s2sad.ir.naming import Namer
->>> from s2sad.ir.normalize import normalize, unparse
+>>> from s2sad.frontend.normalize import normalize
+>>> from s2sad.ir.core import unparse
 >>> fn = gast.parse("def f(x):\\n    x = x * 2\\n    for i in range(3):\\n        x = np.sin(x) + 1\\n    return x").body[0]
 >>> namer = Namer.for_function(fn)
 >>> print(unparse(to_ssa(normalize(fn, namer), namer)).strip())

@@ -16,7 +16,8 @@ on the tape and adjoints that see a value used twice (``x[i] * x[i]``).
 
 >>> import gast
 >>> from s2sad.ir.naming import Namer
->>> from s2sad.ir.normalize import normalize, unparse
+>>> from s2sad.frontend.normalize import normalize
+>>> from s2sad.ir.core import unparse
 >>> fn = gast.parse("def f(x, i):\\n    return x[i] * x[i] + x.shape[0]").body[0]
 >>> core = normalize(fn, Namer.for_function(fn))
 >>> print(unparse(eliminate_common_subexpressions(core, lambda s: True)).strip())
@@ -35,15 +36,12 @@ from collections.abc import Callable, Iterable
 
 import gast
 
+from ..ir.core import names_in
 from ..ir.ssa import rename
 
 
 def _key(value: gast.expr) -> str:
     return gast.dump(value)
-
-
-def _mentions(value: gast.expr) -> set[str]:
-    return {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
 
 
 def eliminate_common_subexpressions(
@@ -138,17 +136,17 @@ def _block(stmts: list[gast.stmt], pure: Callable[[gast.Assign], bool], replaced
             key = _key(s.value)
             hit = seen.get(key)
             _invalidate(seen, target)
-            if hit is not None and pure(s) and target not in _mentions(s.value):
+            if hit is not None and pure(s) and target not in names_in(s.value):
                 replaced[target] = hit[0]
                 continue
-            if pure(s) and target not in _mentions(s.value):
-                seen[key] = (target, _mentions(s.value))
+            if pure(s) and target not in names_in(s.value):
+                seen[key] = (target, names_in(s.value))
             out.append(s)
             continue
         if isinstance(s, gast.Assign):  # y[i] = v changes what reads of y give
             _invalidate(seen, s.targets[0].value.id)
         elif isinstance(s, gast.Expr):
-            for n in _mentions(s):
+            for n in names_in(s):
                 _invalidate(seen, n)
         elif isinstance(s, (gast.If, gast.For, gast.While)):
             for field in ("body", "orelse"):
@@ -173,5 +171,5 @@ def _assigned_or_written(s: gast.stmt) -> set[str]:
         elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
             out.add(node.target.id)
         elif isinstance(node, gast.Expr):
-            out |= _mentions(node)
+            out |= names_in(node)
     return out

@@ -12,7 +12,7 @@ tangent of a value that does not reach the output), keeping pops, which
 keep a stack in step.
 
 >>> import gast
->>> from s2sad.ir.normalize import unparse
+>>> from s2sad.ir.core import unparse
 >>> fn = gast.parse("def f(x):\\n    a = x * 2\\n    b = a + 1\\n    c = np.sin(x)\\n    return a").body[0]
 >>> print(unparse(eliminate_dead_code(fn)).strip())
 def f(x):

@@ -12,7 +12,7 @@ A test Python cannot evaluate (``1 in 2``) stays as it is. Both modes run
 this one pass on every template they splice.
 
 >>> import gast
->>> from s2sad.ir.normalize import unparse
+>>> from s2sad.ir.core import unparse
 >>> e = gast.parse("(g * 1 if ord in (None, 2) else g * 2) ** (3 - 2)").body[0].value
 >>> e.left.test.left = gast.Constant(value=2, kind=None)
 >>> print(unparse(fold_constants(e)).strip())
@@ -26,7 +26,7 @@ from typing import Any
 
 import gast
 
-from ..ir.normalize import const
+from ..ir.core import const
 
 _TESTS: dict[type, Callable[[Any, Any], bool]] = {
     gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b,

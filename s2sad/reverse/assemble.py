@@ -6,7 +6,7 @@ Input: the forward and reverse sweeps of :class:`~s2sad.reverse.transform.Revers
 Output: ``FunctionDef`` trees, ready for :mod:`s2sad.optimize` and :mod:`s2sad.codegen`.
 
 >>> import gast
->>> from s2sad.ir.normalize import unparse
+>>> from s2sad.ir.core import unparse
 >>> args = gast.parse("def f(x, y): pass").body[0].args
 >>> print(unparse(with_parameters(args, "df", [gast.Pass()], "y_bar")).strip())
 def df(x, y, y_bar=1.0):
@@ -20,7 +20,7 @@ import linecache
 import gast
 
 from ..frontend.parse import ParsedFunction
-from ..ir.normalize import name
+from ..ir.core import name
 
 
 def with_parameters(

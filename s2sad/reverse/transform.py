@@ -71,8 +71,8 @@ from ..analysis.resolve import GETITEM, Op
 from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
+from ..ir.core import assign, const, name, names_in
 from ..ir.naming import Namer
-from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
 from ..rules.table import RULES, is_container, maybe_container, tuple_items
 from ..rules.templates import as_value, basic_index, instantiate, simplify
@@ -268,7 +268,7 @@ class ReverseTransform:
         # must then hold what they held at the call (restored as if the reverse sweep read them)
         kept_args = {
             n for x in statements(body) if id(x) in self.splits
-            for a in [*x.value.args, *(k.value for k in x.value.keywords)] for n in _names_in(a)
+            for a in [*x.value.args, *(k.value for k in x.value.keywords)] for n in names_in(a)
         }  # fmt: skip
         needed = self.with_viewed(liveness.needed(reverse, restored) | kept_args)
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
@@ -297,7 +297,7 @@ class ReverseTransform:
                 continue
             value = s.value
             if isinstance(value, gast.Name) or makes_view(value, self.ops.get(id(s)), self.kinds):
-                bases.setdefault(s.targets[0].id, set()).update(_names_in(value))
+                bases.setdefault(s.targets[0].id, set()).update(names_in(value))
         needed = set(needed)
         memory = self.memory
         grew = True
@@ -334,11 +334,11 @@ class ReverseTransform:
                 tgt = s.targets[0]
                 if isinstance(tgt, gast.Name):
                     if not self.fresh_value(tgt.id, s):
-                        sources.setdefault(tgt.id, set()).update(_names_in(s.value))
+                        sources.setdefault(tgt.id, set()).update(names_in(s.value))
                 elif isinstance(tgt, gast.Subscript) and isinstance(tgt.value, gast.Name):
-                    sources.setdefault(tgt.value.id, set()).update(_names_in(s.value))  # an item of a list
+                    sources.setdefault(tgt.value.id, set()).update(names_in(s.value))  # an item of a list
             elif isinstance(s, gast.Expr) and _list_append(s):
-                sources.setdefault(s.value.func.value.id, set()).update(_names_in(s.value.args[0]))
+                sources.setdefault(s.value.func.value.id, set()).update(names_in(s.value.args[0]))
         seen: set[str] = set()
         todo = [n]
         while todo:
@@ -390,7 +390,7 @@ class ReverseTransform:
         self.adj.owned.discard(self.bar(z))  # its buffer now flows into the operands' adjoints
         op = self.ops[id(s)]
         if holder is not None:
-            operands = set().union(*(_names_in(a) for a in op.args.values())) if op.args else set()
+            operands = set().union(*(names_in(a) for a in op.args.values())) if op.args else set()
             if holder in {self.bar(n) for n in operands} and holder != self.bar(z):
                 # an operand's adjoint is about to be rebound: keep z's own copy
                 out.append(assign(self.bar(z), name(holder)))
@@ -432,7 +432,7 @@ class ReverseTransform:
         names = [a.id if isinstance(a, gast.Name) else None for a in op.args.values()]
         for p, template in rule.reverse.items():
             arg = op.args.get(p)
-            if arg is None or not (_names_in(arg) & self.varied):
+            if arg is None or not (names_in(arg) & self.varied):
                 continue
             bindings = dict(op.args)
             bindings["g"] = g
@@ -518,7 +518,7 @@ class ReverseTransform:
         reverse sweep calls the closure it returned, ``z_back(z_bar)``."""
         call = op.args["call"]
         bound = bind_call(op.callee, call, self.location(s))
-        wrt = tuple(p for p, node in bound.items() if _names_in(node) & self.varied)
+        wrt = tuple(p for p, node in bound.items() if names_in(node) & self.varied)
         if not wrt:
             return
         kinds = {p: kind_of_atom(node, self.kinds) for p, node in bound.items()}
@@ -603,10 +603,10 @@ class ReverseTransform:
                 self.accumulate(node.id, piece, out, comment=f"{node.id} -> {z}")
         elif isinstance(node, (gast.List, gast.Tuple)):
             for k, item in enumerate(node.elts):
-                if _names_in(item) & self.varied:
+                if names_in(item) & self.varied:
                     entry = gast.Subscript(value=copy.deepcopy(piece), slice=const(k), ctx=gast.Load())
                     self.give(item, entry, out, z)
-        elif _names_in(node) & self.varied:
+        elif names_in(node) & self.varied:
             raise AssertionError(f"core: {type(node).__name__} holding a derivative is not an atom")
 
     def write(self, s: gast.Assign, out: list[gast.stmt]) -> None:
@@ -706,7 +706,7 @@ class ReverseTransform:
         local = assigned(body) - self.defined_outside(body)
         touched = set()
         for sub in statements(body):
-            touched |= _names_in(sub) & self.varied
+            touched |= names_in(sub) & self.varied
         for n in sorted(touched):
             if n not in local or n in self.adj.of:
                 self.materialize(n, out)
@@ -875,10 +875,6 @@ class ReverseTransform:
 
 def _params(fn: gast.FunctionDef) -> set[str]:
     return {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
-
-
-def _names_in(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
 def _has_break(body: list[gast.stmt]) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 import gast
 
 from ..analysis.activity import kind_of_atom
-from ..ir.normalize import const, name
+from ..ir.core import const, name
 from ..optimize.fold import fold_arithmetic, fold_test
 from .table import is_array
 

@@ -10,8 +10,6 @@ names a reverse sweep reads, through the tests and ranges that must replay
 to restore them.
 
 >>> import gast
-
-from ..ir.core import names_read
 >>> body = gast.parse("if c:\\n    x = a\\nelse:\\n    x = b\\ny = x + z").body
 >>> out = {}
 >>> sorted(live_before(body, set(), out)), sorted(out[id(body[0])])
@@ -23,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import gast
+
+from ..ir.core import names_read
 
 
 def live_after(stmts: list[gast.stmt]) -> dict[int, set[str]]:

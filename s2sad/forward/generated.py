@@ -25,7 +25,7 @@ from ..codegen.derivative import Derivative
 from ..codegen.finish import GENERATED_PREFIX
 from ..errors import UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
-from ..ir.normalize import name
+from ..ir.core import name
 
 
 def parse_generated(d: Derivative) -> ParsedFunction:

@@ -20,7 +20,7 @@ from ..analysis.activity import statements, varied_names
 from ..analysis.resolve import Op, Resolver
 from ..errors import NoRuleError
 from ..frontend.parse import ParsedFunction
-from ..ir.normalize import name
+from ..ir.core import name
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import pop_receiver
 

@@ -27,10 +27,7 @@ from collections.abc import Callable
 
 import gast
 
-
-def loads(node: gast.AST) -> set[str]:
-    """The names ``node`` reads."""
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+from ..ir.core import names_read
 
 
 def makes_no_call(s: gast.Assign) -> bool:
@@ -42,7 +39,7 @@ def eliminate_dead_code(
     fn: gast.FunctionDef, removable: Callable[[gast.Assign], bool] = makes_no_call
 ) -> gast.FunctionDef:
     while True:
-        read = loads(fn)
+        read = names_read(fn)
         removed = [False]
         fn.body = _block(fn.body, read, removed, removable)
         if not removed[0]:

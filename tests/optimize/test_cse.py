@@ -3,8 +3,8 @@
 import gast
 
 from s2sad.codegen.emit import to_source
+from s2sad.frontend.normalize import normalize
 from s2sad.ir.naming import Namer
-from s2sad.ir.normalize import normalize
 from s2sad.optimize.cse import eliminate_common_subexpressions
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
-import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,9 +19,9 @@ import numpy as np
 from .analysis.statics import is_function_value
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
 from .frontend.varargs import flatten
+from .ir.kinds import ARRAY, INT, SCALAR, Kind, as_kinds, is_array, is_container, is_dict, list_item, parse_kind, tuple_items
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import Derivative, build_reverse, kind_of_value
-from .rules.table import is_container, list_item, tuple_items
 
 Wrt = int | str | Sequence[int | str]
 
@@ -89,14 +88,14 @@ def _check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
     """Refuse a ``wrt`` argument (or, at ``path`` inside a pytree argument, a
     leaf) that has no gradient, with a hint that fits what it is."""
     kind = kind_of_value(value)
-    if kind == "scalar":
+    if kind == SCALAR:
         return
     if isinstance(value, (tuple, list)) and value:
         for k, item in enumerate(value):  # a tuple of floats and arrays: its gradient is a tuple alike
             _check_wrt_value(fn_name, w, item, f"{path}[{k}]")
         return
     if type(value) is dict and value:
-        if kind is not None and kind.startswith("dict("):
+        if is_dict(kind) and kind.keys is not None:
             for k, item in value.items():  # a dict of floats and arrays: its gradient is a dict, same keys
                 _check_wrt_value(fn_name, w, item, f"{path}[{k!r}]")
             return
@@ -105,7 +104,7 @@ def _check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
             "or ints (or are strings with one of , ( ) [ ] : = or a quote)",
             hint="key the dict by plain strings or ints",
         )
-    if kind is not None and kind.startswith("array") and np.issubdtype(value.dtype, np.inexact):
+    if is_array(kind) and np.issubdtype(value.dtype, np.inexact):
         return
     what = type(value).__name__
     if isinstance(value, np.ndarray):
@@ -476,7 +475,7 @@ def source(
     names, _ = _resolve_wrt(fn, wrt)
     check_kinds(fn, kinds or {})
     assumed = _assumed_kinds(fn)
-    assumed.update(kinds or {})
+    assumed.update(as_kinds(kinds or {}))
     if mode not in ("reverse", "forward"):
         raise ArgumentError(f"mode={mode!r}: use 'reverse' or 'forward'")
     if order == 1:
@@ -486,7 +485,7 @@ def source(
     if order == 2:
         gradient = build_reverse(fn, names, assumed)
         with_seed = dict(assumed)
-        with_seed[gradient.seed] = "scalar"
+        with_seed[gradient.seed] = SCALAR
         return gradient.full_source() + "\n" + build_forward(gradient, names, with_seed).source
     raise ArgumentError(f"order={order}: show prints first (1) and second (2) derivatives")
 
@@ -494,14 +493,25 @@ def source(
 KIND_NAMES = "scalar, array, arrayN (an array of N dimensions, e.g. array2), int, list[KIND], any"
 
 
-def _is_kind(kind: str | None) -> bool:
-    if kind is None or kind in ("scalar", "array", "int", "?") or re.fullmatch(r"array[0-9]+", kind):
+def _is_kind(text: str | None) -> bool:
+    """Is ``text`` a kind a user may give: scalar, int, array(N), ? (any), or
+    a tuple or list of these?"""
+    if text is None:
         return True
-    items = tuple_items(kind) if kind.endswith(")") else None
+    try:
+        return _user_kind(parse_kind(text))
+    except ValueError:
+        return False
+
+
+def _user_kind(kind: Kind | None) -> bool:
+    if kind is None or kind in (SCALAR, INT) or is_array(kind):
+        return True
+    items = tuple_items(kind)
     if items is not None:
-        return all(map(_is_kind, items))
+        return all(map(_user_kind, items))
     is_list, item = list_item(kind)
-    return is_list and kind.endswith("]") and _is_kind(item)
+    return is_list and _user_kind(item)
 
 
 def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
@@ -521,17 +531,17 @@ def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
             )
 
 
-def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
+def _assumed_kinds(fn: Callable[..., Any]) -> dict[str, Kind | None]:
+    out: dict[str, Kind | None] = {}
     for p in inspect.signature(fn).parameters.values():
         ann = p.annotation
         text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
         if p.default is not p.empty:
             out[p.name] = kind_of_value(p.default)
         elif "ndarray" in str(text) or "Array" in str(text):
-            out[p.name] = "array"
+            out[p.name] = ARRAY
         elif ann in (int, "int"):
-            out[p.name] = "int"
+            out[p.name] = INT
         else:
-            out[p.name] = "scalar"
+            out[p.name] = SCALAR
     return out

@@ -24,6 +24,7 @@ import numpy as np
 from .api import Wrt, _bind, _check_wrt_value, _resolve_wrt, _shape_like, derivative, vjp
 from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
+from .ir.kinds import SCALAR
 from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
 from .pytree import children, copy_arrays, is_node, leaves, rebuild, unflatten
@@ -59,7 +60,7 @@ def hvp_derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.
     <wrt>_dot...) -> ((value, grads), (value_dot, grads_dot))``."""
     grad = derivative(fn, wrt, bound, "grad")
     kinds = _kinds(bound)
-    kinds[_seed_name(grad)] = "scalar"
+    kinds[_seed_name(grad)] = SCALAR
     key = ("hvp", id(grad), wrt, _key(kinds))
     with _lock:
         hit = _cache.get(key)

@@ -20,6 +20,7 @@ import numpy as np
 from .errors import ArgumentError, OutputError, public
 from .forward.build import build_forward, tangent_parameters
 from .frontend.varargs import flatten
+from .ir.kinds import SCALAR
 from .lazy import refuse_lazy
 from .pipeline import Derivative, kind_of_value
 
@@ -51,7 +52,7 @@ class Higher:
         bound.apply_defaults()
         refuse_lazy(bound.arguments.values(), "grad of a gradient")
         for level in self.chain[:-1]:
-            if len(level) != 1 or kind_of_value(bound.arguments[level[0]]) != "scalar":
+            if len(level) != 1 or kind_of_value(bound.arguments[level[0]]) != SCALAR:
                 raise OutputError(
                     f"the derivative of {self.fn.__name__} w.r.t. {', '.join(level)} is not a scalar, so it has no "
                     "gradient",
@@ -92,7 +93,7 @@ class Higher:
             hit = _cache.get(key)
             if hit is None or not all(d.valid() for d in hit):
                 chain = [derivative(self.fn, self.chain[0], bound, "grad")]
-                kinds[chain[0].seed] = "scalar"
+                kinds[chain[0].seed] = SCALAR
                 for level in self.chain[1:]:
                     d = build_forward(chain[-1], level, dict(kinds))
                     for n, w in zip(tangent_parameters(d, len(level)), level):

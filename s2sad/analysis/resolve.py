@@ -22,6 +22,7 @@ import gast
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.generators import collected, is_generator
 from ..frontend.parse import ParsedFunction
+from ..ir.kinds import COMPLEX
 from ..ir.normalize import const
 from ..rules.table import RULES, Rule
 
@@ -334,7 +335,7 @@ def refuse_varied_opaque(
     refuse a complex value meeting a varied one (the rules are real-only)."""
     from .activity import statements
 
-    complex_names = {n for n, k in (kinds or {}).items() if k == "complex"}
+    complex_names = {n for n, k in (kinds or {}).items() if k == COMPLEX}
     changed = True
     while changed:  # names that may hold a complex value
         changed = False

@@ -57,7 +57,7 @@ tangent, interleaved.
 >>> resolver = Resolver(ParsedFunction(None, fn, "<doc>", {"np": np}, {}), local_names(ssa))
 >>> ops = {id(s): resolver.op(s.value) for s in statements(ssa.body) if isinstance(s, gast.Assign)}
 >>> varied = varied_names(ssa, ["x", "y"], ops)
->>> kinds = infer_kinds(ssa, {"x": "scalar", "y": "scalar"}, ops)
+>>> kinds = infer_kinds(ssa, {"x": SCALAR, "y": SCALAR}, ops)
 >>> t = ForwardTransform(ssa, ops, varied, kinds, namer, {})
 >>> body, out = t.run(["x", "y"])
 >>> print("\\n".join(unparse(s).strip() for s in body))
@@ -85,12 +85,13 @@ import gast
 from ..analysis.activity import container_op, kind_of_atom
 from ..analysis.resolve import Op, bind_call
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
+from ..ir.kinds import SCALAR, is_container
 from ..ir.naming import Namer
 from ..ir.normalize import assign, const, name
 from ..ir.ssa import assigned
 from ..reverse.templates import as_value, basic_index, instantiate, simplify
 from ..rules.runtime_rules import LIST_VALUED
-from ..rules.table import _KINDS, RULES, Rule, is_container
+from ..rules.table import _KINDS, RULES, Rule
 
 _ADD = RULES.operator(gast.Add)
 
@@ -537,7 +538,7 @@ class ForwardTransform:
         """Can an elementwise op's tangent be smaller than its result? Only if
         an operand that may be larger appears in neither the tangent nor ``z``."""
         seen = _names_in(total)
-        if rule.kind is not _ELEMENTWISE or self.kinds.get(z) == "scalar" or z in seen:
+        if rule.kind is not _ELEMENTWISE or self.kinds.get(z) == SCALAR or z in seen:
             return False
         for atom in op.args.values():
             if isinstance(atom, gast.Constant):
@@ -548,7 +549,7 @@ class ForwardTransform:
                 holder = self.state.of.get(atom.id)
                 if atom.id in seen or (holder is not None and holder in seen):
                     continue
-                if self.kinds.get(atom.id) == "scalar":
+                if self.kinds.get(atom.id) == SCALAR:
                     continue
             return True
         return False

@@ -19,7 +19,19 @@ import numpy as np
 from .analysis.statics import is_function_value
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
 from .frontend.varargs import flatten
-from .ir.kinds import ARRAY, INT, SCALAR, Kind, as_kinds, is_array, is_container, is_dict, list_item, parse_kind, tuple_items
+from .ir.kinds import (
+    ARRAY,
+    INT,
+    SCALAR,
+    Kind,
+    as_kinds,
+    is_array,
+    is_container,
+    is_dict,
+    list_item,
+    parse_kind,
+    tuple_items,
+)
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import Derivative, build_reverse, kind_of_value
 

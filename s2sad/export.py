@@ -80,7 +80,19 @@ from .api import Wrt, _assumed_kinds, _resolve_wrt
 from .codegen.emit import render_function
 from .errors import ArgumentError, OutputError, S2SADError
 from .frontend.parse import _LIFTED
-from .ir.kinds import EMPTY_LIST, INT, NUMERIC, SCALAR, Kind, is_array, is_container, is_function_kind, list_item, parse_kind, tuple_items
+from .ir.kinds import (
+    EMPTY_LIST,
+    INT,
+    NUMERIC,
+    SCALAR,
+    Kind,
+    is_array,
+    is_container,
+    is_function_kind,
+    list_item,
+    parse_kind,
+    tuple_items,
+)
 from .pipeline import Derivative, build_reverse
 
 __all__ = ["ExportError", "export"]

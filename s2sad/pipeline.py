@@ -31,8 +31,21 @@ from .codegen.emit import compile_function, render_function
 from .errors import Location, OutputError, UnsupportedSyntaxError
 from .frontend.parse import _LIFTED, ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import shape_of, specialise
-from .ir.kinds import COMPLEX, INT, SCALAR, Kind, array_kind, as_kinds, dict_kind, fn_kind, is_container, is_function_kind
-from .ir.kinds import list_kind, tuple_items, tuple_kind
+from .ir.kinds import (
+    COMPLEX,
+    INT,
+    SCALAR,
+    Kind,
+    array_kind,
+    as_kinds,
+    dict_kind,
+    fn_kind,
+    is_container,
+    is_function_kind,
+    list_kind,
+    tuple_items,
+    tuple_kind,
+)
 from .ir.naming import Namer
 from .ir.normalize import assign, const, dotted, local_names, name, normalize_lifting
 from .ir.ssa import to_ssa

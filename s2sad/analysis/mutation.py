@@ -59,7 +59,18 @@ import gast
 import numpy as np
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.kinds import INT, NUMERIC, SCALAR, SHAPE, is_array, is_container, is_list, is_tuple, maybe_container, tuple_items
+from ..ir.kinds import (
+    INT,
+    NUMERIC,
+    SCALAR,
+    SHAPE,
+    is_array,
+    is_container,
+    is_list,
+    is_tuple,
+    maybe_container,
+    tuple_items,
+)
 from ..runtime import dict_key
 from .activity import _index_kind, kind_of_atom, statements
 from .resolve import _LOOP_ITEM, Op, Resolver

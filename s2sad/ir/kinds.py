@@ -30,6 +30,10 @@ The kinds, by ``base``:
                kind of the same function (``fn``)
 =============  ==============================================================
 
+A kind equals its own spelling (``array_kind(2) == "array2"``), so code at
+the boundary may compare with text; inside the package compare with the
+named kinds (``SCALAR``, ``INT``...) or the predicates below.
+
 Containers (lists, tuples, dicts) are pytrees: their adjoints and tangents
 have the same structure, added leaf by leaf. ``?`` spells an unknown item.
 
@@ -72,6 +76,8 @@ class Kind:
         return (self.base, self.ndim, self.items, self.fields, self.keys, self.ident, self.unit_dims)
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if isinstance(other, Kind):
             return self._key() == other._key()
         if isinstance(other, str):  # at the boundary a kind equals its spelling (a fn kind equals no text)
@@ -146,7 +152,12 @@ _SENTINEL_TEXT = {"pending": "<pending>", "bottom": "<none>"}
 
 def array_kind(n: int | None) -> Kind:
     """``array<n>`` (``array`` when n is None)."""
-    return ARRAY if n is None else Kind("array", ndim=n)
+    if n is None:
+        return ARRAY
+    return _ARRAYS[n] if 0 <= n < len(_ARRAYS) else Kind("array", ndim=n)
+
+
+_ARRAYS = tuple(Kind("array", ndim=n) for n in range(33))  # made once: kind_of_value runs on every call
 
 
 def fn_kind(value: Any) -> Kind:

@@ -20,9 +20,13 @@ from .arguments import Wrt, assumed_kinds, bind, check_kinds, check_wrt_value, p
 from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
 from .higher import Higher, nest
+from .ir.kinds import (
+    SCALAR,
+    as_kinds,
+    is_container,
+)
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import build_forward, build_reverse, kind_of_value
-from .rules.table import is_container
 from .specialize import derivative
 
 
@@ -349,7 +353,7 @@ def source(
     names, _ = resolve_wrt(fn, wrt)
     check_kinds(fn, kinds or {})
     assumed = assumed_kinds(fn)
-    assumed.update(kinds or {})
+    assumed.update(as_kinds(kinds or {}))
     if mode not in ("reverse", "forward"):
         raise ArgumentError(f"mode={mode!r}: use 'reverse' or 'forward'")
     if order == 1:
@@ -359,6 +363,6 @@ def source(
     if order == 2:
         gradient = build_reverse(fn, names, assumed)
         with_seed = dict(assumed)
-        with_seed[gradient.seed] = "scalar"
+        with_seed[gradient.seed] = SCALAR
         return gradient.full_source() + "\n" + build_forward(gradient, names, with_seed).source
     raise ArgumentError(f"order={order}: show prints first (1) and second (2) derivatives")

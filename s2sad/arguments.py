@@ -16,15 +16,14 @@ with the same message.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .errors import ArgumentError, S2SADError
+from .ir.kinds import ARRAY, INT, SCALAR, Kind, is_array, is_dict, list_item, parse_kind, tuple_items
 from .pipeline import kind_of_value
-from .rules.table import list_item, tuple_items
 
 Wrt = int | str | Sequence[int | str]
 
@@ -77,14 +76,14 @@ def check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
     """Refuse a ``wrt`` argument (or, at ``path`` inside a pytree argument, a
     leaf) that has no gradient, with a hint that fits what it is."""
     kind = kind_of_value(value)
-    if kind == "scalar":
+    if kind == SCALAR:
         return
     if isinstance(value, (tuple, list)) and value:
         for k, item in enumerate(value):  # a tuple of floats and arrays: its gradient is a tuple alike
             check_wrt_value(fn_name, w, item, f"{path}[{k}]")
         return
     if type(value) is dict and value:
-        if kind is not None and kind.startswith("dict("):
+        if is_dict(kind) and kind.keys is not None:
             for k, item in value.items():  # a dict of floats and arrays: its gradient is a dict, same keys
                 check_wrt_value(fn_name, w, item, f"{path}[{k!r}]")
             return
@@ -93,7 +92,7 @@ def check_wrt_value(fn_name: str, w: str, value: Any, path: str = "") -> None:
             "or ints (or are strings with one of , ( ) [ ] : = or a quote)",
             hint="key the dict by plain strings or ints",
         )
-    if kind is not None and kind.startswith("array") and np.issubdtype(value.dtype, np.inexact):
+    if is_array(kind) and np.issubdtype(value.dtype, np.inexact):
         return
     what = type(value).__name__
     if isinstance(value, np.ndarray):
@@ -140,14 +139,25 @@ def shape_like(g: Any, x: Any) -> Any:
 KIND_NAMES = "scalar, array, arrayN (an array of N dimensions, e.g. array2), int, list[KIND], any"
 
 
-def _is_kind(kind: str | None) -> bool:
-    if kind is None or kind in ("scalar", "array", "int", "?") or re.fullmatch(r"array[0-9]+", kind):
+def _is_kind(text: str | None) -> bool:
+    """Is ``text`` a kind a user may give: scalar, int, array(N), ? (any), or
+    a tuple or list of these?"""
+    if text is None:
         return True
-    items = tuple_items(kind) if kind.endswith(")") else None
+    try:
+        return _user_kind(parse_kind(text))
+    except ValueError:
+        return False
+
+
+def _user_kind(kind: Kind | None) -> bool:
+    if kind is None or kind in (SCALAR, INT) or is_array(kind):
+        return True
+    items = tuple_items(kind)
     if items is not None:
-        return all(map(_is_kind, items))
+        return all(map(_user_kind, items))
     is_list, item = list_item(kind)
-    return is_list and kind.endswith("]") and _is_kind(item)
+    return is_list and _user_kind(item)
 
 
 def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
@@ -167,20 +177,20 @@ def check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None]) -> None:
             )
 
 
-def assumed_kinds(fn: Callable[..., Any]) -> dict[str, str | None]:
+def assumed_kinds(fn: Callable[..., Any]) -> dict[str, Kind | None]:
     """The kinds ``source``, ``graph`` and ``export`` specialise to when given
     no arguments: a default's kind, ``array`` for an ``np.ndarray`` annotation,
     ``int`` for ``int``, else ``scalar``."""
-    out: dict[str, str | None] = {}
+    out: dict[str, Kind | None] = {}
     for p in inspect.signature(fn).parameters.values():
         ann = p.annotation
         text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
         if p.default is not p.empty:
             out[p.name] = kind_of_value(p.default)
         elif "ndarray" in str(text) or "Array" in str(text):
-            out[p.name] = "array"
+            out[p.name] = ARRAY
         elif ann in (int, "int"):
-            out[p.name] = "int"
+            out[p.name] = INT
         else:
-            out[p.name] = "scalar"
+            out[p.name] = SCALAR
     return out

@@ -27,6 +27,7 @@ from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, public
 from .forward.generated import tangent_parameters
 from .frontend.varargs import flatten
+from .ir.kinds import SCALAR
 from .lazy import refuse_lazy
 from .pipeline import build_forward, kind_of_value
 from .pytree import children, copy_arrays, is_node, leaves, rebuild, unflatten
@@ -61,7 +62,7 @@ def hvp_derivative(fn: Callable[..., Any], wrt: tuple[str, ...], bound: inspect.
     <wrt>_dot...) -> ((value, grads), (value_dot, grads_dot))``."""
     grad = derivative(fn, wrt, bound, "grad")
     kinds = _kinds(bound)
-    kinds[_seed_name(grad)] = "scalar"
+    kinds[_seed_name(grad)] = SCALAR
     key = ("hvp", id(grad), wrt, _key(kinds))
     with _lock:
         hit = _cache.get(key)

@@ -83,8 +83,20 @@ from .codegen.derivative import Derivative
 from .codegen.emit import render_function
 from .errors import ArgumentError, OutputError, S2SADError
 from .frontend.parse import lifted
+from .ir.kinds import (
+    EMPTY_LIST,
+    INT,
+    NUMERIC,
+    SCALAR,
+    Kind,
+    is_array,
+    is_container,
+    is_function_kind,
+    list_item,
+    parse_kind,
+    tuple_items,
+)
 from .pipeline import build_reverse
-from .rules.table import is_container, list_item, tuple_items
 from .version import __version__
 
 __all__ = ["ExportError", "export"]
@@ -135,7 +147,7 @@ def export(
     names, single = resolve_wrt(fn, wrt)
     specialised = assumed_kinds(fn)
     specialised.update(kinds or {})
-    _check_kinds(fn, specialised, names)
+    specialised = _check_kinds(fn, specialised, names)
     d = build_reverse(fn, names, specialised)
     if is_container(d.output_kind):
         raise OutputError(
@@ -157,7 +169,7 @@ def export(
             f"{fn.__name__} has an argument named {sorted(clash)[0]!r}, a name the exported wrapper needs",
             hint="rename the argument",
         )
-    checks = {p: k or "any" for p, k in specialised.items() if k is not None or p in names}
+    checks = {p: "any" if k is None else str(k) for p, k in specialised.items() if k is not None or p in names}
     # the entry's text as copied (a default value's global may have been renamed), the last one added
     wrapper = _wrapper(fn, label, wrapper_name, entry, names, single, checks, module.generated[-1], entry)
     if output is not None:
@@ -187,40 +199,50 @@ def _qualname(fn: Callable[..., Any], label: str) -> str:
     return fn.__qualname__ if fn.__name__.isidentifier() else label
 
 
-def _check_kinds(fn: Callable[..., Any], kinds: dict[str, str | None], wrt: tuple[str, ...]) -> None:
+def _check_kinds(
+    fn: Callable[..., Any], kinds: dict[str, Kind | str | None], wrt: tuple[str, ...]
+) -> dict[str, Kind | None]:
+    """Refuse kinds the exported wrapper cannot check; the kinds, parsed."""
     params = inspect.signature(fn).parameters
-    for name, kind in kinds.items():
+    parsed: dict[str, Kind | None] = {}
+    for name, given in kinds.items():
         if name not in params:
             raise ArgumentError(f"kinds names {name!r}, but {fn.__name__} has no such argument")
-        if name in wrt and kind == "int":
+        text = given if isinstance(given, str) else str(given)
+        bare_unknown = isinstance(given, str) and given == "?"  # "?" alone is no kind the wrapper checks
+        shown = repr(given) if is_function_kind(given) else repr(text)
+        try:
+            kind = parse_kind(given) if isinstance(given, str) and not bare_unknown else given
+        except ValueError:
+            raise ArgumentError(f"kind {shown} of {name!r}: use {_KINDS}") from None
+        if name in wrt and kind == INT:
             raise ArgumentError(
                 f"cannot differentiate {fn.__name__} with respect to {name!r} of kind int",
                 hint=f"differentiate with respect to a float: --kinds {name}=scalar",
             )
-        checkable = _checkable(kind)
+        checkable = False if bare_unknown else _checkable(kind)
         if checkable is True:
+            parsed[name] = kind
             continue
         if checkable == "container":
             raise ExportError(
-                f"s2sad export cannot check an argument of unknown structure ({name}: {kind}) when the exported "
+                f"s2sad export cannot check an argument of unknown structure ({name}: {text}) when the exported "
                 "gradient is called, so it does not export one",
                 hint=f"give its kind, e.g. --kinds {name}=list[array2] or {name}=tuple(scalar,array1)",
             )
-        raise ArgumentError(f"kind {kind!r} of {name!r}: use {_KINDS}")
+        raise ArgumentError(f"kind {shown} of {name!r}: use {_KINDS}")
+    return parsed
 
 
-def _checkable(kind: str | None) -> bool | str:
+def _checkable(kind: Kind | None) -> bool | str:
     """Can the exported wrapper check that a value has this kind (True), is it
     a container of unknown items ("container"), or no kind at all (False)?"""
-    if (
-        kind is None
-        or kind in ("scalar", "int", "numeric", "array")
-        or (kind.startswith("array") and kind[5:].isdigit())
-    ):
+    if kind is None or kind in (SCALAR, INT, NUMERIC) or is_array(kind):
         return True
     items = tuple_items(kind)
-    if items is None and kind.startswith("list[") and kind.endswith("]"):
-        items = [] if kind == "list[]" else [list_item(kind)[1]]
+    is_list, item = list_item(kind)
+    if items is None and is_list:
+        items = [] if kind == EMPTY_LIST else [item]
     if items is None:
         return "container" if is_container(kind) else False
     for item in items:
@@ -860,8 +882,8 @@ def _rename(text: str, renames: dict[str, str]) -> str:
 # ---------------------------------------------------------------- header and wrapper
 
 
-def _kind_text(kinds: dict[str, str | None]) -> str:
-    return ",".join(f"{k}={v or 'any'}" for k, v in kinds.items())
+def _kind_text(kinds: dict[str, Kind | None]) -> str:
+    return ",".join(f"{k}={'any' if v is None else v}" for k, v in kinds.items())
 
 
 def _header(
@@ -888,7 +910,7 @@ def _header(
         target = f"{where}:{_qualname(fn, label)}"
     output = output or f"grad_{label}.py"
     # a tuple's kind (from a default) cannot be written on the command line: the command derives it again
-    simple = {k: v for k, v in kinds.items() if v is None or "(" not in v}
+    simple = {k: v for k, v in kinds.items() if v is None or "(" not in str(v)}
     command = ["python", "-m", "s2sad", "export", target, "--wrt", ",".join(wrt), "--kinds", _kind_text(simple)]
     command += ["-o", output]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

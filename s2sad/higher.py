@@ -22,6 +22,7 @@ from .codegen.derivative import Derivative
 from .errors import ArgumentError, OutputError, public
 from .forward.generated import tangent_parameters
 from .frontend.varargs import flatten
+from .ir.kinds import SCALAR
 from .lazy import refuse_lazy
 from .pipeline import build_forward, kind_of_value
 from .specialize import derivative
@@ -54,7 +55,7 @@ class Higher:
         bound.apply_defaults()
         refuse_lazy(bound.arguments.values(), "grad of a gradient")
         for level in self.chain[:-1]:
-            if len(level) != 1 or kind_of_value(bound.arguments[level[0]]) != "scalar":
+            if len(level) != 1 or kind_of_value(bound.arguments[level[0]]) != SCALAR:
                 raise OutputError(
                     f"the derivative of {self.fn.__name__} w.r.t. {', '.join(level)} is not a scalar, so it has no "
                     "gradient",
@@ -93,7 +94,7 @@ class Higher:
             hit = _cache.get(key)
             if hit is None or not all(d.valid() for d in hit):
                 chain = [derivative(self.fn, self.chain[0], bound, "grad")]
-                kinds[chain[0].seed] = "scalar"
+                kinds[chain[0].seed] = SCALAR
                 for level in self.chain[1:]:
                     d = build_forward(chain[-1], level, dict(kinds))
                     for n, w in zip(tangent_parameters(d, len(level)), level):

@@ -52,7 +52,7 @@ from .analysis.pytrees import lower_pytrees
 from .analysis.refusals import refuse_varied_opaque
 from .analysis.resolve import Resolver
 from .analysis.scope import spelling
-from .analysis.statics import FnKind, class_of, hides_method, is_function_value, object_kind, statics_of
+from .analysis.statics import class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.derivative import Derivative
 from .codegen.emit import compile_function, render_function
 from .codegen.entry import entry_check, note_copies
@@ -65,6 +65,21 @@ from .frontend.normalize import normalize_lifting
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import bind_call, shape_of, specialise
 from .ir.core import assign, const, dotted, local_names, name
+from .ir.kinds import (
+    COMPLEX,
+    INT,
+    SCALAR,
+    Kind,
+    array_kind,
+    as_kinds,
+    dict_kind,
+    fn_kind,
+    is_container,
+    is_function_kind,
+    list_kind,
+    tuple_items,
+    tuple_kind,
+)
 from .ir.naming import Namer
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
@@ -72,7 +87,6 @@ from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dead_code import eliminate_dead_code, makes_no_call
 from .reverse.assemble import with_finite_checks, with_parameters
 from .reverse.transform import ReverseTransform
-from .rules.table import dict_kind, is_container, list_kind, tuple_items, tuple_kind
 from .rules.templates import RUNTIME_NAMES
 
 Target = Callable[..., Any] | Derivative  # forward mode also differentiates generated code
@@ -392,19 +406,19 @@ def injected_names(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], di
     return rename, values
 
 
-def kind_of_value(value: Any) -> str | None:
+def kind_of_value(value: Any) -> Kind | None:
     if is_function_value(value):
-        return FnKind.of(value)  # a function passed as a value: the derivative is specialised to it
+        return fn_kind(value)  # a function passed as a value: the derivative is specialised to it
     if isinstance(value, (bool, np.bool_)):
-        return "int"
+        return INT
     if isinstance(value, (int, np.integer)):
-        return "int"
+        return INT
     if isinstance(value, (float, np.floating)):
-        return "scalar"
+        return SCALAR
     if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
-        return "complex"
+        return COMPLEX
     if isinstance(value, np.ndarray):
-        return f"array{value.ndim}"
+        return array_kind(value.ndim)
     if isinstance(value, tuple):
         fields = getattr(type(value), "_fields", None)  # a namedtuple: p.W reads a field
         ok = isinstance(fields, tuple) and all(isinstance(f, str) for f in fields)
@@ -415,7 +429,7 @@ def kind_of_value(value: Any) -> str | None:
         return list_kind([kind_of_value(v) for v in value])
     if is_lazy(value) and hasattr(value, "ndim") and hasattr(value, "dtype"):
         # a dask array: its ndim and dtype are known without computing it
-        return "complex" if value.dtype.kind == "c" else f"array{value.ndim}"
+        return COMPLEX if value.dtype.kind == "c" else array_kind(value.ndim)
     return object_kind(value)  # an instance of a user class (its methods are followed), else None
 
 
@@ -473,7 +487,7 @@ class Front:
 
 def front(
     pf: ParsedFunction,
-    arg_kinds: dict[str, str | None],
+    arg_kinds: dict[str, Kind | str | None],
     resolver_for: Callable[[ParsedFunction, set[str], gast.FunctionDef], Resolver] | None = None,
     checks: bool = True,
     list_aliases: bool = False,
@@ -493,6 +507,7 @@ def front(
     works on its own copy and leaves the caller's array untouched, and the
     adjoint of ``x`` is that of its value on entry (``copied`` lists those
     arguments on the second pass, which builds from the tree with the copies)."""
+    arg_kinds = as_kinds(arg_kinds)  # kinds given as text (build_reverse(f, wrt, {"x": "array1"})) are parsed here
     if pf.node.args.vararg is not None or pf.node.args.kwarg is not None:
         star, keys = shape_of(pf.node, arg_kinds)
         pf.node = specialise(pf.node, star, keys, pf.filename)
@@ -633,7 +648,7 @@ def _bind_statics(pf: ParsedFunction, arg_kinds: dict[str, Any]) -> set[str]:
     function, which the cache key guarantees). Returns the bound names."""
     args = pf.node.args
     params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
-    statics = {p: k.value for p, k in arg_kinds.items() if isinstance(k, FnKind) and p in params}
+    statics = {p: k.value for p, k in arg_kinds.items() if is_function_kind(k) and p in params}
     try:  # a function default the call leaves out (act=np.tanh) is bound too
         defaults = inspect.signature(pf.fn).parameters.values()
     except (TypeError, ValueError):
@@ -648,11 +663,11 @@ def _bind_statics(pf: ParsedFunction, arg_kinds: dict[str, Any]) -> set[str]:
 
 def _function_arguments(
     ssa: gast.FunctionDef, ops: dict[int, Any], resolver: Resolver, known: dict[str, Any]
-) -> dict[str, FnKind]:
+) -> dict[str, Kind]:
     """Kinds of the free names passed to user functions that denote
     functions (``ode(step, y0)``, a lambda lifted to a name): the callee is
     specialised to them, and its cache key holds them."""
-    found: dict[str, FnKind] = {}
+    found: dict[str, Kind] = {}
     for s in statements(ssa.body):
         op = ops.get(id(s))
         if op is None or op.kind != "user":
@@ -665,7 +680,7 @@ def _function_arguments(
                     continue
                 ok, value = resolver.value_of(a)
                 if ok and is_function_value(value):
-                    found[text] = FnKind.of(value)
+                    found[text] = fn_kind(value)
     return found
 
 

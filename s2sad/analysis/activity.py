@@ -5,8 +5,8 @@ argument; only they get adjoints or tangents. Integer and boolean results
 (comparisons, ``len``, shapes, indices) are never varied.
 
 *Kinds* say what a name holds, as far as the argument kinds seen at the call
-tell: ``"scalar"`` (a Python or NumPy number), ``"array"``, ``"int"`` or
-``None`` (unknown). The transforms use them to drop ``unbroadcast`` where the
+tell (:mod:`s2sad.ir.kinds`): ``scalar`` (a Python or NumPy number),
+``array``, ``int`` or ``None`` (unknown). The transforms use them to drop ``unbroadcast`` where the
 shapes cannot differ.
 
 Both are fixpoints over the whole function, so loops are handled.
@@ -27,21 +27,32 @@ import numpy as np
 from ..frontend.parse import parse_source
 from ..frontend.varargs import bind_call
 from ..ir.core import dotted, names_in
-from ..rules.table import (
-    _KINDS,
-    RULES,
+from ..ir.kinds import (
+    ARRAY,
+    DICT,
+    INT,
+    NUMERIC,
+    PENDING,
+    SCALAR,
+    SHAPE,
+    TUPLE,
+    Kind,
     any_item,
+    array_kind,
     as_list,
     dict_entries,
     dict_kind,
+    is_array,
     is_container,
     is_dict,
     join,
     list_kind,
     maybe_container,
+    nesting,
     tuple_items,
     tuple_kind,
 )
+from ..rules.table import _KINDS, RULES
 from ..runtime import dict_key
 from .resolve import GETITEM, Op
 from .statics import class_kind
@@ -104,15 +115,16 @@ def infer_kinds(
     branch and every loop iteration), a fixpoint; a name whose definitions
     disagree is unknown (None). ``call_kind`` gives
     the kind a user function returns for given argument kinds."""
+    assert all(k is None or isinstance(k, Kind) for k in arg_kinds.values()), arg_kinds  # parsed at the boundary
     kinds: dict[str, Any] = dict(arg_kinds)
-    pending = _PENDING
+    pending = PENDING
     for s in statements(fn.body):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id not in kinds:
             kinds[s.targets[0].id] = pending
         elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-            kinds[s.target.id] = _join(kinds.get(s.target.id, pending), "int")  # loops run over ranges
+            kinds[s.target.id] = _join(kinds.get(s.target.id, pending), INT)  # loops run over ranges
     # A monotone fixpoint: a name's kind only rises (pending -> a kind -> a
-    # wider one, as rules.table.join orders them -> None, unknown), a bounded
+    # wider one, as ir.kinds.join orders them -> None, unknown), a bounded
     # number of times since nesting is capped, and at the end
     # every definition's kind, computed from the final kinds, is the name's
     # kind or the name is unknown (a loop-carried name whose kind changes
@@ -131,22 +143,20 @@ def infer_kinds(
     return {n: (None if k is pending else k) for n, k in kinds.items()}
 
 
-_PENDING = "<pending>"  # not known yet: a fixpoint round has not reached it
-
 
 def _definitions(s: gast.stmt, ops: dict[int, Op], kinds: dict[str, Any], call_kind: CallKind | None):
-    """The (name, kind) pairs one statement defines (``_PENDING`` for a kind
+    """The (name, kind) pairs one statement defines (``PENDING`` for a kind
     that waits on a name not reached yet)."""
     if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-        yield s.target.id, "int"
+        yield s.target.id, INT
     elif _appended(s) is not None:
         # lst.append(v): lst may hold items of v's kind too
         lst, item = _appended(s)
         k = kinds.get(item.id) if isinstance(item, gast.Name) else kind_of_atom(item, kinds)
-        yield lst, (_PENDING if k is _PENDING else list_kind([k]))
+        yield lst, (PENDING if k is PENDING else list_kind([k]))
     elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-        if any(kinds.get(n) is _PENDING for n in names_in(s.value)):
-            yield s.targets[0].id, _PENDING
+        if any(kinds.get(n) is PENDING for n in names_in(s.value)):
+            yield s.targets[0].id, PENDING
         else:
             yield s.targets[0].id, _kind_of(s.value, ops.get(id(s)), kinds, call_kind)
 
@@ -156,35 +166,24 @@ _MAX_NESTING = 4  # containers nested deeper are of unknown items: the fixpoint 
 
 def _join(old: Any, new: Any) -> Any:
     """The least kind that covers both (None, unknown, covers all); a
-    container nested deeper than ``_MAX_NESTING`` widens to ``"tuple"``
+    container nested deeper than ``_MAX_NESTING`` widens to ``tuple``
     (items unknown), so every kind rises a bounded number of times."""
-    if old is _PENDING or old == new:
+    if old is PENDING or old == new:
         joined = new
-    elif new is _PENDING:
+    elif new is PENDING:
         return old
     else:
         joined = join(old, new)
-    if isinstance(joined, str) and is_container(joined) and _nesting(joined) > _MAX_NESTING:
-        return "tuple"
+    if is_container(joined) and nesting(joined) > _MAX_NESTING:
+        return TUPLE
     return joined
-
-
-def _nesting(kind: str) -> int:
-    depth = deepest = 0
-    for ch in kind:
-        if ch in "[(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "])":
-            depth -= 1
-    return deepest
 
 
 def kind_of_atom(node: gast.expr, kinds: dict[str, Any]) -> Any:
     if isinstance(node, gast.Constant):
         if isinstance(node.value, float):
-            return "scalar"
-        return "int"  # ints, bools, None, strings: never arrays, never active
+            return SCALAR
+        return INT  # ints, bools, None, strings: never arrays, never active
     if isinstance(node, gast.Name):
         return kinds.get(node.id)
     if isinstance(node, gast.List):  # a list built where it is passed
@@ -215,7 +214,7 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
                 return None
             found = call_kind(op.callee, {p: kind_of_atom(a, kinds) for p, a in bound.items()})
         if _returns_tuple(op.callee) and not is_container(found):
-            return "tuple"
+            return TUPLE
         return found
     if op.kind == "const":
         return kind_of_atom(value, kinds) if isinstance(value, gast.Constant) else None
@@ -223,23 +222,23 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         return class_kind(op.callee)
     if op.kind == "inactive":
         if isinstance(value, gast.Attribute) and value.attr == "shape":
-            return "shape"
-        if isinstance(value, gast.Subscript) and kind_of_atom(value.value, kinds) == "shape":
-            return "int"
+            return SHAPE
+        if isinstance(value, gast.Subscript) and kind_of_atom(value.value, kinds) == SHAPE:
+            return INT
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "len":
-            return "int"
+            return INT
         if op.callee is dict_key:
-            return "int"  # a dict's key (a string or an int): never active
+            return INT  # a dict's key (a string or an int): never active
         if op.callee in (int, bool) or (op.callee is round and len(getattr(value, "args", ())) == 1):
-            return "int"
+            return INT
         if op.callee is not None:
             return _allocation_kind(op.callee, value, kinds)
         if isinstance(value, (gast.Compare, gast.UnaryOp)):
             operands = [kind_of_atom(a, kinds) for a in _atoms(value)]
-            if all(k in ("scalar", "int") for k in operands):
-                return "int"
-            return "array" if any(k is not None and k.startswith("array") for k in operands) else None
-        return "int" if isinstance(value, gast.BoolOp) else None
+            if all(k in (SCALAR, INT) for k in operands):
+                return INT
+            return ARRAY if any(is_array(k) for k in operands) else None
+        return INT if isinstance(value, gast.BoolOp) else None
     if isinstance(value, gast.Subscript):
         return index_kind(kind_of_atom(value.value, kinds), value.slice, kinds)
     if op.kind == "rule" and op.rule is GETITEM:  # a namedtuple's field p.W, read as p[k]
@@ -253,7 +252,7 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
     found = op.rule.kind(arg_kinds, consts)
     if found is None and op.rule.kind is _KINDS["elementwise"]:
-        return "numeric"  # arithmetic never makes a list or tuple (`+` and `*` of them are above)
+        return NUMERIC  # arithmetic never makes a list or tuple (`+` and `*` of them are above)
     return found
 
 
@@ -265,7 +264,7 @@ def literal_dict_kind(value: gast.Dict, kinds: dict[str, Any]) -> Any:
         if k is None:
             unpacked = dict_entries(kind_of_atom(v, kinds))
             if unpacked is None:
-                return "dict"
+                return DICT
             entries.update(unpacked)
         else:
             entries[k.value] = kind_of_atom(v, kinds)
@@ -291,7 +290,7 @@ def container_op(op: Op, kinds: dict[str, Any]) -> tuple[str, Any] | None:
         return None
     for seq, n in ((a, b), (b, a)):
         if is_container(seq):
-            if n == "int":
+            if n == INT:
                 return "repeat", as_list(seq)
             if n is None:
                 return "unknown", None
@@ -329,17 +328,17 @@ def _atoms(value: gast.expr) -> list[gast.expr]:
 def _allocation_kind(fn: Any, call: gast.Call, kinds: dict[str, Any]) -> Any:
     first = kind_of_atom(call.args[0], kinds) if call.args else None
     if fn in (np.zeros_like, np.ones_like, np.empty_like, np.full_like):
-        return first if first is not None and first.startswith("array") else None
+        return first if is_array(first) else None
     if fn in (np.zeros, np.ones, np.empty, np.full):
-        return "array1" if first == "int" else "array"
+        return array_kind(1) if first == INT else ARRAY
     if fn is np.arange:
-        return "array1"
+        return array_kind(1)
     if fn in (np.eye, np.identity):
-        return "array2"
+        return array_kind(2)
     args = [kind_of_atom(a, kinds) for a in call.args]
-    if all(k in ("scalar", "int") for k in args) and _scalar_in_scalar_out(fn):
-        return "int"  # never active, never an array
-    return "array" if any(k is not None and k.startswith("array") for k in args) else None
+    if all(k in (SCALAR, INT) for k in args) and _scalar_in_scalar_out(fn):
+        return INT  # never active, never an array
+    return ARRAY if any(is_array(k) for k in args) else None
 
 
 def _scalar_in_scalar_out(fn: Any) -> bool:
@@ -355,8 +354,8 @@ def _scalar_in_scalar_out(fn: Any) -> bool:
 
 def index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
     """Kind of ``base[index]`` when ``base``'s ndim (or a container's items) is known."""
-    if base == "shape":
-        return "int"
+    if base == SHAPE:
+        return INT
     if is_dict(base):
         entries = dict_entries(base)
         if entries is not None and isinstance(index, gast.Constant):
@@ -373,12 +372,12 @@ def index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
         k = _const_int(index)
         if items is not None and k is not False and k is not None and -len(items) <= k < len(items):
             return items[k]
-        return any_item(base) if kind_of_atom(index, kinds) == "int" else None
-    if base is None or not base.startswith("array"):
+        return any_item(base) if kind_of_atom(index, kinds) == INT else None
+    if not is_array(base):
         return None
-    if not base[5:].isdigit():
-        return "numeric"  # an entry or a part of an array: never a container
-    n = int(base[5:])
+    if base.ndim is None:
+        return NUMERIC  # an entry or a part of an array: never a container
+    n = base.ndim
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     for p in parts:
         if isinstance(p, gast.Slice):
@@ -387,13 +386,13 @@ def index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
             n += 1
         elif isinstance(p, gast.Constant) and p.value is Ellipsis:
             return None
-        elif kind_of_atom(p, kinds) == "int":
+        elif kind_of_atom(p, kinds) == INT:
             n -= 1
         else:
-            return "numeric"  # an array index (fancy indexing) or unknown: an array of unknown ndim, or a number
+            return NUMERIC  # an array index (fancy indexing) or unknown: an array of unknown ndim, or a number
     if n < 0:
         return None
-    return "scalar" if n == 0 else f"array{n}"
+    return SCALAR if n == 0 else array_kind(n)
 
 
 def _returns_tuple(fn: Any) -> bool:

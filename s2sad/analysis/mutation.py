@@ -64,7 +64,19 @@ from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.parse import parse_function
 from ..frontend.varargs import bind_call
 from ..ir.core import unparse
-from ..rules.table import RULES, is_container
+from ..ir.kinds import (
+    INT,
+    NUMERIC,
+    SCALAR,
+    SHAPE,
+    is_array,
+    is_container,
+    is_list,
+    is_tuple,
+    maybe_container,
+    tuple_items,
+)
+from ..rules.table import RULES
 from ..runtime import dict_key
 from .activity import index_kind, kind_of_atom, statements
 from .resolve import LOOP_ITEM, Op, Resolver
@@ -191,7 +203,7 @@ def analyse(
                 hit is not None
                 and isinstance(left, gast.Name)
                 and user_name(left.id) == hit[0] == user_name(s.targets[0].id)
-                and kinds.get(left.id) not in ("scalar", "int")
+                and kinds.get(left.id) not in (SCALAR, INT)
             ):
                 m.updates[id(s)] = hit
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and _dict_update(s) is not None:
@@ -285,7 +297,7 @@ def _returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> bool
         return bool(objs) and all(m.sites.get(o) == "array" for o in objs) and not objs & visible
 
     r = ret.value.id
-    if _is_array(f.kinds.get(r)):
+    if is_array(f.kinds.get(r)):
         return fresh(m.reach(r))
     defs: dict[str, list[gast.expr]] = {}
     for st in statements(ssa.body):
@@ -300,7 +312,7 @@ def _returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> bool
         for v in defs[n]:
             if isinstance(v, gast.Tuple) and len(v.elts) > k and not any(isinstance(e, gast.Starred) for e in v.elts):
                 e = v.elts[k]
-                if not (isinstance(e, gast.Name) and e.id in f.resolver.locals and _is_array(f.kinds.get(e.id))):
+                if not (isinstance(e, gast.Name) and e.id in f.resolver.locals and is_array(f.kinds.get(e.id))):
                     return None
                 out |= m.reach(e.id)
             elif isinstance(v, gast.Name) and v.id in f.resolver.locals:
@@ -313,7 +325,7 @@ def _returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> bool
         return out
 
     first = next((v for v in defs.get(r, []) if isinstance(v, gast.Tuple)), None)
-    if first is None or not isinstance(f.kinds.get(r), str) or not f.kinds[r].startswith("tuple"):
+    if first is None or not is_tuple(f.kinds.get(r)):
         return False
     parts = [item(r, k, frozenset()) for k in range(len(first.elts))]
     verdict = []
@@ -413,7 +425,7 @@ class _Analysis:
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
             y = self.local(s.targets[0].value)
             kind = self.kinds.get(y) if y else None
-            if y is not None and not _is_array(kind):
+            if y is not None and not is_array(kind):
                 _, objs = self.objs(s.value)  # an item of a list: the list now holds v
                 for o in m.pts.get(y, set()):
                     self.add(m.contents, o, objs)
@@ -459,14 +471,14 @@ class _Analysis:
                 m.flows.setdefault(id(s), set()).add(x)
                 if x in m.partial:
                     self.mark_partial(z)
-                if not _is_array(kinds.get(x)):  # a list grows in place
+                if not is_array(kinds.get(x)):  # a list grows in place
                     names, objs = self.objs(v.right)
                     for o in m.pts.get(x, set()):
                         self.add(m.contents, o, objs)
                 return
             what = "container" if is_container(kinds.get(z)) else "array"
             o = self.site(s, z, what)
-            if not _is_array(kinds.get(z)) and kinds.get(z) not in ("scalar", "int", "numeric"):  # [y] + [w] holds y and w
+            if not is_array(kinds.get(z)) and kinds.get(z) not in (SCALAR, INT, NUMERIC):  # [y] + [w] holds y and w
                 for side in (v.left, v.right):
                     names, objs = self.objs(side)
                     items = set().union(*(m.items(n) for n in names)) if names else set()
@@ -550,12 +562,12 @@ class _Analysis:
             if b in m.callee_of:
                 m.callee_of.setdefault(z, m.callee_of[b])
             return
-        if _is_array(kb):
+        if is_array(kb):
             if _advanced(v.slice, kinds, self.lists):
                 self.site(s, z)  # fancy indexing copies
-            elif index_kind(kb, v.slice, kinds) not in ("scalar", "int"):
+            elif index_kind(kb, v.slice, kinds) not in (SCALAR, INT):
                 self.take(s, z, {b}, m.pts.get(b, set()), "view")
-        elif kb == "shape":
+        elif kb == SHAPE:
             return
         elif is_container(kb) and isinstance(v.slice, gast.Slice):
             o = self.site(s, z, "container")
@@ -582,7 +594,7 @@ class _Analysis:
         if op is not None and op.kind == "user":
             m.callee_of.setdefault(z, getattr(op.callee, "__name__", "the helper"))
             fresh = False if isinstance(f, gast.Attribute) and self.local(f.value) else self.fresh_result(call, op)
-            if fresh is True and _is_array(self.kinds.get(z)):
+            if fresh is True and is_array(self.kinds.get(z)):
                 self.site(s, z)  # a new array the helper made and kept nowhere
                 self.escape(objs)
                 return
@@ -610,7 +622,7 @@ class _Analysis:
         if isinstance(f, gast.Attribute) and self.local(f.value):
             b = f.value.id  # type: ignore[attr-defined]
             if f.attr in _FRESH_METHODS and not keeps:
-                what = "container" if _maybe_container(self.kinds.get(b)) else "array"
+                what = "container" if maybe_container(self.kinds.get(b)) else "array"
                 o = self.site(s, z, what if f.attr == "copy" else "array")
                 if what == "container":  # lst.copy() holds lst's items
                     self.add(m.contents, o, m.items(b))
@@ -634,7 +646,7 @@ class _Analysis:
         )
         if fresh:
             o = self.site(s, z, "container" if is_container(self.kinds.get(z)) else "array")
-            if _maybe_container(self.kinds.get(z)) and any(obj is b for b in _FRESH_BUILTINS):
+            if maybe_container(self.kinds.get(z)) and any(obj is b for b in _FRESH_BUILTINS):
                 items = set().union(*(m.items(n) for n in names)) if names else set()
                 self.add(m.contents, o, items)  # sum(lists, []) holds their items
                 m.flows.setdefault(id(s), set()).update(names)
@@ -664,14 +676,6 @@ def _updated(s: gast.Assign) -> str:
     return d if d is not None else s.value.left.id  # type: ignore[attr-defined]
 
 
-def _maybe_container(kind: Any) -> bool:
-    return kind is None or is_container(kind)
-
-
-def _is_array(kind: Any) -> bool:
-    return isinstance(kind, str) and kind.startswith("array")
-
-
 def _advanced(index: gast.expr, kinds: dict[str, Any], lists: set[str]) -> bool:
     """Is ``y[index]`` fancy indexing (which copies)? Only when a part is
     known to be an array of at least one dimension, or a list literal."""
@@ -680,7 +684,7 @@ def _advanced(index: gast.expr, kinds: dict[str, Any], lists: set[str]) -> bool:
         if isinstance(p, gast.Name) and p.id in lists:
             return True
         k = kind_of_atom(p, kinds) if isinstance(p, gast.Name) else None
-        if isinstance(k, str) and k.startswith("array") and k != "array0":
+        if is_array(k) and k.ndim != 0:
             return True
     return False
 
@@ -760,9 +764,9 @@ class _Check:
         """``"list"``, ``"tuple"`` or ``"list or tuple"`` when ``n`` holds one
         (known from its kind, or from what made it), else None."""
         kind = self.m.kinds.get(n)
-        if isinstance(kind, str) and kind.startswith("list["):
+        if is_list(kind):
             return "list"
-        if isinstance(kind, str) and kind.startswith("tuple("):
+        if tuple_items(kind) is not None:
             return "tuple"
         if is_container(kind):
             return "list or tuple"
@@ -1123,7 +1127,7 @@ def makes_view(value: gast.expr, op: Op | None, kinds: dict) -> bool:
 
 def _result_not_scalar(value: gast.Subscript, kinds: dict) -> bool:
     base = kinds.get(value.value.id) if isinstance(value.value, gast.Name) else None
-    return index_kind(base, value.slice, kinds) not in ("scalar", "int")
+    return index_kind(base, value.slice, kinds) not in (SCALAR, INT)
 
 
 def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) -> list[str]:
@@ -1133,13 +1137,14 @@ def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) ->
     kinds (a list whose item is written) are not copied: the write stays refused.
 
     >>> from s2sad.analysis.resolve import Resolver
+    >>> from s2sad.ir.kinds import array_kind
     >>> from s2sad.ir.naming import Namer
     >>> from s2sad.frontend.normalize import normalize_lifting
     >>> from s2sad.ir.ssa import to_ssa
     >>> node = gast.parse("def f(x, y):\\n    x[0] = 2.0 * y[1]\\n    return x").body[0]
     >>> namer = Namer.for_function(node)
     >>> ssa = to_ssa(normalize_lifting(node, namer, "<f>").core, namer)
-    >>> kinds = {"x": "array1", "y": "array1"}
+    >>> kinds = {"x": array_kind(1), "y": array_kind(1)}
     >>> written_arguments(ssa, analyse(ssa, {}, kinds, Resolver(None, {"x", "y"})), kinds)
     ['x']
     """
@@ -1149,7 +1154,7 @@ def written_arguments(fn: gast.FunctionDef, m: Memory, kinds: dict[str, Any]) ->
         if id(s) in m.updates:
             changed.append(_updated(s))
     hit = {o[4:] for y in changed for o in m.pts.get(y, ()) if o.startswith("arg:")}
-    return [p for p in params if p in hit and _is_array(kinds.get(p))]
+    return [p for p in params if p in hit and is_array(kinds.get(p))]
 
 
 _writes_cache: dict[tuple, tuple[str, str] | None] = {}
@@ -1189,8 +1194,8 @@ def _writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tu
                     changes.append((node.id, s))
     for y, s in changes:
         for o in sorted(m.pts.get(y, ())):
-            kind = kinds.get(o[4:]) if o.startswith("arg:") else "no argument"
-            if kind is None or _is_array(kind):  # of unknown kind: it may be an array
+            kind = kinds.get(o[4:])
+            if o.startswith("arg:") and (kind is None or is_array(kind)):  # of unknown kind: it may be an array
                 return o[4:], f"{pf.filename}, line {getattr(s, 'lineno', pf.node.lineno)}"
     return None
 

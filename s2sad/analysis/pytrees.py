@@ -35,7 +35,7 @@ import gast
 from ..errors import Location, UnsupportedSyntaxError
 from ..ir.core import KeyRead, const
 from ..ir.core import name as _name
-from ..rules.table import is_dict, tuple_fields
+from ..ir.kinds import DICT, is_dict, tuple_fields
 from ..runtime import dict_key
 from .activity import kind_of_atom, statements
 from .resolve import GETITEM, LOOP_ITEM, Op
@@ -84,7 +84,7 @@ def _lower(
         if base is None:
             found, obj = value_of(v.value)
             if found and isinstance(obj, Mapping):
-                base = "dict"
+                base = DICT
             elif not found and how == "iter" and isinstance(v.value, gast.Name):
                 # the kinds cannot tell a dict from a sequence: decide when the code runs
                 s.value = gast.Call(func=_name(runtime("loop_item")), args=[v.value, v.slice], keywords=[])

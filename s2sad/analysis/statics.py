@@ -3,17 +3,18 @@ derivative is specialised.
 
 A parameter that receives a function (``nonlinearity=np.tanh``, ``ode(f,
 y0)`` with ``f`` a user function or a lambda) is *static*: its kind is a
-:class:`FnKind`, which carries the function itself. The derivative is built
-with the parameter bound to that function, as if it were a global name, so
-``nonlinearity(x)`` is resolved like ``np.tanh(x)`` (a rule) or ``step(y)``
+function kind (:func:`s2sad.ir.kinds.fn_kind`), which carries the function
+itself. The derivative is built with the parameter bound to that function,
+as if it were a global name, so ``nonlinearity(x)`` is resolved like ``np.tanh(x)`` (a rule) or ``step(y)``
 (a user function, followed). The kind is part of every cache key and
 compares by the function's identity: another function gets another
 derivative, and a derivative is never reused for a function it was not built
 for.
 
 >>> import numpy as np
->>> k = FnKind.of(np.tanh)
->>> k == FnKind.of(np.tanh), k == FnKind.of(np.sin), k == "fn"
+>>> from s2sad.ir.kinds import fn_kind
+>>> k = fn_kind(np.tanh)
+>>> k == fn_kind(np.tanh), k == fn_kind(np.sin), k == "fn"
 (True, False, False)
 """
 
@@ -27,34 +28,7 @@ from typing import Any
 
 import numpy as np
 
-
-class FnKind(str):
-    """The kind of a value that is a function: the string ``"fn"`` (so the
-    kind algebra, which works on strings, treats it as an opaque non-numeric
-    kind) carrying the function, equal only to the kind of the same object."""
-
-    value: Any
-
-    @classmethod
-    def of(cls, value: Any) -> FnKind:
-        k = cls("fn")
-        k.value = value
-        return k
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FnKind) and other.value is self.value
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    def __hash__(self) -> int:
-        return hash(("fn", id(self.value)))
-
-    def __repr__(self) -> str:
-        return f"fn({getattr(self.value, '__qualname__', None) or self.value!r})"
-
-    def __reduce__(self) -> Any:  # pragma: no cover - kinds are never pickled
-        raise TypeError("a function kind is not picklable")
+from ..ir.kinds import Kind, is_function_kind, is_object_kind, obj_kind
 
 
 def is_function_value(value: Any) -> bool:
@@ -76,21 +50,20 @@ def statics_of(kinds: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The (parameter, function) pairs that ``kinds`` fixes, and (parameter,
     class) for objects of user classes, sorted by name: what a callee's
     analyses are specialised to."""
-    found = [(p, k.value) for p, k in kinds.items() if isinstance(k, FnKind)]
+    found = [(p, k.value) for p, k in kinds.items() if is_function_kind(k)]
     found += [(p, class_of(k)) for p, k in kinds.items() if class_of(k) is not None]
     return tuple(sorted(found, key=lambda pv: pv[0]))
 
 
-# Objects of the user's classes: their kind names their class, "obj:<k>" (a
-# string, so the kind algebra keeps it inside list and tuple kinds; two
-# classes are two kinds). A method call on a name of such a kind is resolved
+# Objects of the user's classes: their kind names their class by its number,
+# ``obj:<k>`` (two classes are two kinds). A method call on a name of such a kind is resolved
 # to the class's function, called with the object as its first argument
 # (pipeline.resolve_methods); the object's attributes are data.
 _classes: dict[int, type] = {}  # k -> class (kept alive: k is never reused)
 _numbers: dict[type, int] = {}
 
 
-def object_kind(value: Any) -> str | None:
+def object_kind(value: Any) -> Kind | None:
     """The kind of an instance of a user class, else None (also when the
     instance holds an attribute that hides one of its class's functions)."""
     kind = class_kind(type(value))
@@ -131,7 +104,7 @@ def _stores(fn: Any, attr: str) -> bool:
     return False
 
 
-def class_kind(cls: Any) -> str | None:
+def class_kind(cls: Any) -> Kind | None:
     """The kind of the instances of ``cls`` when it is a user class whose
     instances are made by ``cls(...)`` itself (no custom ``__new__``)."""
     if not isinstance(cls, type) or cls.__module__ in ("builtins", "abc", "typing") or issubclass(
@@ -146,11 +119,11 @@ def class_kind(cls: Any) -> str | None:
     if cls not in _numbers:
         _numbers[cls] = len(_classes)
         _classes[len(_classes)] = cls
-    return f"obj:{_numbers[cls]}"
+    return obj_kind(_numbers[cls])
 
 
 def class_of(kind: Any) -> type | None:
     """The class an object kind names (None for any other kind)."""
-    if isinstance(kind, str) and kind.startswith("obj:") and kind[4:].isdigit():
-        return _classes.get(int(kind[4:]))
+    if is_object_kind(kind):
+        return _classes.get(kind.ident)
     return None

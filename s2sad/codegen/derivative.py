@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import Location
 from ..frontend.parse import ParsedFunction, lifted
+from ..ir.kinds import Kind
 
 _UNBOUND = object()
 
@@ -38,7 +39,7 @@ class Derivative:
     filename: str = ""  # the generated code's (linecache) file name
     user_file: str = ""
     source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
-    output_kind: str | None = None  # "tuple" when the function returns several values
+    output_kind: Kind | None = None  # a tuple's when the function returns several values
     guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
     depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
 

@@ -58,7 +58,7 @@ tangent, interleaved.
 >>> resolver = Resolver(ParsedFunction(None, fn, "<doc>", {"np": np}, {}), local_names(ssa))
 >>> ops = {id(s): resolver.op(s.value) for s in statements(ssa.body) if isinstance(s, gast.Assign)}
 >>> varied = varied_names(ssa, ["x", "y"], ops)
->>> kinds = infer_kinds(ssa, {"x": "scalar", "y": "scalar"}, ops)
+>>> kinds = infer_kinds(ssa, {"x": SCALAR, "y": SCALAR}, ops)
 >>> t = ForwardTransform(ssa, ops, varied, kinds, namer, {})
 >>> body, out = t.run(["x", "y"])
 >>> print("\\n".join(unparse(s).strip() for s in body))
@@ -88,12 +88,13 @@ from ..analysis.resolve import Op
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
 from ..ir.core import assign, const, name, names_in
+from ..ir.kinds import SCALAR, is_container
 from ..ir.naming import Namer
 from ..ir.ssa import assigned
 from ..optimize.default_keywords import drop_default_keywords
 from ..optimize.fold import fold_tests
 from ..rules.runtime_rules import LIST_VALUED, RUNTIME_RULES
-from ..rules.table import _KINDS, RULES, Rule, is_container
+from ..rules.table import _KINDS, RULES, Rule
 from ..rules.templates import as_value, basic_index, instantiate, simplify
 from ..runtime import add_at
 
@@ -543,7 +544,7 @@ class ForwardTransform:
         """Can an elementwise op's tangent be smaller than its result? Only if
         an operand that may be larger appears in neither the tangent nor ``z``."""
         seen = names_in(total)
-        if rule.kind is not _ELEMENTWISE or self.kinds.get(z) == "scalar" or z in seen:
+        if rule.kind is not _ELEMENTWISE or self.kinds.get(z) == SCALAR or z in seen:
             return False
         for atom in op.args.values():
             if isinstance(atom, gast.Constant):
@@ -554,7 +555,7 @@ class ForwardTransform:
                 holder = self.state.of.get(atom.id)
                 if atom.id in seen or (holder is not None and holder in seen):
                     continue
-                if self.kinds.get(atom.id) == "scalar":
+                if self.kinds.get(atom.id) == SCALAR:
                     continue
             return True
         return False

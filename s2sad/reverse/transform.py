@@ -72,9 +72,10 @@ from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
 from ..ir.core import assign, const, name, names_in
+from ..ir.kinds import INT, SCALAR, is_array, is_container, maybe_container, tuple_items
 from ..ir.naming import Namer
 from ..ir.ssa import assigned
-from ..rules.table import RULES, is_container, maybe_container, tuple_items
+from ..rules.table import RULES
 from ..rules.templates import as_value, basic_index, instantiate, simplify
 
 
@@ -183,7 +184,7 @@ class ReverseTransform:
         elif maybe_container(self.kinds.get(n)):
             # a list or tuple (or what may be one): its adjoint is a list, added leaf by leaf
             value = gast.Call(func=name(self.runtime("add_adjoints")), args=[name(holder), expr], keywords=[])
-        elif holder == own and self.adj.exclusive(own) and self.kinds.get(n) not in ("scalar", "int"):
+        elif holder == own and self.adj.exclusive(own) and self.kinds.get(n) not in (SCALAR, INT):
             stmt = self.add_in_place(own, expr)
             if comment:
                 self.comments[id(stmt)] = comment
@@ -200,7 +201,7 @@ class ReverseTransform:
             self.comments[id(stmt)] = comment
         out.append(stmt)
         self.adj.of[n] = own
-        if fresh and self.kinds.get(n) not in ("scalar", "int"):
+        if fresh and self.kinds.get(n) not in (SCALAR, INT):
             self.adj.owned.add(own)
         else:
             self.adj.owned.discard(own)
@@ -316,7 +317,7 @@ class ReverseTransform:
         itself where the sweep only rebinds ``n``; None when ``n`` stays as it is."""
         if self.rewound and self.may_share(n, self.rewound):
             kind = self.kinds.get(n)
-            if kind is not None and kind.startswith("array") and kind[5:].isdigit() and kind != "array0":
+            if is_array(kind) and kind.ndim not in (None, 0):  # an array of known ndim >= 1
                 fn: gast.expr = gast.Attribute(value=name(self.runtime("np")), attr="copy", ctx=gast.Load())
             else:
                 fn = name(self.runtime("snapshot"))
@@ -352,7 +353,7 @@ class ReverseTransform:
 
     def fresh_value(self, z: str, s: gast.Assign) -> bool:
         """Is ``z = ...`` known to make a new value, sharing no memory?"""
-        if self.kinds.get(z) in ("scalar", "int"):
+        if self.kinds.get(z) in (SCALAR, INT):
             return True
         return isinstance(s.value, (gast.BinOp, gast.UnaryOp, gast.Compare))
 
@@ -487,7 +488,7 @@ class ReverseTransform:
             if not (isinstance(arg, gast.Name) and arg.id in self.varied):
                 continue
             if how == "repeat":
-                if kind_of_atom(arg, self.kinds) == "int":
+                if kind_of_atom(arg, self.kinds) == INT:
                     continue
                 expr: gast.expr = gast.Call(
                     func=name(self.runtime("repeated_adjoint")), args=[copy.deepcopy(g), name(arg.id)], keywords=[]
@@ -639,7 +640,7 @@ class ReverseTransform:
                     piece: gast.expr = name(holder)
                     if not whole:
                         piece = gast.Subscript(value=piece, slice=copy.deepcopy(tgt.slice), ctx=gast.Load())
-                    if self.kinds.get(v.id) == "scalar":
+                    if self.kinds.get(v.id) == SCALAR:
                         fn = gast.Attribute(value=name(self.runtime("np")), attr="sum", ctx=gast.Load())
                         expr = gast.Call(func=fn, args=[piece], keywords=[])
                     else:
@@ -652,7 +653,7 @@ class ReverseTransform:
             holder = self.adj.of[y]
             own = self.bar(y)
             # the contribution above (if any) is a new value, not a view of y_bar
-            new_value = not contributed or not basic or self.kinds.get(v.id) == "scalar"
+            new_value = not contributed or not basic or self.kinds.get(v.id) == SCALAR
             if whole:
                 del self.adj.of[y]  # every entry was overwritten: y's old value gets nothing
                 self.adj.owned.discard(own)

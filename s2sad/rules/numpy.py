@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir.kinds import TUPLE, array_kind
 from .table import BOOLEAN_VALUED, INTEGER_VALUED, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
 
 add = RULES.add
@@ -121,7 +122,7 @@ add(np.arange, "start, stop=None, step=None, dtype=None",
      "step": "np.sum(cast_adjoint(g, z) * np.arange(np.size(z)))"},
     {"start": "cast_tangent(start_dot * np.ones_like(z), z) if stop is not None else zeros_like(z)",
      "step": "cast_tangent(step_dot * np.arange(np.size(z)), z)"},
-    kind=lambda kinds, consts: "array1")
+    kind=lambda kinds, consts: array_kind(1))
 RULES.inactive(np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix, np.floor_divide,
                np.heaviside, reason=PIECEWISE_CONSTANT)
 RULES.inactive(np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.flatnonzero, np.argwhere,
@@ -210,7 +211,7 @@ add(np.linalg.det, "a", {"a": "np.expand_dims(g * z, (-2, -1)) * np.swapaxes(np.
 # slogdet returns (sign, logabsdet): g is the list of their adjoints; the sign is piecewise constant
 add(np.linalg.slogdet, "a", {"a": "np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)"},
     {"a": "(np.zeros(np.shape(z[0])), np.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1))"},
-    kind=lambda kinds, consts: "tuple")
+    kind=lambda kinds, consts: TUPLE)
 add(np.linalg.solve, "a, b", {"a": "solve_adjoint(g, a, b, z, 0)", "b": "solve_adjoint(g, a, b, z, 1)"},
     {"a": "-np.linalg.solve(a, a_dot @ z) if np.ndim(b) > 1 else -np.linalg.solve(a, a_dot @ z[..., None])[..., 0]",
      "b": "np.linalg.solve(a, b_dot)"}, kind="array")

@@ -32,7 +32,8 @@ from __future__ import annotations
 import builtins
 
 from .. import runtime as rt
-from .table import INTEGER_VALUED, NO_VALUE, PIECEWISE_CONSTANT, SHAPE_ONLY, RuleTable, is_container
+from ..ir.kinds import TUPLE, Kind, is_container
+from .table import INTEGER_VALUED, NO_VALUE, PIECEWISE_CONSTANT, SHAPE_ONLY, RuleTable
 
 RUNTIME_RULES = RuleTable()
 
@@ -41,8 +42,8 @@ RUNTIME_RULES = RuleTable()
 LIST_VALUED: set[str] = set()
 
 
-def _tuple_kind(kinds: dict, consts: dict) -> str:
-    return "tuple"
+def _tuple_kind(kinds: dict, consts: dict) -> Kind:
+    return TUPLE
 
 
 def add(key, signature: str, forward: dict[str, str], kind="unknown", sequence: str | None = None, lists=False):

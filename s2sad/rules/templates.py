@@ -25,8 +25,8 @@ import gast
 
 from ..analysis.activity import kind_of_atom
 from ..ir.core import const, name
+from ..ir.kinds import INT, SCALAR, is_array
 from ..optimize.fold import fold_arithmetic, fold_test
-from .table import is_array
 
 RUNTIME_NAMES = frozenset(
     {
@@ -55,10 +55,10 @@ def basic_index(idx: gast.expr, kinds: dict[str, Any]) -> bool:
         if isinstance(p, gast.Constant) and (p.value is None or p.value is Ellipsis):
             continue
         if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
-            if all(kind_of_atom(a, kinds) == "int" for a in p.args):
+            if all(kind_of_atom(a, kinds) == INT for a in p.args):
                 continue
             return False
-        if kind_of_atom(p, kinds) != "int":
+        if kind_of_atom(p, kinds) != INT:
             return False
     return True
 
@@ -125,11 +125,11 @@ def simplify(
                 others = list(operand_kinds)
                 if kx in others:
                     others.remove(kx)
-                if kx == "scalar" and result_kind == "scalar":
+                if kx == SCALAR and result_kind == SCALAR:
                     return e
                 if others_same(node.args[1], operand_names):
                     return e
-                if is_array(kx) and others and all(k in ("scalar", "int") for k in others):
+                if is_array(kx) and others and all(k in (SCALAR, INT) for k in others):
                     return e
             return node
 

@@ -9,7 +9,7 @@ with the same message.
 ...     return x * y * scale
 >>> resolve_wrt(f, (1, "x"))
 (('y', 'x'), False)
->>> assumed_kinds(f)
+>>> {p: str(k) for p, k in assumed_kinds(f).items()}
 {'x': 'scalar', 'y': 'scalar', 'scale': 'scalar'}
 """
 

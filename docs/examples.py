@@ -2,7 +2,7 @@
 
     s2sad show docs/examples.py:branch --wrt x,y
 
-(tests/test_edges.py checks that the page shows what s2sad prints today.)
+(tests/e2e/test_edges.py checks that the page shows what s2sad prints today.)
 """
 
 import numpy as np

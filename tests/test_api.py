@@ -134,7 +134,7 @@ def test_grad_of_tuple_output_is_refused_clearly():
 
 
 def test_numpy_under_any_name():
-    from .imports_case import spelled_differently
+    from .e2e.imports_case import spelled_differently
 
     s2sad.check_grad(spelled_differently, np.array([0.3, -0.4, 1.2]))
     assert "np.cos" in s2sad.source(spelled_differently, kinds={"x": "array1"})

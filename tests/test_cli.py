@@ -19,7 +19,7 @@ def test_show_lecture_example_matches_golden():
 
 
 def test_show_loop_matches_golden():
-    out = run("show", "tests/programs.py:scalar_loop")
+    out = run("show", "tests/e2e/programs.py:scalar_loop")
     assert out.returncode == 0, out.stderr
     assert out.stdout == (GOLDEN / "scalar_loop_show.txt").read_text()
 
@@ -32,7 +32,7 @@ def test_show_output_is_valid_python():
 
 
 def test_show_module_form():
-    out = run("show", "tests.programs:lecture", "--wrt", "0,1")
+    out = run("show", "tests.e2e.programs:lecture", "--wrt", "0,1")
     assert out.returncode == 0, out.stderr
     assert "x1_bar" in out.stdout and "x2_bar" in out.stdout
 
@@ -51,7 +51,7 @@ def test_show_missing_function():
 
 
 def test_show_refusal_is_reported_with_location():
-    out = run("show", "tests/error_cases.py:uses_try")
+    out = run("show", "tests/e2e/error_cases.py:uses_try")
     assert out.returncode == 1
     assert "error_cases.py" in out.stderr and "line" in out.stderr and "try" in out.stderr
     assert "Traceback" not in out.stderr
@@ -66,7 +66,7 @@ def test_show_forward_mode():
 
 
 def test_show_second_order():
-    out = run("show", "tests/programs.py:scalar_loop", "--order", "2")
+    out = run("show", "tests/e2e/programs.py:scalar_loop", "--order", "2")
     assert out.returncode == 0, out.stderr
     assert "def dscalar_loop(" in out.stdout and "def dscalar_loop_jvp(" in out.stdout
     assert "tape_dot.append(x_dot)" in out.stdout
@@ -80,7 +80,7 @@ def test_check_command_agrees():
 
 
 def test_check_command_reports_refusal():
-    out = run("check", "tests/error_cases.py:uses_try", "--at", "1.0")
+    out = run("check", "tests/e2e/error_cases.py:uses_try", "--at", "1.0")
     assert out.returncode == 1
     assert "try" in out.stderr and "Traceback" not in out.stderr
 

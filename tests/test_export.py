@@ -382,12 +382,12 @@ def test_exported_names_do_not_collide(tmp_path):
 
 
 def test_export_imports_an_importable_module_by_its_name():
-    from tests.imports_case import spelled_differently
+    from tests.e2e.imports_case import spelled_differently
 
     text = s2sad.export(spelled_differently, kinds={"x": "array1"})
-    assert "from tests.imports_case import e, sin" in text and "sys.path" not in text
+    assert "from tests.e2e.imports_case import e, sin" in text and "sys.path" not in text
     assert "import numpy as jnp_like" in text  # a module read under another name keeps it
-    assert "python -m s2sad export tests.imports_case:spelled_differently" in text
+    assert "python -m s2sad export tests.e2e.imports_case:spelled_differently" in text
     namespace = {}
     exec(compile(text, "spelled_export", "exec"), namespace)
     x = np.linspace(0.2, 1.0, 5)

@@ -100,7 +100,7 @@ def test_gradient_of_a_vector_gradient_is_refused():
 def test_second_and_third_order_of_issue8_programs(name):
     # grad(grad(.)) through builtin max/min once met minmax_tangent without a
     # forward rule; a long signature and an empty loop crashed the generated code
-    from . import regressions as rg
+    from .e2e import regressions as rg
 
     fn = getattr(rg, name)
     args = {"max_of_several": (1.3,), "long_signature": (0.3, 0.7, 1.1, 0.4),

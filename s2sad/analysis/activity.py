@@ -52,7 +52,7 @@ from ..ir.kinds import (
     tuple_items,
     tuple_kind,
 )
-from ..rules.table import _KINDS, RULES
+from ..rules.table import KIND_RULES, RULES
 from ..runtime import dict_key
 from .resolve import GETITEM, Op
 from .statics import class_kind
@@ -251,7 +251,7 @@ def _kind_of(value: gast.expr, op: Op | None, kinds: dict[str, Any], call_kind: 
         return plus[1]
     consts = {p: a.value for p, a in op.args.items() if isinstance(a, gast.Constant)}
     found = op.rule.kind(arg_kinds, consts)
-    if found is None and op.rule.kind is _KINDS["elementwise"]:
+    if found is None and op.rule.kind is KIND_RULES["elementwise"]:
         return NUMERIC  # arithmetic never makes a list or tuple (`+` and `*` of them are above)
     return found
 

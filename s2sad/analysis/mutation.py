@@ -1173,9 +1173,6 @@ def writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tup
 
 
 def _writes_argument(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> tuple[str, str] | None:
-
-    from ..frontend.parse import parse_function
-
     params = inspect.signature(fn).parameters
     kinds = {p: arg_kinds.get(p, callees.kind_of_value(v.default)) for p, v in params.items()}
     pf = parse_function(fn)

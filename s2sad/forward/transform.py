@@ -94,13 +94,13 @@ from ..ir.ssa import assigned
 from ..optimize.default_keywords import drop_default_keywords
 from ..optimize.fold import fold_tests
 from ..rules.runtime_rules import LIST_VALUED, RUNTIME_RULES
-from ..rules.table import _KINDS, RULES, Rule
+from ..rules.table import KIND_RULES, RULES, Rule
 from ..rules.templates import as_value, basic_index, instantiate, simplify
 from ..runtime import add_at
 
 _ADD = RULES.operator(gast.Add)
 
-_ELEMENTWISE = _KINDS["elementwise"]
+_ELEMENTWISE = KIND_RULES["elementwise"]
 
 
 @dataclass

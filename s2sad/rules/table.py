@@ -111,7 +111,7 @@ class RuleTable:
             defaults=defaults,
             reverse={p: _template(t) for p, t in (reverse or {}).items()},
             forward={p: _template(t) for p, t in (forward or {}).items()},
-            kind=_KINDS[kind] if isinstance(kind, str) else kind,
+            kind=KIND_RULES[kind] if isinstance(kind, str) else kind,
             sequence=sequence,
             varargs=varargs,
             reason=reason,
@@ -141,7 +141,7 @@ class RuleTable:
             raise ValueError(f"inactive declaration without a known reason: {reason!r}")
         for key in keys:
             if isinstance(key, str) and key.startswith("."):
-                self._by_method[key[1:]] = Rule(name=key, params=("self",), kind=_KINDS["int"], reason=reason)
+                self._by_method[key[1:]] = Rule(name=key, params=("self",), kind=KIND_RULES["int"], reason=reason)
                 self._method_reasons[key[1:]] = reason
             else:
                 self._inactive[id(key)] = key
@@ -236,7 +236,8 @@ def _matmul(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind | Non
     return array_kind(max(a, b) - (a == 1) - (b == 1)) if a >= 1 and b >= 1 else ARRAY
 
 
-_KINDS: dict[str, KindRule] = {
+# the function giving a rule's result kind, by the name rows use (kind="elementwise")
+KIND_RULES: dict[str, KindRule] = {
     "elementwise": _elementwise,
     "reduction": _reduction,
     "matmul": _matmul,

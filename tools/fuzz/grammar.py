@@ -490,7 +490,7 @@ class Generator:
         if fresh_b and sb != SCALAR:
             self.fresh.add(a)
         # b is a new array, but s2sad refuses `b += ...` after the swap (over-conservative
-        # aliasing, see tests/regressions.py): leave it out of `fresh`
+        # aliasing, see tests/e2e/regressions.py): leave it out of `fresh`
 
     def s_if(self, indent: int, locked: bool) -> None:
         self.emit(indent, f"if {self.cond()}:")

@@ -2027,7 +2027,7 @@ def test_no_rule_error_names_function_and_line():
     message = str(info.value)
     assert "math.gamma" in message
     assert f"line {first + 2}" in message
-    assert __file__ in message or "test_rules.py" in message
+    assert __file__ in message or "test_table.py" in message
 
 
 def test_no_rule_error_numpy_function():

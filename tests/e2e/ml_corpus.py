@@ -8,7 +8,7 @@ dynamics as a function; writes into arguments; ``has_aux`` losses returning a
 dict of metrics.
 
 Each program is written as a user would write it: none is rewritten to dodge
-a limitation of s2sad. ``tests/test_ml_corpus.py`` checks every program's
+a limitation of s2sad. ``tests/e2e/test_ml_corpus.py`` checks every program's
 gradient against central differences leaf by leaf (float64) and forward mode
 against ``<grad, v>`` along a random direction.
 
@@ -1484,5 +1484,5 @@ PENDING: dict[str, str] = {
 # program -> a wrong gradient or a crash s2sad gives today (not a refusal): a bug to fix
 BUGS: dict[str, str] = {
     # none known; weight_norm_mlp was one (a tuple appended to a list lost its adjoint), now in
-    # tests/regressions.py as comprehension_of_tuples and append_nested_literal
+    # tests/e2e/regressions.py as comprehension_of_tuples and append_nested_literal
 }

@@ -1,6 +1,6 @@
 """A bounded run of the differential fuzzer (tools/fuzz): random programs
 differentiated by s2sad must agree with central differences. Minimized
-failures go to tests/regressions.py."""
+failures go to tests/e2e/regressions.py."""
 
 import random
 import re
@@ -11,7 +11,7 @@ import numpy as np
 
 from tools import fuzz
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_generator_is_deterministic():

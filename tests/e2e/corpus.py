@@ -6,7 +6,7 @@ NumPy) and adversarial programs mixing constructs the fuzzer may not combine.
 Each entry of CORPUS is (function, list of argument tuples, wrt). Every program
 must either agree with central differences (reverse mode) and with itself in
 forward mode (jvp = <grad, v>), or be refused with an S2SADError whose message
-contains the fragment listed in REFUSED (tests/test_corpus.py)."""
+contains the fragment listed in REFUSED (tests/e2e/test_corpus.py)."""
 
 import math
 

@@ -1,6 +1,6 @@
 # ruff: noqa: B007, F841
 """Minimized programs on which s2sad was found wrong by the differential fuzzer
-(``python -m tools.fuzz``, issue #5). Same format as tests/programs.py: each
+(``python -m tools.fuzz``, issue #5). Same format as tests/e2e/programs.py: each
 entry of REGRESSIONS is (function, list of argument tuples, wrt), to be
 checked with ``s2sad.check_grad``. Each comment gives what s2sad did when the
 program was found, and the fuzz seed/index it was minimized from (with the
@@ -101,7 +101,7 @@ def enumerate_reassigned(x):
 def augmented_update_of_viewed_array(x):
     # wrong value (s2sad 1.52, f 6.12 at _X): `r = y[0]` is a view of y, so
     # `y += 1.0` changes r too; s2sad took `y += 1.0` as `y = y + 1.0`.
-    # Now refused (tests/test_errors.py)
+    # Now refused (tests/e2e/test_errors.py)
     y = x * 2.0
     r = y[0]
     y += 1.0
@@ -587,7 +587,7 @@ def spectral_norm(A):
 
 # Writes and in-place updates the may-alias analysis (analysis/mutation.py)
 # must keep accepting: no other name that may see the changed array is read
-# after the change. (Their refused neighbours are in tests/error_cases.py.)
+# after the change. (Their refused neighbours are in tests/e2e/error_cases.py.)
 
 
 def write_into_array_made_each_iteration(x):
@@ -1043,7 +1043,7 @@ def _logs(x):
 
 
 def calls_logs(x):
-    # refused: _logs changes and reads a global list (tests/test_impure.py)
+    # refused: _logs changes and reads a global list (tests/analysis/test_purity.py)
     EFFECTS.clear()
     return np.sum(_logs(x) * x)
 

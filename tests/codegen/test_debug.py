@@ -106,7 +106,7 @@ def test_cache_is_thread_safe():
 
 
 def test_grad_source_attribute_lists_callees():
-    from tests.programs import helper_calls
+    from tests.e2e.programs import helper_calls
 
     text = s2sad.grad(helper_calls, wrt=(0, 1)).source(0.3, 0.7)
     assert "def d_square(" in text and "def d_pair(" in text and "def dhelper_calls(" in text

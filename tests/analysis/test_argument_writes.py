@@ -8,7 +8,7 @@ the function on copies) and in forward mode (``jvp`` along a random direction),
 and the caller's arrays are compared bitwise with saved copies after every
 call of a derivative. Two arguments sharing memory while one is written are
 refused when the derivative is called; a helper writing into its argument is
-refused at the call (tests/test_errors.py)."""
+refused at the call (tests/e2e/test_errors.py)."""
 
 import numpy as np
 import pytest
@@ -135,7 +135,7 @@ def write_via_name(x):
     return np.sum(y * y)
 
 
-# refused before writes into arguments were differentiated (they were in tests/error_cases.py)
+# refused before writes into arguments were differentiated (they were in tests/e2e/error_cases.py)
 def writes_argument(x):
     x[0] = 2.0 * x[1]
     return np.sum(x)

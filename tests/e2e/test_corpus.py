@@ -1,4 +1,4 @@
-"""The judge's corpus (tests/corpus.py): each program agrees with central
+"""The judge's corpus (tests/e2e/corpus.py): each program agrees with central
 differences in reverse mode and with its own gradient in forward mode, or is
 refused, before any code runs, with an S2SADError naming the user's file and
 line, whose message is the one listed in REFUSED. A program newly refused, a

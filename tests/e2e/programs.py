@@ -1,5 +1,5 @@
 """A corpus of small, realistic programs, each checked against numerical
-gradients by tests/test_programs.py. Each entry of PROGRAMS is
+gradients by tests/e2e/test_programs.py. Each entry of PROGRAMS is
 (function, list of argument tuples, wrt)."""
 
 import math

@@ -523,7 +523,7 @@ def test_no_message_cites_a_missing_readme_section():
 
     from s2sad.frontend import fence
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = fence.DEFAULT_HINT.split("(")[-1].rstrip(")")
     assert f"## {section}" in readme
 

@@ -2,7 +2,7 @@
 random numbers, prints or changes state is run ONCE, by its split derivative
 ``dh_fwd(args) -> (value, back)``; the caller's reverse sweep calls ``back``.
 Pure callees keep recomputation. (The gradients themselves are checked against
-central differences in tests/regressions.py, in both modes.)"""
+central differences in tests/e2e/regressions.py, in both modes.)"""
 
 import inspect
 import re
@@ -12,7 +12,7 @@ import pytest
 
 import s2sad
 
-from . import regressions as rg
+from ..e2e import regressions as rg
 
 
 def test_effects_happen_once_per_gradient_call(capsys):

@@ -1,4 +1,4 @@
-"""The ML corpus (tests/ml_corpus.py): each program's gradient agrees with
+"""The ML corpus (tests/e2e/ml_corpus.py): each program's gradient agrees with
 central differences leaf by leaf (float64), and forward mode agrees with
 ``<grad, v>`` along a random direction.
 

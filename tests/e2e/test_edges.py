@@ -16,7 +16,7 @@ import s2sad
 
 from . import error_cases as ec
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = os.path.dirname(os.path.abspath(s2sad.__file__))
 
 # The console script `s2sad` calls s2sad.cli:main with its own directory, not

@@ -105,6 +105,8 @@ def _shape_like_lazy(g: Any, x: Any) -> Any:
 class _Derived:
     """A derivative of ``fn``; also exposes its generated ``source``."""
 
+    gradient_only = False  # ask for the adjoints-only form (grad)
+
     def __init__(
         self, fn: Callable[..., Any], wrt: Wrt, mode: str, check_finite: bool = False, has_aux: bool = False
     ):
@@ -135,7 +137,10 @@ class _Derived:
         lazy = has_lazy(bound.arguments.values())
         if lazy:
             _check_lazy(bound.arguments)
-        d = derivative(self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux)
+        d = derivative(
+            self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux,
+            gradient_only=self.gradient_only and not self.has_aux,
+        )  # fmt: skip
         if not kwargs and len(args) == self._nparams and not lazy:  # dask calls take the guarded path
             self._fast[_signature_key(args)] = d
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
@@ -154,12 +159,14 @@ class _Derived:
         try:
             if lazy:
                 with no_compute():
-                    value, grads = d.fn(*call_args, **call_kwargs)
+                    out = d.fn(*call_args, **call_kwargs)
             else:
-                value, grads = d.fn(*call_args, **call_kwargs)
+                out = d.fn(*call_args, **call_kwargs)
         except Exception as exc:
             _note_source_line(exc, d)
             raise
+        # the adjoints-only form: the build proved the value 0-d, so it is not computed or checked
+        value, grads = (None, out) if d.gradient_only else out
         if self.has_aux:
             if not (isinstance(value, (tuple, list)) and len(value) == 2):
                 raise OutputError(
@@ -175,7 +182,7 @@ class _Derived:
                     hint="return a scalar loss as the pair's first item",
                 )
             value = tuple(value)
-        elif seed is None and not isinstance(value, float) and np.ndim(value) != 0:
+        elif seed is None and not d.gradient_only and not isinstance(value, float) and np.ndim(value) != 0:
             raise OutputError(
                 f"{self.fn.__name__} returns a value of shape {np.shape(value)}; grad needs a scalar output",
                 hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
@@ -197,6 +204,8 @@ class _Derived:
 
 
 class _Grad(_Derived):
+    gradient_only = True
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # the boundary of the public API, written out rather than @public: this
         # call is the hot path, and a try costs nothing until something raises
@@ -209,7 +218,10 @@ class _Grad(_Derived):
                 d = self._fast.get(_signature_key(args))
                 if d is not None and not is_container(d.output_kind) and d.valid():
                     try:
-                        value, g = d.fn(*args)
+                        if d.gradient_only:  # the build proved the output 0-d
+                            value, g = 0.0, d.fn(*args)
+                        else:
+                            value, g = d.fn(*args)
                     except Exception as exc:
                         _note_source_line(exc, d)
                         raise
@@ -329,13 +341,17 @@ def source(
     kinds: dict[str, str | None] | None = None,
     mode: str = "reverse",
     order: int = 1,
+    gradient_only: bool = False,
 ) -> str:
     """The generated derivative source of ``fn``.
 
     ``mode="reverse"`` gives the gradient (forward sweep + reverse sweep),
     ``mode="forward"`` the Jacobian-vector product (tangents ``v_dot`` in
     program order); ``order=2`` gives forward mode over the gradient (the
-    Hessian-vector product). With no ``kinds``, arguments are taken as floats
+    Hessian-vector product). ``gradient_only=True`` gives the form
+    ``grad`` runs, which returns the adjoints alone and computes only what
+    they need (when the kinds prove the output 0-d; else the usual form).
+    With no ``kinds``, arguments are taken as floats
     (annotations ``np.ndarray`` and array defaults make them arrays); ``kinds``
     maps an argument name to ``"scalar"``, ``"array"`` or ``None`` (unknown).
 
@@ -359,7 +375,7 @@ def source(
     if order == 1:
         if mode == "forward":
             return build_forward(fn, names, assumed).source
-        return build_reverse(fn, names, assumed).full_source()
+        return build_reverse(fn, names, assumed, gradient_only=gradient_only).full_source()
     if order == 2:
         gradient = build_reverse(fn, names, assumed)
         with_seed = dict(assumed)

@@ -142,8 +142,8 @@ KIND_NAMES = "scalar, array, arrayN (an array of N dimensions, e.g. array2), int
 def _is_kind(text: str | None) -> bool:
     """Is ``text`` a kind a user may give: scalar, int, array(N), ? (any), or
     a tuple or list of these?"""
-    if text is None:
-        return True
+    if text is None or isinstance(text, Kind):
+        return text is None or _user_kind(text)
     try:
         return _user_kind(parse_kind(text))
     except ValueError:

@@ -85,7 +85,7 @@ from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dead_code import eliminate_dead_code, makes_no_call
-from .reverse.assemble import with_finite_checks, with_parameters
+from .reverse.assemble import pure_value, scalar_output, with_finite_checks, with_parameters
 from .reverse.transform import ReverseTransform
 from .rules.templates import RUNTIME_NAMES
 
@@ -100,6 +100,7 @@ class Options:
     check_finite: bool = False
     split: bool = False
     has_aux: bool = False
+    gradient_only: bool = False
 
 
 # ------------------------------------------------------------ the pass order
@@ -123,8 +124,16 @@ def build_reverse(
     check_finite: bool = False,
     split: bool = False,
     has_aux: bool = False,
+    gradient_only: bool = False,
 ) -> Derivative:
     """Generate ``d<fn>(args..., <output>_bar=1.0) -> (value, adjoints)``.
+
+    With ``gradient_only`` (what ``grad`` asks for), and when the kinds prove
+    that ``fn`` returns a 0-d value (:func:`~s2sad.reverse.assemble.scalar_output`:
+    all ``grad`` checks of the value), generate ``d<fn>(args...) -> adjoints``:
+    what only the value needs is dropped as dead code. The result's
+    ``gradient_only`` says which form was built (not with ``has_aux`` or
+    ``split``, nor when the output is not proven 0-d).
 
     With ``has_aux``, ``fn`` returns a pair ``(loss, aux)``: the derivative
     is the loss's, and ``value`` is the whole pair (aux untouched).
@@ -135,7 +144,7 @@ def build_reverse(
     the forward sweep, run once, returns the reverse sweep as a closure
     ``back(<output>_bar) -> adjoints`` that reads the forward sweep's values
     and tape (how a caller differentiates a callee that may not be run twice)."""
-    return derive("reverse", fn, wrt, arg_kinds, Options(check_finite, split, has_aux))
+    return derive("reverse", fn, wrt, arg_kinds, Options(check_finite, split, has_aux, gradient_only))
 
 
 def build_forward(target: Target, wrt: tuple[str, ...], arg_kinds: dict[str, str | None]) -> Derivative:
@@ -282,12 +291,15 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         with_defaults=with_defaults,
     )  # fmt: skip
     forward, reverse, returned = transform.run(list(wrt), seed)
+    gradient_only = (
+        options.gradient_only and not options.split and f.aux is None and scalar_output(ssa, f.ops, kinds)
+    )
     note_copies(f.copied, forward, comments)
     forward = _entry_check(f) + forward
     value: gast.expr = ret.value if f.aux is None else name(f.aux)
     kept_name = output if f.aux is None else f.aux
     keep = transform.kept_value(kept_name) if isinstance(ret.value, gast.Name) else None
-    if keep is not None:
+    if keep is not None and not gradient_only:
         # the reverse sweep rewinds `output` (or an array it shares) to an earlier value: keep the result
         kept = namer.claim("value")
         forward.append(assign(kept, keep))
@@ -311,6 +323,11 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
             returns=None, type_comment=None, type_params=[],
         )  # fmt: skip
         what = "split gradient"
+    elif gradient_only:  # grad: the adjoints alone, and what they need
+        body = forward + reverse
+        body.append(gast.Return(value=returned))
+        gen = with_parameters(ssa.args, namer.claim("d" + pf.node.name), body, seed)
+        what = "gradient"
     else:
         body = forward + reverse
         body.append(gast.Return(value=gast.Tuple(elts=[value, returned], ctx=gast.Load())))
@@ -320,9 +337,17 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         "output": output, "seed": seed, "callees": callees,
         "kept_calls": [where for _, _, where in transform.splits.values()],
         "output_kind": kinds.get(output) if isinstance(ret.value, gast.Name) else None,
+        "gradient_only": gradient_only,
     }  # fmt: skip
     how = Finish(what, injected, comments, leading, namer=namer, closures=True)
-    return Generated(gen, how, makes_no_call, record)
+    removable = makes_no_call
+    if gradient_only:  # the value is not returned: what only it needed goes, calls of pure primitives too
+        ops = f.ops
+
+        def removable(s: gast.Assign) -> bool:
+            return makes_no_call(s) or pure_value(ops.get(id(s)), kinds)
+
+    return Generated(gen, how, removable, record)
 
 
 def forward_transform(f: Front, target: Target, wrt: tuple[str, ...], options: Options) -> Generated:

@@ -40,6 +40,7 @@ class Derivative:
     user_file: str = ""
     source_map: dict[int, int] = field(default_factory=dict)  # generated line -> user line
     output_kind: Kind | None = None  # a tuple's when the function returns several values
+    gradient_only: bool = False  # returns the adjoints alone, the output proven 0-d (pipeline.build_reverse)
     guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
     depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
 

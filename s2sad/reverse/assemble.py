@@ -16,11 +16,15 @@ def df(x, y, y_bar=1.0):
 from __future__ import annotations
 
 import linecache
+from typing import Any
 
 import gast
+import numpy as np
 
 from ..frontend.parse import ParsedFunction
 from ..ir.core import name
+from ..ir.kinds import SCALAR, array_kind, is_array
+from ..rules.table import KIND_RULES, RULES
 
 
 def with_parameters(
@@ -74,3 +78,137 @@ def with_finite_checks(stmts: list[gast.stmt], adjoints: set[str], pf: ParsedFun
             )
             out.append(gast.copy_location(gast.Expr(value=call), s))
     return out
+
+
+# ------------------------------------------------------ the gradient-only form
+def _operator_rules() -> set[int]:
+    ops = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.USub, gast.UAdd)
+    return {id(RULES.operator(o)) for o in ops if RULES.operator(o) is not None}
+
+
+def _ufunc_rules() -> set[int]:
+    found = set()
+    for attr in dir(np):
+        f = getattr(np, attr, None)
+        if isinstance(f, np.ufunc) and RULES.lookup(f) is not None:
+            found.add(id(RULES.lookup(f)))
+    return found
+
+
+_ELEMENTWISE: set[int] = set()  # rules of the arithmetic operators and NumPy ufuncs, filled on first use
+
+
+def elementwise_rule(rule: Any) -> bool:
+    """Is ``rule`` an arithmetic operator's or a NumPy ufunc's: 0-d operands
+    give a 0-d result, and the call has no effect?"""
+    if not _ELEMENTWISE:
+        _ELEMENTWISE.update(_operator_rules() | _ufunc_rules())
+    return id(rule) in _ELEMENTWISE
+
+
+def full_reduction(op: Any, kinds: dict[str, Any]) -> bool:
+    """``np.sum(x)``, ``x.mean()`` ... with ``axis=None, keepdims=False``: a
+    0-d result whatever ``x`` is (a method's receiver must be an array)."""
+    rule = op.rule
+    if rule is None or rule.kind is not KIND_RULES["reduction"]:
+        return False
+    axis, keepdims = op.args.get("axis"), op.args.get("keepdims")
+    if not (isinstance(axis, gast.Constant) and axis.value is None):
+        return False
+    if not (isinstance(keepdims, gast.Constant) and keepdims.value is False):
+        return False
+    if rule.name.startswith("."):
+        receiver = op.args.get("self")
+        kind = kinds.get(receiver.id) if isinstance(receiver, gast.Name) else None
+        return is_array(kind)
+    return True
+
+
+def scalar_output(fn: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, Any]) -> bool:
+    """Does the SSA core ``fn`` provably return a 0-d value (what ``grad``
+    checks of the value), whatever the argument values of these kinds?
+
+    Proven, conservatively: a parameter of kind ``scalar`` (a float) or
+    ``array0``; a float or int constant; a full reduction (see
+    :func:`full_reduction`); an arithmetic operator or NumPy ufunc of proven
+    0-d operands; ``n = x.shape[k]`` of an array ``x``; ``x[k]`` of a 1-d array
+    argument ``x``, ``k`` an int constant; a copy of a proven
+    name. Each name on the way must be assigned once, at the top level
+    of the body (not in a branch or loop). Anything else is not proven."""
+    ret = fn.body[-1]
+    if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Name)):
+        return False
+    params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if isinstance(a, gast.Name)}
+    count: dict[str, int] = {}
+    for node in gast.walk(fn):
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            for t in getattr(node, "targets", [getattr(node, "target", None)]):
+                for n in gast.walk(t):
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                        count[n.id] = count.get(n.id, 0) + 1
+        elif isinstance(node, (gast.For, gast.comprehension)):
+            for n in gast.walk(node.target):
+                if isinstance(n, gast.Name):
+                    count[n.id] = 2  # a loop's target: never assigned once
+    top = {
+        s.targets[0].id: s for s in fn.body
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and count.get(s.targets[0].id) == 1
+    }  # fmt: skip
+    seen: dict[str, bool] = {}
+
+    def zero_d(node: gast.expr) -> bool:
+        if isinstance(node, gast.Constant):
+            return type(node.value) in (int, float)
+        if not isinstance(node, gast.Name):
+            return False
+        n = node.id
+        if n in seen:
+            return seen[n]
+        seen[n] = False  # a cycle proves nothing
+        if n in params:
+            seen[n] = n not in count and kinds.get(n) in (SCALAR, array_kind(0))
+            return seen[n]
+        s = top.get(n)
+        op = ops.get(id(s)) if s is not None else None
+        seen[n] = op is not None and defines_0d(s.value, op)
+        return seen[n]
+
+    def defines_0d(value: gast.expr, op: Any) -> bool:
+        if op.kind == "copy":
+            return zero_d(value)
+        if op.kind == "const":
+            return isinstance(value, gast.Constant) and type(value.value) in (int, float)
+        if isinstance(value, gast.Subscript):  # x.shape[k], or x[k] of a 1-d array argument x
+            if not (isinstance(value.slice, gast.Constant) and type(value.slice.value) is int):
+                return False
+            if not isinstance(value.value, gast.Name):
+                return False
+            base = value.value.id
+            if base in params:
+                return base not in count and kinds.get(base) == array_kind(1)
+            shape = top[base].value if base in top else None
+            return (
+                isinstance(shape, gast.Attribute) and shape.attr == "shape" and isinstance(shape.value, gast.Name)
+                and is_array(kinds.get(shape.value.id))
+            )  # fmt: skip
+        if op.kind != "rule":
+            return False
+        if full_reduction(op, kinds):
+            return True
+        if elementwise_rule(op.rule) and isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Call)):
+            if isinstance(value, gast.Call) and value.keywords:
+                return False
+            atoms = list(op.args.values())
+            return bool(atoms) and all(zero_d(a) for a in atoms)
+        return False
+
+    return zero_d(ret.value)
+
+
+def pure_value(op: Any, kinds: dict[str, Any]) -> bool:
+    """May a forward statement computing ``op`` go when nothing reads it?
+    Arithmetic, NumPy ufuncs and full reductions have no effect (an error
+    they would raise on a value only the function's value needs goes with them)."""
+    if op is None or op.kind != "rule" or op.rule is None:
+        return False
+    return elementwise_rule(op.rule) or full_reduction(op, kinds)

@@ -180,7 +180,9 @@ class ReverseTransform:
                 self.adj.of[n] = expr.id
                 return
             value = expr
-            fresh = isinstance(expr, (gast.BinOp, gast.UnaryOp))  # arithmetic makes a new array
+            # arithmetic makes a new array, and so does the adjoint of an index read of an array
+            # (zeros shaped like it, the read's entries added): later reads of it add in place
+            fresh = isinstance(expr, (gast.BinOp, gast.UnaryOp)) or self.scatters_into_zeros(n, expr)
         elif maybe_container(self.kinds.get(n)):
             # a list or tuple (or what may be one): its adjoint is a list, added leaf by leaf
             value = gast.Call(func=name(self.runtime("add_adjoints")), args=[name(holder), expr], keywords=[])
@@ -233,6 +235,17 @@ class ReverseTransform:
             call = gast.Call(func=name(self.runtime("add_at")), args=[name(own), idx, g], keywords=[])
             return gast.Expr(value=call)
         return gast.AugAssign(target=name(own, gast.Store), op=gast.Add(), value=expr)
+
+    def scatters_into_zeros(self, n: str, expr: gast.expr) -> bool:
+        """Is ``expr`` ``getitem_adjoint(g, n, idx)`` of an array ``n`` (by its
+        kind): a new buffer of zeros, ``g`` added at ``idx``, that nothing else holds?"""
+        f = expr.func if isinstance(expr, gast.Call) else None
+        kind = self.kinds.get(n)
+        return (
+            isinstance(f, gast.Name) and f.id == self.runtime("getitem_adjoint")
+            and isinstance(expr.args[1], gast.Name) and expr.args[1].id == n
+            and is_array(kind)
+        )  # fmt: skip
 
     def basic_index(self, idx: gast.expr) -> bool:
         """Is this index (as a value) known to select without repeats: ints,

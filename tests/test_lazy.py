@@ -304,7 +304,7 @@ def test_the_refusal_names_the_users_line(rng):
         s2sad.grad(_branch)(x)
     notes = getattr(info.value, "__notes__", [])
     line = _branch.__code__.co_firstlineno + 1
-    assert any(re.search(rf"test_dask.py:{line}\b", n) for n in notes), notes
+    assert any(re.search(rf"test_lazy.py:{line}\b", n) for n in notes), notes
 
 
 def test_forward_mode_family_is_refused_on_dask(rng):

@@ -114,13 +114,14 @@ def simplify(
     result_kind: Any,
     operand_names: list[str | None] | None = None,
     adjoint: gast.expr | None = None,
-    np_name: str = "np",
+    np_name: str | None = None,
 ) -> gast.expr:
     """Drop ``unbroadcast(e, x)`` where shapes agree, fold trivial arithmetic.
 
     ``adjoint`` is the expression bound to ``g`` when it is known to have the
     result's shape (the adjoint of a name always has the name's shape; the
-    seed a caller passes may not). Then, with the broadcast patterns
+    seed a caller passes may not); ``np_name`` the name NumPy has in the
+    generated code (None: no NumPy call is written). Then, with the broadcast patterns
     (:mod:`s2sad.ir.kinds`) of the operands known, ``unbroadcast`` becomes
     the sums it does, and ``matmul_adjoint``, ``reduce_adjoint`` and
     ``mean_adjoint`` the expressions they evaluate (:func:`specialise`).
@@ -238,7 +239,7 @@ def _const_arg(node: gast.expr) -> tuple[bool, Any]:
 
 
 def specialise(
-    call: gast.Call, helper: str, kinds: dict[str, Any], kind_of: Callable[[gast.expr], Any], np_name: str = "np"
+    call: gast.Call, helper: str, kinds: dict[str, Any], kind_of: Callable[[gast.expr], Any], np_name: str | None
 ) -> gast.expr | None:
     """The expression a runtime helper evaluates, where the kinds know its
     answer (None: keep the call). ``kind_of`` gives the kind of an argument
@@ -256,6 +257,11 @@ def specialise(
     args = call.args
     if call.keywords:
         return None
+    if np_name is None:  # only what needs no NumPy call: 2-D by 2-D and 1-D by 1-D products
+        if helper not in ("matmul_adjoint", "dot_adjoint") or len(args) != 4:
+            return None
+        found = _matmul_adjoint(*args, kinds, kind_of, "np", dot=helper == "dot_adjoint")
+        return found if isinstance(found, gast.BinOp) else None
     if helper == "unbroadcast" and len(args) == 2:
         return _unbroadcast(args[0], args[1], kinds, kind_of, np_name)
     if helper in ("matmul_adjoint", "dot_adjoint") and len(args) == 4:
@@ -311,7 +317,7 @@ def _matmul_adjoint(
     if na == 1 and nb == 1:
         return gast.BinOp(left=g, op=gast.Mult(), right=copy.deepcopy(b if k == 0 else a))
     kg = kind_of(g)
-    if not (is_array(kg) and kg.ndim == (na == 2) + (nb == 2) - 0 and 1 <= kg.ndim):
+    if not (is_array(kg) and kg.ndim == 1):  # the result of (m, k) @ (k,) or (k,) @ (k, n)
         return None  # g's ndim is not certain (a seed a caller passes): keep the helper
     if na == 2 and nb == 1:  # (m, k) @ (k,) -> (m,)
         return _np(np_name, "outer", [g, copy.deepcopy(b)]) if k == 0 else mm(g, copy.deepcopy(a))

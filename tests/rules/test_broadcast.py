@@ -216,3 +216,19 @@ def test_a_seed_of_the_wrong_shape_is_still_reported():
 
 def plus_row(x, b):
     return np.sin(x + b)
+
+
+# ------------------------------------------------------------ golden: the W3 MLP
+GOLDEN = __import__("pathlib").Path(__file__).resolve().parent.parent / "golden"
+
+
+def test_mlp_gradient_matches_golden():
+    """The gradient of examples/mlp.py:loss (benchmarks' W3) as `grad(...).source` shows it for arrays of
+    W3's broadcast pattern (no dim of length 1): the code of any batch size and width but 1."""
+    from examples.mlp import loss
+
+    rng = np.random.default_rng(20)
+    args = (rng.standard_normal((5, 4)), rng.standard_normal(4), rng.standard_normal((4, 3)),
+            rng.standard_normal(3), rng.standard_normal((6, 5)), np.eye(3)[[0, 1, 2, 0, 1, 2]])
+    src = s2sad.grad(loss, wrt=("W1", "b1", "W2", "b2")).source(*args)
+    assert src == (GOLDEN / "mlp_show.txt").read_text()

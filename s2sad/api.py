@@ -68,9 +68,11 @@ def _note_source_line(exc: BaseException, d: Derivative) -> None:
 
 
 def _type_key(value: Any) -> Any:
-    """What the derivative is specialised to: the type, and an array's ndim and dtype."""
+    """What the derivative is specialised to: the type, and an array's ndim, dtype and broadcast
+    pattern (which dims are 1: the code is specialised to it, ir.kinds)."""
     if isinstance(value, np.ndarray):
-        return (value.ndim, value.dtype.char)
+        shape = value.shape
+        return (value.ndim, value.dtype.char) if 1 not in shape else (value.dtype.char, tuple(n == 1 for n in shape))
     if isinstance(value, (tuple, list, dict)):  # the code is specialised to the kinds of the items (and keys)
         return (value.__class__, kind_of_value(value))
     if is_function_value(value):  # ... and to a function passed as a value, by identity

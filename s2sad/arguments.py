@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import ArgumentError, S2SADError
 from .ir.kinds import ARRAY, INT, SCALAR, Kind, is_array, is_dict, list_item, parse_kind, tuple_items
-from .pipeline import kind_of_value
+from .pipeline import default_kind, kind_of_value
 
 Wrt = int | str | Sequence[int | str]
 
@@ -186,7 +186,7 @@ def assumed_kinds(fn: Callable[..., Any]) -> dict[str, Kind | None]:
         ann = p.annotation
         text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
         if p.default is not p.empty:
-            out[p.name] = kind_of_value(p.default)
+            out[p.name] = default_kind(p.default)
         elif "ndarray" in str(text) or "Array" in str(text):
             out[p.name] = ARRAY
         elif ann in (int, "int"):

@@ -77,8 +77,10 @@ from .ir.kinds import (
     is_container,
     is_function_kind,
     list_kind,
+    shape_kind,
     tuple_items,
     tuple_kind,
+    without_units,
 )
 from .ir.naming import Namer
 from .ir.ssa import to_ssa
@@ -431,6 +433,12 @@ def injected_names(pf: ParsedFunction, namer: Namer) -> tuple[dict[str, str], di
     return rename, values
 
 
+def default_kind(value: Any) -> Kind | None:
+    """The kind of a parameter's default value, its arrays' broadcast
+    patterns forgotten (a default may be replaced by one of another shape)."""
+    return without_units(kind_of_value(value))
+
+
 def kind_of_value(value: Any) -> Kind | None:
     if is_function_value(value):
         return fn_kind(value)  # a function passed as a value: the derivative is specialised to it
@@ -443,7 +451,7 @@ def kind_of_value(value: Any) -> Kind | None:
     if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
         return COMPLEX
     if isinstance(value, np.ndarray):
-        return array_kind(value.ndim)
+        return shape_kind(value.shape)  # its ndim and broadcast pattern (which dims are 1)
     if isinstance(value, tuple):
         fields = getattr(type(value), "_fields", None)  # a namedtuple: p.W reads a field
         ok = isinstance(fields, tuple) and all(isinstance(f, str) for f in fields)
@@ -454,7 +462,10 @@ def kind_of_value(value: Any) -> Kind | None:
         return list_kind([kind_of_value(v) for v in value])
     if is_lazy(value) and hasattr(value, "ndim") and hasattr(value, "dtype"):
         # a dask array: its ndim and dtype are known without computing it
-        return COMPLEX if value.dtype.kind == "c" else array_kind(value.ndim)
+        if value.dtype.kind == "c":
+            return COMPLEX
+        shape = value.shape  # a dim of unknown length (nan, chunks not computed): the pattern is unknown
+        return shape_kind(shape) if all(isinstance(n, (int, np.integer)) for n in shape) else array_kind(value.ndim)
     return object_kind(value)  # an instance of a user class (its methods are followed), else None
 
 
@@ -484,7 +495,7 @@ def with_defaults(fn: Callable[..., Any], arg_kinds: dict[str, Any]) -> dict[str
     kinds = dict(arg_kinds)
     for p, v in inspect.signature(fn).parameters.items():
         if p not in kinds and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD):
-            kinds[p] = kind_of_value(v.default)
+            kinds[p] = default_kind(v.default)
     return kinds
 
 
@@ -874,4 +885,4 @@ def compile_lifted(pf: ParsedFunction, lifted: dict[str, tuple[gast.FunctionDef,
 
 
 # what analysing a call needs of the prepare stage (analysis.mutation stands below this module)
-CALLEES = Callees(front, with_defaults, kind_of_value)
+CALLEES = Callees(front, with_defaults, default_kind)

@@ -51,6 +51,7 @@ from ..ir.kinds import (
     nesting,
     tuple_items,
     tuple_kind,
+    unit_dims,
 )
 from ..rules.table import KIND_RULES, RULES
 from ..runtime import dict_key
@@ -379,20 +380,38 @@ def index_kind(base: Any, index: gast.expr, kinds: dict[str, Any]) -> Any:
         return NUMERIC  # an entry or a part of an array: never a container
     n = base.ndim
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    # the broadcast pattern: the base's dims that remain, in order, and the new ones (None: a unit dim)
+    # (a slice with bounds may leave one entry: the dim's pattern is then unknown)
+    units = unit_dims(base)
+    kept: list[bool | None] | None = [] if units is not None else None
+    d = 0  # the base's dim the next part indexes
     for p in parts:
         if isinstance(p, gast.Slice):
+            if kept is not None:
+                full = p.lower is None and p.upper is None and p.step is None
+                kept.append(d in units if full else None)
+            d += 1
             continue
         if isinstance(p, gast.Constant) and p.value is None:
             n += 1
+            if kept is not None:
+                kept.append(True)
         elif isinstance(p, gast.Constant) and p.value is Ellipsis:
             return None
         elif kind_of_atom(p, kinds) == INT:
             n -= 1
+            d += 1
         else:
             return NUMERIC  # an array index (fancy indexing) or unknown: an array of unknown ndim, or a number
     if n < 0:
         return None
-    return SCALAR if n == 0 else array_kind(n)
+    if n == 0:
+        return SCALAR
+    if kept is not None:
+        kept += [dim in units for dim in range(d, base.ndim)]  # the dims the index leaves whole
+        if None not in kept and len(kept) == n:
+            return array_kind(n, frozenset(i for i, unit in enumerate(kept) if unit))
+    return array_kind(n)
 
 
 def _returns_tuple(fn: Any) -> bool:

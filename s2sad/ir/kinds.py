@@ -55,9 +55,14 @@ from typing import Any
 class Kind:
     """One kind (see the module's docstring for the bases and their fields).
 
-    ``unit_dims`` is room for the optimizer: the dimensions known to be of
-    length 1 (the broadcast pattern), None when not known. Nothing sets it
-    yet; it does not show in the spelling.
+    ``unit_dims`` is an array's broadcast pattern: the set of its
+    dimensions of length 1, every other dimension being known *not* to be
+    of length 1 (``frozenset()``: no dimension is 1); None when not known.
+    It does not change with a batch size, so the code may be specialised
+    to it (:func:`s2sad.rules.templates.simplify` drops or inlines
+    ``unbroadcast``). It is part of the kind's identity (the derivative
+    cache key) but not of its spelling: ``array2`` read from text means an
+    unknown pattern, the conservative reading.
 
     >>> array_kind(2) == parse_kind("array2"), hash(ARRAY) == hash(Kind("array"))
     (True, True)
@@ -102,11 +107,15 @@ class Kind:
     def __repr__(self) -> str:
         if self.base == "fn":
             return f"fn({getattr(self.value, '__qualname__', None) or self.value!r})"
+        if self.unit_dims is not None:
+            return f"Kind({str(self)!r}, unit_dims={tuple(sorted(self.unit_dims))})"
         return f"Kind({str(self)!r})"
 
     def __reduce__(self) -> Any:
         if self.base == "fn":
             raise TypeError("a function kind is not picklable")
+        if self.unit_dims is not None:
+            return (array_kind, (self.ndim, self.unit_dims))
         return (parse_kind, (str(self),))
 
     @staticmethod
@@ -150,14 +159,63 @@ BOTTOM = Kind("bottom")  # no definition seen yet: join(BOTTOM, k) is k
 _SENTINEL_TEXT = {"pending": "<pending>", "bottom": "<none>"}
 
 
-def array_kind(n: int | None) -> Kind:
-    """``array<n>`` (``array`` when n is None)."""
+def array_kind(n: int | None, unit_dims: frozenset[int] | None = None) -> Kind:
+    """``array<n>`` (``array`` when n is None), with the broadcast pattern
+    ``unit_dims`` (the dimensions of length 1; None: not known).
+
+    >>> k = array_kind(2, frozenset({1}))
+    >>> k == array_kind(2), str(k), unit_dims(k)
+    (False, 'array2', frozenset({1}))
+    """
     if n is None:
         return ARRAY
-    return _ARRAYS[n] if 0 <= n < len(_ARRAYS) else Kind("array", ndim=n)
+    if unit_dims is None:
+        return _ARRAYS[n] if 0 <= n < len(_ARRAYS) else Kind("array", ndim=n)
+    if not unit_dims and 0 <= n < len(_FULL):
+        return _FULL[n]
+    key = (n, unit_dims)
+    found = _PATTERNS.get(key)
+    if found is None:
+        assert all(0 <= d < n for d in unit_dims), (n, unit_dims)
+        found = _PATTERNS[key] = Kind("array", ndim=n, unit_dims=frozenset(unit_dims))
+    return found
 
 
 _ARRAYS = tuple(Kind("array", ndim=n) for n in range(33))  # made once: kind_of_value runs on every call
+_FULL = tuple(Kind("array", ndim=n, unit_dims=frozenset()) for n in range(33))  # no dimension of length 1
+_PATTERNS: dict[tuple[int, frozenset[int]], Kind] = {}
+
+
+def shape_kind(shape: tuple[int, ...]) -> Kind:
+    """The kind of an array of this shape: its ndim and broadcast pattern."""
+    if 1 not in shape:
+        n = len(shape)
+        return _FULL[n] if n < len(_FULL) else array_kind(n, frozenset())
+    return array_kind(len(shape), frozenset(i for i, d in enumerate(shape) if d == 1))
+
+
+def unit_dims(kind: Kind | None) -> frozenset[int] | None:
+    """An array kind's broadcast pattern (the dimensions of length 1, all
+    others not 1); ``frozenset()`` for a scalar; None when not known."""
+    if kind == SCALAR:
+        return frozenset()
+    if not is_array(kind) or kind.ndim is None:
+        return None
+    return kind.unit_dims
+
+
+def without_units(kind: Kind | None) -> Kind | None:
+    """``kind`` with every broadcast pattern in it forgotten (for kinds that
+    must hold for values other than the one they were read from)."""
+    if kind is None:
+        return None
+    if is_array(kind):
+        return array_kind(kind.ndim) if kind.unit_dims is not None else kind
+    if kind.items:
+        items = tuple(without_units(k) for k in kind.items)
+        if items != kind.items:
+            return Kind(kind.base, kind.ndim, items, kind.fields, kind.keys, kind.ident, kind.value)
+    return kind
 
 
 def fn_kind(value: Any) -> Kind:
@@ -319,7 +377,7 @@ def join(a: Kind | None, b: Kind | None) -> Kind | None:
     if is_container(a) or is_container(b):
         return _join_sequences(a, b)
     if is_array(a) and is_array(b):
-        return ARRAY
+        return array_kind(a.ndim) if a.ndim == b.ndim else ARRAY  # broadcast patterns differ
     if is_number(a) and is_number(b):
         return NUMERIC
     return None

@@ -275,6 +275,7 @@ class ReverseTransform:
         assert isinstance(body[-1], gast.Return)
         result = body[-1].value
         self.output = result
+        self.seed = seed  # the adjoint a caller passes: of the output's shape only if the caller is right
         if isinstance(result, gast.Name) and result.id in self.varied:
             self.adj.of[result.id] = seed
         reverse = self.block(body[:-1])
@@ -451,8 +452,10 @@ class ReverseTransform:
             bindings = dict(op.args)
             bindings["g"] = g
             bindings["z"] = name(z)
+            exact = None if isinstance(g, gast.Name) and g.id == getattr(self, "seed", None) else g
             expr = simplify(
-                instantiate(template, bindings, self.runtime), self.kinds, operand_kinds, self.kinds.get(z), names
+                instantiate(template, bindings, self.runtime), self.kinds, operand_kinds, self.kinds.get(z), names,
+                adjoint=exact, np_name=self.runtime("np"),
             )
             if p == rule.sequence or (rule.varargs and p == rule.params[-1]):
                 self.sequence_contributions(arg, expr, z, out)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.kinds import TUPLE, array_kind
-from .table import BOOLEAN_VALUED, INTEGER_VALUED, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
+from ..ir.kinds import ARRAY, TUPLE, array_kind
+from .table import _KINDS, BOOLEAN_VALUED, INTEGER_VALUED, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
 
 add = RULES.add
 
@@ -189,9 +189,9 @@ add(np.cumsum, "x, axis=None", {"x": "cumsum_adjoint(g, x, axis)"},
 
 # ------------------------------------------------------------ linear algebra
 add(np.dot, "x, y", {"x": "dot_adjoint(g, x, y, 0)", "y": "dot_adjoint(g, x, y, 1)"},
-    {"x": "np.dot(x_dot, y)", "y": "np.dot(x, y_dot)"}, kind="unknown")
+    {"x": "np.dot(x_dot, y)", "y": "np.dot(x, y_dot)"}, kind="dot")
 add(np.matmul, "x, y", {"x": "matmul_adjoint(g, x, y, 0)", "y": "matmul_adjoint(g, x, y, 1)"},
-    {"x": "np.matmul(x_dot, y)", "y": "np.matmul(x, y_dot)"}, kind="unknown")
+    {"x": "np.matmul(x_dot, y)", "y": "np.matmul(x, y_dot)"}, kind="matmul")
 add(np.inner, "x, y", {"x": "tensordot_adjoint(g, x, y, ([-1], [-1]), 0)", "y": "tensordot_adjoint(g, x, y, ([-1], [-1]), 1)"},
     {"x": "np.inner(x_dot, y)", "y": "np.inner(x, y_dot)"}, kind="unknown")
 add(np.vdot, "x, y", {"x": "np.reshape(g * np.ravel(y), np.shape(x))", "y": "np.reshape(g * np.ravel(x), np.shape(y))"},
@@ -225,7 +225,8 @@ add(np.reshape, "x, shape=None, order='C', newshape=None, copy=None",
     {"x": "np.reshape(x_dot, np.shape(z)) if order == 'C' else np.reshape(x_dot, np.shape(z), order=order)"},
     kind="array")
 add(np.ravel, "x", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.ravel(x_dot)"}, kind="array")
-add(np.transpose, "x, axes=None", {"x": "transpose_adjoint(g, axes)"}, {"x": "np.transpose(x_dot, axes)"}, kind="array")
+add(np.transpose, "x, axes=None", {"x": "transpose_adjoint(g, axes)"}, {"x": "np.transpose(x_dot, axes)"},
+    kind=lambda kinds, consts: _KINDS["transpose"](kinds, consts) if consts.get("axes", 0) is None else ARRAY)
 add(np.expand_dims, "x, axis", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.expand_dims(x_dot, axis)"}, kind="array")
 add(np.squeeze, "x, axis=None", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.squeeze(x_dot, axis)"}, kind="unknown")
 add(np.broadcast_to, "x, shape", {"x": "unbroadcast(g, x)"}, {"x": "np.broadcast_to(x_dot, shape)"}, kind="array")
@@ -284,7 +285,7 @@ add(".std", "self, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
     {"self": "np.sum(var_adjoint(1.0, self, axis, ddof, True) * self_dot, axis=axis, keepdims=keepdims) / (2.0 * z)"},
     kind="reduction")
 add(".dot", "self, y", {"self": "dot_adjoint(g, self, y, 0)", "y": "dot_adjoint(g, self, y, 1)"},
-    {"self": "np.dot(self_dot, y)", "y": "np.dot(self, y_dot)"}, kind="unknown")
+    {"self": "np.dot(self_dot, y)", "y": "np.dot(self, y_dot)"}, kind="dot")
 add(".reshape", "self, *shape", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.reshape(self_dot, np.shape(z))"},
     kind="array")
 add(".ravel", "self", {"self": "np.reshape(g, np.shape(self))"}, {"self": "np.ravel(self_dot)"}, kind="array")
@@ -295,7 +296,7 @@ add(".squeeze", "self, axis=None", {"self": "np.reshape(g, np.shape(self))"}, {"
 add(".transpose", "self, *axes", {"self": "transpose_adjoint(g, axes or None)"},
     {"self": "np.transpose(self_dot, axes[0] if len(axes) == 1 else (axes or None))"}, kind="array")
 add(".copy", "self", {"self": "g"}, {"self": "np.copy(self_dot)"}, kind="unknown")
-add(".T", "self", {"self": "np.transpose(g)"}, {"self": "np.transpose(self_dot)"}, kind="array")
+add(".T", "self", {"self": "np.transpose(g)"}, {"self": "np.transpose(self_dot)"}, kind="transpose")
 # ndarray.clip names its bounds min and max (np.clip's are a_min, a_max)
 add(".clip", "self, min=None, max=None",
     {"self": "unbroadcast(g * (z == self), self)",

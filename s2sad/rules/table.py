@@ -24,7 +24,7 @@ import gast
 
 from ..errors import public
 from ..frontend.parse import parse_source
-from ..ir.kinds import ARRAY, INT, SCALAR, Kind, array_kind, is_array, ndim
+from ..ir.kinds import ARRAY, INT, SCALAR, Kind, array_kind, is_array, ndim, unit_dims
 
 # a rule's kind function: the kind of the result from the operands' kinds and the constant arguments
 KindRule = Callable[[dict[str, Kind | None], dict[str, Any]], Kind | None]
@@ -198,11 +198,33 @@ def _display_name(key: Any) -> str:
     return f"{mod}.{name}" if mod and mod != "builtins" else name
 
 
+def broadcast_units(operands: list[Kind | None]) -> frozenset[int] | None:
+    """The broadcast pattern of the result of broadcasting these operands
+    together (None unless every operand's shape is known: a scalar, or an
+    array of known ndim and pattern). A dimension of the result is 1 exactly
+    when it is 1 in every operand that has it (a dimension not 1 in one
+    operand is that operand's length, which is not 1)."""
+    patterns = []
+    for k in operands:
+        if k == INT or k == SCALAR:
+            continue  # no dims
+        units = unit_dims(k)
+        if units is None:
+            return None
+        patterns.append((k.ndim, units))
+    n = max((m for m, _ in patterns), default=0)
+    return frozenset(
+        d for d in range(n) if all(d - (n - m) in units for m, units in patterns if d >= n - m)
+    )
+
+
 def _elementwise(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind | None:
     vals = [k for k in kinds.values() if k != INT]
     if any(is_array(k) for k in vals):
         dims = [ndim(k) for k in vals]
-        return ARRAY if None in dims else array_kind(max(d for d in dims if d is not None))
+        if None in dims:
+            return ARRAY
+        return array_kind(max(d for d in dims if d is not None), broadcast_units(vals))
     if not vals and kinds:
         return INT
     if vals and all(k == SCALAR for k in vals):
@@ -212,28 +234,75 @@ def _elementwise(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind 
     return None
 
 
+def _normal_axes(axis: Any, n: int) -> frozenset[int] | None:
+    """An int or tuple-of-ints axis as a set of dims in 0..n-1 (None: not such an axis)."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not all(type(a) is int and -n <= a < n for a in axes):
+        return None
+    return frozenset(a % n for a in axes)
+
+
 def _reduction(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind | None:
     """A full reduction (no axis, no keepdims) of anything is a scalar."""
     if consts.get("axis", 0) is None and consts.get("keepdims", True) is False:
         return SCALAR
-    n = ndim(kinds.get("x", kinds.get("self")))
+    x = kinds.get("x", kinds.get("self"))
+    n = ndim(x)
     if n is None or "axis" not in consts or "keepdims" not in consts:
         return ARRAY  # axis or keepdims computed at run time: the result's ndim is not known
+    units = unit_dims(x)
+    axes = _normal_axes(consts["axis"], n) if n >= 1 else None
     if consts.get("keepdims") is True:
-        return array_kind(n)
+        if consts["axis"] is None:
+            return array_kind(n, frozenset(range(n)))
+        # the reduced dims become 1 (a reduced dim of length 0 too: np.sum keeps it as 1)
+        return array_kind(n, None if units is None or axes is None else units | axes)
     axis = consts["axis"]
     if isinstance(axis, int) and n >= 1:
-        return SCALAR if n == 1 else array_kind(n - 1)
+        if n == 1:
+            return SCALAR
+        kept = None if units is None or axes is None else [d for d in range(n) if d not in axes]
+        return array_kind(n - 1, None if kept is None else frozenset(i for i, d in enumerate(kept) if d in units))
     return ARRAY
 
 
 def _matmul(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind | None:
-    a, b = (ndim(k) for k in list(kinds.values())[:2]) if len(kinds) >= 2 else (None, None)
+    ka, kb = list(kinds.values())[:2] if len(kinds) >= 2 else (None, None)
+    a, b = ndim(ka), ndim(kb)
     if a is None or b is None:
         return ARRAY
     if a == 1 and b == 1:
         return SCALAR
-    return array_kind(max(a, b) - (a == 1) - (b == 1)) if a >= 1 and b >= 1 else ARRAY
+    if not (a >= 1 and b >= 1):
+        return ARRAY
+    ua, ub = unit_dims(ka), unit_dims(kb)
+    units = None
+    if a <= 2 and b <= 2 and ua is not None and ub is not None:
+        # (m, k) @ (k, n) -> (m, n); (m, k) @ (k,) -> (m,); (k,) @ (k, n) -> (n,)
+        dims = ([0 in ua] if a == 2 else []) + ([1 in ub] if b == 2 else [])
+        units = frozenset(i for i, unit in enumerate(dims) if unit)
+    return array_kind(max(a, b) - (a == 1) - (b == 1), units)
+
+
+def _dot(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind | None:
+    """``np.dot`` is ``@`` for operands of ndim 1 or 2, ``*`` with a scalar."""
+    ka, kb = list(kinds.values())[:2] if len(kinds) >= 2 else (None, None)
+    a, b = ndim(ka), ndim(kb)
+    if a is not None and b is not None and 1 <= a <= 2 and 1 <= b <= 2:
+        return _matmul(kinds, consts)
+    return None
+
+
+def _transpose(kinds: dict[str, Kind | None], consts: dict[str, Any]) -> Kind | None:
+    """``x.T`` and ``np.transpose(x)`` (no axes): the dims reversed."""
+    if consts.get("axes", None) is not None:
+        return ARRAY
+    x = kinds.get("x", kinds.get("self"))
+    n = ndim(x)
+    if not is_array(x) or n is None:
+        return ARRAY
+    units = unit_dims(x)
+    return array_kind(n, None if units is None else frozenset(n - 1 - d for d in units))
 
 
 # the function giving a rule's result kind, by the name rows use (kind="elementwise")
@@ -241,6 +310,8 @@ KIND_RULES: dict[str, KindRule] = {
     "elementwise": _elementwise,
     "reduction": _reduction,
     "matmul": _matmul,
+    "dot": _dot,
+    "transpose": _transpose,
     "scalar": lambda kinds, consts: SCALAR,
     "array": lambda kinds, consts: ARRAY,
     "int": lambda kinds, consts: INT,

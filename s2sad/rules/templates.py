@@ -18,6 +18,7 @@ tests are folded (:mod:`s2sad.optimize.fold`).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +26,9 @@ import gast
 
 from ..analysis.activity import kind_of_atom
 from ..ir.core import const, name
-from ..ir.kinds import INT, SCALAR, is_array
+from ..ir.kinds import INT, SCALAR, is_array, ndim, unit_dims
 from ..optimize.fold import fold_arithmetic, fold_test
+from .table import RULES
 
 RUNTIME_NAMES = frozenset(
     {
@@ -111,9 +113,21 @@ def simplify(
     operand_kinds: list[Any],
     result_kind: Any,
     operand_names: list[str | None] | None = None,
+    adjoint: gast.expr | None = None,
+    np_name: str | None = None,
 ) -> gast.expr:
-    """Drop ``unbroadcast(e, x)`` where shapes agree, fold trivial arithmetic."""
+    """Drop ``unbroadcast(e, x)`` where shapes agree, fold trivial arithmetic.
+
+    ``adjoint`` is the expression bound to ``g`` when it is known to have the
+    result's shape (the adjoint of a name always has the name's shape; the
+    seed a caller passes may not); ``np_name`` the name NumPy has in the
+    generated code (None: no NumPy call is written). Then, with the broadcast patterns
+    (:mod:`s2sad.ir.kinds`) of the operands known, ``unbroadcast`` becomes
+    the sums it does, and ``matmul_adjoint``, ``reduce_adjoint`` and
+    ``mean_adjoint`` the expressions they evaluate (:func:`specialise`).
+    """
     operand_names = operand_names or []
+    g_kind = (lambda node: None) if adjoint is None else _adjoint_kind(adjoint, result_kind)
 
     class Simp(gast.NodeTransformer):
         def visit_Call(self, node: gast.Call) -> gast.AST:
@@ -131,6 +145,10 @@ def simplify(
                     return e
                 if is_array(kx) and others and all(k in (SCALAR, INT) for k in others):
                     return e
+            if isinstance(f, gast.Name):
+                found = specialise(node, _helper_name(f.id), kinds, lambda e: expr_kind(e, kinds, g_kind), np_name)
+                if found is not None:
+                    return found
             return node
 
         def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
@@ -142,3 +160,196 @@ def simplify(
             return fold_test(node)
 
     return Simp().visit(expr)
+
+
+def _helper_name(id_: str) -> str:
+    """A runtime helper's own name, from the name the generated code calls it by
+    (``_unbroadcast`` where the user's module has an ``unbroadcast`` of its own)."""
+    m = re.fullmatch(r"_*([a-z_]+?)(?:_[0-9]+)?", id_)
+    return m.group(1) if m else id_
+
+
+def _adjoint_kind(adjoint: gast.expr, result_kind: Any) -> Callable[[gast.expr], Any]:
+    def kind(node: gast.expr) -> Any:
+        if isinstance(adjoint, gast.Name) and isinstance(node, gast.Name) and node.id == adjoint.id:
+            return result_kind
+        return None
+
+    return kind
+
+
+# NumPy functions that act entry by entry: the result has the broadcast shape of the arguments
+_ELEMENTWISE = frozenset(
+    {"sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+     "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square", "sign", "abs", "fabs",
+     "negative", "reciprocal"}
+)  # fmt: skip
+
+
+def expr_kind(node: gast.expr, kinds: dict[str, Any], g_kind: Callable[[gast.expr], Any]) -> Any:
+    """The kind of an instantiated template's sub-expression, where its shape
+    is certain: names (``g`` by ``g_kind``), constants, arithmetic and
+    NumPy's elementwise functions of them; None (unknown) for anything else."""
+    if isinstance(node, gast.Name):
+        found = g_kind(node)
+        return found if found is not None else kinds.get(node.id)
+    if isinstance(node, gast.Constant):
+        return kind_of_atom(node, kinds)
+    if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+        parts = [node.left, node.right]
+    elif isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        parts = [node.operand]
+    elif isinstance(node, gast.Compare):
+        parts = [node.left, *node.comparators]
+    elif (
+        isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name)
+        and node.func.value.id.endswith("np") and node.func.attr in _ELEMENTWISE and len(node.args) == 1
+        and not node.keywords
+    ):  # fmt: skip
+        parts = list(node.args)
+    else:
+        return None
+    found = [expr_kind(p, kinds, g_kind) for p in parts]
+    if any(k is None or not (k in (SCALAR, INT) or is_array(k)) for k in found):
+        return None
+    return RULES.operator(gast.Add).kind(dict(enumerate(found)), {})
+
+
+def _np(np_name: str, fn: str, args: list[gast.expr], **keywords: Any) -> gast.Call:
+    kws = [gast.keyword(arg=k, value=v if isinstance(v, gast.AST) else const(v)) for k, v in keywords.items()]
+    return gast.Call(func=gast.Attribute(value=name(np_name), attr=fn, ctx=gast.Load()), args=args, keywords=kws)
+
+
+def _axes(dims: list[int]) -> Any:
+    return dims[0] if len(dims) == 1 else gast.Tuple(elts=[const(d) for d in dims], ctx=gast.Load())
+
+
+def _attr(node: gast.expr, attr: str) -> gast.expr:
+    return gast.Attribute(value=copy.deepcopy(node), attr=attr, ctx=gast.Load())
+
+
+def _const_arg(node: gast.expr) -> tuple[bool, Any]:
+    """(True, value) for a constant int, bool or None argument."""
+    if isinstance(node, gast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+        return True, node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        ok, v = _const_arg(node.operand)
+        return (True, -v) if ok and type(v) is int else (False, None)
+    return False, None
+
+
+def specialise(
+    call: gast.Call, helper: str, kinds: dict[str, Any], kind_of: Callable[[gast.expr], Any], np_name: str | None
+) -> gast.expr | None:
+    """The expression a runtime helper evaluates, where the kinds know its
+    answer (None: keep the call). ``kind_of`` gives the kind of an argument
+    expression where its shape is certain.
+
+    * ``unbroadcast(e, x)``: ``np.sum(e)`` for a scalar ``x``; for an array
+      ``x`` of known pattern and an ``e`` of known ndim, the sum over the
+      leading dims ``e`` has beyond ``x`` and, keeping them, over ``x``'s
+      unit dims (nothing when there are none: ``e`` has ``x``'s shape).
+    * ``matmul_adjoint``/``dot_adjoint`` of operands of ndim 1 or 2:
+      ``g @ B.T``, ``A.T @ g``, ``np.outer(g, b)``, ``g @ A``, ``B @ g``...
+    * ``reduce_adjoint``/``mean_adjoint`` of an array of known ndim over a
+      constant axis: ``np.full_like`` (a full reduction) or ``np.broadcast_to``.
+    """
+    args = call.args
+    if call.keywords:
+        return None
+    if np_name is None:  # only what needs no NumPy call: 2-D by 2-D and 1-D by 1-D products
+        if helper not in ("matmul_adjoint", "dot_adjoint") or len(args) != 4:
+            return None
+        found = _matmul_adjoint(*args, kinds, kind_of, "np", dot=helper == "dot_adjoint")
+        return found if isinstance(found, gast.BinOp) else None
+    if helper == "unbroadcast" and len(args) == 2:
+        return _unbroadcast(args[0], args[1], kinds, kind_of, np_name)
+    if helper in ("matmul_adjoint", "dot_adjoint") and len(args) == 4:
+        return _matmul_adjoint(*args, kinds, kind_of, np_name, dot=helper == "dot_adjoint")
+    if helper in ("reduce_adjoint", "mean_adjoint") and len(args) == 4:
+        return _reduce_adjoint(*args, kinds, np_name, mean=helper == "mean_adjoint")
+    return None
+
+
+def _unbroadcast(
+    e: gast.expr, x: gast.expr, kinds: dict[str, Any], kind_of: Callable[[gast.expr], Any], np_name: str
+) -> gast.expr | None:
+    kx = kind_of_atom(x, kinds)
+    ke = kind_of(e)
+    if kx == SCALAR:
+        # the helper sums everything (np.sum of a Python float is a NumPy float, a float too)
+        return e if ke == SCALAR else _np(np_name, "sum", [e])
+    units_x = unit_dims(kx)
+    if not (is_array(kx) and units_x is not None and is_array(ke) and ke.ndim is not None):
+        return None
+    lead = ke.ndim - kx.ndim
+    if lead < 0:
+        return None  # cannot happen with e of the result's shape; keep the helper
+    units_e = unit_dims(ke)
+    out = e
+    if lead:
+        out = _np(np_name, "sum", [out], axis=_axes(list(range(lead))))
+    keep = [d for d in sorted(units_x) if units_e is None or d + lead not in units_e]
+    if keep:  # x's unit dims where e's may be longer (summing a dim of length 1 changes nothing)
+        out = _np(np_name, "sum", [out], axis=_axes(keep), keepdims=True)
+    return out
+
+
+def _matmul_adjoint(
+    g: gast.expr, a: gast.expr, b: gast.expr, which: gast.expr, kinds: dict[str, Any],
+    kind_of: Callable[[gast.expr], Any], np_name: str, dot: bool = False,
+) -> gast.expr | None:  # fmt: skip
+    ok, k = _const_arg(which)
+    if not ok or k not in (0, 1):
+        return None
+    na, nb = ndim(kind_of_atom(a, kinds)), ndim(kind_of_atom(b, kinds))
+    na = na if is_array(kind_of_atom(a, kinds)) else None
+    nb = nb if is_array(kind_of_atom(b, kinds)) else None
+    if na is None or nb is None:
+        return None
+    g = copy.deepcopy(g)
+
+    def mm(left: gast.expr, right: gast.expr) -> gast.expr:
+        return gast.BinOp(left=left, op=gast.MatMult(), right=right)
+
+    if na == 2 and nb == 2:  # what the helper computes, whatever g is
+        return mm(g, _attr(b, "T")) if k == 0 else mm(_attr(a, "T"), g)
+    if na == 1 and nb == 1:
+        return gast.BinOp(left=g, op=gast.Mult(), right=copy.deepcopy(b if k == 0 else a))
+    kg = kind_of(g)
+    if not (is_array(kg) and kg.ndim == 1):  # the result of (m, k) @ (k,) or (k,) @ (k, n)
+        return None  # g's ndim is not certain (a seed a caller passes): keep the helper
+    if na == 2 and nb == 1:  # (m, k) @ (k,) -> (m,)
+        return _np(np_name, "outer", [g, copy.deepcopy(b)]) if k == 0 else mm(g, copy.deepcopy(a))
+    if na == 1 and nb == 2:  # (k,) @ (k, n) -> (n,)
+        return mm(copy.deepcopy(b), g) if k == 0 else _np(np_name, "outer", [copy.deepcopy(a), g])
+    return None
+
+
+def _reduce_adjoint(
+    g: gast.expr, x: gast.expr, axis: gast.expr, keepdims: gast.expr, kinds: dict[str, Any], np_name: str,
+    mean: bool = False,
+) -> gast.expr | None:  # fmt: skip
+    kx = kind_of_atom(x, kinds)
+    ok_axis, ax = _const_arg(axis)
+    ok_keep, keep = _const_arg(keepdims)
+    if not (is_array(kx) and kx.ndim is not None and kx.ndim >= 1 and ok_axis and ok_keep and type(keep) is bool):
+        return None
+    n = kx.ndim
+    if ax is not None and not (type(ax) is int and -n <= ax < n):
+        return None
+    g = copy.deepcopy(g)
+    shape = _attr(x, "shape")
+    if ax is None or n == 1:
+        count: gast.expr = _attr(x, "size")
+    else:
+        count = gast.Subscript(value=shape, slice=const(ax % n), ctx=gast.Load())
+    if mean:
+        g = gast.BinOp(left=g, op=gast.Div(), right=count)
+    if (ax is None or n == 1) and not keep:
+        # the adjoint of a full reduction, a number: an array like x holding it (x's dtype, as the helper;
+        # x is a float array: an int array carries a derivative only into a cast, whose adjoint is zero)
+        return _np(np_name, "full_like", [copy.deepcopy(x), g])
+    if not keep:
+        g = _np(np_name, "expand_dims", [g, const(ax % n)])
+    return _np(np_name, "broadcast_to", [g, copy.deepcopy(shape)])

@@ -1477,7 +1477,6 @@ PENDING: dict[str, str] = {
     "mlp_dict_fstring": "dict keys built with f-strings",
     "maml_dict_comp": "dict comprehensions",
     "argwrite_boundary_helper": "a helper that writes into its argument",
-    "maml_list_comp": "the alias analysis of list comprehensions over zip(params, <a helper's list>)",
     "unrolled_sgd_tuples": "the alias analysis of list comprehensions over zip(params, <a helper's list>)",
 }
 

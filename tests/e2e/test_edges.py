@@ -90,8 +90,8 @@ def test_kinds_that_fit_are_used(tmp_path):
     floats = run_entry_point(tmp_path, "show", "mod:f")
     out = run_entry_point(tmp_path, "show", "mod:f", "--kinds", "x=scalar,y=array1")
     assert out.returncode == 0, out.stderr
-    # sin(x) * y: the adjoint of the float sin(x) sums over y's shape
-    assert "unbroadcast" in out.stdout and "unbroadcast" not in floats.stdout
+    # sin(x) * y: the adjoint of the float sin(x) sums over y's shape (unbroadcast to a float: np.sum)
+    assert "np.sum(y_1_bar * y)" in out.stdout and "np.sum" not in floats.stdout
 
 
 def test_source_refuses_kinds_that_do_not_fit():

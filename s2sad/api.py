@@ -24,6 +24,7 @@ from .ir.kinds import (
     SCALAR,
     as_kinds,
     is_container,
+    ndim,
 )
 from .lazy import check_lazy_argument, has_lazy, is_lazy, like_lazy, no_compute
 from .pipeline import build_forward, build_reverse, kind_of_value
@@ -156,6 +157,12 @@ class _Derived:
                 hint=f"select one: s2sad.grad({_selector(self.fn)}), or use s2sad.vjp "
                 "with one output adjoint per value",
             )
+        if seed is None and not self.has_aux and (ndim(d.output_kind) or 0) > 0:
+            # the code is specialised to the output's shape: refuse before it runs on a float seed
+            raise OutputError(
+                f"{self.fn.__name__} returns an array of {ndim(d.output_kind)} dimensions; grad needs a scalar output",
+                hint="use s2sad.vjp (with an output adjoint) or s2sad.jacobian for non-scalar outputs",
+            )
         if seed is not None:
             call_args = (*call_args, seed)
         try:
@@ -218,7 +225,7 @@ class _Grad(_Derived):
             if not kwargs and len(args) == self._nparams:
                 # the common case, kept short: positional arguments, kinds seen before
                 d = self._fast.get(_signature_key(args))
-                if d is not None and not is_container(d.output_kind) and d.valid():
+                if d is not None and not is_container(d.output_kind) and not ndim(d.output_kind) and d.valid():
                     try:
                         if d.gradient_only:  # the build proved the output 0-d
                             value, g = 0.0, d.fn(*args)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..frontend.parse import ParsedFunction
 from ..ir.core import name
-from ..ir.kinds import SCALAR, array_kind, is_array
+from ..ir.kinds import is_array, ndim
 from ..rules.table import KIND_RULES, RULES
 
 
@@ -166,7 +166,7 @@ def scalar_output(fn: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, An
             return seen[n]
         seen[n] = False  # a cycle proves nothing
         if n in params:
-            seen[n] = n not in count and kinds.get(n) in (SCALAR, array_kind(0))
+            seen[n] = n not in count and ndim(kinds.get(n)) == 0
             return seen[n]
         s = top.get(n)
         op = ops.get(id(s)) if s is not None else None
@@ -185,7 +185,7 @@ def scalar_output(fn: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, An
                 return False
             base = value.value.id
             if base in params:
-                return base not in count and kinds.get(base) == array_kind(1)
+                return base not in count and ndim(kinds.get(base)) == 1
             shape = top[base].value if base in top else None
             return (
                 isinstance(shape, gast.Attribute) and shape.attr == "shape" and isinstance(shape.value, gast.Name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.kinds import ARRAY, TUPLE, array_kind
-from .table import _KINDS, BOOLEAN_VALUED, INTEGER_VALUED, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
+from .table import BOOLEAN_VALUED, INTEGER_VALUED, KIND_RULES, PIECEWISE_CONSTANT, RULES, SHAPE_ONLY
 
 add = RULES.add
 
@@ -226,7 +226,7 @@ add(np.reshape, "x, shape=None, order='C', newshape=None, copy=None",
     kind="array")
 add(np.ravel, "x", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.ravel(x_dot)"}, kind="array")
 add(np.transpose, "x, axes=None", {"x": "transpose_adjoint(g, axes)"}, {"x": "np.transpose(x_dot, axes)"},
-    kind=lambda kinds, consts: _KINDS["transpose"](kinds, consts) if consts.get("axes", 0) is None else ARRAY)
+    kind=lambda kinds, consts: KIND_RULES["transpose"](kinds, consts) if consts.get("axes", 0) is None else ARRAY)
 add(np.expand_dims, "x, axis", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.expand_dims(x_dot, axis)"}, kind="array")
 add(np.squeeze, "x, axis=None", {"x": "np.reshape(g, np.shape(x))"}, {"x": "np.squeeze(x_dot, axis)"}, kind="unknown")
 add(np.broadcast_to, "x, shape", {"x": "unbroadcast(g, x)"}, {"x": "np.broadcast_to(x_dot, shape)"}, kind="array")

@@ -160,3 +160,43 @@ def test_a_value_read_only_before_the_loop_is_not_kept():
     assert "tape" not in source, source  # y and x: read by the reverse sweep only at their last values
     assert "for _ in reversed" in reverse
     s2sad.check_grad(unread_after_loop, 0.3)
+
+
+def for_break(x, n):
+    for i in range(n):
+        x = np.sin(x) * 1.2 + 0.1 * i
+        if np.sum(x) > 1.0:
+            break
+        x = x * 1.1
+    return np.sum(x * x)
+
+
+def break_inside_outer_loop(x):
+    for i in range(3):
+        k = 0
+        while k < 4:
+            k = k + 1
+            x = x * 1.3 + 0.05
+            if np.sum(x) > 2.0 + i:
+                break
+            x = np.sin(x)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 8])
+@pytest.mark.parametrize("shape", [(), (2,)])
+def test_for_break_matches_differences(n, shape):
+    x = np.full(shape, 0.2) if shape else 0.2
+    s2sad.check_grad(for_break, x, n)
+
+
+@pytest.mark.parametrize("x", [0.1, 0.6, 1.5])
+def test_break_inside_an_outer_loop_matches_differences(x):
+    s2sad.check_grad(break_inside_outer_loop, np.array([x, -0.2 * x]))
+
+
+def test_while_break_keeps_no_flag_on_the_tape():
+    source = s2sad.source(while_break)
+    assert "tape" not in source, source
+    assert "for _ in range(" in source
+    assert " + -" not in source

@@ -417,7 +417,9 @@ class ReverseTransform:
         if self.loop_depth:
             if id(s) in self.splits:  # pushed after z: popped before it
                 out.append(Pop(name=name(self.splits[id(s)][1]), key=("split", id(s))))
-            if id(s) not in self.unkept:
+            if id(s) in self.exit_guards:  # every iteration before the last went on
+                out.append(assign(z, const(True)))
+            elif id(s) not in self.unkept:
                 out.append(Pop(name=name(z), key=id(s)))
 
     def contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
@@ -905,10 +907,11 @@ class ReverseTransform:
                 if isinstance(x, gast.Assign) and not (isinstance(x.targets[0], gast.Name) and x.targets[0].id == n):
                     continue
                 counts[n] = counts.get(n, 0) + 1
-        for outer in self.fn.body:
-            if isinstance(outer, (gast.For, gast.While)):
-                fixed = _unchanged_in(outer, self.memory, self.kinds)
-                self.plan_loop(outer, fixed, counts, [])
+        self.exit_guards: set[int] = set()
+        for outer in _outer_loops(self.fn.body):
+            fixed = _unchanged_in(outer, self.memory, self.kinds)
+            self.plan_loop(outer, fixed, counts, [])
+            self.exit_guards |= _exit_guards(outer, counts)
 
     def plan_loop(self, loop: gast.For | gast.While, fixed: Callable[..., bool], counts: dict[str, int],
                   indices: list[str]) -> None:
@@ -964,6 +967,38 @@ def _params(fn: gast.FunctionDef) -> set[str]:
 
 def _names_in(node: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _outer_loops(stmts: list[gast.stmt]):
+    """The loops of ``stmts`` that no other loop holds."""
+    for s in stmts:
+        if isinstance(s, (gast.For, gast.While)):
+            yield s
+        elif isinstance(s, gast.If):
+            yield from _outer_loops(s.body)
+            yield from _outer_loops(s.orelse)
+
+
+def _exit_guards(loop: gast.For | gast.While, counts: dict[str, int]) -> set[int]:
+    """The ``go = not stop`` statements (ids) of a loop whose body ends with
+    ``if stop: break`` and sets ``stop`` only before them (what
+    :mod:`s2sad.ir.normalize` makes of ``break``): ``go`` is False only in
+    the iteration that breaks off, the last one. Its reverse sweep need not
+    keep ``go``: the last iteration's is the one the forward sweep leaves,
+    and every earlier one's is True."""
+    last = loop.body[-1] if loop.body else None
+    if not (isinstance(last, gast.If) and isinstance(last.test, gast.Name) and not last.orelse
+            and len(last.body) == 1 and isinstance(last.body[0], gast.Break)):
+        return set()
+    stop = last.test.id
+    found = set()
+    for k, s in enumerate(loop.body[:-1]):
+        value = s.value if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
+        if (isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.Not) and isinstance(value.operand, gast.Name)
+                and value.operand.id == stop and counts.get(s.targets[0].id) == 1
+                and stop not in assigned(loop.body[k + 1:])):
+            found.add(id(s))
+    return found
 
 
 def _target_names(s: gast.For) -> set[str]:

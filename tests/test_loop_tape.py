@@ -4,6 +4,10 @@ value the loop computes from values it never changes; a view ``xs[t]`` recompute
 Each case is checked against central differences at several shapes (fixed seeds), and
 the generated source is checked for what it keeps."""
 
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -200,3 +204,20 @@ def test_while_break_keeps_no_flag_on_the_tape():
     assert "tape" not in source, source
     assert "for _ in range(" in source
     assert " + -" not in source
+
+
+# ---------------------------------------------------------------- golden `show` output
+GOLDEN = pathlib.Path(__file__).resolve().parent / "golden"
+SHOWN = {
+    "rnn_show.txt": ["tests/test_loop_tape.py:rnn", "--wrt", "W,U", "--kinds", "W=array,U=array,xs=array,h0=array"],
+    "while_break_show.txt": ["tests/test_loop_tape.py:while_break"],
+}
+
+
+@pytest.mark.parametrize("golden", sorted(SHOWN))
+def test_show_matches_golden(golden):
+    root = GOLDEN.parent.parent
+    out = subprocess.run([sys.executable, "-m", "s2sad", "show", *SHOWN[golden]], capture_output=True, text=True,
+                         cwd=root)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (GOLDEN / golden).read_text()

@@ -5,7 +5,7 @@
                CSE (s2sad.optimize.cse) -> kinds -> may-alias -> refusals -> activity
     transform  reverse (s2sad.reverse) or forward (s2sad.forward), assembled
                into one function
-    optimize   dead code (s2sad.optimize.dead_code)
+    optimize   dead code (s2sad.optimize.dead_code), negated terms (s2sad.optimize.negation)
     codegen    number, render, compile (s2sad.codegen.finish)
 
 Both modes share this one module, one cache of the derivatives generated code
@@ -87,6 +87,7 @@ from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dead_code import eliminate_dead_code, makes_no_call
+from .optimize.negation import fold_negation
 from .reverse.assemble import pure_value, scalar_output, with_finite_checks, with_parameters
 from .reverse.transform import ReverseTransform
 from .rules.templates import RUNTIME_NAMES
@@ -112,7 +113,7 @@ def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str,
     with CACHE.building(mode, target):
         f = prepare(target, wrt, arg_kinds, options)  # parse -> normalize -> SSA -> analyses
         g = transform(f, target, wrt, options)  # reverse or forward transform, assembled into one function
-        g.fn = eliminate_dead_code(g.fn, g.removable)  # optimize
+        g.fn = fold_negation(eliminate_dead_code(g.fn, g.removable))  # optimize
         d = finish(g.fn, f.pf, g.finish)  # codegen
     for key, value in g.record.items():
         setattr(d, key, value)

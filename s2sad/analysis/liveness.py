@@ -7,7 +7,8 @@ Output: :func:`live_after` gives the names live after each ``if`` and loop
 (for a loop: also those an iteration reads before setting them), which
 :mod:`s2sad.ir.ssa` uses to merge only what is read; :func:`needed` gives the
 names a reverse sweep reads, through the tests and ranges that must replay
-to restore them.
+to restore them; :func:`kept_restores` which of its restores from the tape
+are read before the name is set again (the others, and their pushes, go).
 
 >>> import gast
 >>> body = gast.parse("if c:\\n    x = a\\nelse:\\n    x = b\\ny = x + z").body
@@ -111,3 +112,89 @@ def _reads(stmts: list[gast.stmt], found: set[str], restored: Restores) -> set[s
         else:
             out |= names_read(s)
     return out
+
+
+def kept_restores(
+    reverse: list[gast.stmt], restored: Restores, forced: Callable[[gast.stmt], bool], kills: Restores
+) -> set[int]:
+    """The restore placeholders of a reverse sweep worth keeping (their ids):
+    those whose name the rest of the sweep reads before setting it again
+    (flow-sensitive, around each loop's back edge), and those ``forced``
+    keeps. ``kills(s)`` is the name a kept restore sets afresh (None when it
+    only changes part of a value, as ``y[i] = tape.pop()`` does: that reads ``y``). A branch or
+    loop that holds no code and no kept restore is not emitted, so its test
+    or range is not read (fixpoint).
+
+    >>> import gast
+    >>> sweep = gast.parse("a = x * w\\nfor i in reversed(r):\\n    b = x * g\\n    x = POP\\n    w = POP").body
+    >>> is_pop = lambda s: s.targets[0].id if isinstance(s, gast.Assign) and getattr(s.value, "id", "") == "POP" else None
+    >>> kept = kept_restores(sweep, is_pop, lambda s: False, is_pop)
+    >>> [s.targets[0].id for s in sweep[1].body if id(s) in kept]
+    ['x']
+    """
+    kept: set[int] = set()
+    while True:
+        found = set(kept)
+        _live_before(reverse, set(), kept, found, restored, forced, kills)
+        if found <= kept:
+            return kept
+        kept |= found
+
+
+def _live_before(
+    stmts: list[gast.stmt],
+    after: set[str],
+    kept: set[int],
+    found: set[int],
+    restored: Restores,
+    forced: Callable[[gast.stmt], bool],
+    kills: Restores,
+) -> set[str]:
+    live = set(after)
+    for s in reversed(stmts):
+        restores = restored(s)
+        if restores is not None:
+            if restores in live or forced(s):
+                found.add(id(s))
+            killed = kills(s)
+            if id(s) in kept and killed is not None:
+                live.discard(killed)
+            elif id(s) in kept:  # y[i] = tape.pop() writes into what y holds then: a read of y
+                live.add(restores)
+            continue
+        if isinstance(s, gast.If):
+            if _holds(s.body, kept, restored) or _holds(s.orelse, kept, restored):
+                args = (kept, found, restored, forced, kills)
+                live = _live_before(s.body, live, *args) | _live_before(s.orelse, live, *args) | names_read(s.test)
+        elif isinstance(s, gast.For):
+            if _holds(s.body, kept, restored):
+                inner = set(live)
+                while True:  # the back edge: what an iteration reads is live at the end of the one before
+                    entry = _live_before(s.body, inner, kept, found, restored, forced, kills)
+                    if isinstance(s.target, gast.Name):
+                        entry.discard(s.target.id)
+                    if entry <= inner:
+                        break
+                    inner |= entry
+                live = inner | names_read(s.iter)
+        elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            live = (live - {s.targets[0].id}) | names_read(s.value)
+        elif isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
+            live = live | {s.target.id} | names_read(s.value)
+        else:
+            live = live | names_read(s)
+    return live
+
+
+def _holds(stmts: list[gast.stmt], kept: set[int], restored: Restores) -> bool:
+    """Does ``stmts`` hold real code, or a kept restore?"""
+    for s in stmts:
+        if restored(s) is not None:
+            if id(s) in kept:
+                return True
+        elif isinstance(s, (gast.If, gast.For)):
+            if _holds(s.body, kept, restored) or _holds(s.orelse, kept, restored):
+                return True
+        elif not isinstance(s, gast.Pass):
+            return True
+    return False

@@ -166,7 +166,7 @@ class SSA:
         fresh = {u for u in indices if u not in env}
         body_assigned = (assigned(s.body) | assigned([s])) - (fresh - _assigned_by_statements(s.body))
         live = self.live_after.get(id(s))
-        carried = {u: env[u] for u in body_assigned if u in env and (live is None or u in live)}
+        carried = {u: env[u] for u in sorted(body_assigned) if u in env and (live is None or u in live)}
         inner = dict(env)
         defined: set[str] = set()
         if isinstance(s, gast.For):

@@ -1,3 +1,3 @@
 """Tidying passes, one per module: common subexpressions on the core (cse),
 constant folding of spliced templates (fold), default keywords (default_keywords),
-dead code on the generated function (dead_code)."""
+dead code on the generated function (dead_code), ``a + -b * c`` as ``a - b * c`` (negation)."""

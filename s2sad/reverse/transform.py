@@ -15,10 +15,15 @@ How it works (docs/design.md, "Reverse mode" and "Loops and the tape"):
   and ``t_bar = z_bar`` is not emitted: ``t`` simply shares ``z_bar`` (the
   copy is made only if ``z_bar`` is about to be rebound).
 * A name is only overwritten inside a loop (SSA guarantees it). Where the
-  reverse sweep reads such a name, the forward sweep pushes its old value
-  before the assignment and the reverse sweep pops it back after the
-  assignment's adjoint: after reversing any statement, every value the rest
-  of the reverse sweep reads is what it was before that statement ran.
+  rest of the reverse sweep reads its old value before setting it again, the
+  forward sweep pushes the old value before the assignment and the reverse
+  sweep pops it back after the assignment's adjoint (decided on the reverse
+  sweep as generated, :func:`s2sad.analysis.liveness.kept_restores`): after
+  reversing any statement, every value the rest of the reverse sweep reads is
+  what it was before that statement ran. A value the loop computes from
+  values it never changes is the same in every iteration and is not pushed;
+  an item or view ``xs[t]`` of such values and the loops' indices is
+  computed again at the top of the reversed iteration instead.
 * ``if`` is replayed on the same (saved) condition; ``for`` over a range runs
   ``reversed(range)``; a ``while`` loop and a loop with ``break`` count their
   iterations.
@@ -71,7 +76,7 @@ from ..analysis.resolve import GETITEM, Op
 from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
-from ..ir.core import assign, const, name, names_in
+from ..ir.core import assign, const, name, names_in, names_read
 from ..ir.kinds import INT, SCALAR, is_array, is_container, maybe_container, tuple_items
 from ..ir.naming import Namer
 from ..ir.ssa import assigned
@@ -86,10 +91,11 @@ class Pop(gast.stmt):
 
     _fields = ("name",)
 
-    def __init__(self, name: gast.expr, list_item: bool = False):
+    def __init__(self, name: gast.expr, list_item: bool = False, key: Any = None):
         super().__init__()
         self.name = name
         self.list_item = list_item
+        self.key = key  # what the forward sweep pushes for it (see ReverseTransform.forward)
 
 
 @dataclass
@@ -143,6 +149,7 @@ class ReverseTransform:
         self.tape = namer.claim("tape")
         self.uses_tape = False
         self.loop_depth = 0
+        self.unused: str | None = None
 
     # --------------------------------------------------------------- naming
     def bar(self, n: str) -> str:
@@ -271,6 +278,7 @@ class ReverseTransform:
     def run(self, wrt: list[str], seed: str) -> tuple[list[gast.stmt], list[gast.stmt], gast.expr]:
         """Return (forward sweep, reverse sweep, returned adjoints)."""
         self.plan_counters()
+        self.plan_loop_values()
         body = self.fn.body
         assert isinstance(body[-1], gast.Return)
         result = body[-1].value
@@ -279,23 +287,30 @@ class ReverseTransform:
         if isinstance(result, gast.Name) and result.id in self.varied:
             self.adj.of[result.id] = seed
         reverse = self.block(body[:-1])
+        grads = []
+        for w in wrt:
+            self.materialize(w, reverse)
+            grads.append(name(self.bar(w)))
         # a kept callee's closure reads its arguments when the reverse sweep calls it: they
         # must then hold what they held at the call (restored as if the reverse sweep read them)
         kept_args = {
             n for x in statements(body) if id(x) in self.splits
             for a in [*x.value.args, *(k.value for k in x.value.keywords)] for n in names_in(a)
         }  # fmt: skip
-        needed = self.with_viewed(liveness.needed(reverse, restored) | kept_args)
+        reads = liveness.needed(reverse, restored)
+        needed = self.with_viewed(reads | kept_args)
+        # an entry written into an array read through a view, or a list's last item, is restored
+        # wherever it changes (and the array or list is then read); a name a kept callee reads,
+        # wherever it is rebound; any other name, only where the rest of the reverse sweep reads it
+        kept = liveness.kept_restores(
+            reverse, restored, lambda p: _popped_name(p) in (kept_args if _plain(p) else needed),
+            lambda p: _popped_name(p) if _plain(p) else None,
+        )
+        self.pushed = {p.key for p in _pops(reverse) if id(p) in kept}
         forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
-        reverse = _resolve_pops(reverse, needed, self.tape)
+        reverse = _resolve_pops(reverse, kept, self.tape)
         self.popped = _popped(reverse)
         self.rewound = _rewound_in_place(reverse)
-        out: list[gast.stmt] = []
-        grads = []
-        for w in wrt:
-            self.materialize(w, out)
-            grads.append(name(self.bar(w)))
-        reverse.extend(out)
         if self.uses_tape:
             forward.insert(0, assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
         returned = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
@@ -417,8 +432,11 @@ class ReverseTransform:
         self.adj.of.pop(z, None)
         if self.loop_depth:
             if id(s) in self.splits:  # pushed after z: popped before it
-                out.append(Pop(name=name(self.splits[id(s)][1])))
-            out.append(Pop(name=name(z)))
+                out.append(Pop(name=name(self.splits[id(s)][1]), key=("split", id(s))))
+            if id(s) in self.exit_guards:  # every iteration before the last went on
+                out.append(assign(z, const(True)))
+            elif id(s) not in self.unkept:
+                out.append(Pop(name=name(z), key=id(s)))
 
     def contributions(self, z: str, g: gast.expr, op: Op, out: list[gast.stmt], s: gast.Assign) -> None:
         if op.kind == "copy":
@@ -608,7 +626,7 @@ class ReverseTransform:
                 pop = gast.Call(func=gast.Attribute(value=name(own), attr="pop", ctx=gast.Load()), args=[], keywords=[])
                 out.append(assign(piece, pop))
             self.give(item, name(piece), out, hs)
-        out.append(Pop(name=name(hs), list_item=True))
+        out.append(Pop(name=name(hs), list_item=True, key=("append", id(s))))
 
     def give(self, node: gast.expr, piece: gast.expr, out: list[gast.stmt], z: str) -> None:
         """Route the adjoint ``piece`` of a value written as ``node`` (a name,
@@ -685,7 +703,7 @@ class ReverseTransform:
                 self.adj.owned.add(own)  # zero_at returns a new array
             if contributed and v.id == y:
                 self.accumulate(y, name(deferred), out, comment=f"{y} -> {y}[...]")
-        out.append(Pop(name=copy.deepcopy(tgt)))
+        out.append(Pop(name=copy.deepcopy(tgt), key=("write", id(s))))
 
     def location(self, s: gast.AST) -> Location:
         return Location(self.filename, getattr(s, "lineno", 0) or 0, getattr(s, "col_offset", 0) or 0)
@@ -786,6 +804,7 @@ class ReverseTransform:
         body = self.reversed_body(s, out)
         if not body:
             return
+        body = self.with_recomputed(s, body)
         rng: gast.expr = copy.deepcopy(s.iter)
         if _has_break(s.body):
             count = self.counters[id(s)]
@@ -793,17 +812,20 @@ class ReverseTransform:
         rev = gast.Call(func=name("reversed"), args=[rng], keywords=[])
         out.append(gast.For(target=copy.deepcopy(s.target), iter=rev, body=body, orelse=[], type_comment=None))
         if self.loop_depth and id(s) in self.counters:
-            out.append(Pop(name=name(self.counters[id(s)])))
+            out.append(Pop(name=name(self.counters[id(s)]), key=("count", id(s))))
 
     def while_(self, s: gast.While, out: list[gast.stmt]) -> None:
         body = self.reversed_body(s, out)
         if not body:
             return
+        body = self.with_recomputed(s, body)
         count = self.counters[id(s)]
         it = gast.Call(func=name("range"), args=[name(count)], keywords=[])
-        out.append(gast.For(target=name(self.namer.temp("_"), gast.Store), iter=it, body=body, orelse=[], type_comment=None))
+        if self.unused is None:  # the replay's index, read by nothing
+            self.unused = self.namer.claim("_")
+        out.append(gast.For(target=name(self.unused, gast.Store), iter=it, body=body, orelse=[], type_comment=None))
         if self.loop_depth:
-            out.append(Pop(name=name(count)))
+            out.append(Pop(name=name(count), key=("count", id(s))))
 
     counters: dict[int, str]
 
@@ -814,12 +836,12 @@ class ReverseTransform:
         for s in stmts:
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                 z = s.targets[0].id
-                if self.loop_depth and z in needed:
+                if self.loop_depth and id(s) in self.pushed:
                     self.push(z, out)
                 defined.add(z)
                 split = self.splits.get(id(s))
                 if split is not None and split[1] in needed:
-                    s = self.split_call(s, split[0], split[1], needed, out)
+                    s = self.split_call(s, split[0], split[1], out)
                     defined.add(split[1])
                 out.append(s)
             elif isinstance(s, gast.Assign):  # y[i] = v: save what is overwritten
@@ -842,10 +864,10 @@ class ReverseTransform:
                 out.append(s)
         return out
 
-    def split_call(self, s: gast.Assign, dname: str, back: str, needed: set[str], out: list[gast.stmt]) -> gast.stmt:
+    def split_call(self, s: gast.Assign, dname: str, back: str, out: list[gast.stmt]) -> gast.stmt:
         """``z = h(a, b)`` -> ``z, z_back = dh_fwd(a, b)``: h runs once, and
         ``z_back`` keeps what its reverse sweep needs."""
-        if self.loop_depth and back in needed:
+        if self.loop_depth and ("split", id(s)) in self.pushed:
             self.push(back, out)
         call = s.value
         assert isinstance(call, gast.Call)
@@ -863,16 +885,19 @@ class ReverseTransform:
         if self.loop_depth == 0:
             # names first assigned inside the loop (and the iteration counters
             # of loops inside it) start the tape with a placeholder
-            inner_counts = {self.counters[id(x)] for x in statements(s.body) if id(x) in self.counters}
-            inner_counts |= {self.splits[id(x)][1] for x in statements(s.body) if id(x) in self.splits}
-            for n in sorted(((assigned(s.body) | inner_counts) & needed) - defined):
+            inner = list(statements(s.body))
+            pushed = {x.targets[0].id for x in inner if id(x) in self.pushed and isinstance(x, gast.Assign)
+                      and isinstance(x.targets[0], gast.Name)}
+            pushed |= {self.counters[id(x)] for x in inner if ("count", id(x)) in self.pushed}
+            pushed |= {self.splits[id(x)][1] for x in inner if ("split", id(x)) in self.pushed}
+            for n in sorted(pushed - defined):
                 out.append(assign(n, const(None)))
                 defined.add(n)
         counted = isinstance(s, gast.While) or _has_break(s.body)
         if counted:
             count = self.counters[id(s)]
             init = assign(count, const(0))
-            if self.loop_depth and count in needed:
+            if self.loop_depth and ("count", id(s)) in self.pushed:
                 self.push(count, out)
             out.append(init)
         self.loop_depth += 1
@@ -883,6 +908,70 @@ class ReverseTransform:
             s.body.insert(0, inc)
         out.append(s)
 
+    def plan_loop_values(self) -> None:
+        """The values a loop assigns that the tape need not keep (``unkept``, by
+        statement id): one computed from values the loop never changes (the same
+        in every iteration, so it still holds when the reverse sweep reads it),
+        and an item or view ``xs[t]`` of such values and the loops' own indices,
+        computed again at the top of each reversed iteration (``recompute``,
+        by the id of the loop whose reversed body starts with it)."""
+        self.unkept: set[int] = set()
+        self.recompute: dict[int, list[gast.Assign]] = {}
+        counts: dict[str, int] = {}
+        for x in statements(self.fn.body):
+            for n in assigned([x]) if isinstance(x, (gast.Assign, gast.For)) else ():
+                if isinstance(x, gast.For) and n not in _target_names(x):
+                    continue
+                if isinstance(x, gast.Assign) and not (isinstance(x.targets[0], gast.Name) and x.targets[0].id == n):
+                    continue
+                counts[n] = counts.get(n, 0) + 1
+        self.exit_guards: set[int] = set()
+        for outer in _outer_loops(self.fn.body):
+            fixed = _unchanged_in(outer, self.memory, self.kinds)
+            self.plan_loop(outer, fixed, counts, [])
+            self.exit_guards |= _exit_guards(outer, counts)
+
+    def plan_loop(self, loop: gast.For | gast.While, fixed: Callable[..., bool], counts: dict[str, int],
+                  indices: list[str]) -> None:
+        if isinstance(loop, gast.For) and isinstance(loop.target, gast.Name) and counts.get(loop.target.id) == 1:
+            indices = [*indices, loop.target.id]
+        reads = [n.id for n in gast.walk(self.fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+        for k, s in enumerate(loop.body):
+            for x in statements([s]):
+                if isinstance(x, (gast.For, gast.While)):
+                    if x is s:
+                        self.plan_loop(x, fixed, counts, indices)
+                    continue
+                if not (isinstance(x, gast.Assign) and isinstance(x.targets[0], gast.Name)):
+                    continue
+                z = x.targets[0].id
+                op = self.ops.get(id(x))
+                if op is None or op.kind != "rule" or counts.get(z) != 1 or id(x) in self.splits or not fixed(z, True):
+                    continue
+                operands = names_in(x.value)
+                if all(fixed(n) for n in operands):
+                    self.unkept.add(id(x))  # the same value in every iteration
+                elif x is s and self.cheap_view(x.value) and all(fixed(n) or n in indices for n in operands):
+                    later = [n.id for n in gast.walk(gast.Module(body=loop.body[k + 1:], type_ignores=[]))
+                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+                    if reads.count(z) == later.count(z):  # read only after it, in this iteration
+                        self.unkept.add(id(x))
+                        self.recompute.setdefault(id(loop), []).append(x)
+
+    def cheap_view(self, value: gast.expr) -> bool:
+        """Is ``value`` an item or basic-index view ``xs[t]`` (no copy, no call)?"""
+        return (
+            isinstance(value, gast.Subscript) and type(value.ctx) is gast.Load and isinstance(value.value, gast.Name)
+            and self.basic_index(as_value(value.slice))
+        )
+
+    def with_recomputed(self, loop: gast.For | gast.While, body: list[gast.stmt]) -> list[gast.stmt]:
+        """The reversed body, starting with the views it computes again."""
+        reads = set().union(*(names_read(x) for x in body))
+        again = [gast.copy_location(assign(x.targets[0].id, copy.deepcopy(x.value)), x)
+                 for x in self.recompute.get(id(loop), ()) if x.targets[0].id in reads]
+        return again + body
+
     def plan_counters(self) -> None:
         self.counters = {}
         for s in statements(self.fn.body):
@@ -892,6 +981,75 @@ class ReverseTransform:
 
 def _params(fn: gast.FunctionDef) -> set[str]:
     return {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+
+
+def _outer_loops(stmts: list[gast.stmt]):
+    """The loops of ``stmts`` that no other loop holds."""
+    for s in stmts:
+        if isinstance(s, (gast.For, gast.While)):
+            yield s
+        elif isinstance(s, gast.If):
+            yield from _outer_loops(s.body)
+            yield from _outer_loops(s.orelse)
+
+
+def _exit_guards(loop: gast.For | gast.While, counts: dict[str, int]) -> set[int]:
+    """The ``go = not stop`` statements (ids) of a loop whose body ends with
+    ``if stop: break`` and sets ``stop`` only before them (what
+    :mod:`s2sad.frontend.exits` makes of ``break``): ``go`` is False only in
+    the iteration that breaks off, the last one. Its reverse sweep need not
+    keep ``go``: the last iteration's is the one the forward sweep leaves,
+    and every earlier one's is True."""
+    last = loop.body[-1] if loop.body else None
+    if not (isinstance(last, gast.If) and isinstance(last.test, gast.Name) and not last.orelse
+            and len(last.body) == 1 and isinstance(last.body[0], gast.Break)):
+        return set()
+    stop = last.test.id
+    found = set()
+    for k, s in enumerate(loop.body[:-1]):
+        value = s.value if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
+        if (isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.Not) and isinstance(value.operand, gast.Name)
+                and value.operand.id == stop and counts.get(s.targets[0].id) == 1
+                and stop not in assigned(loop.body[k + 1:])):
+            found.add(id(s))
+    return found
+
+
+def _target_names(s: gast.For) -> set[str]:
+    return {s.target.id} if isinstance(s.target, gast.Name) else set()
+
+
+def _unchanged_in(loop: gast.For | gast.While, memory: Memory | None, kinds: dict[str, Any]) -> Callable[..., bool]:
+    """A test: does a name keep its value all through ``loop`` (not assigned in
+    it, and no array or list it may share memory with is changed in place)?
+    With ``own=True``, for a name assigned in the loop: is it never changed
+    in place, nor shares memory with what is?"""
+    rebound = assigned(loop.body) | (_target_names(loop) if isinstance(loop, gast.For) else set())
+    changed: set[str] = set()
+    for x in statements(loop.body):
+        if isinstance(x, gast.Assign) and not isinstance(x.targets[0], gast.Name):
+            changed |= names_in(x.targets[0].value) if isinstance(x.targets[0], gast.Subscript) else names_in(x)
+        elif isinstance(x, gast.Expr) and isinstance(x.value, gast.Call) and isinstance(x.value.func, gast.Attribute):
+            changed |= names_in(x.value.func.value)
+        elif memory is not None and id(x) in memory.updates and isinstance(x, gast.Assign):
+            changed |= names_in(x.targets[0])
+        elif isinstance(x, gast.Expr):
+            changed |= names_in(x)
+
+    def shares(n: str) -> bool:
+        if n in changed:
+            return True
+        if kinds.get(n) in (SCALAR, INT) or not changed:
+            return False
+        if memory is None:
+            return True
+        objs = memory.pts.get(n, set())
+        return any(memory.sees(n, memory.pts.get(w, set())) or memory.sees(w, objs) for w in changed)
+
+    def test(n: str, own: bool = False) -> bool:
+        return (own or n not in rebound) and not shares(n)
+
+    return test
 
 
 def _has_break(body: list[gast.stmt]) -> bool:
@@ -969,15 +1127,24 @@ def _rewound_in_place(stmts: list[gast.stmt]) -> set[str]:
     return out
 
 
-def _resolve_pops(stmts: list[gast.stmt], needed: set[str], tape: str) -> list[gast.stmt]:
-    """Turn needed Pops into ``x = tape.pop()``; drop the rest and what they empty."""
+def _plain(p: Pop) -> bool:
+    """Does the Pop restore a whole name (not an entry, not a list's last item)?"""
+    return isinstance(p.name, gast.Name) and not p.list_item
+
+
+def _pops(stmts: list[gast.stmt]) -> list[Pop]:
+    return [s for s in statements(stmts) if isinstance(s, Pop)]
+
+
+def _resolve_pops(stmts: list[gast.stmt], kept: set[int], tape: str) -> list[gast.stmt]:
+    """Turn the kept Pops (by id) into ``x = tape.pop()``; drop the rest and what they empty."""
     out: list[gast.stmt] = []
     for s in stmts:
         if isinstance(s, Pop):
-            if _popped_name(s) in needed and s.list_item:
+            if id(s) in kept and s.list_item:
                 drop = gast.Attribute(value=name(s.name.id), attr="pop", ctx=gast.Load())
                 out.append(gast.Expr(value=gast.Call(func=drop, args=[], keywords=[])))
-            elif _popped_name(s) in needed:
+            elif id(s) in kept:
                 pop = gast.Call(func=gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load()), args=[], keywords=[])
                 target = s.name if isinstance(s.name, gast.Subscript) else s.name.id
                 if isinstance(target, gast.Subscript):
@@ -986,15 +1153,15 @@ def _resolve_pops(stmts: list[gast.stmt], needed: set[str], tape: str) -> list[g
                 out.append(assign(target, pop))
             continue
         if isinstance(s, gast.If):
-            s.body = _resolve_pops(s.body, needed, tape)
-            s.orelse = _resolve_pops(s.orelse, needed, tape)
+            s.body = _resolve_pops(s.body, kept, tape)
+            s.orelse = _resolve_pops(s.orelse, kept, tape)
             if not s.body and not s.orelse:
                 continue
             if not s.body:
                 s.test = gast.UnaryOp(op=gast.Not(), operand=s.test)
                 s.body, s.orelse = s.orelse, []
         elif isinstance(s, gast.For):
-            s.body = _resolve_pops(s.body, needed, tape)
+            s.body = _resolve_pops(s.body, kept, tape)
             if not s.body:
                 continue
         out.append(s)

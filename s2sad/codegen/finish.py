@@ -36,7 +36,7 @@ import gast
 from ..frontend.parse import ParsedFunction
 from ..ir.naming import Namer
 from .derivative import Derivative, closure_cells, share_defaults
-from .emit import compile_function, expr_source, render_function
+from .emit import compile_function, expr_source, quick_source, render_function
 from .floats import float_variant
 
 GENERATED_PREFIX = "<s2sad"
@@ -93,7 +93,7 @@ def _float_variant(
     variant = float_variant(gen, values, pf.globals, fallback)
     if variant is None:
         return None
-    source = render_function(variant, {})
+    source = quick_source(variant)
     name = filename[:-1] + ", float variant>"
     fn = compile_function(source, variant.name, name, pf.globals, {**values, fallback: compiled}, closure_cells(pf))
     share_defaults(pf, fn)

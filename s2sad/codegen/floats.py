@@ -38,13 +38,14 @@ def df(x, y_bar=1.0):
 
 from __future__ import annotations
 
-import copy
 import math
 import types
 from typing import Any
 
 import gast
 import numpy as np
+
+from .emit import copy_tree
 
 # NumPy functions whose ``math`` namesake computes the same on a float (the
 # same bits, but tanh: NumPy has its own, up to 2 ulp apart), or raises where
@@ -76,7 +77,7 @@ def float_variant(
     math_name = next((k for k, v in modules.items() if v is math), None)
     if math_name is None or not gen.body or not isinstance(gen.body[-1], gast.Return):
         return None
-    variant = copy.deepcopy(gen)
+    variant = copy_tree(gen)
     try:
         _Rewrite(variant, modules, math_name, user_globals).run()
         check = _finite_check(variant.body[-1])

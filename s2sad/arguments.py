@@ -10,7 +10,7 @@ with the same message.
 >>> resolve_wrt(f, (1, "x"))
 (('y', 'x'), False)
 >>> assumed_kinds(f)
-{'x': 'scalar', 'y': 'scalar', 'scale': 'scalar'}
+{'x': Kind('scalar'), 'y': Kind('scalar'), 'scale': Kind('scalar')}
 """
 
 from __future__ import annotations

@@ -203,12 +203,25 @@ class _Derived:
         types = tuple(map(type, args))
         fn = d.fn
         if _PYTHON_NUMBERS.issuperset(types) and _PYTHON_NUMBERS.issuperset(map(type, used)):
-            variant = d.float_variant()
-            if variant is not None:
-                fn = variant[0]
+            fn = self._float_upgrade(args, d)
         if is_container(d.output_kind):  # grad refuses it: the slow path says why
             return (fn, _never, None, d, defaults)
         return (fn, d.validity(), _gradients_like(self._positions, types, self.single), d, defaults)
+
+    def _float_upgrade(self, args: tuple, d: Derivative) -> Callable[..., Any]:
+        """Calls of these argument types (Python numbers) run ``d``'s float
+        variant, built when the second call comes (not on the first: a gradient
+        called once does not pay for it)."""
+        key = _types(args)
+
+        def second_call(*call_args: Any) -> Any:
+            variant = d.float_variant()
+            e = self._fast.get(key)
+            if e is not None and e[3] is d:
+                self._fast[key] = (variant[0] if variant is not None else d.fn, *e[1:])
+            return (variant[0] if variant is not None else d.fn)(*call_args)
+
+        return second_call
 
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple, bool]:
         """The derivative for these arguments, the call's positional and
@@ -228,7 +241,7 @@ class _Derived:
         if not kwargs and not lazy:  # dask calls take the guarded path
             e = self._entry(args, d)
             if e is not None:
-                if _PLAIN.issuperset(map(type, args)):
+                if _PLAIN.issuperset(map(type, args)):  # then _types(args) is the key _float_upgrade uses
                     self._fast[_types(args)] = e
                 else:
                     self._fast_full[tuple(map(_type_key, args))] = e

@@ -65,7 +65,9 @@ def test_float_variant_agrees_with_numpy_code_and_central_differences(f, wrt, sa
     vg = s2sad.value_and_grad(f, wrt=wrt)
     for _ in range(25):
         args = sample(rng)
+        first = g(*args)  # the first call of these types runs the NumPy code, the next ones the float variant
         got = g(*args)
+        assert got == pytest.approx(first, rel=1e-13)
         entry = _entry(g, args)
         d = entry[3]
         assert d.float_variant() is not None and entry[0] is d.float_variant()[0]  # the float variant ran

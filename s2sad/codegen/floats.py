@@ -83,21 +83,38 @@ def float_variant(
         check = _finite_check(variant.body[-1])
     except _Refused:
         return None
-    params = variant.args.posonlyargs + variant.args.args
+    # the NumPy code is called with the arguments as they came: a parameter the code rebinds
+    # (a loop's `x = ...`, an adjoint `x_bar = ...`) is kept under another name first
+    stored = {n.id for n in gast.walk(variant) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    taken = stored | {n.id for n in gast.walk(variant) if isinstance(n, gast.Name)} | set(injected) | {fallback}
+    kept: dict[str, str] = {}
+    for a in variant.args.posonlyargs + variant.args.args + variant.args.kwonlyargs:
+        if a.id in stored:
+            kept[a.id] = a.id + "_arg"
+            while kept[a.id] in taken:
+                kept[a.id] += "_"
+            taken.add(kept[a.id])
+
+    def passed(a: gast.Name) -> gast.Name:
+        return gast.Name(id=kept.get(a.id, a.id), ctx=gast.Load(), annotation=None, type_comment=None)
+
     call = gast.Call(
         func=gast.Name(id=fallback, ctx=gast.Load(), annotation=None, type_comment=None),
-        args=[gast.Name(id=a.id, ctx=gast.Load(), annotation=None, type_comment=None) for a in params],
-        keywords=[gast.keyword(arg=a.id, value=gast.Name(id=a.id, ctx=gast.Load(), annotation=None,
-                                                         type_comment=None))
-                  for a in variant.args.kwonlyargs],
-    )  # fmt: skip
+        args=[passed(a) for a in variant.args.posonlyargs + variant.args.args],
+        keywords=[gast.keyword(arg=a.id, value=passed(a)) for a in variant.args.kwonlyargs],
+    )
+    saves: list[gast.stmt] = [
+        gast.Assign(targets=[gast.Name(id=new, ctx=gast.Store(), annotation=None, type_comment=None)],
+                    value=gast.Name(id=old, ctx=gast.Load(), annotation=None, type_comment=None), type_comment=None)
+        for old, new in kept.items()
+    ]  # fmt: skip
     ret = variant.body[-1]
     if check is not None:
         variant.body[-1] = gast.If(test=check, body=[ret], orelse=[])
     handler = gast.ExceptHandler(type=gast.Name(id="Exception", ctx=gast.Load(), annotation=None,
                                                 type_comment=None), name=None, body=[gast.Pass()])  # fmt: skip
     guarded = gast.Try(body=variant.body, handlers=[handler], orelse=[], finalbody=[])
-    variant.body = [guarded, gast.Return(value=call)]
+    variant.body = [*saves, guarded, gast.Return(value=call)]
     return variant
 
 

@@ -123,6 +123,33 @@ def test_domain_error_falls_back_to_numpy_nan_and_warning():
     assert not caught and value == pytest.approx(5.0 - np.sin(5.0))
 
 
+def shrinking(x, steps=8):
+    for _ in range(steps):
+        x = np.log(x) + 0.5  # goes below 0 after a few steps from x = 3.0: log of a negative number
+    return x * x
+
+
+def test_fallback_after_rebinding_starts_from_the_arguments():
+    g = s2sad.value_and_grad(shrinking)
+    g(3.0)
+    d = _entry(g, (3.0,))[3]
+    for x in (3.0, 1.7, 0.9):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = g(x)
+        with warnings.catch_warnings(record=True) as expected:
+            warnings.simplefilter("always")
+            want = d.fn(x)
+        assert _entry(g, (x,))[0] is d.float_variant()[0]
+        assert np.allclose(got, want, equal_nan=True, rtol=1e-13, atol=0)
+        assert [str(w.message) for w in caught] == [str(w.message) for w in expected]
+    assert math.isnan(g(3.0)[0])  # the domain error was met: the NumPy code ran, from x = 3.0
+    g(40.0, 2)
+    value, grad = g(40.0, 2)  # two steps stay in the domain: the float variant's own result
+    assert _entry(g, (40.0, 2))[0] is d.float_variant()[0] or _entry(g, (40.0, 2))[3] is not d
+    assert math.isfinite(value) and grad == pytest.approx(_central(shrinking, (40.0, 2), 0), rel=1e-5)
+
+
 def overflow(x):
     return np.exp(x) * np.exp(x)
 

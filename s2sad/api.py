@@ -83,6 +83,10 @@ def _type_key(value: Any) -> Any:
     return value.__class__
 
 
+_PLAIN = frozenset({float, int, bool, np.float64, np.float32})  # no shape to tell apart
+_PYTHON_NUMBERS = frozenset({float, int, bool})  # what the float variant of generated code is called with
+
+
 def _signature_key(args: tuple) -> tuple:
     """The cache key of a call: the arguments' types (for arrays, ndim and dtype)."""
     types = tuple(map(type, args))
@@ -91,7 +95,41 @@ def _signature_key(args: tuple) -> tuple:
     return tuple(map(_type_key, args))
 
 
-_PLAIN = frozenset({float, int, bool, np.float64, np.float32})  # no shape to tell apart
+def _types(args: tuple) -> Any:
+    """The fast path's key: the arguments' types (written out for one and two
+    arguments, the common cases, where ``tuple(map(type, args))`` costs more)."""
+    n = len(args)
+    if n == 1:
+        return args[0].__class__
+    if n == 2:
+        return (args[0].__class__, args[1].__class__)
+    return tuple(map(type, args))
+
+
+def _never() -> bool:
+    return False
+
+
+def _gradients_like(positions: tuple[int, ...], types: tuple[type, ...], single: bool) -> Callable[[Any, tuple], Any]:
+    """``post(grads, args)``: the gradients in the arguments' types (:func:`shape_like`),
+    decided once for these argument types: a float's is ``float(g)``, a NumPy
+    scalar's is ``g``, anything else's goes through :func:`shape_like`."""
+    if all(types[p] is float for p in positions):
+        if single:
+            return lambda g, a: float(g)
+        if len(positions) == 1:
+            return lambda g, a: (float(g),)
+        if len(positions) == 2:
+            return lambda g, a: (float(g[0]), float(g[1]))
+        return lambda g, a: tuple(map(float, g))
+    if single or len(positions) == 1:
+        p = positions[0]
+        one: Callable[[Any, tuple], Any] = (
+            (lambda g, a: g) if types[p] in _PLAIN else (lambda g, a: shape_like(g, a[p]))
+        )
+        return one if single else (lambda g, a: (one(g, a),))
+    picked = operator.itemgetter(*positions)
+    return lambda g, a: tuple(map(shape_like, g, picked(a)))
 
 
 def _shape_like_lazy(g: Any, x: Any) -> Any:
@@ -120,20 +158,85 @@ class _Derived:
         self.mode = mode
         params = param_names(fn)
         self._positions = tuple(params.index(w) for w in self.wrt)
-        self._nparams = len(inspect.signature(fn).parameters)
-        self._fast: dict[tuple, Derivative] = {}  # per argument-type signature: no binding on a hit
+        signature = inspect.signature(fn)
+        self._nparams = len(signature.parameters)
+        # a call that leaves trailing arguments to their defaults may take the fast path too, when
+        # the defaults are the function's own (checked per call) and plain numbers
+        self._plain = inspect.isfunction(fn) and all(
+            p.kind is p.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()
+        )
+        self._required = sum(p.default is p.empty for p in signature.parameters.values())
+        # per call signature (the arguments' types; for arrays also ndim and dtype), what a call runs,
+        # decided when it was first seen: (function, validity check, gradients' post-processing,
+        # derivative, the defaults tuple it assumed or None); see _entry
+        self._fast: dict[tuple, tuple] = {}  # keyed by the types, when they are _PLAIN
+        self._fast_full: dict[tuple, tuple] = {}  # keyed by _signature_key otherwise
         picked = operator.itemgetter(*self._positions)
         self._pick = (lambda a: (picked(a),)) if len(self._positions) == 1 else picked
         functools.update_wrapper(self, fn)
+
+    def _hit(self, args: tuple) -> tuple | None:
+        """The entry of a call with these positional arguments (and no keywords), if one was made."""
+        e = self._fast.get(_types(args))
+        if e is None and not _PLAIN.issuperset(map(type, args)):
+            e = self._fast_full.get(tuple(map(_type_key, args)))
+        if e is not None and (e[4] is None or self.fn.__defaults__ is e[4]):
+            return e
+        return None
+
+    def _entry(self, args: tuple, d: Derivative) -> tuple | None:
+        """What a call with arguments of these types runs from now on (while
+        ``d`` is valid): decided once, so that a call does no binding, no kind
+        inference and no type tests but the ones its result needs."""
+        n = len(args)
+        defaults = None
+        used: tuple = ()
+        if n != self._nparams:
+            if not self._plain or not self._required <= n < self._nparams:
+                return None
+            own = self.fn.__defaults__ or ()
+            used = own[len(own) - (self._nparams - n) :]
+            generated = (d.fn.__defaults__ or ())[: len(own)]
+            if (
+                any(p >= n for p in self._positions)
+                or any(type(v) not in _PLAIN for v in used)
+                or len(generated) != len(own)
+                or any(type(a) is not type(b) or a != b for a, b in zip(own, generated))
+            ):
+                return None
+            defaults = self.fn.__defaults__
+        types = tuple(map(type, args))
+        fn = d.fn
+        if _PYTHON_NUMBERS.issuperset(types) and _PYTHON_NUMBERS.issuperset(map(type, used)):
+            fn = self._float_upgrade(args, d)
+        if is_container(d.output_kind) or ndim(d.output_kind):  # grad refuses it: the slow path says why
+            return (fn, _never, None, d, defaults)
+        return (fn, d.validity(), _gradients_like(self._positions, types, self.single), d, defaults)
+
+    def _float_upgrade(self, args: tuple, d: Derivative) -> Callable[..., Any]:
+        """Calls of these argument types (Python numbers) run ``d``'s float
+        variant, built when the second call comes (not on the first: a gradient
+        called once does not pay for it)."""
+        key = _types(args)
+
+        def second_call(*call_args: Any) -> Any:
+            variant = d.float_variant()
+            e = self._fast.get(key)
+            run = variant[0] if variant is not None else d.fn
+            if e is not None and e[3] is d:
+                self._fast[key] = (run, *e[1:])
+            return run(*call_args)
+
+        return second_call
 
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple, bool]:
         """The derivative for these arguments, the call's positional and
         keyword arguments, the wrt values, and whether any argument is a
         dask array (then the call must not compute: :func:`no_compute`)."""
-        if not kwargs and len(args) == self._nparams:
-            d = self._fast.get(_signature_key(args))
-            if d is not None and d.valid():
-                return d, args, kwargs, self._pick(args), False
+        if not kwargs:
+            e = self._hit(args)
+            if e is not None and e[3].valid():
+                return e[3], args, kwargs, self._pick(args), False
         bound = bind(self.fn, args, kwargs)
         for w in self.wrt:
             check_wrt_value(self.fn.__name__, w, bound.arguments[w])
@@ -144,8 +247,13 @@ class _Derived:
             self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux,
             gradient_only=self.gradient_only and not self.has_aux,
         )  # fmt: skip
-        if not kwargs and len(args) == self._nparams and not lazy:  # dask calls take the guarded path
-            self._fast[_signature_key(args)] = d
+        if not kwargs and not lazy:  # dask calls take the guarded path
+            e = self._entry(args, d)
+            if e is not None:
+                if _PLAIN.issuperset(map(type, args)):  # then _types(args) is the key _float_upgrade uses
+                    self._fast[_types(args)] = e
+                else:
+                    self._fast_full[tuple(map(_type_key, args))] = e
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:
@@ -219,27 +327,29 @@ class _Grad(_Derived):
         # the boundary of the public API, written out rather than @public: this
         # call is the hot path, and a try costs nothing until something raises
         try:
+            if not kwargs and not self.has_aux:
+                # the common case, kept short: positional arguments of types seen before
+                n = len(args)  # the key is _types(args), written out: this saves a call
+                key = args[0].__class__ if n == 1 else (
+                    (args[0].__class__, args[1].__class__) if n == 2 else tuple(map(type, args))
+                )
+                e = self._fast.get(key)  # float and NumPy scalar arguments: their types
+                if e is None or (e[4] is not None and self.fn.__defaults__ is not e[4]):
+                    e = self._hit(args)  # arrays: also their ndim and dtype
+                if e is not None and e[1]():
+                    try:
+                        out = e[0](*args)
+                    except Exception as exc:
+                        _note_source_line(exc, e[3])
+                        raise
+                    if e[3].gradient_only:  # the build proved the output 0-d: the code returns the gradients
+                        return e[2](out, args)
+                    value, g = out
+                    if isinstance(value, float) or np.ndim(value) == 0:
+                        return e[2](g, args)
             if self.has_aux:  # (gradient, aux), JAX's convention
                 (_, aux), g = self._run(args, kwargs)
                 return g, aux
-            if not kwargs and len(args) == self._nparams:
-                # the common case, kept short: positional arguments, kinds seen before
-                d = self._fast.get(_signature_key(args))
-                if d is not None and not is_container(d.output_kind) and not ndim(d.output_kind) and d.valid():
-                    try:
-                        if d.gradient_only:  # the build proved the output 0-d
-                            value, g = 0.0, d.fn(*args)
-                        else:
-                            value, g = d.fn(*args)
-                    except Exception as exc:
-                        _note_source_line(exc, d)
-                        raise
-                    if isinstance(value, float) or np.ndim(value) == 0:
-                        if self.single:
-                            return shape_like(g, args[self._positions[0]])
-                        if len(self._positions) == 1:
-                            return (shape_like(g, args[self._positions[0]]),)
-                        return tuple(map(shape_like, g, self._pick(args)))
             return self._run(args, kwargs)[1]
         except S2SADError as exc:
             trim(exc)
@@ -249,6 +359,16 @@ class _Grad(_Derived):
 class _ValueAndGrad(_Derived):
     @public
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not self.has_aux:
+            e = self._hit(args)
+            if e is not None and e[1]():
+                try:
+                    value, g = e[0](*args)
+                except Exception as exc:
+                    _note_source_line(exc, e[3])
+                    raise
+                if isinstance(value, float) or np.ndim(value) == 0:
+                    return value, e[2](g, args)
         return self._run(args, kwargs)
 
 

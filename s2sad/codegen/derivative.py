@@ -43,28 +43,55 @@ class Derivative:
     gradient_only: bool = False  # returns the adjoints alone, the output proven 0-d (pipeline.build_reverse)
     guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
     depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
+    # builds (fn, source) of the same code calling `math` on Python floats, or None (codegen.floats)
+    float_builder: Callable[[], tuple[Callable[..., Any], str] | None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _check: Callable[[], bool] | None = field(default=None, init=False, repr=False, compare=False)
+    _float: Any = field(default=_UNBOUND, init=False, repr=False, compare=False)
 
     def valid(self) -> bool:
         """Is every function and module this code (and the code it calls) was
         built from still bound to the same name? A helper redefined (as in a
-        notebook) or a global rebound (`act = np.sin`) makes it stale."""
-        for where, key, value in self.guards:
-            if key is None:
-                try:
-                    current = where.cell_contents
-                except ValueError:
-                    return False
-            else:
-                current = where.get(key, _UNBOUND)
-            if current is not value:
-                return False
-        for c in self.callees.values():
-            if not c.valid():
-                return False
-        for d in self.depends:
-            if not d.valid():
-                return False
-        return True
+        notebook) or a global rebound (`act = np.sin`) makes it stale.
+
+        Asked on every call of a gradient, so the guards of this code and of
+        all the code it calls are compiled, on first use, into one expression
+        of dict and cell reads (:func:`guard_check`)."""
+        return self.validity()()
+
+    def validity(self) -> Callable[[], bool]:
+        """The function :meth:`valid` calls (for a caller that asks often)."""
+        check = self._check
+        if check is None:
+            check = self._check = guard_check(self.all_guards())
+        return check
+
+    def float_variant(self) -> tuple[Callable[..., Any], str] | None:
+        """The float variant of this code and its source (built on first use),
+        or None: call it only with ``float``, ``int`` and ``bool`` arguments,
+        it falls back to :attr:`fn` (see :mod:`s2sad.codegen.floats`)."""
+        made = self._float
+        if made is _UNBOUND:
+            plain = not (self.callees or self.depends or self.kept_calls)
+            made = self._float = self.float_builder() if plain and self.float_builder is not None else None
+        return made
+
+    def all_guards(self) -> list[tuple[Any, str | None, Any]]:
+        """The guards of this code and of the code it calls, each once."""
+        seen: set[int] = set()
+        out: dict[tuple[int, Any, int], tuple[Any, str | None, Any]] = {}
+        todo: list[Derivative] = [self]
+        while todo:
+            d = todo.pop()
+            if id(d) in seen:
+                continue
+            seen.add(id(d))
+            for where, key, value in d.guards:
+                out.setdefault((id(where), key, id(value)), (where, key, value))
+            todo.extend(d.callees.values())
+            todo.extend(d.depends)
+        return list(out.values())
 
     # calls to impure callees this code runs once, keeping their reverse sweeps as closures
     kept_calls: list[Location] = field(default_factory=list)
@@ -84,6 +111,46 @@ class Derivative:
             c._collect(seen, local)
         if id(self) not in seen:
             seen[id(self)] = self.source.replace(f"def {self.name}(", f"def {as_name}(", 1)
+
+
+def _always() -> bool:
+    return True
+
+
+def guard_check(guards: list[tuple[Any, str | None, Any]]) -> Callable[[], bool]:
+    """A function that tells whether every guard still holds: ``(where, key,
+    value)`` with ``where`` a dict (``where[key] is value``) or a closure cell
+    (``key`` None: ``where.cell_contents is value``), compiled into one
+    expression, so that checking costs a few reads.
+
+    >>> g = {"act": abs}
+    >>> check = guard_check([(g, "act", abs)])
+    >>> check(), g.update(act=round), check()
+    (True, None, False)
+    """
+    if not guards:
+        return _always
+    values: dict[str, Any] = {}
+    tests = []
+    for i, (where, key, value) in enumerate(guards):
+        values[f"w{i}"], values[f"v{i}"] = where, value
+        if key is None:
+            tests.append(f"w{i}.cell_contents is v{i}")
+        else:
+            values[f"k{i}"] = key
+            tests.append(f"w{i}[k{i}] is v{i}")
+    text = (
+        f"def make({', '.join(values)}):\n"
+        "    def check():\n"
+        "        try:\n"
+        f"            return {' and '.join(tests)}\n"
+        "        except (KeyError, ValueError):  # a name deleted, a cell emptied\n"
+        "            return False\n"
+        "    return check\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "<s2sad guards>", "exec"), namespace)  # noqa: S102 - names only, no user text
+    return namespace["make"](**values)
 
 
 def share_defaults(pf: ParsedFunction, compiled: Any) -> None:

@@ -8,7 +8,6 @@ tracebacks and pdb show its lines.
 from __future__ import annotations
 
 import ast
-import copy
 import linecache
 import types
 from typing import Any
@@ -28,7 +27,19 @@ class _NegativeLiterals(ast.NodeTransformer):
 
 
 def _to_ast(node: gast.AST) -> ast.AST:
-    return _NegativeLiterals().visit(gast.gast_to_ast(copy.deepcopy(node)))
+    # gast_to_ast builds new nodes: the tree it returns may be changed in place
+    return _NegativeLiterals().visit(gast.gast_to_ast(node))
+
+
+def quick_source(fn: gast.FunctionDef) -> str:
+    """Source text of ``fn`` by the standard library's unparser: a tenth of
+    astor's time, for code nobody reads unless asked (the float variant)."""
+    return ast.unparse(ast.fix_missing_locations(_to_ast(fn))) + "\n"
+
+
+def copy_tree(node: gast.AST) -> gast.AST:
+    """A copy of a gast tree (by two conversions: faster than deepcopy)."""
+    return gast.ast_to_gast(gast.gast_to_ast(node))
 
 
 def expr_source(node: gast.AST) -> str:

@@ -26,6 +26,7 @@ def g(x):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,8 @@ import gast
 from ..frontend.parse import ParsedFunction
 from ..ir.naming import Namer
 from .derivative import Derivative, closure_cells, share_defaults
-from .emit import compile_function, expr_source, render_function
+from .emit import compile_function, expr_source, quick_source, render_function
+from .floats import float_variant
 
 GENERATED_PREFIX = "<s2sad"
 
@@ -73,9 +75,29 @@ def finish(gen: gast.FunctionDef, pf: ParsedFunction, how: Finish) -> Derivative
     share_defaults(pf, compiled)
     # compile_function puts the def one line down, inside a factory
     smap = {k + 1: v for k, v in smap.items()}
+    builder = functools.partial(_float_variant, gen, pf, values, compiled, filename) if how.what == "gradient" else None
     return Derivative(
-        compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap, guards=pf.bindings()
-    )
+        compiled, source, gen.name, "y", filename=filename, user_file=pf.filename, source_map=smap,
+        guards=pf.bindings(), float_builder=builder,
+    )  # fmt: skip
+
+
+def _float_variant(
+    gen: gast.FunctionDef, pf: ParsedFunction, values: dict[str, Any], compiled: Any, filename: str
+) -> tuple[Any, str] | None:
+    """Compile the float variant of ``gen`` (:mod:`s2sad.codegen.floats`), falling back to ``compiled``."""
+    taken = {n.id for n in gast.walk(gen) if isinstance(n, gast.Name)} | set(values) | set(pf.globals)
+    fallback = gen.name + "_numpy"
+    while fallback in taken:
+        fallback += "_"
+    variant = float_variant(gen, values, pf.globals, fallback)
+    if variant is None:
+        return None
+    source = quick_source(variant)
+    name = filename[:-1] + ", float variant>"
+    fn = compile_function(source, variant.name, name, pf.globals, {**values, fallback: compiled}, closure_cells(pf))
+    share_defaults(pf, fn)
+    return fn, source
 
 
 def declare_nonlocals(gen: gast.FunctionDef) -> None:

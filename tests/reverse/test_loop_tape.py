@@ -221,3 +221,16 @@ def test_show_matches_golden(golden):
                          cwd=root)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout == (GOLDEN / golden).read_text()
+
+
+def test_rnn_on_arrays_keeps_one_value_per_iteration():
+    """Called on arrays (their broadcast pattern known), the RNN's gradient
+    keeps only ``h`` on its tape and reads as a person writes it
+    (``np.outer``, ``t7_bar @ W``): the golden text is the whole gradient."""
+    rng = np.random.default_rng(0)
+    W, U = rng.normal(size=(6, 6)), rng.normal(size=(6, 3))
+    xs, h0 = rng.normal(size=(5, 3)), rng.normal(size=6)
+    source = s2sad.grad(rnn, wrt=(0, 1)).source(W, U, xs, h0)
+    assert source == (GOLDEN / "rnn_grad_arrays.txt").read_text()
+    assert source.count("tape.append(") == 1
+    s2sad.check_grad(rnn, W, U, xs, h0, wrt=(0, 1, 2, 3))

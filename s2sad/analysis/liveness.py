@@ -85,17 +85,7 @@ def needed(reverse: list[gast.stmt], restored: Restores) -> set[str]:
 
 def holds_code(stmts: list[gast.stmt], found: set[str], restored: Restores) -> bool:
     """Does ``stmts`` hold real code, or a restore of a needed name?"""
-    for s in stmts:
-        name = restored(s)
-        if name is not None:
-            if name in found:
-                return True
-        elif isinstance(s, (gast.If, gast.For)):
-            if holds_code(s.body, found, restored) or holds_code(s.orelse, found, restored):
-                return True
-        elif not isinstance(s, gast.Pass):
-            return True
-    return False
+    return _holds_where(stmts, lambda s: restored(s) in found, restored)
 
 
 def _reads(stmts: list[gast.stmt], found: set[str], restored: Restores) -> set[str]:
@@ -188,12 +178,17 @@ def _live_before(
 
 def _holds(stmts: list[gast.stmt], kept: set[int], restored: Restores) -> bool:
     """Does ``stmts`` hold real code, or a kept restore?"""
+    return _holds_where(stmts, lambda s: id(s) in kept, restored)
+
+
+def _holds_where(stmts: list[gast.stmt], keeps: Callable[[gast.stmt], bool], restored: Restores) -> bool:
+    """Does ``stmts`` hold real code, or a restore ``keeps`` accepts?"""
     for s in stmts:
         if restored(s) is not None:
-            if id(s) in kept:
+            if keeps(s):
                 return True
         elif isinstance(s, (gast.If, gast.For)):
-            if _holds(s.body, kept, restored) or _holds(s.orelse, kept, restored):
+            if _holds_where(s.body, keeps, restored) or _holds_where(s.orelse, keeps, restored):
                 return True
         elif not isinstance(s, gast.Pass):
             return True

@@ -93,6 +93,7 @@ from ..ir.naming import Namer
 from ..ir.ssa import assigned
 from ..optimize.default_keywords import drop_default_keywords
 from ..optimize.fold import fold_tests
+from ..optimize.negation import without_sign
 from ..rules.runtime_rules import LIST_VALUED, RUNTIME_RULES
 from ..rules.table import KIND_RULES, RULES, Rule
 from ..rules.templates import as_value, basic_index, instantiate, simplify
@@ -493,7 +494,7 @@ class ForwardTransform:
             if rule.name in LIST_VALUED:
                 total = self.helper("add_adjoints", total, term)
             else:
-                positive = _negated(term)
+                positive = without_sign(term)
                 if positive is not None:
                     total = gast.BinOp(left=total, op=gast.Sub(), right=positive)
                 else:
@@ -826,16 +827,6 @@ class ForwardTransform:
         out.append(s)
 
 
-def _negated(term: gast.expr) -> gast.expr | None:
-    """``e`` when ``term`` is ``-e``, or a product or quotient led by ``-e``
-    (so ``a + -b * c`` reads ``a - b * c``)."""
-    if isinstance(term, gast.UnaryOp) and isinstance(term.op, gast.USub):
-        return term.operand
-    if isinstance(term, gast.BinOp) and isinstance(term.op, (gast.Mult, gast.Div)):
-        left = _negated(term.left)
-        if left is not None:
-            return gast.BinOp(left=left, op=term.op, right=term.right)
-    return None
 
 
 def _written(stmts: list[gast.stmt], resolve: Callable[[gast.expr], Any]) -> set[str]:

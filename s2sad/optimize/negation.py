@@ -30,22 +30,22 @@ def fold_negation(fn: gast.FunctionDef) -> gast.FunctionDef:
     """Rewrite ``fn`` in place (see the module's contract) and return it."""
     for node in gast.walk(fn):
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Add):
-            term = _without_sign(node.right)
+            term = without_sign(node.right)
             if term is not None:
                 node.op, node.right = gast.Sub(), term
         elif isinstance(node, gast.AugAssign) and isinstance(node.op, gast.Add):
-            term = _without_sign(node.value)
+            term = without_sign(node.value)
             if term is not None:
                 node.op, node.value = gast.Sub(), term
     return fn
 
 
-def _without_sign(term: gast.expr) -> gast.expr | None:
+def without_sign(term: gast.expr) -> gast.expr | None:
     """``-b`` -> ``b``; ``-b * c / d`` -> ``b * c / d``; None for any other term."""
     if isinstance(term, gast.UnaryOp) and isinstance(term.op, gast.USub):
         return term.operand
     if isinstance(term, gast.BinOp) and isinstance(term.op, (gast.Mult, gast.Div)):
-        left = _without_sign(term.left)
+        left = without_sign(term.left)
         if left is not None:
             return gast.BinOp(left=left, op=term.op, right=term.right)
     return None

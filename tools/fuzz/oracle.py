@@ -180,6 +180,8 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
         except Exception as exc:
             return Outcome(program, "crash", crash_text(exc), args)
         verdict = _check_forward(fn, args, wrt, rng)
+        if verdict is None:
+            verdict = _check_repeat(fn, args, wrt)
         if verdict is None and hasattr(module, "f_aux"):
             verdict = _check_aux(module.f_aux, fn, args, wrt)
         if verdict is None and _has_builtin_maxmin(program) and not program.params[0][1]:
@@ -284,6 +286,26 @@ def _check_aux(f_aux: Any, fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] 
             return "disagree", f"has_aux: aux is {a!r}, f_aux's value is {expected!r}"
     if not _same_value(value, expected):
         return "disagree", f"has_aux: value_and_grad gives the loss {value!r}, f returns {expected!r}"
+    return None
+
+
+def _check_repeat(fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | None:
+    """Later calls of one gradient with arguments of the same types take the
+    fast path (on Python floats, the float variant built on the second call):
+    they must give what the first call, the code checked above, gave. None
+    when they do."""
+    g = s2sad.grad(fn, wrt=wrt)
+    try:
+        calls = [g(*copy_args(args)) for _ in range(3)]
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "repeated call: " + crash_text(exc)
+    first = leaves(calls[0])
+    for k, later in enumerate(calls[1:], 2):
+        # math and NumPy may differ by an ulp or two per operation (tanh), never by more
+        if not all(np.allclose(a, b, rtol=1e-7, atol=1e-9) for a, b in zip(leaves(later), first)):
+            return "disagree", f"call {k} of one gradient gives {later!r}, the first gave {calls[0]!r}"
     return None
 
 

@@ -314,10 +314,13 @@ class _Derived:
     def source(self, *args: Any, **kwargs: Any) -> str:
         """The generated source, specialised to these example arguments
         (or to float arguments when none are given)."""
+        only = self.gradient_only and not self.has_aux  # the form a call runs
         if not args and not kwargs:
-            return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0])
+            return source(self.fn, wrt=self.wrt if not self.single else self.wrt[0], gradient_only=only)
         bound = bind(self.fn, args, kwargs)
-        return derivative(self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux).full_source()
+        return derivative(
+            self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux, gradient_only=only
+        ).full_source()
 
 
 class _Grad(_Derived):

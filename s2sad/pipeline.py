@@ -36,6 +36,7 @@ import copy
 import dataclasses
 import inspect
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from .analysis.pytrees import lower_pytrees
 from .analysis.refusals import refuse_varied_opaque
 from .analysis.resolve import Resolver
 from .analysis.scope import spelling
+from .analysis.shapes import ShapeClasses, shape_classes
 from .analysis.statics import class_of, hides_method, is_function_value, object_kind, statics_of
 from .codegen.derivative import Derivative
 from .codegen.emit import compile_function, render_function
@@ -64,7 +66,7 @@ from .forward.transform import ForwardTransform, pop_receiver, stack_modes
 from .frontend.normalize import normalize_lifting
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import bind_call, shape_of, specialise
-from .ir.core import assign, const, dotted, local_names, name
+from .ir.core import assign, const, dotted, local_names, name, names_in, names_read, unparse
 from .ir.kinds import (
     COMPLEX,
     INT,
@@ -87,7 +89,10 @@ from .ir.ssa import to_ssa
 from .lazy import is_lazy
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dead_code import eliminate_dead_code, makes_no_call
+from .optimize.inline import inline_once_read
 from .optimize.negation import fold_negation
+from .optimize.scalar_fill import Names, keep_fills_scalar
+from .optimize.shape_source import borrow_shapes
 from .reverse.assemble import pure_value, scalar_output, with_finite_checks, with_parameters
 from .reverse.transform import ReverseTransform
 from .rules.templates import RUNTIME_NAMES
@@ -113,7 +118,10 @@ def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str,
     with CACHE.building(mode, target):
         f = prepare(target, wrt, arg_kinds, options)  # parse -> normalize -> SSA -> analyses
         g = transform(f, target, wrt, options)  # reverse or forward transform, assembled into one function
-        g.fn = fold_negation(eliminate_dead_code(g.fn, g.removable))  # optimize
+        g.fn = eliminate_dead_code(g.fn, g.removable)  # optimize
+        if g.tidy is not None:
+            g.fn = g.tidy(g.fn)
+        g.fn = fold_negation(g.fn)
         d = finish(g.fn, f.pf, g.finish)  # codegen
     for key, value in g.record.items():
         setattr(d, key, value)
@@ -266,6 +274,7 @@ class Generated:
     finish: Finish  # how codegen numbers, comments and names it
     removable: Callable[[gast.Assign], bool]  # the unread assignments the dead-code pass may drop
     record: dict[str, Any] = field(default_factory=dict)  # the Derivative's fields only the transform knows
+    tidy: Callable[[gast.FunctionDef], gast.FunctionDef] | None = None  # after dead code: inlining
 
 
 def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: Options) -> Generated:
@@ -289,9 +298,10 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         callees[local] = d
         return local, d.seed
 
+    shapes = shape_classes(ssa, f.ops, kinds)
     transform = ReverseTransform(
         ssa, f.ops, f.varied, kinds, namer, rename, comments, pf.filename, callee=callee, memory=f.memory,
-        with_defaults=with_defaults,
+        with_defaults=with_defaults, shapes=shapes,
     )  # fmt: skip
     forward, reverse, returned = transform.run(list(wrt), seed)
     gradient_only = (
@@ -309,6 +319,12 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         value = name(kept)
     if options.check_finite:
         reverse = with_finite_checks(reverse, set(namer._adjoints.values()), pf, rename["check_finite"])
+    if not options.split:
+        before = list(statements(reverse))  # held, so that no id is reused before its comment goes
+        reverse = _tidy_reverse(reverse, f, shapes, names_in(returned), gradient_only)
+        for gone in {id(x) for x in before} - {id(x) for x in statements(reverse)}:
+            comments.pop(gone, None)
+        del before
     leading: dict[int, str] = {}
     if forward:
         leading[id(forward[0])] = "forward sweep"
@@ -350,7 +366,72 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         def removable(s: gast.Assign) -> bool:
             return makes_no_call(s) or pure_value(ops.get(id(s)), kinds)
 
-    return Generated(gen, how, removable, record)
+    reverse_ids = {id(s) for s in reverse}
+    tidy = None if options.split else (lambda fn: _inline(fn, f, how, reverse_ids))
+    return Generated(gen, how, removable, record, tidy=tidy)
+
+
+def _tidy_reverse(
+    reverse: list[gast.stmt], f: Front, shapes: ShapeClasses, returned: set[str], gradient_only: bool
+) -> list[gast.stmt]:
+    """The reverse sweep written as a person would: in ``grad``'s form, shapes
+    read from values it holds anyway and full-reduction adjoints kept numbers;
+    partial adjoints read once written where they are read."""
+    np_name = f.rename.get("np", "np")
+    primal = f.namer.adjoints()  # an adjoint has its name's kind and shape
+    if gradient_only and not any(op.complex_in for op in f.ops.values()):  # np.full takes g's dtype
+        params = {a.id for a in f.ssa.args.args + f.ssa.args.kwonlyargs}
+        reverse = borrow_shapes(reverse, shapes, params, np_name)
+        known = Names(lambda n: f.kinds.get(primal.get(n, n)), lambda n: shapes.find(primal.get(n, n)))
+        reverse = keep_fills_scalar(reverse, known, returned, np_name)
+    return reverse
+
+
+def _inline(fn: gast.FunctionDef, f: Front, how: Finish, reverse_ids: set[int]) -> gast.FunctionDef:
+    """``fn`` (forward + reverse sweep, dead code gone) with temporaries and
+    partial adjoints read once written where they are read (optimize.inline):
+    a forward temporary the reverse sweep does not need goes back into the
+    user's expression it came from, and is freed as soon as it is used. A
+    comment naming an inlined temporary names its expression instead (when short)."""
+    if not (fn.body and isinstance(fn.body[-1], gast.Return)):
+        return fn
+    adjoints = set(f.namer.adjoints())
+    pure = frozenset(f.rename.get(h, h) for h in runtime.PURE_HELPERS)
+    np_name = f.rename.get("np", "np")
+    old = list(fn.body)
+    # a forward value stays in the forward sweep: the sweeps are inlined apart
+    split = next((k for k, s in enumerate(old) if id(s) in reverse_ids), len(old) - 1)
+    forward, reverse = old[:split], old[split:]
+    read_later = set().union(*map(names_read, reverse)) if reverse else set()
+    forward, inlined = inline_once_read(forward, set(f.namer.temps) - adjoints, read_later, set(), np_name, pure)
+    reverse, more = inline_once_read(reverse, adjoints, names_read(fn.body[-1]), adjoints, np_name, pure)
+    fn.body = forward + reverse
+    inlined.update(more)
+    kept = {id(s) for s in fn.body}
+    for k, s in enumerate(old):  # a removed statement's comments: the leading one moves on, its own goes
+        if id(s) not in kept:
+            how.comments.pop(id(s), None)
+            text = how.leading.pop(id(s), None)
+            after = next((t for t in old[k + 1 :] if id(t) in kept), None)
+            if text is not None and after is not None and id(after) not in how.leading:
+                how.leading[id(after)] = text
+    shown = {v: _bare(unparse(e).strip()) for v, e in inlined.items() if v in f.namer.temps}
+    shown = {v: text for v, text in shown.items() if len(text) <= 24}
+    if shown:
+        for key, text in how.comments.items():
+            how.comments[key] = re.sub(r"\b\w+\b", lambda m: shown.get(m.group(), m.group()), text)
+    return fn
+
+
+def _bare(text: str) -> str:
+    """``(a + b)`` -> ``a + b``: an expression shown alone needs no parentheses."""
+    if text.startswith("(") and text.endswith(")"):
+        try:
+            gast.parse(text[1:-1], mode="eval")
+            return text[1:-1]
+        except SyntaxError:
+            pass
+    return text
 
 
 def forward_transform(f: Front, target: Target, wrt: tuple[str, ...], options: Options) -> Generated:

@@ -26,6 +26,13 @@ def is_lazy(value: Any) -> bool:
     return hasattr(type(value), "__dask_graph__")
 
 
+# helpers that only compute a value from their arguments (no effect, no argument changed):
+# the optimizer may move a call of one (s2sad.optimize.inline)
+PURE_HELPERS = frozenset(
+    {"unbroadcast", "zeros_like", "getitem_adjoint", "reduce_adjoint", "mean_adjoint", "extremum_adjoint",
+     "matmul_adjoint", "dot_adjoint"}
+)  # fmt: skip
+
 __all__ = [
     "add_at",
     "fresh",

@@ -59,7 +59,13 @@ def finish(gen: gast.FunctionDef, pf: ParsedFunction, how: Finish) -> Derivative
     comments = how.comments
     if how.namer is not None:
         mapping = how.namer.renumber(gen)
-        for key, text in comments.items():
+        present = {n.id for n in gast.walk(gen) if isinstance(n, gast.Name)}
+        issued = set(how.namer.temps)
+        for key, text in list(comments.items()):
+            words = re.findall(r"\b\w+\b", text)
+            if any(w in issued and mapping.get(w) not in present for w in words):
+                del comments[key]  # "t4 -> t5" of a temporary the code no longer computes: no pathway to show
+                continue
             comments[key] = re.sub(r"\b\w+\b", lambda m: mapping.get(m.group(), m.group()), text)
     if how.closures:
         declare_nonlocals(gen)

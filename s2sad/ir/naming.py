@@ -99,6 +99,10 @@ class Namer:
             self._adjoints[name] = self._derived(name, "bar")
         return self._adjoints[name]
 
+    def adjoints(self) -> dict[str, str]:
+        """Each adjoint variable issued so far -> the name it is the adjoint of."""
+        return {v: k for k, v in self._adjoints.items()}
+
     def tangent(self, name: str) -> str:
         if name not in self._tangents:
             self._tangents[name] = self._derived(name, "dot")

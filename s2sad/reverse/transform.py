@@ -73,6 +73,7 @@ from ..analysis.activity import container_op, kind_of_atom, statements
 from ..analysis.mutation import Memory, makes_view
 from ..analysis.purity import impurity, leak
 from ..analysis.resolve import GETITEM, Op
+from ..analysis.shapes import ShapeClasses
 from ..analysis.statics import statics_of
 from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
@@ -129,8 +130,10 @@ class ReverseTransform:
         callee: Callable[..., tuple[str, str]] | None = None,
         memory: Memory | None = None,
         with_defaults: Callable[[Any, dict[str, Any]], dict[str, Any]] = lambda fn, kinds: kinds,
+        shapes: ShapeClasses | None = None,
     ):
         self.fn = fn
+        self.shapes = shapes  # names proven to have one shape (analysis.shapes)
         self.filename = filename  # the user's file, for errors
         self.ops = ops
         self.varied = varied
@@ -473,7 +476,7 @@ class ReverseTransform:
             exact = None if isinstance(g, gast.Name) and g.id == getattr(self, "seed", None) else g
             expr = simplify(
                 instantiate(template, bindings, self.runtime), self.kinds, operand_kinds, self.kinds.get(z), names,
-                adjoint=exact, np_name=self.runtime("np"),
+                adjoint=exact, np_name=self.runtime("np"), shapes=self.shapes, result=z,
             )
             if p == rule.sequence or (rule.varargs and p == rule.params[-1]):
                 self.sequence_contributions(arg, expr, z, out)

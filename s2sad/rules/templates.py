@@ -25,6 +25,7 @@ from typing import Any
 import gast
 
 from ..analysis.activity import kind_of_atom
+from ..analysis.shapes import ShapeClasses
 from ..ir.core import const, name
 from ..ir.kinds import INT, SCALAR, is_array, ndim, unit_dims
 from ..optimize.fold import fold_arithmetic, fold_test
@@ -115,6 +116,8 @@ def simplify(
     operand_names: list[str | None] | None = None,
     adjoint: gast.expr | None = None,
     np_name: str | None = None,
+    shapes: ShapeClasses | None = None,
+    result: str | None = None,
 ) -> gast.expr:
     """Drop ``unbroadcast(e, x)`` where shapes agree, fold trivial arithmetic.
 
@@ -125,9 +128,12 @@ def simplify(
     (:mod:`s2sad.ir.kinds`) of the operands known, ``unbroadcast`` becomes
     the sums it does, and ``matmul_adjoint``, ``reduce_adjoint`` and
     ``mean_adjoint`` the expressions they evaluate (:func:`specialise`).
+    With ``shapes`` (:mod:`s2sad.analysis.shapes`) and the ``result``'s name,
+    ``unbroadcast(e, x)`` also goes where ``e`` is proven to have ``x``'s shape.
     """
     operand_names = operand_names or []
     g_kind = (lambda node: None) if adjoint is None else _adjoint_kind(adjoint, result_kind)
+    g_class = None if adjoint is None or shapes is None or result is None else shapes.find(result)
 
     class Simp(gast.NodeTransformer):
         def visit_Call(self, node: gast.Call) -> gast.AST:
@@ -145,6 +151,9 @@ def simplify(
                     return e
                 if is_array(kx) and others and all(k in (SCALAR, INT) for k in others):
                     return e
+                if shapes is not None and isinstance(x, gast.Name) and shapes.find(x.id) is not None:
+                    if expr_class(e, kinds, g_kind, shapes, adjoint, g_class) == shapes.find(x.id):
+                        return e
             if isinstance(f, gast.Name):
                 found = specialise(node, _helper_name(f.id), kinds, lambda e: expr_kind(e, kinds, g_kind), np_name)
                 if found is not None:
@@ -213,6 +222,36 @@ def expr_kind(node: gast.expr, kinds: dict[str, Any], g_kind: Callable[[gast.exp
     if any(k is None or not (k in (SCALAR, INT) or is_array(k)) for k in found):
         return None
     return RULES.operator(gast.Add).kind(dict(enumerate(found)), {})
+
+
+def expr_class(
+    node: gast.expr, kinds: dict[str, Any], g_kind: Callable[[gast.expr], Any], shapes: ShapeClasses,
+    adjoint: gast.expr | None, g_class: str | None,
+) -> str | None:  # fmt: skip
+    """The shape class (:class:`ShapeClasses`) of an instantiated template's
+    sub-expression, where it is proven: a name's (the adjoint ``g``'s is its
+    result's, ``g_class``), a negation's, an elementwise NumPy function's of
+    one operand, and arithmetic's where the operands are one class or scalars."""
+    if isinstance(node, gast.Name):
+        if isinstance(adjoint, gast.Name) and node.id == adjoint.id:
+            return g_class
+        return shapes.find(node.id)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return expr_class(node.operand, kinds, g_kind, shapes, adjoint, g_class)
+    if (
+        isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name)
+        and node.func.value.id.endswith("np") and node.func.attr in _ELEMENTWISE and len(node.args) == 1
+        and not node.keywords
+    ):  # fmt: skip
+        return expr_class(node.args[0], kinds, g_kind, shapes, adjoint, g_class)
+    if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+        found = set()
+        for part in (node.left, node.right):
+            if expr_kind(part, kinds, g_kind) in (SCALAR, INT):
+                continue
+            found.add(expr_class(part, kinds, g_kind, shapes, adjoint, g_class))
+        return found.pop() if len(found) == 1 else None
+    return None
 
 
 def _np(np_name: str, fn: str, args: list[gast.expr], **keywords: Any) -> gast.Call:

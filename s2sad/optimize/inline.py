@@ -1,0 +1,176 @@
+"""Write a partial adjoint read once where it is read, and a copied adjoint
+under the name it is a copy of.
+
+Input: the top-level statements of a reverse sweep, in order, and the
+adjoint variables the transform made (only these move: the user's names
+and the forward sweep stay as they are). Output: the same statements where
+
+* ``v = e`` of an adjoint ``v`` read exactly once afterwards, by a later
+  top-level statement, is substituted there (where the line stays short
+  enough to read) and the assignment goes;
+* ``v = w`` (a copy) of an adjoint ``v`` has ``w`` read in its place,
+
+provided nothing between the assignment and the reads rebinds or changes
+in place any name ``e`` (or ``w``) reads, or ``v``: only plain assignments
+to other names may stand between. Loops and branches are not crossed, so a
+value is computed as often as before, in the same order relative to
+everything that could change it.
+
+>>> import gast
+>>> from s2sad.ir.core import unparse
+>>> body = gast.parse("a_bar = g\\nb_bar = a_bar * 2 * x\\nc_bar = -b_bar\\nc_bar += a_bar * y").body
+>>> print("".join(unparse(s) for s in inline_adjoints(body, {"a_bar", "b_bar", "c_bar"}, set())), end="")
+c_bar = -(g * 2 * x)
+c_bar += g * y
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from ..ir.core import names_read, unparse
+
+
+def _touched(s: gast.stmt, np_name: str) -> set[str]:
+    """Names ``s`` may rebind or change in place (conservative: a statement
+    other than an assignment, or one calling anything but NumPy's
+    functions such as ``np.sum``, may change whatever it reads)."""
+    out = set()
+    for node in gast.walk(s):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            out.add(node.id)
+    if isinstance(s, (gast.Assign, gast.AugAssign)):
+        targets = s.targets if isinstance(s, gast.Assign) else [s.target]
+        for t in targets:  # an entry set, or added to in place: the array it is in changes
+            while isinstance(t, (gast.Subscript, gast.Attribute)):
+                t = t.value
+            if isinstance(t, gast.Name):
+                out.add(t.id)
+        if any(isinstance(n, gast.Call) and not _numpy(n, np_name) for n in gast.walk(s.value)):
+            out |= names_read(s.value)  # a helper, a method, a callee's derivative: not known to change nothing
+    else:
+        out |= names_read(s)
+    return out
+
+
+def _rebinds_only(s: gast.stmt, adjoints: set[str], np_name: str, pure: frozenset[str]) -> bool:
+    """Does ``s`` only bind names, or add in place to an adjoint (a buffer of
+    the generated code's own, no view of anything), calling nothing that could
+    change an array? An entry written in place (a value restored from the
+    tape) may show through a view an expression reads; a user's function may
+    write into a global array."""
+    if isinstance(s, gast.Assign):
+        ok = all(isinstance(t, gast.Name) for t in s.targets)
+    else:
+        ok = isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name) and s.target.id in adjoints
+    return ok and _calls_only(s, np_name, pure)
+
+
+# NumPy functions that write into an argument
+_WRITES = frozenset({"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"})
+
+
+def _numpy(call: gast.Call, np_name: str) -> bool:
+    """Is ``call`` one of NumPy's own functions that change nothing (``np.sum``)?"""
+    f = call.func
+    return (
+        isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id == np_name
+        and f.attr not in _WRITES
+    )  # fmt: skip
+
+
+def _calls_only(node: gast.AST, np_name: str, pure: frozenset[str]) -> bool:
+    """Does ``node`` call nothing but NumPy's functions and the ``pure`` helpers?"""
+    return all(
+        _numpy(n, np_name) or (isinstance(n.func, gast.Name) and n.func.id in pure)
+        for n in gast.walk(node) if isinstance(n, gast.Call)
+    )  # fmt: skip
+
+
+def _loads(node: gast.AST, v: str) -> list[gast.Name]:
+    return [n for n in gast.walk(node) if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load)]
+
+
+def inline_once_read(
+    stmts: list[gast.stmt], movable: set[str], keep: set[str], adjoints: set[str] = frozenset(),
+    np_name: str = "np", pure: frozenset[str] = frozenset(), width: int = 80,
+) -> tuple[list[gast.stmt], dict[str, gast.expr]]:
+    """``stmts`` with the ``movable`` names read once (and copies) inlined,
+    none of ``keep`` (see the module); and what each inlined name stood for.
+    ``adjoints`` are names whose in-place adds may stand between (buffers of
+    the generated code's own). Only expressions calling NumPy's functions and
+    the ``pure`` helpers move, and only where the line they go to stays
+    within ``width``."""
+    stmts = list(stmts)
+    inlined: dict[str, gast.expr] = {}
+    i = 0
+    while i < len(stmts):
+        if not _inline_at(stmts, i, movable, keep, adjoints, np_name, pure, width, inlined):
+            i += 1
+    return stmts, inlined
+
+
+def inline_adjoints(
+    stmts: list[gast.stmt], adjoints: set[str], returned: set[str], np_name: str = "np",
+    pure: frozenset[str] = frozenset(), width: int = 80,
+) -> list[gast.stmt]:
+    """``stmts`` (a reverse sweep) with single-use partial adjoints and copies inlined."""
+    return inline_once_read(stmts, adjoints, returned, adjoints, np_name, pure, width)[0]
+
+
+def _inline_at(
+    stmts: list[gast.stmt], i: int, movable: set[str], keep: set[str], adjoints: set[str], np_name: str,
+    pure: frozenset[str], width: int, inlined: dict[str, gast.expr],
+) -> bool:
+    """Inline ``stmts[i]`` where it is read, if it may be (then it goes)."""
+    s = stmts[i]
+    if not (isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)):
+        return False
+    v = s.targets[0].id
+    if v not in movable or v in keep:
+        return False
+    e = s.value
+    if not _calls_only(e, np_name, pure):
+        return False  # a call with an effect would move past others
+    later = stmts[i + 1 :]
+    reads = [(j, found) for j, t in enumerate(later) if (found := _loads(t, v))]
+    if not reads or any(v in _touched(t, np_name) for t in later):
+        return False
+    if any(not isinstance(later[j], (gast.Assign, gast.AugAssign, gast.Return)) for j, _ in reads):
+        return False  # read in a loop, a branch or a call statement: not moved there
+    last = reads[-1][0]
+    deps = names_read(e)
+    for t in later[:last]:
+        if _touched(t, np_name) & deps or not _rebinds_only(t, adjoints, np_name, pure):
+            return False
+    if isinstance(e, gast.Name):
+        for _, found in reads:
+            for node in found:
+                node.id = e.id
+    else:
+        if len(reads) != 1 or len(reads[0][1]) != 1:
+            return False
+        use = later[last]
+        trial = copy.deepcopy(use)
+        _replace(trial, _loads(trial, v)[0], e)
+        if len(" ".join(line.strip() for line in unparse(trial).splitlines())) > width:
+            return False  # a line too long to read: the value keeps its name
+        _replace(use, reads[0][1][0], e)
+    inlined[v] = e
+    del stmts[i]
+    return True
+
+
+def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> None:
+    for parent in gast.walk(stmt):
+        for field, value in gast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, copy.deepcopy(new))
+                return
+            if isinstance(value, list):
+                for k, item in enumerate(value):
+                    if item is old:
+                        value[k] = copy.deepcopy(new)
+                        return

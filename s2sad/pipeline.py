@@ -304,9 +304,8 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         with_defaults=with_defaults, shapes=shapes,
     )  # fmt: skip
     forward, reverse, returned = transform.run(list(wrt), seed)
-    gradient_only = (
-        options.gradient_only and not options.split and f.aux is None and scalar_output(ssa, f.ops, kinds)
-    )
+    scalar = scalar_output(ssa, f.ops, kinds)  # the value is 0-d, and so is the seed (vjp checks it)
+    gradient_only = options.gradient_only and not options.split and f.aux is None and scalar
     note_copies(f.copied, forward, comments)
     forward = _entry_check(f) + forward
     value: gast.expr = ret.value if f.aux is None else name(f.aux)
@@ -321,7 +320,7 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
         reverse = with_finite_checks(reverse, set(namer._adjoints.values()), pf, rename["check_finite"])
     if not options.split:
         before = list(statements(reverse))  # held, so that no id is reused before its comment goes
-        reverse = _tidy_reverse(reverse, f, shapes, names_in(returned), gradient_only)
+        reverse = _tidy_reverse(reverse, f, shapes, names_in(returned), gradient_only, scalar)
         for gone in {id(x) for x in before} - {id(x) for x in statements(reverse)}:
             comments.pop(gone, None)
         del before
@@ -372,16 +371,19 @@ def reverse_transform(f: Front, target: Target, wrt: tuple[str, ...], options: O
 
 
 def _tidy_reverse(
-    reverse: list[gast.stmt], f: Front, shapes: ShapeClasses, returned: set[str], gradient_only: bool
+    reverse: list[gast.stmt], f: Front, shapes: ShapeClasses, returned: set[str], gradient_only: bool, scalar: bool
 ) -> list[gast.stmt]:
     """The reverse sweep written as a person would: in ``grad``'s form, shapes
-    read from values it holds anyway and full-reduction adjoints kept numbers;
-    partial adjoints read once written where they are read."""
+    read from values it holds anyway; where the value is proven 0-d (so is its
+    adjoint), full-reduction adjoints kept numbers."""
+    if any(op.complex_in for op in f.ops.values()):  # a real adjoint: no complex part to lose
+        return reverse
     np_name = f.rename.get("np", "np")
     primal = f.namer.adjoints()  # an adjoint has its name's kind and shape
-    if gradient_only and not any(op.complex_in for op in f.ops.values()):  # np.full takes g's dtype
+    if gradient_only:
         params = {a.id for a in f.ssa.args.args + f.ssa.args.kwonlyargs}
-        reverse = borrow_shapes(reverse, shapes, params, np_name)
+        reverse = borrow_shapes(reverse, shapes, params, f.varied, np_name)
+    if scalar:
         known = Names(lambda n: f.kinds.get(primal.get(n, n)), lambda n: shapes.find(primal.get(n, n)))
         reverse = keep_fills_scalar(reverse, known, returned, np_name)
     return reverse

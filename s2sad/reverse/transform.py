@@ -189,6 +189,12 @@ class ReverseTransform:
             if isinstance(expr, gast.Name):
                 self.adj.of[n] = expr.id
                 return
+            if (
+                self.scatters_into_zeros(n, expr) and self.basic_index(expr.args[2])
+                and isinstance(expr.args[0], gast.Name)  # read twice: a name, not an expression to compute twice
+            ):  # fmt: skip
+                self.scatter_into_zeros(n, expr, out, comment)
+                return
             value = expr
             # arithmetic makes a new array, and so does the adjoint of an index read of an array
             # (zeros shaped like it, the read's entries added): later reads of it add in place
@@ -245,6 +251,26 @@ class ReverseTransform:
             call = gast.Call(func=name(self.runtime("add_at")), args=[name(own), idx, g], keywords=[])
             return gast.Expr(value=call)
         return gast.AugAssign(target=name(own, gast.Store), op=gast.Add(), value=expr)
+
+    def scatter_into_zeros(self, n: str, expr: gast.expr, out: list[gast.stmt], comment: str) -> None:
+        """``n_bar = np.zeros_like(g, shape=n.shape); n_bar[idx] = g``: the
+        adjoint of a basic index read ``n[idx]`` (no entry twice), the first
+        one of ``n``: zeros of ``g``'s dtype, then ``g`` where it was read."""
+        g, _x, idx = expr.args
+        own = self.bar(n)
+        self.release(own, out)
+        zeros = gast.Call(
+            func=gast.Attribute(value=name(self.runtime("np")), attr="zeros_like", ctx=gast.Load()), args=[g],
+            keywords=[gast.keyword(arg="shape", value=gast.Attribute(value=name(n), attr="shape", ctx=gast.Load()))],
+        )  # fmt: skip
+        out.append(assign(own, zeros))
+        entry = gast.Subscript(value=name(own), slice=_as_index(idx), ctx=gast.Store())
+        stmt = gast.Assign(targets=[entry], value=copy.deepcopy(g), type_comment=None)
+        if comment:
+            self.comments[id(stmt)] = comment
+        out.append(stmt)
+        self.adj.of[n] = own
+        self.adj.owned.add(own)
 
     def scatters_into_zeros(self, n: str, expr: gast.expr) -> bool:
         """Is ``expr`` ``getitem_adjoint(g, n, idx)`` of an array ``n`` (by its

@@ -5,7 +5,11 @@
                CSE (s2sad.optimize.cse) -> kinds -> may-alias -> refusals -> activity
     transform  reverse (s2sad.reverse) or forward (s2sad.forward), assembled
                into one function
-    optimize   dead code (s2sad.optimize.dead_code), negated terms (s2sad.optimize.negation)
+    optimize   in reverse mode, shapes read from held values (s2sad.optimize.shape_source) and
+               full-reduction adjoints kept numbers (s2sad.optimize.scalar_fill), by the shape
+               classes of s2sad.analysis.shapes; dead code (s2sad.optimize.dead_code); values
+               read once written where they are read (s2sad.optimize.inline); negated terms
+               (s2sad.optimize.negation)
     codegen    number, render, compile (s2sad.codegen.finish)
 
 Both modes share this one module, one cache of the derivatives generated code

@@ -176,6 +176,10 @@ class _Derived:
         # grad and value_and_grad: per key of _fast, the function a call runs, arguments to result
         # (see _install); none with has_aux
         self._runs: dict[Any, Callable[..., Any]] = {}
+        # per number of arguments (0 to 3), the float entry made last, and its key: tried first, it tests
+        # the arguments' types itself and hands a call of other types to _dispatch
+        self._hot: list[Callable[..., Any] | None] = [None] * 4
+        self._hot_keys: list[Any] = [None] * 4
         picked = operator.itemgetter(*self._positions)
         self._pick = (lambda a: (picked(a),)) if len(self._positions) == 1 else picked
         functools.update_wrapper(self, fn)
@@ -234,19 +238,31 @@ class _Derived:
             if e is not None and e[3] is d:
                 e = self._fast[key] = (run, *e[1:])
                 if key in self._runs:
-                    self._runs[key] = self._float_run(e, types, len(args)) or self._runner(e)
+                    made = self._float_run(e, types, len(args))
+                    self._runs[key] = made or self._runner(e)
+                    if made is not None and len(args) < 4:
+                        self._hot[len(args)], self._hot_keys[len(args)] = made, key
             return run(*call_args)
 
         return second_call
 
-    def _install(self, key: Any, e: tuple) -> None:
-        """Make ``e`` the entry of calls whose _fast key is ``key``."""
+    def _install(self, key: Any, e: tuple, n: int) -> None:
+        """Make ``e`` the entry of calls of ``n`` arguments whose _fast key is ``key``."""
         self._fast[key] = e
         if self.with_value is not None and not self.has_aux:
+            if n < 4 and self._hot_keys[n] == key:
+                self._hot[n] = self._hot_keys[n] = None
             if e[1] is _never:
                 self._runs.pop(key, None)
             else:
                 self._runs[key] = self._runner(e)
+
+    def _dispatch(self, *args: Any) -> Any:
+        """A call (no keywords) that the float entry tried first is not of its argument types."""
+        run = self._runs.get(_types(args))
+        if run is not None:
+            return run(*args)
+        return self._call(args, {})
 
     def _call(self, args: tuple, kwargs: dict) -> Any:
         raise NotImplementedError  # grad's and value_and_grad's general path
@@ -283,7 +299,7 @@ class _Derived:
         spec = EntrySpec(
             types, passed, self._positions, self.single, bool(self.with_value), d.seed, d.gradient_only,
             guards=tuple(d.all_guards()), defaults=None if e[4] is None else (self.fn, e[4]),
-            fallback=self._runner((d.fn, *e[1:])),
+            fallback=self._runner((d.fn, *e[1:])), dispatch=self._dispatch,
         )  # fmt: skip
         made = d.float_entry(spec)
         return made[0] if made is not None else None
@@ -310,7 +326,7 @@ class _Derived:
             e = self._entry(args, d)
             if e is not None:
                 if _PLAIN.issuperset(map(type, args)):  # then _types(args) is the key _float_upgrade uses
-                    self._install(_types(args), e)
+                    self._install(_types(args), e, len(args))
                 else:
                     self._fast_full[tuple(map(_type_key, args))] = e
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
@@ -379,27 +395,33 @@ class _Derived:
         return derivative(self.fn, self.wrt, bound, self.mode, self.check_finite, self.has_aux).full_source()
 
 
-class _Grad(_Derived):
-    gradient_only = True
-    with_value = False
+class _Called(_Derived):
+    """What grad and value_and_grad share: the call."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # the boundary of the public API, written out rather than @public: this
         # call is the hot path, and a try costs nothing until something raises
         try:
             if not kwargs:  # the common case, kept short: positional arguments of types seen before
-                n = len(args)  # the key is _types(args), written out: this saves a call
-                run = self._runs.get(
-                    args[0].__class__ if n == 1 else (
-                        (args[0].__class__, args[1].__class__) if n == 2 else tuple(map(type, args))
-                    )
-                )  # fmt: skip
+                n = len(args)
+                run = self._hot[n] if n < 4 else None  # a float entry: it tests the types itself
+                if run is None:  # the key is _types(args), written out: this saves a call
+                    run = self._runs.get(
+                        args[0].__class__ if n == 1 else (
+                            (args[0].__class__, args[1].__class__) if n == 2 else tuple(map(type, args))
+                        )
+                    )  # fmt: skip
                 if run is not None:
                     return run(*args)
             return self._call(args, kwargs)
         except S2SADError as exc:
             trim(exc)
             raise
+
+
+class _Grad(_Called):
+    gradient_only = True
+    with_value = False
 
     def _call(self, args: tuple, kwargs: dict) -> Any:
         """A call that has no run (:meth:`_install`) or whose run's checks failed."""
@@ -422,24 +444,8 @@ class _Grad(_Derived):
         return self._run(args, kwargs)[1]
 
 
-class _ValueAndGrad(_Derived):
+class _ValueAndGrad(_Called):
     with_value = True
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:  # as _Grad.__call__
-            if not kwargs:
-                n = len(args)
-                run = self._runs.get(
-                    args[0].__class__ if n == 1 else (
-                        (args[0].__class__, args[1].__class__) if n == 2 else tuple(map(type, args))
-                    )
-                )  # fmt: skip
-                if run is not None:
-                    return run(*args)
-            return self._call(args, kwargs)
-        except S2SADError as exc:
-            trim(exc)
-            raise
 
     def _call(self, args: tuple, kwargs: dict) -> Any:
         if not kwargs and not self.has_aux:

@@ -299,6 +299,8 @@ class EntrySpec:
     guards: tuple[tuple[Any, str | None, Any], ...] = ()  # what the code's validity check tests
     defaults: tuple[Any, tuple] | None = None  # (fn, the defaults tuple the call used): fn.__defaults__ is it
     fallback: Any = dataclasses.field(default=None, compare=False)  # called with the passed arguments when anything fails
+    # when given, the entry first tests the passed arguments' types, and calls this with them when they differ
+    dispatch: Any = dataclasses.field(default=None, compare=False)
 
 
 def float_entry(
@@ -323,7 +325,7 @@ def float_entry(
     >>> print(render_function(made, {}), end="")
     def df(x, y):
         try:
-            x_bar = -1.0 * math.cos(x)
+            x_bar = -1.0 * cos_(x)
             y_bar_1 = x
             if (x_bar + y_bar_1) * 0.0 == 0.0:
                 return x_bar, y_bar_1
@@ -440,6 +442,28 @@ def float_entry(
         passed.append(_name(n))
     call = gast.Call(func=_name(inject("fallback", spec.fallback)), args=passed, keywords=[])
     fn.body = [*saves, gast.Try(body=inner, handlers=[handler], orelse=[], finalbody=[]), gast.Return(value=call)]
+    functions: dict[str, str] = {}  # math.cos -> cos_, a closure variable: one attribute read less a call
+
+    class Direct(gast.NodeTransformer):
+        def visit_Attribute(self, node: gast.Attribute) -> gast.AST:
+            if isinstance(node.value, gast.Name) and node.value.id == math_name and isinstance(node.ctx, gast.Load):
+                return _name(functions.get(node.attr) or functions.setdefault(
+                    node.attr, inject(node.attr + "_", getattr(math, node.attr))))  # fmt: skip
+            return self.generic_visit(node)
+
+    fn.body = [Direct().visit(s) for s in fn.body]
+    if spec.dispatch is not None:  # x.__class__ is float_ and ...: else dispatch(x, ...)
+        classes: dict[type, str] = {}
+        same = [
+            _is(gast.Attribute(value=_name(n), attr="__class__", ctx=gast.Load()),
+                _name(classes.get(t) or classes.setdefault(t, inject(t.__name__ + "_", t))))
+            for n, t in zip(names, spec.types[: spec.passed])
+        ]  # fmt: skip
+        other = gast.Call(func=_name(inject("dispatch", spec.dispatch)), args=[_name(n) for n in names[: spec.passed]],
+                          keywords=[])  # fmt: skip
+        test = gast.UnaryOp(op=gast.Not(), operand=same[0] if len(same) == 1 else gast.BoolOp(op=gast.And(),
+                                                                                              values=same))
+        fn.body.insert(0, gast.If(test=test, body=[gast.Return(value=other)], orelse=[]))
     return fn, extra
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .analysis.statics import is_function_value
 from .arguments import Wrt, assumed_kinds, bind, check_kinds, check_wrt_value, param_names, resolve_wrt, shape_like
 from .codegen.derivative import Derivative
+from .codegen.floats import EntrySpec
 from .errors import ArgumentError, OutputError, S2SADError, public, trim
 from .higher import Higher, nest
 from .ir.kinds import (
@@ -147,6 +148,7 @@ class _Derived:
     """A derivative of ``fn``; also exposes its generated ``source``."""
 
     gradient_only = False  # ask for the adjoints-only form (grad)
+    with_value: bool | None = None  # grad (False) and value_and_grad (True) return (value, gradients)?
 
     def __init__(
         self, fn: Callable[..., Any], wrt: Wrt, mode: str, check_finite: bool = False, has_aux: bool = False
@@ -171,6 +173,13 @@ class _Derived:
         # derivative, the defaults tuple it assumed or None); see _entry
         self._fast: dict[tuple, tuple] = {}  # keyed by the types, when they are _PLAIN
         self._fast_full: dict[tuple, tuple] = {}  # keyed by _signature_key otherwise
+        # grad and value_and_grad: per key of _fast, the function a call runs, arguments to result
+        # (see _install); none with has_aux
+        self._runs: dict[Any, Callable[..., Any]] = {}
+        # per number of arguments (0 to 3), the float entry made last, and its key: tried first, it tests
+        # the arguments' types itself and hands a call of other types to _dispatch
+        self._hot: list[Callable[..., Any] | None] = [None] * 4
+        self._hot_keys: list[Any] = [None] * 4
         picked = operator.itemgetter(*self._positions)
         self._pick = (lambda a: (picked(a),)) if len(self._positions) == 1 else picked
         functools.update_wrapper(self, fn)
@@ -208,15 +217,18 @@ class _Derived:
         types = tuple(map(type, args))
         fn = d.fn
         if _PYTHON_NUMBERS.issuperset(types) and _PYTHON_NUMBERS.issuperset(map(type, used)):
-            fn = self._float_upgrade(args, d)
+            fn = self._float_upgrade(args, d, (*types, *map(type, used)), defaults)
         if is_container(d.output_kind) or ndim(d.output_kind):  # grad refuses it: the slow path says why
             return (fn, _never, None, d, defaults)
         return (fn, d.validity(), _gradients_like(self._positions, types, self.single), d, defaults)
 
-    def _float_upgrade(self, args: tuple, d: Derivative) -> Callable[..., Any]:
+    def _float_upgrade(
+        self, args: tuple, d: Derivative, types: tuple[type, ...], defaults: tuple | None
+    ) -> Callable[..., Any]:
         """Calls of these argument types (Python numbers) run ``d``'s float
         variant, built when the second call comes (not on the first: a gradient
-        called once does not pay for it)."""
+        called once does not pay for it); grad and value_and_grad run its
+        float entry (:meth:`_float_run`)."""
         key = _types(args)
 
         def second_call(*call_args: Any) -> Any:
@@ -224,10 +236,73 @@ class _Derived:
             e = self._fast.get(key)
             run = variant[0] if variant is not None else d.fn
             if e is not None and e[3] is d:
-                self._fast[key] = (run, *e[1:])
+                e = self._fast[key] = (run, *e[1:])
+                if key in self._runs:
+                    made = self._float_run(e, types, len(args))
+                    self._runs[key] = made or self._runner(e)
+                    if made is not None and len(args) < 4:
+                        self._hot[len(args)], self._hot_keys[len(args)] = made, key
             return run(*call_args)
 
         return second_call
+
+    def _install(self, key: Any, e: tuple, n: int) -> None:
+        """Make ``e`` the entry of calls of ``n`` arguments whose _fast key is ``key``."""
+        self._fast[key] = e
+        if self.with_value is not None and not self.has_aux:
+            if n < 4 and self._hot_keys[n] == key:
+                self._hot[n] = self._hot_keys[n] = None
+            if e[1] is _never:
+                self._runs.pop(key, None)
+            else:
+                self._runs[key] = self._runner(e)
+
+    def _dispatch(self, *args: Any) -> Any:
+        """A call (no keywords) that the float entry tried first is not of its argument types."""
+        run = self._runs.get(_types(args))
+        if run is not None:
+            return run(*args)
+        return self._call(args, {})
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError  # grad's and value_and_grad's general path
+
+    def _runner(self, e: tuple) -> Callable[..., Any]:
+        """The function a call of entry ``e``'s argument types runs: the
+        entry's checks, its code, the gradients in the arguments' types; the
+        general path (:meth:`_call`) when a check fails."""
+        code, check, post, d, defaults = e
+        fn, general, with_value, gradient_only = self.fn, self._call, self.with_value, d.gradient_only
+
+        def run(*args: Any) -> Any:
+            if check() and (defaults is None or fn.__defaults__ is defaults):
+                try:
+                    out = code(*args)
+                except Exception as exc:
+                    _note_source_line(exc, d)
+                    raise
+                if gradient_only:  # the build proved the output 0-d: the code returns the gradients
+                    return post(out, args)
+                value, g = out
+                if isinstance(value, float) or np.ndim(value) == 0:
+                    return (value, post(g, args)) if with_value else post(g, args)
+            return general(args, {})
+
+        return run
+
+    def _float_run(self, e: tuple, types: tuple[type, ...], passed: int) -> Callable[..., Any] | None:
+        """The float entry of ``e``'s argument types (Python numbers): one
+        generated function that checks, computes and returns what the call
+        returns (:func:`s2sad.codegen.floats.float_entry`), falling back to
+        the entry's NumPy code; None when not built."""
+        d = e[3]
+        spec = EntrySpec(
+            types, passed, self._positions, self.single, bool(self.with_value), d.seed, d.gradient_only,
+            guards=tuple(d.all_guards()), defaults=None if e[4] is None else (self.fn, e[4]),
+            fallback=self._runner((d.fn, *e[1:])), dispatch=self._dispatch,
+        )  # fmt: skip
+        made = d.float_entry(spec)
+        return made[0] if made is not None else None
 
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[Derivative, tuple, dict, tuple, bool]:
         """The derivative for these arguments, the call's positional and
@@ -251,7 +326,7 @@ class _Derived:
             e = self._entry(args, d)
             if e is not None:
                 if _PLAIN.issuperset(map(type, args)):  # then _types(args) is the key _float_upgrade uses
-                    self._fast[_types(args)] = e
+                    self._install(_types(args), e, len(args))
                 else:
                     self._fast_full[tuple(map(_type_key, args))] = e
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
@@ -323,45 +398,59 @@ class _Derived:
         ).full_source()
 
 
-class _Grad(_Derived):
-    gradient_only = True
+class _Called(_Derived):
+    """What grad and value_and_grad share: the call."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # the boundary of the public API, written out rather than @public: this
         # call is the hot path, and a try costs nothing until something raises
         try:
-            if not kwargs and not self.has_aux:
-                # the common case, kept short: positional arguments of types seen before
-                n = len(args)  # the key is _types(args), written out: this saves a call
-                key = args[0].__class__ if n == 1 else (
-                    (args[0].__class__, args[1].__class__) if n == 2 else tuple(map(type, args))
-                )
-                e = self._fast.get(key)  # float and NumPy scalar arguments: their types
-                if e is None or (e[4] is not None and self.fn.__defaults__ is not e[4]):
-                    e = self._hit(args)  # arrays: also their ndim and dtype
-                if e is not None and e[1]():
-                    try:
-                        out = e[0](*args)
-                    except Exception as exc:
-                        _note_source_line(exc, e[3])
-                        raise
-                    if e[3].gradient_only:  # the build proved the output 0-d: the code returns the gradients
-                        return e[2](out, args)
-                    value, g = out
-                    if isinstance(value, float) or np.ndim(value) == 0:
-                        return e[2](g, args)
-            if self.has_aux:  # (gradient, aux), JAX's convention
-                (_, aux), g = self._run(args, kwargs)
-                return g, aux
-            return self._run(args, kwargs)[1]
+            if not kwargs:  # the common case, kept short: positional arguments of types seen before
+                n = len(args)
+                run = self._hot[n] if n < 4 else None  # a float entry: it tests the types itself
+                if run is None:  # the key is _types(args), written out: this saves a call
+                    run = self._runs.get(
+                        args[0].__class__ if n == 1 else (
+                            (args[0].__class__, args[1].__class__) if n == 2 else tuple(map(type, args))
+                        )
+                    )  # fmt: skip
+                if run is not None:
+                    return run(*args)
+            return self._call(args, kwargs)
         except S2SADError as exc:
             trim(exc)
             raise
 
 
-class _ValueAndGrad(_Derived):
-    @public
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+class _Grad(_Called):
+    gradient_only = True
+    with_value = False
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
+        """A call that has no run (:meth:`_install`) or whose run's checks failed."""
+        if not kwargs and not self.has_aux:
+            e = self._hit(args)  # arrays: their ndim, dtype and broadcast pattern too
+            if e is not None and e[1]():
+                try:
+                    out = e[0](*args)
+                except Exception as exc:
+                    _note_source_line(exc, e[3])
+                    raise
+                if e[3].gradient_only:  # the build proved the output 0-d: the code returns the gradients
+                    return e[2](out, args)
+                value, g = out
+                if isinstance(value, float) or np.ndim(value) == 0:
+                    return e[2](g, args)
+        if self.has_aux:  # (gradient, aux), JAX's convention
+            (_, aux), g = self._run(args, kwargs)
+            return g, aux
+        return self._run(args, kwargs)[1]
+
+
+class _ValueAndGrad(_Called):
+    with_value = True
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
         if not kwargs and not self.has_aux:
             e = self._hit(args)
             if e is not None and e[1]():

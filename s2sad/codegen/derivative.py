@@ -43,8 +43,9 @@ class Derivative:
     gradient_only: bool = False  # returns the adjoints alone, the output proven 0-d (pipeline.build_reverse)
     guards: tuple[tuple[Any, str | None, Any], ...] = ()  # free names resolved at build time (ParsedFunction.guards)
     depends: tuple[Derivative, ...] = ()  # other generated code this code calls (forward mode's callees)
-    # builds (fn, source) of the same code calling `math` on Python floats, or None (codegen.floats)
-    float_builder: Callable[[], tuple[Callable[..., Any], str] | None] | None = field(
+    # builds (fn, source) of the same code calling `math` on Python floats, or None (codegen.floats);
+    # given an EntrySpec, the float entry of one call signature instead
+    float_builder: Callable[..., tuple[Callable[..., Any], str] | None] | None = field(
         default=None, repr=False, compare=False
     )
     _check: Callable[[], bool] | None = field(default=None, init=False, repr=False, compare=False)
@@ -76,6 +77,14 @@ class Derivative:
             plain = not (self.callees or self.depends or self.kept_calls)
             made = self._float = self.float_builder() if plain and self.float_builder is not None else None
         return made
+
+    def float_entry(self, spec: Any) -> tuple[Callable[..., Any], str] | None:
+        """The float variant fused with the call path of one call signature
+        (:func:`s2sad.codegen.floats.float_entry`) and its source, or None.
+        Built where the float variant is (``spec.guards`` are this code's own)."""
+        if self.float_variant() is None:
+            return None
+        return self.float_builder(spec)  # type: ignore[misc]
 
     def all_guards(self) -> list[tuple[Any, str | None, Any]]:
         """The guards of this code and of the code it calls, each once."""

@@ -37,7 +37,7 @@ from ..frontend.parse import ParsedFunction
 from ..ir.naming import Namer
 from .derivative import Derivative, closure_cells, share_defaults
 from .emit import compile_function, expr_source, quick_source, render_function
-from .floats import float_variant
+from .floats import EntrySpec, float_entry, float_variant
 
 GENERATED_PREFIX = "<s2sad"
 
@@ -89,9 +89,13 @@ def finish(gen: gast.FunctionDef, pf: ParsedFunction, how: Finish) -> Derivative
 
 
 def _float_variant(
-    gen: gast.FunctionDef, pf: ParsedFunction, values: dict[str, Any], compiled: Any, filename: str
+    gen: gast.FunctionDef, pf: ParsedFunction, values: dict[str, Any], compiled: Any, filename: str,
+    spec: EntrySpec | None = None,
 ) -> tuple[Any, str] | None:
-    """Compile the float variant of ``gen`` (:mod:`s2sad.codegen.floats`), falling back to ``compiled``."""
+    """Compile the float variant of ``gen`` (:mod:`s2sad.codegen.floats`), falling back to ``compiled``;
+    with ``spec``, its float entry for one call signature."""
+    if spec is not None:
+        return _float_entry(gen, pf, values, filename, spec)
     taken = {n.id for n in gast.walk(gen) if isinstance(n, gast.Name)} | set(values) | set(pf.globals)
     fallback = gen.name + "_numpy"
     while fallback in taken:
@@ -103,6 +107,22 @@ def _float_variant(
     name = filename[:-1] + ", float variant>"
     fn = compile_function(source, variant.name, name, pf.globals, {**values, fallback: compiled}, closure_cells(pf))
     share_defaults(pf, fn)
+    return fn, source
+
+
+def _float_entry(
+    gen: gast.FunctionDef, pf: ParsedFunction, values: dict[str, Any], filename: str, spec: EntrySpec
+) -> tuple[Any, str] | None:
+    cells = closure_cells(pf)
+    made = float_entry(gen, values, pf.globals, cells, spec)
+    if made is None:
+        return None
+    entry, extra = made
+    source = quick_source(entry)
+    name = filename[:-1] + ", float entry>"
+    fn = compile_function(source, entry.name, name, pf.globals, {**values, **extra}, cells)
+    if spec.defaults is not None:  # the parameters the call leaves out: the defaults it was decided for
+        fn.__defaults__ = spec.defaults[1][len(spec.defaults[1]) - (len(spec.types) - spec.passed) :]
     return fn, source
 
 

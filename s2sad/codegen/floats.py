@@ -3,7 +3,11 @@ where NumPy's ufuncs would run on Python floats (ten times slower there).
 
 Input: a generated ``FunctionDef`` (as :mod:`s2sad.codegen.finish` renders
 it) and the names injected into it. Output: the variant's ``FunctionDef``, or
-None when the code does something the variant cannot prove the same.
+None when the code does something the variant cannot prove the same; or, for
+one call signature of ``grad``/``value_and_grad`` (:class:`EntrySpec`), its
+float entry (:func:`float_entry`): the same rewritten code with the call
+path's work inlined (the argument types tested, the validity check, the seed
+folded to 1.0, the result returned in the form the call returns it).
 
 The variant is only ever called with arguments that are all exactly
 ``float``, ``int`` or ``bool`` (the call path checks their types,
@@ -38,14 +42,13 @@ def df(x, y_bar=1.0):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import types
 from typing import Any
 
 import gast
 import numpy as np
-
-from .emit import copy_tree
 
 # NumPy functions whose ``math`` namesake computes the same on a float (the
 # same bits, but tanh: NumPy has its own, up to 2 ulp apart), or raises where
@@ -77,7 +80,7 @@ def float_variant(
     math_name = next((k for k, v in modules.items() if v is math), None)
     if math_name is None or not gen.body or not isinstance(gen.body[-1], gast.Return):
         return None
-    variant = copy_tree(gen)
+    variant = _copy(gen)
     try:
         _Rewrite(variant, modules, math_name, user_globals).run()
         check = _finite_check(variant.body[-1])
@@ -116,6 +119,21 @@ def float_variant(
     guarded = gast.Try(body=variant.body, handlers=[handler], orelse=[], finalbody=[])
     variant.body = [*saves, guarded, gast.Return(value=call)]
     return variant
+
+
+def _copy(node: Any) -> Any:
+    """A copy of a gast tree (five times faster than :func:`s2sad.codegen.emit.copy_tree`'s two conversions)."""
+    if isinstance(node, list):
+        return [_copy(n) for n in node]
+    if isinstance(node, gast.AST):
+        new = node.__class__.__new__(node.__class__)
+        for f in node._fields:
+            setattr(new, f, _copy(getattr(node, f)))
+        for a in node._attributes:
+            if hasattr(node, a):
+                setattr(new, a, getattr(node, a))
+        return new
+    return node
 
 
 def _finite_check(ret: gast.Return) -> gast.expr | None:
@@ -276,3 +294,320 @@ class _Rewrite:
         )  # fmt: skip
         return gast.Call(func=pow_, args=[e.left, exponent], keywords=[])
 
+
+
+# ------------------------------------------------------------ the float entry
+# What ``math`` returns a float for, always (or raises): the counterparts above and ``pow``
+FLOAT_MATH = frozenset(MATH_OF_NUMPY.values()) | {"pow"}
+
+
+@dataclasses.dataclass(frozen=True)
+class EntrySpec:
+    """What a call of one argument-type signature needs from its float entry
+    (decided by :mod:`s2sad.api` when it first saw the signature)."""
+
+    types: tuple[type, ...]  # of the user function's parameters the call fills: passed, then defaults
+    passed: int  # how many of them the call passes
+    positions: tuple[int, ...]  # the wrt parameters
+    single: bool  # one gradient, not a tuple of them
+    with_value: bool  # return (value, gradients) (value_and_grad), else the gradients (grad)
+    seed: str  # the generated code's seed parameter, its last
+    gradient_only: bool  # the generated code returns the gradients alone
+    guards: tuple[tuple[Any, str | None, Any], ...] = ()  # what the code's validity check tests
+    defaults: tuple[Any, tuple] | None = None  # (fn, the defaults tuple the call used): fn.__defaults__ is it
+    fallback: Any = dataclasses.field(default=None, compare=False)  # called with the passed arguments when anything fails
+    # when given, the entry first tests the passed arguments' types, and calls this with them when they differ
+    dispatch: Any = dataclasses.field(default=None, compare=False)
+
+
+def float_entry(
+    gen: gast.FunctionDef, injected: dict[str, Any], user_globals: dict[str, Any], cells: dict[str, Any],
+    spec: EntrySpec,
+) -> tuple[gast.FunctionDef, dict[str, Any]] | None:
+    """The float variant of ``gen`` fused with what the call path does
+    around it, for one call signature: the validity check (inlined, first),
+    the seed folded to 1.0 (``1.0 * a`` is ``a`` bit for bit when ``a`` is a
+    float), and the result in the form ``grad`` (or ``value_and_grad``)
+    returns it, a float argument's gradient a float. Anything else
+    (a guard that fails, an exception, a non-finite result) calls
+    ``spec.fallback`` with the arguments as passed. Returns the function and
+    the names it needs besides ``injected``; None when not proven.
+
+    >>> import math, numpy as np
+    >>> fn = gast.parse("def df(x, y, y_bar=1.0):\\n    t1_bar = -y_bar\\n    x_bar = t1_bar * np.cos(x)\\n"
+    ...                 "    y_bar_1 = y_bar * x\\n    return x_bar, y_bar_1").body[0]
+    >>> spec = EntrySpec((float, float), 2, (0, 1), False, False, "y_bar", True, fallback=print)
+    >>> made, names = float_entry(fn, {"np": np, "math": math}, {}, {}, spec)
+    >>> from s2sad.codegen.emit import render_function
+    >>> print(render_function(made, {}), end="")
+    def df(x, y):
+        try:
+            x_bar = -1.0 * cos_(x)
+            y_bar_1 = x
+            if (x_bar + y_bar_1) * 0.0 == 0.0:
+                return x_bar, y_bar_1
+        except Exception_:
+            pass
+        return fallback(x, y)
+    """
+    modules = {k: v for k, v in injected.items() if v is np or v is math}
+    math_name = next((k for k, v in modules.items() if v is math), None)
+    if math_name is None or not gen.body or not isinstance(gen.body[-1], gast.Return):
+        return None
+    fn = _copy(gen)
+    args = fn.args
+    params = args.args
+    if (
+        args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg
+        or not params or params[-1].id != spec.seed or len(params) - 1 != len(spec.types)
+        or not args.defaults or not _is_constant(args.defaults[-1], 1.0)
+        or not 0 < spec.passed <= len(spec.types)
+    ):  # fmt: skip
+        return None
+    try:
+        _Rewrite(fn, modules, math_name, user_globals).run()
+    except _Refused:
+        return None
+    names = [a.id for a in params[:-1]]
+    args.args, args.defaults = params[:-1], []  # the defaults: the call's own (float_entry's caller sets them)
+    ret = fn.body.pop()
+    body: list[gast.stmt] = [gast.Assign(targets=[_name(spec.seed, gast.Store())],
+                                         value=gast.Constant(value=1.0, kind=None), type_comment=None)]
+    body += fn.body
+    floats = _float_names(body, dict(zip(names, spec.types)), math_name)
+    body, ret = _propagate_constants(body, ret, set(names), floats, math_name)
+    try:
+        check = _finite_check(ret)
+    except _Refused:
+        return None
+    # the result, as the call path returns it
+    if spec.gradient_only:
+        if spec.with_value:
+            return None
+        value, grads = None, ret.value
+    elif isinstance(ret.value, gast.Tuple) and len(ret.value.elts) == 2:
+        value, grads = ret.value.elts
+    else:
+        return None
+    k = len(spec.positions)
+    if k == 1:
+        items = [grads]
+    elif isinstance(grads, gast.Tuple) and len(grads.elts) == k:
+        items = list(grads.elts)
+    else:
+        return None
+    if any(p >= spec.passed for p in spec.positions):
+        return None
+    seen = [n for s in [*body, ret] for n in gast.walk(s) if isinstance(n, gast.Name)]
+    taken = {n.id for n in seen} | set(injected) | set(names) | {spec.seed}
+    stored = {n.id for n in seen if isinstance(n.ctx, gast.Store)}
+    extra: dict[str, Any] = {}
+
+    def fresh(base: str) -> str:
+        new = base
+        while new in taken:
+            new += "_"
+        taken.add(new)
+        return new
+
+    def inject(base: str, value: Any) -> str:
+        new = fresh(base)
+        extra[new] = value
+        return new
+
+    to_float = None
+    typed = []
+    for item, p in zip(items, spec.positions):
+        if spec.types[p] is float and not _is_float(item, floats, math_name):
+            to_float = to_float or inject("float_", float)
+            item = gast.Call(func=_name(to_float), args=[item], keywords=[])
+        typed.append(item)
+    out: gast.expr = typed[0] if spec.single else gast.Tuple(elts=typed, ctx=gast.Load())
+    if spec.with_value:
+        out = gast.Tuple(elts=[value, out], ctx=gast.Load())
+    # the validity check, inlined: a guard on one of the user's closure cells reads the cell itself
+    tests: list[gast.expr] = []
+    for where, key, bound in spec.guards:
+        v = _name(inject("guard", bound))
+        if key is None:
+            own = next((n for n, c in cells.items() if c is where), None)
+            if own is not None and own in injected and own not in stored and own not in names:
+                tests.append(_is(_name(own), v))
+            else:
+                tests.append(_is(gast.Attribute(value=_name(inject("cell", where)), attr="cell_contents",
+                                                ctx=gast.Load()), v))  # fmt: skip
+        else:
+            at = gast.Constant(value=key, kind=None) if type(key) is str else _name(inject("key", key))
+            tests.append(_is(gast.Subscript(value=_name(inject("scope", where)), slice=at, ctx=gast.Load()), v))
+    if spec.defaults is not None:
+        owner, used = spec.defaults
+        tests.append(_is(gast.Attribute(value=_name(inject("fn", owner)), attr="__defaults__", ctx=gast.Load()),
+                         _name(inject("defaults", used))))  # fmt: skip
+    inner: list[gast.stmt] = body + [gast.If(test=check, body=[gast.Return(value=out)], orelse=[])
+                                     if check is not None else gast.Return(value=out)]  # fmt: skip
+    if tests:
+        test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.And(), values=tests)
+        inner = [gast.If(test=test, body=inner, orelse=[])]
+    handler = gast.ExceptHandler(type=_name(inject("Exception_", Exception)), name=None, body=[gast.Pass()])
+    saves: list[gast.stmt] = []
+    passed = []
+    for n in names[: spec.passed]:
+        if n in stored:
+            kept = fresh(n + "_arg")
+            saves.append(gast.Assign(targets=[_name(kept, gast.Store())], value=_name(n), type_comment=None))
+            n = kept
+        passed.append(_name(n))
+    call = gast.Call(func=_name(inject("fallback", spec.fallback)), args=passed, keywords=[])
+    fn.body = [*saves, gast.Try(body=inner, handlers=[handler], orelse=[], finalbody=[]), gast.Return(value=call)]
+    functions: dict[str, str] = {}  # math.cos -> cos_, a closure variable: one attribute read less a call
+
+    class Direct(gast.NodeTransformer):
+        def visit_Attribute(self, node: gast.Attribute) -> gast.AST:
+            if isinstance(node.value, gast.Name) and node.value.id == math_name and isinstance(node.ctx, gast.Load):
+                return _name(functions.get(node.attr) or functions.setdefault(
+                    node.attr, inject(node.attr + "_", getattr(math, node.attr))))  # fmt: skip
+            return self.generic_visit(node)
+
+    fn.body = [Direct().visit(s) for s in fn.body]
+    if spec.dispatch is not None:  # x.__class__ is float_ and ...: else dispatch(x, ...)
+        classes: dict[type, str] = {}
+        same = [
+            _is(gast.Attribute(value=_name(n), attr="__class__", ctx=gast.Load()),
+                _name(classes.get(t) or classes.setdefault(t, inject(t.__name__ + "_", t))))
+            for n, t in zip(names, spec.types[: spec.passed])
+        ]  # fmt: skip
+        other = gast.Call(func=_name(inject("dispatch", spec.dispatch)), args=[_name(n) for n in names[: spec.passed]],
+                          keywords=[])  # fmt: skip
+        test = gast.UnaryOp(op=gast.Not(), operand=same[0] if len(same) == 1 else gast.BoolOp(op=gast.And(),
+                                                                                              values=same))
+        fn.body.insert(0, gast.If(test=test, body=[gast.Return(value=other)], orelse=[]))
+    return fn, extra
+
+
+def _name(n: str, ctx: gast.expr_context | None = None) -> gast.Name:
+    return gast.Name(id=n, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def _is(a: gast.expr, b: gast.expr) -> gast.Compare:
+    return gast.Compare(left=a, ops=[gast.Is()], comparators=[b])
+
+
+def _is_constant(e: gast.AST, value: float) -> bool:
+    return isinstance(e, gast.Constant) and type(e.value) is float and e.value == value
+
+
+def _is_float(e: gast.AST, floats: set[str], math_name: str) -> bool:
+    """Is ``e`` a float whenever it does not raise, the names in ``floats``
+    being floats? (Values of the float variant are numbers, its tapes, ranges
+    and their iterators: ``a / b`` is a float or raises, so is a float plus,
+    minus, times, modulo a number or to a constant power.)"""
+    if isinstance(e, gast.Constant):
+        return type(e.value) is float
+    if isinstance(e, gast.Name):
+        return e.id in floats
+    if isinstance(e, gast.UnaryOp):
+        return isinstance(e.op, (gast.USub, gast.UAdd)) and _is_float(e.operand, floats, math_name)
+    if isinstance(e, gast.BinOp):
+        if isinstance(e.op, gast.Div):
+            return True
+        if isinstance(e.op, gast.Pow):
+            return _is_float(e.left, floats, math_name)
+        return isinstance(e.op, (gast.Add, gast.Sub, gast.Mult, gast.Mod, gast.FloorDiv)) and (
+            _is_float(e.left, floats, math_name) or _is_float(e.right, floats, math_name)
+        )
+    if isinstance(e, gast.IfExp):
+        return _is_float(e.body, floats, math_name) and _is_float(e.orelse, floats, math_name)
+    if isinstance(e, gast.Call):
+        f = e.func
+        if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id == math_name:
+            return f.attr in FLOAT_MATH
+        return isinstance(f, gast.Name) and f.id == "float"  # the builtin: _Rewrite refused a shadowed one
+    return False
+
+
+def _float_names(body: list[gast.stmt], params: dict[str, type], math_name: str) -> set[str]:
+    """The names that hold a float all along: a parameter of type float, or
+    a local, every assignment of which stores a float (the greatest such set)."""
+    stores: dict[str, list[gast.expr | None]] = {}
+    for s in body:
+        for node in gast.walk(s):
+            if isinstance(node, gast.Assign):
+                for t in node.targets:
+                    if isinstance(t, gast.Name):
+                        stores.setdefault(t.id, []).append(node.value)
+            elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                stores.setdefault(node.target.id, []).append(
+                    gast.BinOp(left=_name(node.target.id), op=node.op, right=node.value))
+    counted = {id(t) for s in body for node in gast.walk(s) if isinstance(node, gast.Assign)
+               for t in node.targets} | {id(node.target) for s in body for node in gast.walk(s)
+                                         if isinstance(node, gast.AugAssign)}  # fmt: skip
+    for s in body:  # any other store (a loop's target, an unpacking): not known
+        for node in gast.walk(s):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and id(node) not in counted:
+                stores.setdefault(node.id, []).append(None)
+    floats = {n for n, t in params.items() if t is float} | (set(stores) - set(params))
+    changed = True
+    while changed:
+        changed = False
+        for n in list(floats):
+            if any(v is None or not _is_float(v, floats, math_name) for v in stores.get(n, ())):
+                floats.discard(n)
+                changed = True
+    return floats
+
+
+def _propagate_constants(
+    body: list[gast.stmt], ret: gast.Return, params: set[str], floats: set[str], math_name: str
+) -> tuple[list[gast.stmt], gast.Return]:
+    """Put a float constant assigned once (at the top level, before any use)
+    where its name is read, and fold ``1.0 * a``, ``a * 1.0``, ``a / 1.0`` to
+    ``a`` for a float ``a`` and ``-c`` of a constant: exact, bit for bit."""
+    count: dict[str, int] = {}
+    for s in [*body, ret]:
+        for node in gast.walk(s):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                count[node.id] = count.get(node.id, 0) + 1
+    out: list[gast.stmt] = []
+    known: dict[str, float] = {}
+    for s in body:
+        s = _Fold(known, floats, math_name).visit(s)
+        if (
+            isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Constant) and type(s.value.value) is float
+            and count.get(s.targets[0].id) == 1 and s.targets[0].id not in params
+            and not any(isinstance(n, gast.Name) and n.id == s.targets[0].id for e in out for n in gast.walk(e))
+        ):  # fmt: skip
+            known[s.targets[0].id] = s.value.value
+            continue
+        out.append(s)
+    ret = _Fold(known, floats, math_name).visit(ret)
+    return out, ret
+
+
+class _Fold(gast.NodeTransformer):
+    """Constants put where their names are read, and the exact folds of :func:`_propagate_constants`."""
+
+    def __init__(self, known: dict[str, float], floats: set[str], math_name: str) -> None:
+        self.known, self.floats, self.math_name = known, floats, math_name
+
+    def visit_Name(self, node: gast.Name) -> gast.AST:
+        if isinstance(node.ctx, gast.Load) and node.id in self.known:
+            return gast.Constant(value=self.known[node.id], kind=None)
+        return node
+
+    def visit_UnaryOp(self, node: gast.UnaryOp) -> gast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) and type(
+            node.operand.value) is float:  # fmt: skip
+            return gast.Constant(value=-node.operand.value, kind=None)
+        return node
+
+    def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
+        self.generic_visit(node)
+        one_left, one_right = _is_constant(node.left, 1.0), _is_constant(node.right, 1.0)
+        if isinstance(node.op, gast.Mult) and one_left and _is_float(node.right, self.floats, self.math_name):
+            return node.right
+        if isinstance(node.op, (gast.Mult, gast.Div)) and one_right and _is_float(node.left, self.floats,
+                                                                                 self.math_name):  # fmt: skip
+            return node.left
+        return node

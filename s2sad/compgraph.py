@@ -56,7 +56,7 @@ from .codegen.emit import expr_source, strip_parens, to_source
 from .errors import Location, S2SADError
 from .frontend.parse import parse_function
 from .frontend.varargs import bind_call
-from .ir.core import names_read
+from .ir.core import names_read, walk
 from .pipeline import build_reverse, front
 from .rules.templates import instantiate, simplify
 
@@ -117,7 +117,7 @@ class _Builder:
         self.made: dict[int, str] = {}  # id(statement) -> its node
         # names the user's own code assigns: only their SSA versions are labelled with the user's name
         self.user_names = {
-            n.id for n in gast.walk(core.pf.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            n.id for n in walk(core.pf.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
         }
 
     # ------------------------------------------------------------ walking
@@ -200,9 +200,9 @@ class _Builder:
             nid = self.made[id(s)] = self._new_node(self._label(s, defines), defines, s, where)
         covered: set[int] = set()
         for operand, term in self._reads(s, defines):
-            covered |= {id(n) for n in gast.walk(operand)}
+            covered |= {id(n) for n in walk(operand)}
             self._read(operand, nid, env, term)
-        for n in gast.walk(s):  # what no rule operand holds (an index, a keyword): read, no derivative
+        for n in walk(s):  # what no rule operand holds (an index, a keyword): read, no derivative
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in covered:
                 self._read(n, nid, env, None)
         if defines is not None:
@@ -258,7 +258,7 @@ class _Builder:
         if isinstance(s, gast.Expr) and isinstance(s.value.func, gast.Attribute) and s.value.func.attr == "append":
             return [(s.value.func.value, lambda bar: f"{bar}[:-1]"), (s.value.args[0], lambda bar: f"{bar}[-1]")]
         # a container operation, a method changing a list: the derivative flows, by a runtime helper
-        return [(n, _generic(z, n.id)) for n in gast.walk(s) if isinstance(n, gast.Name)
+        return [(n, _generic(z, n.id)) for n in walk(s) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Load) and n.id in self.varied]  # fmt: skip
 
     def _rule_terms(self, op: Op, z: str) -> list[tuple[gast.AST, Term | None]]:

@@ -70,7 +70,7 @@ from .forward.transform import ForwardTransform, pop_receiver, stack_modes
 from .frontend.normalize import normalize_lifting
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import bind_call, shape_of, specialise
-from .ir.core import assign, const, dotted, local_names, name, names_in, names_read, unparse
+from .ir.core import assign, const, dotted, local_names, name, names_in, names_read, unparse, walk
 from .ir.kinds import (
     COMPLEX,
     INT,
@@ -649,7 +649,7 @@ def front(
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             ops[id(s)] = resolver.op(s.value)
     arg_kinds = {**arg_kinds, **_function_arguments(ssa, ops, resolver, arg_kinds)}
-    for node in gast.walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
+    for node in walk(ssa):  # eval(...), exec(...) also as statements and inside conditions
         if isinstance(node, gast.Call):
             resolver.refuse_reflective(node)
     # dict loops and namedtuple fields read what the kinds say (before CSE shares reads)
@@ -715,7 +715,7 @@ def with_copies(pf: ParsedFunction, params: list[str]) -> ParsedFunction:
     for p in reversed(params):
         value = gast.Call(func=gast.Attribute(value=name(p), attr="copy", ctx=gast.Load()), args=[], keywords=[])
         stmt = gast.Assign(targets=[name(p, gast.Store)], value=value, type_comment=None)
-        for n in gast.walk(stmt):
+        for n in walk(stmt):
             n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
             n.end_lineno, n.end_col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
         node.body.insert(at, stmt)
@@ -728,7 +728,7 @@ def _globals_holding_arrays(pf: ParsedFunction, resolver: Resolver) -> tuple[str
     of a bound method): a written argument must not share memory with them.
     (Globals only its helpers read are not among them.)"""
     found = []
-    for n in gast.walk(pf.node):
+    for n in walk(pf.node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in resolver.locals:
             ok, value = pf.resolve_root(n.id)
             if ok and _may_hold_arrays(value) and n.id not in found:
@@ -950,10 +950,10 @@ def _read_elsewhere(ssa: gast.FunctionDef, receiver: gast.expr, resolver: Any) -
     changes) other than as the object of a changing method call?"""
     ok, target = resolver.value_of(receiver)
     receivers = set()
-    for n in gast.walk(ssa):
+    for n in walk(ssa):
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and n.func.attr in MUTATORS:
             receivers.add(id(n.func.value))
-    for n in gast.walk(ssa):
+    for n in walk(ssa):
         if isinstance(n, (gast.Name, gast.Attribute)) and id(n) not in receivers and isinstance(n.ctx, gast.Load):
             found, obj = resolver.value_of(n)
             if found and obj is target:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..frontend.parse import parse_source
 from ..frontend.varargs import bind_call
-from ..ir.core import dotted, names_in
+from ..ir.core import dotted, names_in, walk
 from ..ir.kinds import (
     ARRAY,
     DICT,
@@ -119,7 +119,9 @@ def infer_kinds(
     assert all(k is None or isinstance(k, Kind) for k in arg_kinds.values()), arg_kinds  # parsed at the boundary
     kinds: dict[str, Any] = dict(arg_kinds)
     pending = PENDING
-    for s in statements(fn.body):
+    body = list(statements(fn.body))  # the tree does not change here: walked once,
+    read: dict[int, set[str]] = {}  # and each value's names found once, not once a round
+    for s in body:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id not in kinds:
             kinds[s.targets[0].id] = pending
         elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
@@ -133,8 +135,8 @@ def infer_kinds(
     changed = True
     while changed:
         changed = False
-        for s in statements(fn.body):
-            for target, kind in _definitions(s, ops, kinds, call_kind):
+        for s in body:
+            for target, kind in _definitions(s, ops, kinds, call_kind, read):
                 if target not in kinds or kind is pending:
                     continue
                 kind = _join(kinds[target], kind)
@@ -145,9 +147,12 @@ def infer_kinds(
 
 
 
-def _definitions(s: gast.stmt, ops: dict[int, Op], kinds: dict[str, Any], call_kind: CallKind | None):
+def _definitions(
+    s: gast.stmt, ops: dict[int, Op], kinds: dict[str, Any], call_kind: CallKind | None, read: dict[int, set[str]]
+):
     """The (name, kind) pairs one statement defines (``PENDING`` for a kind
-    that waits on a name not reached yet)."""
+    that waits on a name not reached yet); ``read`` keeps the names each
+    assigned value mentions, by id of the statement."""
     if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
         yield s.target.id, INT
     elif _appended(s) is not None:
@@ -156,7 +161,10 @@ def _definitions(s: gast.stmt, ops: dict[int, Op], kinds: dict[str, Any], call_k
         k = kinds.get(item.id) if isinstance(item, gast.Name) else kind_of_atom(item, kinds)
         yield lst, (PENDING if k is PENDING else list_kind([k]))
     elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-        if any(kinds.get(n) is PENDING for n in names_in(s.value)):
+        names = read.get(id(s))
+        if names is None:
+            names = read[id(s)] = names_in(s.value)
+        if any(kinds.get(n) is PENDING for n in names):
             yield s.targets[0].id, PENDING
         else:
             yield s.targets[0].id, _kind_of(s.value, ops.get(id(s)), kinds, call_kind)
@@ -420,5 +428,5 @@ def _returns_tuple(fn: Any) -> bool:
         tree = parse_source(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return False
-    returns = [n for n in gast.walk(tree) if isinstance(n, gast.Return)]
+    returns = [n for n in walk(tree) if isinstance(n, gast.Return)]
     return bool(returns) and all(isinstance(r.value, (gast.Tuple, gast.List)) for r in returns)

@@ -26,6 +26,21 @@ import gast
 from ..ir.core import names_read
 
 
+class _Reads:
+    """``names_read``, remembered by node for the length of one analysis
+    (its fixpoints read the same statements round after round; the trees do
+    not change meanwhile). The sets it returns are shared: not to be changed."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[gast.AST, set[str]]] = {}
+
+    def __call__(self, node: gast.AST) -> set[str]:
+        hit = self._known.get(id(node))
+        if hit is None or hit[0] is not node:
+            hit = self._known[id(node)] = (node, names_read(node))
+        return hit[1]
+
+
 def live_after(stmts: list[gast.stmt]) -> dict[int, set[str]]:
     """id(if or loop) -> the names live after it (for a loop, also those an
     iteration reads before it sets them)."""
@@ -76,8 +91,9 @@ def needed(reverse: list[gast.stmt], restored: Restores) -> set[str]:
     ['g', 'r', 'reversed', 'w']
     """
     found: set[str] = set()
+    reads = _Reads()
     while True:
-        more = _reads(reverse, found, restored)
+        more = _reads(reverse, found, restored, reads)
         if more <= found:
             return found
         found |= more
@@ -88,19 +104,19 @@ def holds_code(stmts: list[gast.stmt], found: set[str], restored: Restores) -> b
     return _holds_where(stmts, lambda s: restored(s) in found, restored)
 
 
-def _reads(stmts: list[gast.stmt], found: set[str], restored: Restores) -> set[str]:
+def _reads(stmts: list[gast.stmt], found: set[str], restored: Restores, reads: _Reads) -> set[str]:
     out: set[str] = set()
     for s in stmts:
         if restored(s) is not None:
             continue
         if isinstance(s, gast.If):
             if holds_code(s.body, found, restored) or holds_code(s.orelse, found, restored):
-                out |= names_read(s.test) | _reads(s.body, found, restored) | _reads(s.orelse, found, restored)
+                out |= reads(s.test) | _reads(s.body, found, restored, reads) | _reads(s.orelse, found, restored, reads)
         elif isinstance(s, gast.For):
             if holds_code(s.body, found, restored):
-                out |= names_read(s.iter) | _reads(s.body, found, restored)
+                out |= reads(s.iter) | _reads(s.body, found, restored, reads)
         else:
-            out |= names_read(s)
+            out |= reads(s)
     return out
 
 
@@ -123,9 +139,10 @@ def kept_restores(
     ['x']
     """
     kept: set[int] = set()
+    reads = _Reads()
     while True:
         found = set(kept)
-        _live_before(reverse, set(), kept, found, restored, forced, kills)
+        _live_before(reverse, set(), kept, found, restored, forced, kills, reads)
         if found <= kept:
             return kept
         kept |= found
@@ -139,6 +156,7 @@ def _live_before(
     restored: Restores,
     forced: Callable[[gast.stmt], bool],
     kills: Restores,
+    reads: _Reads,
 ) -> set[str]:
     live = set(after)
     for s in reversed(stmts):
@@ -154,25 +172,25 @@ def _live_before(
             continue
         if isinstance(s, gast.If):
             if _holds(s.body, kept, restored) or _holds(s.orelse, kept, restored):
-                args = (kept, found, restored, forced, kills)
-                live = _live_before(s.body, live, *args) | _live_before(s.orelse, live, *args) | names_read(s.test)
+                args = (kept, found, restored, forced, kills, reads)
+                live = _live_before(s.body, live, *args) | _live_before(s.orelse, live, *args) | reads(s.test)
         elif isinstance(s, gast.For):
             if _holds(s.body, kept, restored):
                 inner = set(live)
                 while True:  # the back edge: what an iteration reads is live at the end of the one before
-                    entry = _live_before(s.body, inner, kept, found, restored, forced, kills)
+                    entry = _live_before(s.body, inner, kept, found, restored, forced, kills, reads)
                     if isinstance(s.target, gast.Name):
                         entry.discard(s.target.id)
                     if entry <= inner:
                         break
                     inner |= entry
-                live = inner | names_read(s.iter)
+                live = inner | reads(s.iter)
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            live = (live - {s.targets[0].id}) | names_read(s.value)
+            live = (live - {s.targets[0].id}) | reads(s.value)
         elif isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
-            live = live | {s.target.id} | names_read(s.value)
+            live = live | {s.target.id} | reads(s.value)
         else:
-            live = live | names_read(s)
+            live = live | reads(s)
     return live
 
 

@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import Location, UnsupportedSyntaxError
 from ..frontend.parse import parse_function
 from ..frontend.varargs import bind_call
-from ..ir.core import unparse
+from ..ir.core import unparse, walk
 from ..ir.kinds import (
     INT,
     NUMERIC,
@@ -214,7 +214,7 @@ def analyse(
             base = s.targets[0].value
             if isinstance(base, gast.Name):
                 m.writes.setdefault(base.id, []).append(s)
-    m.names = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
+    m.names = {n.id for n in walk(fn) if isinstance(n, gast.Name)}
     for k, s in enumerate(order):
         m.site_of[id(s)] = f"@{getattr(s, 'lineno', 0)}.{k}"
     a = _Analysis(fn, m, ops, kinds, resolver, callees)
@@ -275,7 +275,7 @@ def _returns_fresh(fn: Any, arg_kinds: dict[str, Any], callees: Callees) -> bool
     f = callees.front(parse_function(fn), callees.with_defaults(fn, arg_kinds))  # with its checks: a callee s2sad refuses is not fresh
     m, ssa = f.memory, f.ssa
     assert m is not None
-    for node in gast.walk(ssa):
+    for node in walk(ssa):
         if isinstance(node, (gast.Global, gast.Nonlocal)):
             return False
         if isinstance(node, gast.Assign) and not all(isinstance(t, (gast.Name, gast.Subscript)) for t in node.targets):
@@ -746,7 +746,7 @@ class _Check:
             if isinstance(v, gast.Name):
                 return self.shown(v.id)
             text = unparse(v).strip()
-            for sub in gast.walk(v):
+            for sub in walk(v):
                 if isinstance(sub, gast.Name) and sub.id != self.user_name(sub.id):
                     text = text.replace(sub.id, self.user_name(sub.id))
             return text
@@ -1037,7 +1037,7 @@ class _Check:
     def reads(self, node: gast.AST, state: _State, at: gast.AST) -> None:
         if not state.stale:
             return
-        for sub in gast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in state.stale:
                 self.refuse(sub.id, state.stale[sub.id], at)
 

@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import S2SADError
 from ..frontend.parse import parse_function
 from ..frontend.varargs import bind_call
-from ..ir.core import local_names
+from ..ir.core import local_names, walk
 from ..rules.table import RULES
 from .scope import Scope, is_user_function, spelling
 from .statics import hides_method, is_function_value
@@ -106,7 +106,7 @@ def _rebound_to_copies(node: gast.FunctionDef, params: set[str]) -> set[str]:
         if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
                 and stmt.targets[0].id in params - used and _copies(stmt.value, stmt.targets[0].id)):
             rebound.add(stmt.targets[0].id)
-        used |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+        used |= {n.id for n in walk(stmt) if isinstance(n, gast.Name)}
     return rebound
 
 
@@ -124,7 +124,7 @@ def _copies(value: gast.expr, of: str) -> bool:
 def _impurity(fn: Any, mutations_only: bool = False, statics: Statics = ()) -> str | None:
     node, locals_, params, resolver, where = _read(fn, statics)
 
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, (gast.Global, gast.Nonlocal)):
             return f"it changes a variable outside itself ({where(n)})"
         if isinstance(n, (gast.Attribute, gast.Subscript)) and isinstance(n.ctx, (gast.Store, gast.Del)):
@@ -306,7 +306,7 @@ def _leak(fn: Any, statics: Statics = ()) -> str | None:
             base = base.value
         return isinstance(base, gast.Name) and base.id in locals_ and base.id not in params
 
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, (gast.Global, gast.Nonlocal)):
             return f"it changes a variable outside itself ({where(n)})"
         if isinstance(n, (gast.Attribute, gast.Subscript)) and isinstance(n.ctx, (gast.Store, gast.Del)):

@@ -33,7 +33,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.core import KeyRead, const
+from ..ir.core import KeyRead, const, walk
 from ..ir.core import name as _name
 from ..ir.kinds import DICT, is_dict, tuple_fields
 from ..runtime import dict_key
@@ -66,7 +66,7 @@ def lower_pytrees(
                 kinds = infer()
             if not changed or not fields:
                 break
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Subscript) and isinstance(node.ctx, KeyRead):
             node.ctx = gast.Load()
     return kinds

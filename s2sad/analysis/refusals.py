@@ -26,7 +26,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
-from ..ir.core import names_in
+from ..ir.core import names_in, walk
 from .activity import statements
 from .resolve import Op
 
@@ -77,7 +77,7 @@ def refuse_varied_opaque(
         if (
             op is not None
             and op.kind == "opaque"
-            and {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)} & varied
+            and {n.id for n in walk(s.value) if isinstance(n, gast.Name)} & varied
         ):
             assert op.error is not None
             raise op.error
@@ -85,7 +85,7 @@ def refuse_varied_opaque(
             for p, arg in op.args.items():
                 if p in op.rule.reverse or p not in _STRUCTURAL_PARAMS:
                     continue
-                if {n.id for n in gast.walk(arg) if isinstance(n, gast.Name)} & varied:
+                if {n.id for n in walk(arg) if isinstance(n, gast.Name)} & varied:
                     raise UnsupportedSyntaxError(
                         f"s2sad cannot differentiate with respect to the argument `{p}` of {op.rule.name}, "
                         "which depends on a value that carries a derivative",
@@ -117,4 +117,4 @@ def _effect_on_varied(s: gast.Expr, varied: set[str]) -> bool:
         return False  # followed by the transforms
     if isinstance(f, gast.Name) and f.id == "print":
         return False
-    return bool({n.id for n in gast.walk(call) if isinstance(n, gast.Name)} & varied)
+    return bool({n.id for n in walk(call) if isinstance(n, gast.Name)} & varied)

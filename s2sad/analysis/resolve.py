@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..frontend.generators import collected, is_generator
-from ..ir.core import const
+from ..ir.core import const, walk
 from ..rules.operators import REFLECTIVE
 from ..rules.table import RULES, Rule
 from .purity import impurity
@@ -56,7 +56,7 @@ class Resolver(Scope):
         """Does ``value`` bring in a complex number: a complex constant or
         global (``1j``, a complex array, ``np.complex128``), or a cast to a
         complex dtype (``x.astype(complex)``, ``dtype="complex128"``)?"""
-        for node in gast.walk(value):
+        for node in walk(value):
             if isinstance(node, gast.Constant) and isinstance(node.value, complex):
                 return True
             if isinstance(node, (gast.Name, gast.Attribute)) and self.is_global(node):

@@ -38,6 +38,7 @@ from typing import Any
 
 import gast
 
+from ..ir.core import walk
 from ..ir.kinds import INT, SCALAR, is_array, ndim, unit_dims
 from ..rules.table import KIND_RULES
 from .resolve import GETITEM, Op
@@ -81,18 +82,18 @@ class ShapeClasses:
 def single_assignments(fn: gast.FunctionDef) -> tuple[set[str], dict[str, gast.Assign]]:
     """(parameters never assigned, name -> its one top-level assignment)."""
     count: dict[str, int] = {}
-    for node in gast.walk(fn):
+    for node in walk(fn):
         targets: list[gast.AST] = []
         if isinstance(node, gast.Assign):
             targets = list(node.targets)
         elif isinstance(node, (gast.AugAssign, gast.For, gast.comprehension)):
             targets = [node.target]
             if not isinstance(node, gast.AugAssign):
-                for n in gast.walk(node.target):
+                for n in walk(node.target):
                     if isinstance(n, gast.Name):
                         count[n.id] = 2  # a loop's target: never assigned once
         for t in targets:
-            for n in gast.walk(t):
+            for n in walk(t):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     count[n.id] = count.get(n.id, 0) + 1
     a = fn.args

@@ -34,6 +34,7 @@ from typing import Any
 import gast
 
 from ..frontend.parse import ParsedFunction
+from ..ir.core import walk
 from ..ir.naming import Namer
 from .derivative import Derivative, closure_cells, share_defaults
 from .emit import compile_function, expr_source, quick_source, render_function
@@ -96,7 +97,7 @@ def _float_variant(
     with ``spec``, its float entry for one call signature."""
     if spec is not None:
         return _float_entry(gen, pf, values, filename, spec)
-    taken = {n.id for n in gast.walk(gen) if isinstance(n, gast.Name)} | set(values) | set(pf.globals)
+    taken = {n.id for n in walk(gen) if isinstance(n, gast.Name)} | set(values) | set(pf.globals)
     fallback = gen.name + "_numpy"
     while fallback in taken:
         fallback += "_"
@@ -130,12 +131,14 @@ def declare_nonlocals(gen: gast.FunctionDef) -> None:
     """A closure ``def back`` of a split derivative rebinds names of the
     forward sweep around it (tape pops, restores): declare them ``nonlocal``
     so they are the forward sweep's, not new locals of ``back``."""
+    if not any(isinstance(s, gast.FunctionDef) for s in gen.body):
+        return  # no closure (the common case): nothing to declare, no need to walk the body
     params = {a.id for a in gen.args.posonlyargs + gen.args.args + gen.args.kwonlyargs}
-    outer = params | {n.id for s in gen.body if not isinstance(s, gast.FunctionDef) for n in gast.walk(s)
+    outer = params | {n.id for s in gen.body if not isinstance(s, gast.FunctionDef) for n in walk(s)
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}  # fmt: skip
     for s in gen.body:
         if isinstance(s, gast.FunctionDef):
-            stored = {n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            stored = {n.id for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
             rebound = sorted(stored & outer)
             if rebound:
                 s.body.insert(0, gast.Nonlocal(names=rebound))

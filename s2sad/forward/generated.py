@@ -25,7 +25,7 @@ from ..codegen.derivative import Derivative
 from ..codegen.finish import GENERATED_PREFIX
 from ..errors import UnsupportedSyntaxError
 from ..frontend.parse import ParsedFunction, parse_function, parse_source
-from ..ir.core import name
+from ..ir.core import name, walk
 
 
 def parse_generated(d: Derivative) -> ParsedFunction:
@@ -34,7 +34,7 @@ def parse_generated(d: Derivative) -> ParsedFunction:
     fn = d.fn
     node = parse_source(d.source).body[0]
     assert isinstance(node, gast.FunctionDef)
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if getattr(sub, "lineno", None) is not None:
             sub.lineno += 1  # compile_function puts the def one line down, inside a factory
     closure: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from ..analysis.activity import statements, varied_names
 from ..analysis.resolve import Op, Resolver
 from ..errors import NoRuleError
 from ..frontend.parse import ParsedFunction
-from ..ir.core import name
+from ..ir.core import name, walk
 from ..rules.runtime_rules import RUNTIME_RULES
 from .transform import pop_receiver
 
@@ -78,7 +78,7 @@ def varied_through_buffers(
         if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and len(s.value.args) == 3:
             buffer, _, v = s.value.args
             if isinstance(buffer, gast.Name) and resolver.value_of(s.value.func)[1] is runtime.add_at:
-                adds.append((buffer.id, {n.id for n in gast.walk(v) if isinstance(n, gast.Name)}))
+                adds.append((buffer.id, {n.id for n in walk(v) if isinstance(n, gast.Name)}))
         elif isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Name):
             pair = {s.targets[0].id, s.value.id}
             if pair & mutated:

@@ -87,7 +87,7 @@ from ..analysis.activity import container_op, kind_of_atom
 from ..analysis.resolve import Op
 from ..errors import Location, NoRuleError, UnsupportedSyntaxError
 from ..frontend.varargs import bind_call
-from ..ir.core import assign, const, name, names_in
+from ..ir.core import assign, const, name, names_in, walk
 from ..ir.kinds import SCALAR, is_container
 from ..ir.naming import Namer
 from ..ir.ssa import assigned
@@ -152,7 +152,7 @@ def stack_modes(fn: gast.FunctionDef, generated: bool) -> dict[str, str]:
     popped: dict[str, set[str]] = {}
     other: set[str] = set()
     receivers: set[int] = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Expr):
             call = method_call(node)
             if call is not None:
@@ -170,7 +170,7 @@ def stack_modes(fn: gast.FunctionDef, generated: bool) -> dict[str, str]:
             if lst is not None:
                 popped.setdefault(lst, set()).add(node.targets[0].id)
                 receivers.add(id(node.value.func.value))
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and id(node) not in receivers:
             other.add(node.id)
     modes = {}
@@ -233,7 +233,7 @@ class ForwardTransform:
         literal holding a varied name is not an atom: see ``literal_tangent``."""
         if isinstance(atom, gast.Name):
             return self.state.of.get(atom.id)
-        if any(isinstance(n, gast.Name) and n.id in self.varied for n in gast.walk(atom)):
+        if any(isinstance(n, gast.Name) and n.id in self.varied for n in walk(atom)):
             raise AssertionError(f"core: {type(atom).__name__} holding a derivative is not an atom")
         return None
 
@@ -835,7 +835,7 @@ def _written(stmts: list[gast.stmt], resolve: Callable[[gast.expr], Any]) -> set
     onto or popped from."""
     out = set()
     for s in stmts:
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
                 base = node.targets[0].value
                 if isinstance(base, gast.Name):

@@ -65,7 +65,7 @@ import copy
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..ir.core import KeyRead, assign, const, local_names, locate, name
+from ..ir.core import KeyRead, assign, clone, const, local_names, locate, name
 from ..ir.naming import Namer
 from .desugar import Desugar
 from .exits import Exits, Loop, has_early_return
@@ -163,7 +163,7 @@ class Normalizer(Desugar, Iteration, Lifting, Exits):
         if isinstance(e, gast.Constant):
             return const(e.value)
         if self.global_chain(e):
-            return copy.deepcopy(e)
+            return clone(e)
         value = self.expr(e, out)
         if isinstance(value, gast.Constant) and into is None:
             return value  # a folded literal such as -0.2

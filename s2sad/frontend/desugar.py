@@ -38,11 +38,9 @@ def f(x, y):
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
-from ..ir.core import assign, const, dotted, locate, name
+from ..ir.core import assign, clone, const, dotted, locate, name, walk
 from .fence import DEFAULT_HINT, foreign_write, is_partial
 
 _OPS = {
@@ -84,7 +82,7 @@ class Desugar:
             cur = self.namer.temp()
             out.append(assign(cur, gast.Subscript(value=name(base), slice=idx, ctx=gast.Load())))
             val = self.atom(gast.BinOp(left=name(cur), op=s.op, right=s.value), out)
-            self._store(base, copy.deepcopy(idx), val, out, s)
+            self._store(base, clone(idx), val, out, s)
         else:
             raise self.refuse(tgt, "an augmented assignment to an attribute", "assign to a local name instead")
 
@@ -140,9 +138,9 @@ class Desugar:
         if isinstance(value, (gast.Tuple, gast.List)):
             # Evaluate every right-hand side before any target is written: a, b = b, a
             vals = []
-            stored = {n.id for n in gast.walk(tgt) if isinstance(n, gast.Name)}
+            stored = {n.id for n in walk(tgt) if isinstance(n, gast.Name)}
             for e in value.elts:
-                if not ({n.id for n in gast.walk(e) if isinstance(n, gast.Name)} & stored):
+                if not ({n.id for n in walk(e) if isinstance(n, gast.Name)} & stored):
                     vals.append(e)  # the assignments cannot change it: evaluated where it is assigned
                     continue
                 a = self.atom(e, out)
@@ -156,7 +154,7 @@ class Desugar:
             return
         whole = self.atom(value, out)
         for k, t_ in enumerate(tgt.elts):
-            item = gast.Subscript(value=copy.deepcopy(whole), slice=const(k), ctx=gast.Load())
+            item = gast.Subscript(value=clone(whole), slice=const(k), ctx=gast.Load())
             self.assign_to(t_, item, out)
 
     def _local_base(self, tgt: gast.Subscript) -> str:
@@ -172,7 +170,7 @@ class Desugar:
         rights = [self.atom(c, out) for c in e.comparators]
         lefts = [left, *rights[:-1]]
         parts = [
-            gast.Compare(left=copy.deepcopy(lft), ops=[op], comparators=[copy.deepcopy(r)])
+            gast.Compare(left=clone(lft), ops=[op], comparators=[clone(r)])
             for lft, op, r in zip(lefts, e.ops, rights)
         ]
         return self.expr_BoolOp(gast.BoolOp(op=gast.And(), values=parts), out, into)
@@ -269,7 +267,7 @@ class Desugar:
             ifs = [keep]
         gen = gast.comprehension(target=target, iter=source, ifs=ifs, is_async=0)
         comp = gast.ListComp(elt=elt, generators=[gen])
-        for node in gast.walk(comp):
+        for node in walk(comp):
             if hasattr(node, "lineno") or isinstance(node, gast.expr):
                 gast.copy_location(node, e)
         return comp
@@ -316,12 +314,12 @@ class Desugar:
         result = self.namer.temp("items")
         self.locals.add(result)
         out.append(gast.copy_location(assign(result, gast.List(elts=[], ctx=gast.Load())), e))
-        elt = copy.deepcopy(e.elt)
-        gens = copy.deepcopy(e.generators)
+        elt = clone(e.elt)
+        gens = clone(e.generators)
         for gen in gens:
             if getattr(gen, "is_async", 0):
                 raise self.refuse(e, "an async comprehension", DEFAULT_HINT)
-            for target in [n for n in gast.walk(gen.target) if isinstance(n, gast.Name)]:
+            for target in [n for n in walk(gen.target) if isinstance(n, gast.Name)]:
                 fresh = self.namer.version(target.id)
                 self.locals.add(fresh)
                 _rename_within([elt, *gens[gens.index(gen) :]], target.id, fresh, skip_iter_of=gen)
@@ -351,6 +349,6 @@ def _rename_within(nodes: list[gast.AST], old: str, new: str, skip_iter_of: gast
         if node is skip_iter_of:
             parts = [node.target, *node.ifs]
         for part in parts:
-            for sub in gast.walk(part):
+            for sub in walk(part):
                 if isinstance(sub, gast.Name) and sub.id == old:
                     sub.id = new

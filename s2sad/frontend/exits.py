@@ -39,12 +39,11 @@ def f(x):
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import gast
 
-from ..ir.core import assign, const, name
+from ..ir.core import assign, clone, const, name
 
 
 @dataclass
@@ -153,7 +152,7 @@ class Exits:
             body.append(assign(loop.cont, const(False)))
         self.block(s.body, body)
         recompute: list[gast.stmt] = []
-        recompute.append(assign(cond, self.expr(copy.deepcopy(s.test), recompute)))
+        recompute.append(assign(cond, self.expr(clone(s.test), recompute)))
         if loop.brk:
             go = self._not(loop.brk, s, body)
             body.append(gast.If(test=go, body=recompute, orelse=[]))

@@ -39,7 +39,7 @@ from __future__ import annotations
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.core import dotted, local_names, unparse
+from ..ir.core import dotted, local_names, unparse, walk
 
 DEFAULT_HINT = "rewrite it with the constructs listed in s2sad's README (What it differentiates)"
 
@@ -164,10 +164,10 @@ def lifted_names(fn: gast.FunctionDef) -> set[str]:
     """Names bound (once) to a nested def or a lambda: they are lifted, not locals."""
     out: set[str] = set()
     counts: dict[str, int] = {}
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             counts[node.id] = counts.get(node.id, 0) + 1
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if node is fn:
             continue
         if isinstance(node, gast.FunctionDef):
@@ -232,7 +232,7 @@ class _Fence:
             raise self.refuse(s, "a decorated nested function", "define the helper without decorators")
         if s.name in self.defined or s.name in self.locals:
             raise self.refuse(s, f"a second definition of {s.name}", "give each nested function its own name")
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Nonlocal):
                 raise self.refuse(node, "`nonlocal` in a nested function", HINTS["Nonlocal"])
         self.defined.add(s.name)

@@ -20,7 +20,6 @@ or is not pure (collecting would move its effects).
 
 from __future__ import annotations
 
-import copy
 import inspect
 from typing import Any
 
@@ -28,6 +27,7 @@ import gast
 
 from ..codegen.emit import compile_function, render_function
 from ..errors import Location, UnsupportedSyntaxError
+from ..ir.core import clone, walk
 from .parse import ParsedFunction, parse_function, register_lifted
 
 _twins: dict[Any, tuple[Any, Any]] = {}  # generator function -> (its code, the list-returning twin)
@@ -56,8 +56,8 @@ def collected(fn: Any, where: Location, impure: str | None) -> Any:
 
 
 def _as_list_function(pf: ParsedFunction) -> gast.FunctionDef:
-    node = copy.deepcopy(pf.node)
-    taken = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    node = clone(pf.node)
+    taken = {n.id for n in walk(node) if isinstance(n, gast.Name)}
     items = "items"
     while items in taken:
         items += "_"
@@ -113,7 +113,7 @@ class _Collect:
             v = self.items + "_v"
             loop = gast.For(target=_name(v, gast.Store()), iter=s.value.value, body=[self._append(_name(v))],
                             orelse=[], type_comment=None)
-            for n in gast.walk(loop):
+            for n in walk(loop):
                 if isinstance(n, (gast.stmt, gast.expr)):
                     gast.copy_location(n, s)
             return [loop]
@@ -123,7 +123,7 @@ class _Collect:
             return [gast.copy_location(gast.Return(value=_name(self.items)), s)]
         headers = [getattr(s, f) for f in ("target", "iter", "test") if getattr(s, f, None) is not None]
         for part in headers if hasattr(s, "body") else [s]:  # a compound statement's body is visited below
-            for n in gast.walk(part):
+            for n in walk(part):
                 if isinstance(n, (gast.Yield, gast.YieldFrom, gast.Await)):
                     raise self.refuse(n, "using a value sent to it (x = yield v)", "yield in a statement of its own")
         self.visit_body(s)

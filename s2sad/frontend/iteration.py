@@ -34,11 +34,9 @@ def f(xs):
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
-from ..ir.core import KeyRead, assign, const, name
+from ..ir.core import KeyRead, assign, clone, const, name, walk
 
 _DICT_VIEWS = ("keys", "values", "items")
 
@@ -124,11 +122,11 @@ class Iteration:
             how, it = it.func.attr, it.func.value  # d.items(): walk d's keys, read its values
         seq = self._iterated(self.atom(it, out), s, out)
         seqs.append(seq)
-        key = gast.Subscript(value=copy.deepcopy(seq), slice=name(idx), ctx=KeyRead(how))
+        key = gast.Subscript(value=clone(seq), slice=name(idx), ctx=KeyRead(how))
         if how == "values":
-            return gast.Subscript(value=copy.deepcopy(seq), slice=key, ctx=gast.Load())
+            return gast.Subscript(value=clone(seq), slice=key, ctx=gast.Load())
         if how == "items":
-            value = gast.Subscript(value=copy.deepcopy(seq), slice=copy.deepcopy(key), ctx=gast.Load())
+            value = gast.Subscript(value=clone(seq), slice=clone(key), ctx=gast.Load())
             return gast.Tuple(elts=[key, value], ctx=gast.Load())
         return key
 
@@ -161,13 +159,13 @@ class Iteration:
             return name(r), [name(s.target.id, gast.Store)]
         src = self.atom(seq, out)
         n = self.namer.temp("n")
-        out.append(assign(n, gast.Call(func=name("len"), args=[copy.deepcopy(src)], keywords=[])))
+        out.append(assign(n, gast.Call(func=name("len"), args=[clone(src)], keywords=[])))
         last = self.namer.temp("n")
         out.append(assign(last, gast.BinOp(left=name(n), op=gast.Sub(), right=const(1))))
         r = self.namer.temp("r")
         out.append(assign(r, gast.Call(func=name("range"), args=[name(last), const(-1), const(-1)], keywords=[])))
         idx = self.namer.temp("i")
-        item = gast.Subscript(value=copy.deepcopy(src), slice=name(idx), ctx=gast.Load())
+        item = gast.Subscript(value=clone(src), slice=name(idx), ctx=gast.Load())
         return name(r), [name(idx, gast.Store), gast.Assign(targets=[s.target], value=item, type_comment=None)]
 
     def _is_range(self, node: gast.expr, seen: frozenset[str] = frozenset()) -> bool:
@@ -180,14 +178,14 @@ class Iteration:
         if not isinstance(node, gast.Name) or node.id not in self.locals or node.id in seen:
             return False
         values = []
-        for sub in gast.walk(self.fn):
+        for sub in walk(self.fn):
             if isinstance(sub, gast.Assign):
                 if any(isinstance(t, gast.Name) and t.id == node.id for t in sub.targets):
                     values.append(sub.value)
-                elif any(node.id in {n.id for n in gast.walk(t) if isinstance(n, gast.Name)} for t in sub.targets):
+                elif any(node.id in {n.id for n in walk(t) if isinstance(n, gast.Name)} for t in sub.targets):
                     return False  # unpacked into, or written through
             elif isinstance(sub, (gast.AugAssign, gast.AnnAssign, gast.For)) and node.id in {
-                n.id for n in gast.walk(sub.target) if isinstance(n, gast.Name)
+                n.id for n in walk(sub.target) if isinstance(n, gast.Name)
             }:
                 return False
         params = {a.id for a in self.fn.args.posonlyargs + self.fn.args.args + self.fn.args.kwonlyargs}
@@ -199,7 +197,7 @@ class Iteration:
         """The sequence a for loop walks: Python keeps the object the loop
         started with, even if the body rebinds the name, so keep it too."""
         if isinstance(seq, gast.Name) and any(
-            isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == seq.id for n in gast.walk(loop)
+            isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == seq.id for n in walk(loop)
         ):
             kept = self.namer.temp("seq")
             self.locals.add(kept)
@@ -211,7 +209,7 @@ class Iteration:
         lens = []
         for q in seqs:
             n = self.namer.temp("n")
-            out.append(assign(n, gast.Call(func=name("len"), args=[copy.deepcopy(q)], keywords=[])))
+            out.append(assign(n, gast.Call(func=name("len"), args=[clone(q)], keywords=[])))
             lens.append(name(n))
         if len(lens) > 1:
             n = self.namer.temp("n")

@@ -32,12 +32,10 @@ def g(v, *, a):
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.core import assign, const, local_names, name
+from ..ir.core import assign, clone, const, local_names, name, walk
 from .fence import HINTS
 
 
@@ -58,23 +56,23 @@ class Lifting:
         keyword-only parameters, passed at each call with their current value.
         A default that reads an enclosing variable is evaluated where the def
         stands (as Python does) and passed at each call that leaves it out."""
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Nonlocal):
                 raise self.refuse(node, "`nonlocal` in a nested function", HINTS["Nonlocal"])
         inner = local_names(s)
-        lifted = copy.deepcopy(s)
+        lifted = clone(s)
         free_set = (
             {
                 n.id
                 for st in lifted.body
-                for n in gast.walk(st)
+                for n in walk(st)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
             }
             - inner
             - {s.name}
         )
         free_set = {n for n in free_set if n in self.locals}
-        for call in (n for st in lifted.body for n in gast.walk(st) if isinstance(n, gast.Call)):
+        for call in (n for st in lifted.body for n in walk(st) if isinstance(n, gast.Call)):
             callee = call.func.id if isinstance(call.func, gast.Name) and call.func.id not in inner else None
             if callee == s.name:
                 raise UnsupportedSyntaxError(
@@ -119,7 +117,7 @@ class Lifting:
         """A parameter's default: kept if it reads no enclosing variable, else
         computed now into a fresh name (passed by each call) and None in the
         lifted def."""
-        reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+        reads = {n.id for n in walk(value) if isinstance(n, gast.Name)}
         if not reads & self.locals:
             return value
         held = self.namer.temp()
@@ -176,7 +174,7 @@ class Lifting:
         n = len(value.args) - 1
         rest, more = self.namer.claim("args"), self.namer.claim("kwargs")
         call = gast.Call(
-            func=copy.deepcopy(func),
+            func=clone(func),
             args=[*held[:n], gast.Starred(value=name(rest), ctx=gast.Load())],
             keywords=[gast.keyword(arg=k.arg, value=h) for k, h in zip(value.keywords, held[n:])]
             + [gast.keyword(arg=None, value=name(more))],
@@ -194,7 +192,7 @@ class Lifting:
         fdef = gast.FunctionDef(
             name=fname, args=args, body=[ret], decorator_list=[], returns=None, type_comment=None, type_params=[]
         )
-        for node in gast.walk(fdef):
+        for node in walk(fdef):
             if isinstance(node, (gast.stmt, gast.expr)):
                 gast.copy_location(node, value)
         self.lift(fdef, out)

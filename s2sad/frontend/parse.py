@@ -7,7 +7,6 @@ the user's own lines.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import linecache
 import textwrap
@@ -19,6 +18,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, SourceUnavailableError
+from ..ir.core import clone, walk
 
 
 @dataclass
@@ -99,7 +99,7 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     """Parse ``fn`` and return its ``FunctionDef`` with real line numbers."""
     if fn in _LIFTED:
         known = _LIFTED[fn]
-        return ParsedFunction(fn, copy.deepcopy(known.node), known.filename, known.globals, known.closure)
+        return ParsedFunction(fn, clone(known.node), known.filename, known.globals, known.closure)
     if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
         return _parse_bound_method(fn)
     if not inspect.isfunction(fn):
@@ -130,7 +130,7 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     node = module.body[0]
     if not isinstance(node, gast.FunctionDef) or fn.__name__ == "<lambda>":
         node = _lambda_to_def(_the_lambda(module, fn, first, indent), fn)
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if hasattr(sub, "lineno") and sub.lineno is not None:
             sub.lineno += first - 1
             sub.col_offset = (sub.col_offset or 0) + indent
@@ -170,7 +170,7 @@ def _parse_bound_method(method: Any) -> ParsedFunction:
 def _the_lambda(module: gast.Module, fn: Any, first: int, indent: int) -> gast.Lambda:
     """The lambda in ``module`` that compiled to ``fn``: the only one, or the
     one whose body holds the first position of ``fn``'s code."""
-    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in walk(module) if isinstance(n, gast.Lambda)]
     if len(lambdas) == 1:
         return lambdas[0]
     positions = [  # where the body's instructions come from (RESUME and the like say 0:0)
@@ -195,7 +195,7 @@ def _the_lambda(module: gast.Module, fn: Any, first: int, indent: int) -> gast.L
 
 
 def _within(inner: gast.Lambda, outer: gast.Lambda) -> bool:
-    return any(n is inner for n in gast.walk(outer.body))
+    return any(n is inner for n in walk(outer.body))
 
 
 def _lambda_to_def(lam: gast.Lambda, fn: Callable[..., Any]) -> gast.FunctionDef:

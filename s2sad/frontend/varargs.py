@@ -27,7 +27,6 @@ def f(x, xs_0, xs_1, *, s):
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 import gast
 
 from ..errors import Location, UnsupportedSyntaxError
-from ..ir.core import name
+from ..ir.core import clone, name, walk
 
 
 def flatten(fn: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,9 +77,9 @@ def specialise(fn: gast.FunctionDef, star: list[str], keys: list[str], filename:
     and ``**kw`` by the keyword-only parameters ``keys`` (see the module
     docstring). Refuses a key or name that would clash with the function's
     own names, and a use of ``**kw`` other than reading a key or passing it on."""
-    fn = copy.deepcopy(fn)
+    fn = clone(fn)
     args = fn.args
-    body_names = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
+    body_names = {n.id for n in walk(fn) if isinstance(n, gast.Name)}
     if args.vararg is not None:
         vname = args.vararg.id
         for s in star:

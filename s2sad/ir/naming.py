@@ -16,6 +16,8 @@ import re
 
 import gast
 
+from .core import walk
+
 
 class Namer:
     """Hands out fresh, readable names that avoid ``taken``."""
@@ -31,7 +33,7 @@ class Namer:
 
     @classmethod
     def for_function(cls, node: gast.AST) -> Namer:
-        return cls({n.id for n in gast.walk(node) if isinstance(n, gast.Name)} | _arg_names(node))
+        return cls({n.id for n in walk(node) if isinstance(n, gast.Name)} | _arg_names(node))
 
     def claim(self, name: str) -> str:
         """Reserve ``name`` exactly, or the first free ``name_k``."""
@@ -74,7 +76,7 @@ class Namer:
         for der, base in derived.items():
             if base in mapping:
                 mapping[der] = mapping[base] + der[len(base):]
-        for sub in gast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, gast.Name) and sub.id in mapping:
                 sub.id = mapping[sub.id]
         return mapping
@@ -128,11 +130,11 @@ def _in_source_order(node: gast.AST):
     """Nodes in the order a reader meets them (statements top to bottom)."""
     if isinstance(node, gast.stmt) and not isinstance(node, (gast.FunctionDef, gast.If, gast.For, gast.While)):
         if isinstance(node, gast.Assign):
-            yield from gast.walk(node.value)
+            yield from walk(node.value)
             for t in node.targets:
-                yield from gast.walk(t)
+                yield from walk(t)
         else:
-            yield from gast.walk(node)
+            yield from walk(node)
         return
     for _field, value in gast.iter_fields(node):
         items = value if isinstance(value, list) else [value]
@@ -141,7 +143,7 @@ def _in_source_order(node: gast.AST):
                 if isinstance(item, gast.stmt):
                     yield from _in_source_order(item)
                 else:
-                    yield from gast.walk(item)
+                    yield from walk(item)
 
 
 def _arg_names(node: gast.AST) -> set[str]:

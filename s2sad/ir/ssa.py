@@ -34,18 +34,17 @@ def f(x):
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
 from ..analysis.liveness import live_after
+from .core import clone, walk
 from .naming import Namer
 
 
 def rename(stmts: list[gast.stmt], old: str, new: str) -> None:
     """Replace every occurrence of the name ``old`` by ``new`` in place."""
     for s in stmts:
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Name) and node.id == old:
                 node.id = new
 
@@ -54,7 +53,7 @@ def assigned(stmts: list[gast.stmt]) -> set[str]:
     """Names assigned anywhere in ``stmts`` (loop targets included)."""
     out: set[str] = set()
     for s in stmts:
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Assign):
                 for t in node.targets:
                     if isinstance(t, gast.Name):
@@ -68,7 +67,7 @@ def _assigned_by_statements(stmts: list[gast.stmt]) -> set[str]:
     return {
         t.id
         for s in stmts
-        for node in gast.walk(s)
+        for node in walk(s)
         if isinstance(node, gast.Assign)
         for t in node.targets
         if isinstance(t, gast.Name)
@@ -93,7 +92,7 @@ class SSA:
         return version
 
     def load(self, node: gast.AST, env: dict[str, str]) -> None:
-        for sub in gast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load) and sub.id in env:
                 sub.id = env[sub.id]
 
@@ -162,7 +161,7 @@ class SSA:
         # a loop index is bound afresh each iteration: it is not carried, unless
         # it had a value before the loop (a loop that runs no iteration keeps
         # that value, as Python does; then the body's last index is copied back)
-        indices = {n.target.id for n in gast.walk(s) if isinstance(n, gast.For) and isinstance(n.target, gast.Name)}
+        indices = {n.target.id for n in walk(s) if isinstance(n, gast.For) and isinstance(n.target, gast.Name)}
         fresh = {u for u in indices if u not in env}
         body_assigned = (assigned(s.body) | assigned([s])) - (fresh - _assigned_by_statements(s.body))
         live = self.live_after.get(id(s))
@@ -196,9 +195,9 @@ def _reads_at_def(stmts: list[gast.stmt], target: str, read: str) -> bool:
     """Does the statement defining ``target`` read ``read``? (Then it cannot be
     renamed to ``read``: the reverse sweep needs both values at once.)"""
     for s in stmts:  # every definition: a merged name has one in each branch
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and node.targets[0].id == target:
-                if any(isinstance(n, gast.Name) and n.id == read for n in gast.walk(node.value)):
+                if any(isinstance(n, gast.Name) and n.id == read for n in walk(node.value)):
                     return True
     return False
 
@@ -217,7 +216,7 @@ def _copy(target: str, source: str) -> gast.Assign:
 
 def to_ssa(fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     """Return ``fn`` (core form) renamed as described in the module docstring."""
-    fn = copy.deepcopy(fn)
+    fn = clone(fn)
     params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     env = {p: p for p in params}
     fn.body, _ = SSA(namer, params, live_after(fn.body)).block(fn.body, env)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 
 import gast
 
-from ..ir.core import names_in
+from ..ir.core import names_in, walk
 from ..ir.ssa import rename
 
 
@@ -54,7 +54,7 @@ def eliminate_common_subexpressions(
     updates ``x op= v`` (line, column, name, op), as normalize records them."""
     written, updated = changed_in_place(fn, updates)
     counts: dict[str, int] = {a.id: 1 for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
             counts[node.targets[0].id] = counts.get(node.targets[0].id, 0) + 1
         elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
@@ -97,7 +97,7 @@ def changed_in_place(
     written: set[str] = set()
     updated: set[str] = set()
     copies: list[tuple[str, str]] = []
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Assign):
             t = node.targets[0]
             if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
@@ -164,7 +164,7 @@ def _invalidate(seen: dict[str, tuple[str, set[str]]], name: str) -> None:
 
 def _assigned_or_written(s: gast.stmt) -> set[str]:
     out = set()
-    for node in gast.walk(s):
+    for node in walk(s):
         if isinstance(node, gast.Assign):
             t = node.targets[0]
             out.add(t.id if isinstance(t, gast.Name) else t.value.id)

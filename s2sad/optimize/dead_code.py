@@ -27,12 +27,12 @@ from collections.abc import Callable
 
 import gast
 
-from ..ir.core import names_read
+from ..ir.core import names_read, walk
 
 
 def makes_no_call(s: gast.Assign) -> bool:
     """May this assignment go when its target is unread? (A call may have an effect.)"""
-    return not any(isinstance(n, gast.Call) for n in gast.walk(s.value))
+    return not any(isinstance(n, gast.Call) for n in walk(s.value))
 
 
 def eliminate_dead_code(

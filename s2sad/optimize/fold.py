@@ -39,29 +39,25 @@ _UNKNOWN = object()
 
 def fold_constants(expr: gast.expr) -> gast.expr:
     """``expr`` with constant tests and trivial arithmetic folded, inside out."""
-
-    class Fold(gast.NodeTransformer):
-        def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
-            self.generic_visit(node)
-            return fold_test(node)
-
-        def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
-            self.generic_visit(node)
-            return fold_arithmetic(node)
-
-    return Fold().visit(expr)
+    return _FoldConstants().visit(expr)
 
 
 def fold_tests(expr: gast.expr) -> gast.expr:
     """``expr`` with every ``a if c else b`` whose test compares constants
     replaced by the branch taken (inside out)."""
+    return _FoldTests().visit(expr)
 
-    class Fold(gast.NodeTransformer):
-        def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
-            self.generic_visit(node)
-            return fold_test(node)
 
-    return Fold().visit(expr)
+class _FoldTests(gast.NodeTransformer):
+    def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
+        self.generic_visit(node)
+        return fold_test(node)
+
+
+class _FoldConstants(_FoldTests):
+    def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
+        self.generic_visit(node)
+        return fold_arithmetic(node)
 
 
 def fold_test(node: gast.IfExp) -> gast.expr:

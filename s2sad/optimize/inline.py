@@ -26,11 +26,9 @@ c_bar += g * y
 
 from __future__ import annotations
 
-import copy
-
 import gast
 
-from ..ir.core import names_read, unparse
+from ..ir.core import clone, names_read, unparse, walk
 
 
 def _touched(s: gast.stmt, np_name: str) -> set[str]:
@@ -38,7 +36,7 @@ def _touched(s: gast.stmt, np_name: str) -> set[str]:
     other than an assignment, or one calling anything but NumPy's
     functions such as ``np.sum``, may change whatever it reads)."""
     out = set()
-    for node in gast.walk(s):
+    for node in walk(s):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
             out.add(node.id)
     if isinstance(s, (gast.Assign, gast.AugAssign)):
@@ -48,7 +46,7 @@ def _touched(s: gast.stmt, np_name: str) -> set[str]:
                 t = t.value
             if isinstance(t, gast.Name):
                 out.add(t.id)
-        if any(isinstance(n, gast.Call) and not _numpy(n, np_name) for n in gast.walk(s.value)):
+        if any(isinstance(n, gast.Call) and not _numpy(n, np_name) for n in walk(s.value)):
             out |= names_read(s.value)  # a helper, a method, a callee's derivative: not known to change nothing
     else:
         out |= names_read(s)
@@ -85,12 +83,12 @@ def _calls_only(node: gast.AST, np_name: str, pure: frozenset[str]) -> bool:
     """Does ``node`` call nothing but NumPy's functions and the ``pure`` helpers?"""
     return all(
         _numpy(n, np_name) or (isinstance(n.func, gast.Name) and n.func.id in pure)
-        for n in gast.walk(node) if isinstance(n, gast.Call)
+        for n in walk(node) if isinstance(n, gast.Call)
     )  # fmt: skip
 
 
 def _loads(node: gast.AST, v: str) -> list[gast.Name]:
-    return [n for n in gast.walk(node) if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load)]
+    return [n for n in walk(node) if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load)]
 
 
 def inline_once_read(
@@ -153,7 +151,7 @@ def _inline_at(
         if len(reads) != 1 or len(reads[0][1]) != 1:
             return False
         use = later[last]
-        trial = copy.deepcopy(use)
+        trial = clone(use)
         _replace(trial, _loads(trial, v)[0], e)
         if len(" ".join(line.strip() for line in unparse(trial).splitlines())) > width:
             return False  # a line too long to read: the value keeps its name
@@ -164,13 +162,13 @@ def _inline_at(
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> None:
-    for parent in gast.walk(stmt):
+    for parent in walk(stmt):
         for field, value in gast.iter_fields(parent):
             if value is old:
-                setattr(parent, field, copy.deepcopy(new))
+                setattr(parent, field, clone(new))
                 return
             if isinstance(value, list):
                 for k, item in enumerate(value):
                     if item is old:
-                        value[k] = copy.deepcopy(new)
+                        value[k] = clone(new)
                         return

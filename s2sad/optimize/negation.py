@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import gast
 
+from ..ir.core import walk
+
 
 def fold_negation(fn: gast.FunctionDef) -> gast.FunctionDef:
     """Rewrite ``fn`` in place (see the module's contract) and return it."""
     _Push().visit(fn)
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Add):
             term = without_sign(node.right)
             if term is not None:

@@ -28,14 +28,14 @@ from __future__ import annotations
 import gast
 
 from ..analysis.shapes import ShapeClasses
-from ..ir.core import name
+from ..ir.core import name, walk
 
 
 def _shape_reads(stmts: list[gast.stmt], np_name: str) -> tuple[dict[int, str], dict[str, int]]:
     """(id of each shape-only read -> the name read, name -> its other reads)."""
     shape_only: dict[int, str] = {}
     for s in stmts:
-        for node in gast.walk(s):
+        for node in walk(s):
             if (
                 isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                 and isinstance(node.func.value, gast.Name) and node.func.value.id == np_name
@@ -50,7 +50,7 @@ def _shape_reads(stmts: list[gast.stmt], np_name: str) -> tuple[dict[int, str], 
                 shape_only[id(node.value)] = node.value.id
     other: dict[str, int] = {}
     for s in stmts:
-        for node in gast.walk(s):
+        for node in walk(s):
             if isinstance(node, gast.Name) and id(node) not in shape_only:
                 other[node.id] = other.get(node.id, 0) + 1
     return shape_only, other

@@ -17,7 +17,6 @@ tests are folded (:mod:`s2sad.optimize.fold`).
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ import gast
 
 from ..analysis.activity import kind_of_atom
 from ..analysis.shapes import ShapeClasses
-from ..ir.core import const, name
+from ..ir.core import clone, const, name
 from ..ir.kinds import INT, SCALAR, is_array, ndim, unit_dims
 from ..optimize.fold import fold_arithmetic, fold_test
 from .table import RULES
@@ -70,10 +69,10 @@ def as_value(index: gast.expr) -> gast.expr:
     """An index (which may hold slices) as an ordinary expression."""
     if isinstance(index, gast.Slice):
         parts = [p if p is not None else const(None) for p in (index.lower, index.upper, index.step)]
-        return gast.Call(func=name("slice"), args=[copy.deepcopy(p) for p in parts], keywords=[])
+        return gast.Call(func=name("slice"), args=[clone(p) for p in parts], keywords=[])
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[as_value(e) for e in index.elts], ctx=gast.Load())
-    return copy.deepcopy(index)
+    return clone(index)
 
 
 def instantiate(
@@ -83,24 +82,30 @@ def instantiate(
 ) -> gast.expr:
     """Copy ``template`` with its names replaced: ``bindings`` first, then
     ``rename`` for module and helper names (``np``, ``unbroadcast``)."""
-    tree = copy.deepcopy(template)
+    return _Substitute(bindings, rename).visit(clone(template))
 
-    class Sub(gast.NodeTransformer):
-        def visit_Subscript(self, node: gast.Subscript) -> gast.AST:
-            node.value = self.visit(node.value)
-            if isinstance(node.slice, gast.Name) and node.slice.id in bindings:
-                node.slice = copy.deepcopy(bindings[node.slice.id])
-            else:
-                node.slice = self.visit(node.slice)
-            return node
 
-        def visit_Name(self, node: gast.Name) -> gast.AST:
-            if node.id in bindings:
-                return as_value(bindings[node.id])
-            node.id = rename(node.id)
-            return node
+class _Substitute(gast.NodeTransformer):
+    """What :func:`instantiate` does to its copy of a template (one class,
+    not one a call: making a class costs more than the copy)."""
 
-    return Sub().visit(tree)
+    def __init__(self, bindings: dict[str, gast.expr], rename: Callable[[str], str]):
+        self.bindings = bindings
+        self.rename = rename
+
+    def visit_Subscript(self, node: gast.Subscript) -> gast.AST:
+        node.value = self.visit(node.value)
+        if isinstance(node.slice, gast.Name) and node.slice.id in self.bindings:
+            node.slice = clone(self.bindings[node.slice.id])
+        else:
+            node.slice = self.visit(node.slice)
+        return node
+
+    def visit_Name(self, node: gast.Name) -> gast.AST:
+        if node.id in self.bindings:
+            return as_value(self.bindings[node.id])
+        node.id = self.rename(node.id)
+        return node
 
 
 def others_same(x: gast.expr, operand_names: list[str | None]) -> bool:
@@ -135,40 +140,57 @@ def simplify(
     g_kind = (lambda node: None) if adjoint is None else _adjoint_kind(adjoint, result_kind)
     g_class = None if adjoint is None or shapes is None or result is None else shapes.find(result)
 
-    class Simp(gast.NodeTransformer):
-        def visit_Call(self, node: gast.Call) -> gast.AST:
-            self.generic_visit(node)
-            f = node.func
-            if isinstance(f, gast.Name) and f.id.endswith("unbroadcast") and len(node.args) == 2:
-                e, x = node.args
-                kx = kind_of_atom(x, kinds)
-                others = list(operand_kinds)
-                if kx in others:
-                    others.remove(kx)
-                if kx == SCALAR and result_kind == SCALAR:
-                    return e
-                if others_same(node.args[1], operand_names):
-                    return e
-                if is_array(kx) and others and all(k in (SCALAR, INT) for k in others):
-                    return e
-                if shapes is not None and isinstance(x, gast.Name) and shapes.find(x.id) is not None:
-                    if expr_class(e, kinds, g_kind, shapes, adjoint, g_class) == shapes.find(x.id):
-                        return e
-            if isinstance(f, gast.Name):
-                found = specialise(node, _helper_name(f.id), kinds, lambda e: expr_kind(e, kinds, g_kind), np_name)
-                if found is not None:
-                    return found
-            return node
+    return _Simplify(kinds, operand_kinds, result_kind, operand_names, g_kind, np_name, shapes, adjoint, g_class).visit(
+        expr
+    )
 
-        def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
-            self.generic_visit(node)
-            return fold_arithmetic(node)
 
-        def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
-            self.generic_visit(node)
-            return fold_test(node)
+class _Simplify(gast.NodeTransformer):
+    """What :func:`simplify` does, inside out."""
 
-    return Simp().visit(expr)
+    def __init__(
+        self, kinds: dict[str, Any], operand_kinds: list[Any], result_kind: Any, operand_names: list[str | None],
+        g_kind: Callable[[gast.expr], Any], np_name: str | None, shapes: ShapeClasses | None = None,
+        adjoint: gast.expr | None = None, g_class: str | None = None,
+    ):  # fmt: skip
+        self.kinds, self.operand_kinds, self.result_kind = kinds, operand_kinds, result_kind
+        self.operand_names, self.g_kind, self.np_name = operand_names, g_kind, np_name
+        self.shapes, self.adjoint, self.g_class = shapes, adjoint, g_class
+
+    def visit_Call(self, node: gast.Call) -> gast.AST:
+        self.generic_visit(node)
+        kinds, result_kind = self.kinds, self.result_kind
+        f = node.func
+        if isinstance(f, gast.Name) and f.id.endswith("unbroadcast") and len(node.args) == 2:
+            e, x = node.args
+            kx = kind_of_atom(x, kinds)
+            others = list(self.operand_kinds)
+            if kx in others:
+                others.remove(kx)
+            if kx == SCALAR and result_kind == SCALAR:
+                return e
+            if others_same(node.args[1], self.operand_names):
+                return e
+            if is_array(kx) and others and all(k in (SCALAR, INT) for k in others):
+                return e
+            shapes = self.shapes
+            if shapes is not None and isinstance(x, gast.Name) and shapes.find(x.id) is not None:
+                if expr_class(e, kinds, self.g_kind, shapes, self.adjoint, self.g_class) == shapes.find(x.id):
+                    return e
+        if isinstance(f, gast.Name):
+            g_kind = self.g_kind
+            found = specialise(node, _helper_name(f.id), kinds, lambda e: expr_kind(e, kinds, g_kind), self.np_name)
+            if found is not None:
+                return found
+        return node
+
+    def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
+        self.generic_visit(node)
+        return fold_arithmetic(node)
+
+    def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
+        self.generic_visit(node)
+        return fold_test(node)
 
 
 def _helper_name(id_: str) -> str:
@@ -264,7 +286,7 @@ def _axes(dims: list[int]) -> Any:
 
 
 def _attr(node: gast.expr, attr: str) -> gast.expr:
-    return gast.Attribute(value=copy.deepcopy(node), attr=attr, ctx=gast.Load())
+    return gast.Attribute(value=clone(node), attr=attr, ctx=gast.Load())
 
 
 def _const_arg(node: gast.expr) -> tuple[bool, Any]:
@@ -346,7 +368,7 @@ def _matmul_adjoint(
     nb = nb if is_array(kind_of_atom(b, kinds)) else None
     if na is None or nb is None:
         return None
-    g = copy.deepcopy(g)
+    g = clone(g)
 
     def mm(left: gast.expr, right: gast.expr) -> gast.expr:
         return gast.BinOp(left=left, op=gast.MatMult(), right=right)
@@ -354,14 +376,14 @@ def _matmul_adjoint(
     if na == 2 and nb == 2:  # what the helper computes, whatever g is
         return mm(g, _attr(b, "T")) if k == 0 else mm(_attr(a, "T"), g)
     if na == 1 and nb == 1:
-        return gast.BinOp(left=g, op=gast.Mult(), right=copy.deepcopy(b if k == 0 else a))
+        return gast.BinOp(left=g, op=gast.Mult(), right=clone(b if k == 0 else a))
     kg = kind_of(g)
     if not (is_array(kg) and kg.ndim == 1):  # the result of (m, k) @ (k,) or (k,) @ (k, n)
         return None  # g's ndim is not certain (a seed a caller passes): keep the helper
     if na == 2 and nb == 1:  # (m, k) @ (k,) -> (m,)
-        return _np(np_name, "outer", [g, copy.deepcopy(b)]) if k == 0 else mm(g, copy.deepcopy(a))
+        return _np(np_name, "outer", [g, clone(b)]) if k == 0 else mm(g, clone(a))
     if na == 1 and nb == 2:  # (k,) @ (k, n) -> (n,)
-        return mm(copy.deepcopy(b), g) if k == 0 else _np(np_name, "outer", [copy.deepcopy(a), g])
+        return mm(clone(b), g) if k == 0 else _np(np_name, "outer", [clone(a), g])
     return None
 
 
@@ -377,7 +399,7 @@ def _reduce_adjoint(
     n = kx.ndim
     if ax is not None and not (type(ax) is int and -n <= ax < n):
         return None
-    g = copy.deepcopy(g)
+    g = clone(g)
     shape = _attr(x, "shape")
     if ax is None or n == 1:
         count: gast.expr = _attr(x, "size")
@@ -388,7 +410,7 @@ def _reduce_adjoint(
     if (ax is None or n == 1) and not keep:
         # the adjoint of a full reduction, a number: an array like x holding it (x's dtype, as the helper;
         # x is a float array: an int array carries a derivative only into a cast, whose adjoint is zero)
-        return _np(np_name, "full_like", [copy.deepcopy(x), g])
+        return _np(np_name, "full_like", [clone(x), g])
     if not keep:
         g = _np(np_name, "expand_dims", [g, const(ax % n)])
-    return _np(np_name, "broadcast_to", [g, copy.deepcopy(shape)])
+    return _np(np_name, "broadcast_to", [g, clone(shape)])

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir.core import clone, names_read, unparse, walk
+from ..ir.core import clone, names_read, walk
 
 
 def _touched(s: gast.stmt, np_name: str) -> set[str]:
@@ -103,9 +103,10 @@ def inline_once_read(
     within ``width``."""
     stmts = list(stmts)
     inlined: dict[str, gast.expr] = {}
+    facts = _Facts(adjoints, np_name, pure)
     i = 0
     while i < len(stmts):
-        if not _inline_at(stmts, i, movable, keep, adjoints, np_name, pure, width, inlined):
+        if not _inline_at(stmts, i, movable, keep, facts, width, inlined):
             i += 1
     return stmts, inlined
 
@@ -118,9 +119,43 @@ def inline_adjoints(
     return inline_once_read(stmts, adjoints, returned, adjoints, np_name, pure, width)[0]
 
 
+class _Facts:
+    """What the pass asks of each statement, read once (and again after the
+    statement changes): the names it loads (their nodes), the names it may
+    change, whether it only binds names, and its length as one line."""
+
+    def __init__(self, adjoints: set[str], np_name: str, pure: frozenset[str]):
+        self.adjoints, self.np_name, self.pure = adjoints, np_name, pure
+        self._of: dict[int, tuple[gast.stmt, dict[str, list[gast.Name]], set[str], bool]] = {}
+        self._length: dict[int, tuple[gast.AST, int]] = {}
+
+    def of(self, s: gast.stmt) -> tuple[dict[str, list[gast.Name]], set[str], bool]:
+        found = self._of.get(id(s))
+        if found is None or found[0] is not s:
+            loads: dict[str, list[gast.Name]] = {}
+            for n in walk(s):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                    loads.setdefault(n.id, []).append(n)
+            found = (
+                s, loads, _touched(s, self.np_name), _rebinds_only(s, self.adjoints, self.np_name, self.pure)
+            )  # fmt: skip
+            self._of[id(s)] = found
+        return found[1], found[2], found[3]
+
+    def length(self, node: gast.AST) -> int:
+        found = self._length.get(id(node))
+        if found is None or found[0] is not node:
+            found = self._length[id(node)] = (node, _length(node))
+        return found[1]
+
+    def changed(self, s: gast.stmt, length: int) -> None:
+        self._of.pop(id(s), None)
+        self._length[id(s)] = (s, length)
+
+
 def _inline_at(
-    stmts: list[gast.stmt], i: int, movable: set[str], keep: set[str], adjoints: set[str], np_name: str,
-    pure: frozenset[str], width: int, inlined: dict[str, gast.expr],
+    stmts: list[gast.stmt], i: int, movable: set[str], keep: set[str], facts: _Facts, width: int,
+    inlined: dict[str, gast.expr],
 ) -> bool:
     """Inline ``stmts[i]`` where it is read, if it may be (then it goes)."""
     s = stmts[i]
@@ -130,35 +165,64 @@ def _inline_at(
     if v not in movable or v in keep:
         return False
     e = s.value
-    if not _calls_only(e, np_name, pure):
+    if not _calls_only(e, facts.np_name, facts.pure):
         return False  # a call with an effect would move past others
     later = stmts[i + 1 :]
-    reads = [(j, found) for j, t in enumerate(later) if (found := _loads(t, v))]
-    if not reads or any(v in _touched(t, np_name) for t in later):
+    reads: list[tuple[int, list[gast.Name]]] = []
+    for j, t in enumerate(later):
+        loads, touched, _ = facts.of(t)
+        if v in touched:
+            return False
+        if v in loads:
+            if not isinstance(t, (gast.Assign, gast.AugAssign, gast.Return)):
+                return False  # read in a loop, a branch or a call statement: not moved there
+            reads.append((j, loads[v]))
+    if not reads:
         return False
-    if any(not isinstance(later[j], (gast.Assign, gast.AugAssign, gast.Return)) for j, _ in reads):
-        return False  # read in a loop, a branch or a call statement: not moved there
     last = reads[-1][0]
     deps = names_read(e)
     for t in later[:last]:
-        if _touched(t, np_name) & deps or not _rebinds_only(t, adjoints, np_name, pure):
+        _, touched, rebinds_only = facts.of(t)
+        if touched & deps or not rebinds_only:
             return False
     if isinstance(e, gast.Name):
-        for _, found in reads:
+        for j, found in reads:
             for node in found:
                 node.id = e.id
+            facts.changed(later[j], facts.length(later[j]) - len(v) + len(e.id))
     else:
         if len(reads) != 1 or len(reads[0][1]) != 1:
             return False
         use = later[last]
-        trial = clone(use)
-        _replace(trial, _loads(trial, v)[0], e)
-        if len(" ".join(line.strip() for line in unparse(trial).splitlines())) > width:
+        length = facts.length(use) - len(v) + facts.length(e) + 2  # with the parentheses it may need
+        if length > width:
             return False  # a line too long to read: the value keeps its name
         _replace(use, reads[0][1][0], e)
+        facts.changed(use, length)
     inlined[v] = e
     del stmts[i]
     return True
+
+
+def _length(node: gast.AST) -> int:
+    """About the length of ``node``'s source on one line (a readability bound
+    needs no exact figure, and rendering every candidate would cost more than
+    the rest of the pass)."""
+    if isinstance(node, gast.Name):
+        return len(node.id)
+    if isinstance(node, gast.Constant):
+        return len(repr(node.value))
+    if isinstance(node, gast.Attribute):
+        return _length(node.value) + 1 + len(node.attr)
+    total, parts = 0, 0
+    for child in gast.iter_child_nodes(node):
+        if isinstance(child, (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)):
+            continue
+        total += _length(child)
+        parts += 1
+    if isinstance(node, gast.keyword):
+        return total + len(node.arg or "**") + 1
+    return total + 3 * max(parts - 1, 0) + 2  # an operator or ", " between parts, brackets or "= "
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> None:

@@ -1792,10 +1792,13 @@ def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -
     clean = f"def f({sig}):\n    # {shapes}\n" + render(lines, clean_subs) + "\n"
     probe = f"def f_probe({sig}):\n" + render(lines, probe_subs) + "\n"
     if aux:  # has_aux: the same function returning (value, aux), aux a dict holding the value
-        with_aux = [
-            (i, f"return {t[7:]}, {{'value': {t[7:]}, 'tag': 'aux'}}" if t.startswith("return ") else t)
-            for i, t in lines
-        ]
+        with_aux, inner = [], None  # inner: the indent of a nested def being passed (its returns stay)
+        for i, t in lines:
+            inner = inner if inner is not None and i > inner else None
+            if t.startswith("def ") and inner is None:
+                inner = i
+            own = t.startswith("return ") and inner is None
+            with_aux.append((i, f"return {t[7:]}, {{'value': {t[7:]}, 'tag': 'aux'}}" if own else t))
         clean += f"\n\ndef f_aux({sig}):\n" + render(with_aux, clean_subs) + "\n"
     display = HEADER + PYTREE_HEADER + "\n\n" + clean
     source = HEADER + PYTREE_HEADER + PROBE_HELPER + "\n\n" + clean + "\n\n" + probe

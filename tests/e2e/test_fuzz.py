@@ -83,12 +83,16 @@ def test_generated_programs_run(tmp_path):
     rng = np.random.default_rng(0)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i in range(60):
+        for i in range(120):
             program = fuzz.generate(5, i)
             module = fuzz.load(program, tmp_path)
             args = fuzz.sample_args(program.params, rng)
             clean, probe = module.f(*fuzz.copy_args(args)), module.f_probe(*fuzz.copy_args(args))
             assert np.array_equal(np.asarray(clean), np.asarray(probe), equal_nan=True), program.display
+            if hasattr(module, "f_aux"):  # f with the aux added to its own returns (not to a nested def's)
+                value, aux = module.f_aux(*fuzz.copy_args(args))
+                assert np.array_equal(np.asarray(value), np.asarray(clean), equal_nan=True), program.display
+                assert aux["tag"] == "aux", program.display
 
 
 def test_unit_dims_and_float_programs_are_generated():

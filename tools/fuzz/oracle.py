@@ -299,8 +299,9 @@ def _check_repeat(fn: Any, args: tuple, wrt: tuple, notes: dict[str, str]) -> tu
     fast path (on Python floats, the float variant built on the second call):
     they must give what the first call, the code checked above, gave; and on
     Python floats the float variant, run alone (its NumPy fallback replaced
-    by one that stops it), must give it too. None when they do; ``notes``
-    gets what ran (``variant``)."""
+    by one that stops it), must give it too, and an ``int`` first argument
+    what its float gives. None when they do; ``notes`` gets what ran
+    (``variant``)."""
     g = s2sad.grad(fn, wrt=wrt)
     try:
         calls = [g(*copy_args(args)) for _ in range(3)]
@@ -323,17 +324,47 @@ def _check_repeat(fn: Any, args: tuple, wrt: tuple, notes: dict[str, str]) -> tu
     variant = _float_variant(g, args)
     if variant is None:
         notes.setdefault("variant", "not built")
-        return None
+        return _check_int_argument(fn, args, wrt)
     try:
         alone = variant(*copy_args(args))
     except _FellBack:
         notes.setdefault("variant", "fell back")
-        return None
+        return _check_int_argument(fn, args, wrt)
     except Exception as exc:
         return "crash", "the float variant alone: " + crash_text(exc)
     notes["variant"] = "ran"
     if not same(alone):
         return "disagree", f"the float variant alone gives {alone!r}, the first call gave {calls[0]!r}"
+    return _check_int_argument(fn, args, wrt)
+
+
+def _check_int_argument(fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | None:
+    """The first argument rounded and passed as an ``int`` (its own call
+    signature, with its own float variant from the second call on; not
+    differentiated: s2sad refuses an int there) must give the gradients w.r.t.
+    the others that it gives passed as that float. None when it does (or the
+    point is outside the function's domain)."""
+    wrt = wrt[1:]
+    if not wrt:
+        return None
+    point = (float(round(args[0])), *args[1:])
+    try:
+        want = s2sad.grad(fn, wrt=wrt)(*point)
+    except Exception:  # a point outside the domain, a branch s2sad refuses: nothing to compare
+        return None
+    g = s2sad.grad(fn, wrt=wrt)
+    try:
+        calls = [g(int(point[0]), *point[1:]) for _ in range(3)]
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "an int argument: " + crash_text(exc)
+    for k, got in enumerate(calls, 1):
+        found = leaves(got)
+        if len(found) != len(leaves(want)) or not all(
+            np.allclose(a, b, rtol=1e-7, atol=1e-9, equal_nan=True) for a, b in zip(found, leaves(want))
+        ):
+            return "disagree", f"call {k} with the int {int(point[0])} gives {got!r}, with the float {want!r}"
     return None
 
 

@@ -344,15 +344,14 @@ def _check_int_argument(fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | N
     differentiated: s2sad refuses an int there) must give the gradients w.r.t.
     the others that it gives passed as that float. None when it does (or the
     point is outside the function's domain)."""
-    wrt = wrt[1:]
-    if not wrt:
+    if len(wrt) < 2:
         return None
     point = (float(round(args[0])), *args[1:])
-    try:
-        want = s2sad.grad(fn, wrt=wrt)(*point)
+    try:  # the code built for these argument types already (w.r.t. all): the gradients but the first
+        want = s2sad.grad(fn, wrt=wrt)(*point)[1:]
     except Exception:  # a point outside the domain, a branch s2sad refuses: nothing to compare
         return None
-    g = s2sad.grad(fn, wrt=wrt)
+    g = s2sad.grad(fn, wrt=wrt[1:])
     try:
         calls = [g(int(point[0]), *point[1:]) for _ in range(3)]
     except S2SADError:

@@ -207,6 +207,17 @@ _BASE = {
 }
 
 
+# what the generated code is specialised to, besides README's constructs: arguments
+# with dimensions of length 1 (the broadcast pattern in the kinds), and programs on
+# Python floats whose later calls run the float variant (oracle: ``Outcome.variant``)
+SPECIALISATIONS: list[tuple[str, str]] = [
+    ("argument with a dimension of length 1", "units"),
+    ("3-d argument", "units"),
+    ("program on Python floats alone", "floats"),
+    ("float variant ran alone on calls 2 and 3", "floats"),
+]
+
+
 def claims() -> list[tuple[str, str]]:
     """(construct, productions) for every construct README claims."""
     out = list(PY_CLAIMS)
@@ -273,6 +284,7 @@ def constructs(source: str) -> set[str]:
             if name == "_MODEL.apply":
                 called.add("_Model")
     found |= _pytree_constructs(f, params)
+    found |= _argument_shapes(source)
     if "\ndef f_aux(" in source:
         found.add("has_aux")
     for name in called:  # what the helpers it calls use
@@ -284,6 +296,23 @@ def constructs(source: str) -> set[str]:
             ):
                 found.add("call: nested def")
     return found
+
+
+def _argument_shapes(source: str) -> set[str]:
+    """The rows of SPECIALISATIONS the arguments' shapes (the comment under ``def f``) show."""
+    head = source[source.find("def f(") :].split("\n", 2)
+    if len(head) < 2 or not head[1].strip().startswith("#"):
+        return set()
+    line = head[1].strip()
+    out = set()
+    arrays = [tuple(int(n) for n in re.findall(r"\d+", t)) for t in re.findall(r"\(([\d, ]+)\)", line)]
+    if any(1 in shape for shape in arrays):
+        out.add("argument with a dimension of length 1")
+    if any(len(shape) == 3 for shape in arrays):
+        out.add("3-d argument")
+    if re.fullmatch(r"#( \w+: float,?)+", line):
+        out.add("program on Python floats alone")
+    return out
 
 
 def _passing_constructs(call: ast.Call) -> set[str]:
@@ -625,10 +654,17 @@ def coverage_table(outcomes: list[Outcome]) -> str:
     """README's claims, the productions that write each, how many programs of
     ``outcomes`` contain it and with what outcomes; claims never generated are marked."""
     rows = []
-    per_program = [(o.status, constructs(o.program.display)) for o in outcomes]
-    width = max(len(c) for c, _ in claims())
+    per_program = [
+        (
+            o.status,
+            constructs(o.program.display)
+            | ({"float variant ran alone on calls 2 and 3"} if o.variant == "ran" else set()),
+        )
+        for o in outcomes
+    ]
+    width = max(len(c) for c, _ in claims() + SPECIALISATIONS)
     zero = []
-    for construct, productions in claims():
+    for construct, productions in claims() + SPECIALISATIONS:
         statuses = [s for s, found in per_program if construct in found]
         counts = ", ".join(f"{s} {statuses.count(s)}" for s in STATUSES if statuses.count(s))
         mark = "   <-- NEVER GENERATED" if not statuses else ""

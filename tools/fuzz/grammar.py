@@ -17,14 +17,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from .program import (
+    ALL_SHAPES,
+    C21,
     FEATURES,
     HEADER,
     LONG_NAME,
     NEW_STATEMENTS,
     PROBE_HELPER,
     PYTREE_HEADER,
+    R13,
     SCALAR,
     SHAPES,
+    T213,
+    U1,
+    U11,
+    UNIT_SHAPES,
     V2,
     V3,
     M,
@@ -63,6 +70,9 @@ class Generator:
         self.draws = False  # a random draw was written: f reseeds its generator first
         self.output: Shape | None = None  # the shape of an array output (None: a float)
         self.vector = False  # an array output, checked with vjp (chosen before the body)
+        # production `floats`: Python floats alone, and only what the float variant of the
+        # gradient covers (no arrays, globals, user calls, abs/max/min, np.sum)
+        self.floats = False
 
     # ------------------------------------------------------------ helpers
     def chance(self, p: float) -> bool:
@@ -74,6 +84,27 @@ class Generator:
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append((indent, text))
+
+    def shape(self) -> Shape:
+        """The shape of a new value: one of SHAPES, or (production `units`) one
+        with dimensions of length 1; a float alone in production `floats`."""
+        if self.floats:
+            return SCALAR
+        if "units" not in self.without and self.chance(0.2):
+            return self.r.choice(UNIT_SHAPES)
+        return self.r.choice(SHAPES)
+
+    def units(self) -> bool:
+        """Write a form with dimensions of length 1 here (production `units`)?"""
+        return not self.floats and "units" not in self.without and self.chance(0.3)
+
+    def all_params(self, e: str) -> str:
+        """``e``, often plus a term of every argument (production `floats`: an
+        argument not read on a path has a zeros_like adjoint there, which the
+        float variant does not take)."""
+        if self.chance(0.1):
+            return e
+        return f"{e} + {self.const(0.1, 0.5)} * ({' + '.join(self.params)})"
 
     def names_of(self, shape: Shape) -> list[str]:
         return [n for n, s in self.env.items() if s == shape]
@@ -126,15 +157,17 @@ class Generator:
         if depth <= 0 or self.chance(0.25):
             return self.leaf(shape)
         kinds = ["unary", "unary", "binary", "binary", "binary", "convert"]
+        if self.floats:  # no arrays to convert from
+            kinds = ["unary", "unary", "binary", "binary", "binary"]
         if ternary and "ternary" not in self.without and self.chance(0.08):
             kinds = ["ternary"]
         if "lib" not in self.without and self.chance(0.12):
             lib = self.lib(shape, depth)
             if lib is not None:
                 return lib
-        if "einsum" not in self.without and self.chance(0.02):
+        if shape in SHAPES and not self.floats and "einsum" not in self.without and self.chance(0.02):
             return self.einsum(shape, depth)
-        if shape == SCALAR and ternary and "maxmin" not in self.without and self.chance(0.03):
+        if shape == SCALAR and ternary and not self.floats and "maxmin" not in self.without and self.chance(0.03):
             return self.maxmin(depth)
         kind = self.r.choice(kinds)
         if kind == "unary":
@@ -149,8 +182,16 @@ class Generator:
 
     def leaf(self, shape: Shape) -> _Expr:
         opts: list[_Expr] = [_Expr(n, False) for n in self.names_of(shape)] * 3
+        if self.floats:  # names, loop counters and numbers: no globals, no arrays
+            if self.ints and self.chance(0.3):
+                opts.append(_Expr(f"(0.1 * {self.r.choice(self.ints)[0]})", True))
+            opts.append(_Expr(self.const(-1.5, 1.5), True))
+            return self.r.choice(opts)
+        if shape in UNIT_SHAPES:
+            return self.unit_leaf(shape, opts)
         vecs3, vecs2, mats = self.names_of(V3), self.names_of(V2), self.names_of(M)
         scalars = self.names_of(SCALAR)
+        opts += self.from_units(shape)
         if shape == SCALAR:
             for v in vecs3:
                 i = self.int_index(3)
@@ -189,7 +230,7 @@ class Generator:
             for s in scalars:
                 opts.append(_Expr(f"({s} + C3)", True))
             opts.append(_Expr("C3", False))
-        else:
+        elif shape == M:
             for v in vecs2:
                 opts.append(_Expr(f"({v}[:, None] * {self.r.choice(vecs3) if vecs3 else 'C3'})", True))
             for v in vecs3:
@@ -199,9 +240,61 @@ class Generator:
             opts.append(_Expr("C23", False))
         return self.r.choice(opts)
 
+    def from_units(self, shape: Shape) -> list[_Expr]:
+        """Leaves of ``shape`` read from names with dimensions of length 1."""
+        r = self.r
+        u1, r13, c21, u11, t3 = (self.names_of(s) for s in (U1, R13, C21, U11, T213))
+        if shape == SCALAR:
+            out = [f"{u}[0]" for u in u1] + [f"{c}[{r.choice(['0', '1', '-1'])}, 0]" for c in c21]
+            out += [f"{v}[0, {r.choice(['0', '1', '2'])}]" for v in r13] + [f"{u}[0, 0]" for u in u11]
+            out += [f"{t}[{r.choice(['0', '1'])}, 0, {r.choice(['0', '2'])}]" for t in t3]
+            return [_Expr(e, False) for e in out]
+        if shape == V2:
+            out = [f"{c}[:, 0]" for c in c21] + [f"{t}[:, 0, {r.choice(['0', '1', '2'])}]" for t in t3]
+        elif shape == V3:
+            out = [f"{v}[0]" for v in r13] + [f"{t}[{r.choice(['0', '1'])}, 0]" for t in t3]
+        else:
+            out = [f"{t}[:, 0]" for t in t3]
+            return [_Expr(e, False) for e in out] + [
+                _Expr(f"({c} * {v})", True) for c in c21 for v in r13 + ["C23[:1]"]
+            ]
+        return [_Expr(e, False) for e in out]
+
+    def unit_leaf(self, shape: Shape, opts: list[_Expr]) -> _Expr:
+        """A leaf of a shape with dimensions of length 1: a name, a part of a
+        larger array, or a part of a constant."""
+        r = self.r
+        vecs2, vecs3, mats = self.names_of(V2), self.names_of(V3), self.names_of(M)
+        if shape == U1:
+            opts += [_Expr(f"{v}[{r.choice([':1', '-1:'])}]", False) for v in vecs2 + vecs3]
+            opts += [_Expr(f"({s} * C2[:1])", True) for s in self.names_of(SCALAR)]
+            opts += [_Expr(f"{u}[0]", False) for u in self.names_of(U11)]
+            opts.append(_Expr("C2[:1]", False))
+        elif shape == R13:
+            opts += [_Expr(f"{m}[{r.choice([':1', '1:'])}]", False) for m in mats]
+            opts += [_Expr(f"{v}[None, :]", False) for v in vecs3]
+            opts += [_Expr(f"{t}[{r.choice(['0', '1'])}]", False) for t in self.names_of(T213)]
+            opts.append(_Expr("C23[:1]", False))
+        elif shape == C21:
+            opts += [_Expr(f"{m}[:, {r.choice([':1', '2:'])}]", False) for m in mats]
+            opts += [_Expr(f"{v}[:, None]", False) for v in vecs2]
+            opts += [_Expr(f"{t}[:, :, {r.choice(['0', '2'])}]", False) for t in self.names_of(T213)]
+            opts.append(_Expr("C23[:, 1:2]", False))
+        elif shape == U11:
+            opts += [_Expr(f"{m}[:1, :1]", False) for m in mats]
+            opts += [_Expr(f"{u}[:, None]", False) for u in self.names_of(U1)]
+            opts += [_Expr(f"{v}[:, :1]", False) for v in self.names_of(R13)]
+            opts += [_Expr(f"{c}[1:]", False) for c in self.names_of(C21)]
+            opts.append(_Expr("C23[:1, 2:]", False))
+        else:
+            opts += [_Expr(f"{m}[:, None, :]", False) for m in mats]
+            opts += [_Expr(f"({c}[:, :, None] * {v})", True) for c in self.names_of(C21) for v in vecs3]
+            opts.append(_Expr("C23[:, None, :]", False))
+        return r.choice(opts)
+
     def unary(self, shape: Shape, depth: int) -> _Expr:
         e = self.expr(shape, depth - 1).text
-        if shape == SCALAR and self.chance(0.3):
+        if shape == SCALAR and self.chance(0.6 if self.floats else 0.3):
             forms = [
                 f"math.sin({e})",
                 f"math.cos({e})",
@@ -226,11 +319,16 @@ class Generator:
                 f"(-{e})",
                 f"np.square({e})",
             ]
+            if self.floats:  # np.square has no math counterpart (the float variant refuses it)
+                forms = forms[:-1]
         return _Expr(self.r.choice(forms), True)
 
     def _operand_shapes(self, shape: Shape) -> tuple[Shape, Shape]:
         if shape == SCALAR:
             return SCALAR, SCALAR
+        if shape in BROADCASTS and (shape in UNIT_SHAPES or self.units()):
+            if shape not in UNIT_SHAPES or self.chance(0.4):
+                return self.r.choice(BROADCASTS[shape])
         pairs = [(shape, shape), (shape, shape), (shape, SCALAR), (SCALAR, shape)]
         if shape == M:
             pairs += [(M, V3), (V3, M)]
@@ -250,6 +348,8 @@ class Generator:
     def convert(self, shape: Shape, depth: int) -> _Expr:
         """An expression of ``shape`` made from sub-expressions of other shapes."""
         d = depth - 1
+        if shape in UNIT_SHAPES or self.units():
+            return self.convert_units(shape, d)
         if shape == SCALAR:
             k = self.r.randrange(10)
             if k == 0:
@@ -326,6 +426,92 @@ class Generator:
             return _Expr(f"({a} - np.{red}({b}, axis=1, keepdims=True))", True)
         return _Expr(f"np.outer({self.expr(V2, d).text}, {self.expr(V3, d).text})", True)
 
+    def convert_units(self, shape: Shape, d: int) -> _Expr:
+        """An expression of ``shape`` through values with dimensions of length 1:
+        broadcasting, reductions with keepdims, matmul with one row or column."""
+
+        def e(s: Shape) -> str:
+            return self.expr(s, d).text
+
+        forms = {
+            SCALAR: [
+                lambda: f"np.sum({e(C21)} * {e(R13)})",
+                lambda: f"({e(U1)} @ {e(U1)})",
+                lambda: f"(({e(R13)}) @ ({e(R13)}).T)[0, 0]",
+                lambda: f"np.mean({e(T213)} * {e(R13)})",
+                lambda: f"np.sum({e(U11)})",
+                lambda: f"(({e(C21)}).T @ {e(C21)})[0, 0]",
+                lambda: f"np.sum({e(M)} * {e(C21)})",
+            ],
+            V2: [
+                lambda: f"np.sum({e(C21)} * {e(M)}, axis=1)",
+                lambda: f"({e(M)} @ ({e(R13)}).T)[:, 0]",
+                lambda: f"({e(C21)} @ {e(U1)})",
+                lambda: f"np.mean({e(T213)}, axis=(1, 2))",
+                lambda: f"(({e(R13)}) @ ({e(M)}).T)[0]",
+                lambda: f"({e(V2)} * {e(U1)})",
+            ],
+            V3: [
+                lambda: f"({e(U1)} @ {e(R13)})",
+                lambda: f"np.sum({e(R13)} * {e(M)}, axis=0)",
+                lambda: f"(({e(C21)}).T @ {e(M)})[0]",
+                lambda: f"np.sum({e(T213)}, axis=(0, 1))",
+                lambda: f"np.mean({e(C21)} * {e(V3)}, axis=0)",
+            ],
+            M: [
+                lambda: f"({e(C21)} * {e(R13)})",
+                lambda: f"({e(C21)} @ {e(R13)})",
+                lambda: f"np.sum({e(T213)}, axis=1)",
+                lambda: f"({e(M)} - np.mean({e(M)}, axis=0, keepdims=True))",
+                lambda: f"({e(M)} * np.sum({e(M)}, axis=1, keepdims=True))",
+                lambda: f"({e(C21)} + {e(V3)})",
+                lambda: f"({e(M)} / (1.0 + {e(U11)} ** 2))",
+            ],
+            U1: [
+                lambda: f"np.sum({e(V3)}, keepdims=True)",
+                lambda: f"({e(V2)})[:1]",
+                lambda: f"np.mean({e(C21)}, axis=0)",
+                lambda: f"np.sum({e(R13)}, axis=1)",
+                lambda: f"({e(U11)})[0]",
+            ],
+            R13: [
+                lambda: f"np.sum({e(M)}, axis=0, keepdims=True)",
+                lambda: f"np.mean({e(M)}, axis=0, keepdims=True)",
+                lambda: f"({e(V3)})[None, :]",
+                lambda: f"(({e(C21)}).T @ {e(M)})",
+                lambda: f"np.sum({e(T213)}, axis=0)",
+                lambda: f"np.reshape({e(V3)}, (1, 3))",
+                lambda: f"(({e(U1)})[:, None] * {e(V3)})",
+            ],
+            C21: [
+                lambda: f"np.sum({e(M)}, axis=1, keepdims=True)",
+                lambda: f"np.mean({e(M)}, axis=1, keepdims=True)",
+                lambda: f"({e(V2)})[:, None]",
+                lambda: f"({e(M)} @ ({e(R13)}).T)",
+                lambda: f"({e(M)} @ ({e(V3)})[:, None])",
+                lambda: f"np.sum({e(T213)}, axis=2)",
+                lambda: f"np.reshape({e(V2)}, (2, 1))",
+            ],
+            U11: [
+                lambda: f"np.sum({e(M)}, keepdims=True)",
+                lambda: f"(({e(R13)}) @ ({e(R13)}).T)",
+                lambda: f"(({e(C21)}).T @ {e(C21)})",
+                lambda: f"np.mean({e(C21)}, axis=0, keepdims=True)",
+                lambda: f"np.sum({e(R13)}, axis=1, keepdims=True)",
+                lambda: f"({e(U1)})[:, None]",
+            ],
+            T213: [
+                lambda: f"({e(M)})[:, None, :]",
+                lambda: f"np.expand_dims({e(M)}, 1)",
+                lambda: f"(({e(C21)})[:, :, None] * {e(V3)})",
+                lambda: f"({e(T213)} * {e(R13)})",
+                lambda: f"np.reshape({e(M)}, (2, 1, 3))",
+            ],
+        }[shape]
+        text = self.r.choice(forms)()
+        # a part of an array, or np.reshape/np.expand_dims of one, may be a view: not safe for `+=`
+        return _Expr(text, not (text.endswith("]") or text.startswith(("np.reshape", "np.expand_dims"))))
+
     def rhs(self, shape: Shape, locked: bool) -> _Expr:
         e = self.expr(shape, self.r.choice([1, 2, 2, 3]))
         if locked and shape != SCALAR and not e.fresh:
@@ -377,13 +563,17 @@ class Generator:
             kinds.update({"break": 0.6, "continue": 0.6})
             if self.chance(0.6):  # favour loop-carried updates in loop bodies
                 kinds.update({"reassign": 6.0, "aug": 4.0})
+        if self.floats:  # what the float variant covers: no arrays, no calls, no containers
+            kinds = {k: w for k, w in kinds.items() if k in FLOAT_STATEMENTS}
+            if "return" in kinds:  # an early return's adjoints go through np.sum and zeros_like (no variant)
+                kinds["return"] = 0.1
         for k in self.without:
             kinds.pop(k, None)
         kind = self.r.choices(list(kinds), weights=list(kinds.values()))[0]
         getattr(self, "s_" + kind)(indent, locked)
 
     def s_assign(self, indent: int, locked: bool) -> None:
-        shape = self.r.choice(SHAPES)
+        shape = self.shape()
         e = self.rhs(shape, locked)
         t = self.new_temp()
         self.emit(indent, f"{t} = {e.text}")
@@ -394,7 +584,7 @@ class Generator:
         if not names:
             return self.s_assign(indent, locked)
         n = self.r.choice(names)
-        shape = self.env[n] if locked or self.chance(0.6) else self.r.choice(SHAPES)
+        shape = self.env[n] if locked or self.chance(0.6) else self.shape()
         if self.loops and shape == self.env[n]:
             e = self.expr(shape, self.r.choice([1, 2]))
             form = self.r.randrange(4)
@@ -418,6 +608,8 @@ class Generator:
         n = self.r.choice(names)
         shape = self.env[n]
         sub = [SCALAR, shape] + ([V3] if shape == M else [])
+        if self.units():  # an operand that broadcasts into the array
+            sub = [b for a, b in BROADCASTS.get(shape, []) if a == shape and b != shape] or sub
         e = self.expr(self.r.choice(sub), self.r.choice([1, 2])).text
         forms = [("*", f"np.cos({e})"), ("/", f"1.0 + {e} * {e}"), ("+", f"0.1 * np.tanh({e})")]
         if not self.loops:  # unbounded updates only outside loops: values stay tame
@@ -437,7 +629,7 @@ class Generator:
 
     def s_call(self, indent: int, locked: bool) -> None:
         """A call to a helper function (module-level, with a loop, with a closure)."""
-        shape = self.r.choice(SHAPES)
+        shape = self.shape()
         e = self.expr(shape, self.r.choice([1, 2]))
         helper = self.r.choice(["_h1({})", "_h1({}, b=0.9)", "_h2({})", "_h2({}, k=2)", "_h3({})"])
         names = [n for n in self.assignable() if self.env[n] == shape] if locked else []
@@ -454,12 +646,10 @@ class Generator:
         self.emit(indent, f"{n} = np.copy({n})")
         self.bind(n, shape, _Expr(n, True))
         k = self.r.randrange(shape[0])
-        if len(shape) == 2 and self.chance(0.5):
-            index, part = f"{k}, {self.r.randrange(shape[1])}", SCALAR
-        elif len(shape) == 2:
-            index, part = f"{k}", (shape[1],)
+        if len(shape) >= 2 and self.chance(0.5):
+            index, part = f"{k}, {self.r.randrange(shape[1])}", shape[2:]
         else:
-            index, part = f"{k}", SCALAR
+            index, part = f"{k}", shape[1:]
         e = self.expr(part, self.r.choice([1, 2])).text
         op = self.r.choice(["=", "+=", "*="])
         value = f"np.tanh({e})" if op == "*=" else e
@@ -547,6 +737,8 @@ class Generator:
 
     def s_rows(self, indent: int, locked: bool) -> None:
         mats = self.names_of(M)
+        if self.units():  # rows of a (2, 1, 3) array are (1, 3), rows of a (2, 1) one (1,)
+            mats += self.names_of(T213) + self.names_of(C21)
         if not mats:
             return self.s_reassign(indent, locked)
         row = f"row{self.loops}"
@@ -554,7 +746,7 @@ class Generator:
         self.emit(indent, f"for {row} in {mat}:")
         self.fresh.discard(mat)  # `row` is a view of it: `mat += ...` would change `row` too
         saved = (dict(self.env), set(self.readonly))
-        self.env[row] = V3
+        self.env[row] = self.env[mat][1:]
         self.readonly.add(row)
         self._loop_body(indent, 1, 3)
         self.env, self.readonly = saved
@@ -585,7 +777,8 @@ class Generator:
         if self.vector:  # the function returns an array at its end
             self.s_assign(indent, locked)
             return
-        self._guarded(indent, f"return np.sum({self.expr(self.r.choice(SHAPES), self.r.choice([0, 1, 2])).text})")
+        e = self.expr(self.shape(), self.r.choice([0, 1, 2])).text
+        self._guarded(indent, f"return {self.all_params(e)}" if self.floats else f"return np.sum({e})")
 
     def s_break(self, indent: int, locked: bool) -> None:
         self._guarded(indent, "break")
@@ -606,7 +799,7 @@ class Generator:
 
     def lib(self, shape: Shape, depth: int) -> _Expr | None:
         """A call of a function of README's lists (LIBRARY), giving ``shape``."""
-        opts = [t for t in LIBRARY if shape in t[1]]
+        opts = FLOAT_LIBRARY if self.floats else [t for t in LIBRARY if shape in t[1]]
         if not opts:
             return None
         _, _, write = self.r.choice(opts)
@@ -699,7 +892,7 @@ class Generator:
             return
         targets = [n for n in self.assignable() if n not in self.readonly]
         h = self.r.choice(targets) if targets and self.chance(0.7) else None
-        shape = self.env[h] if h else self.r.choice(SHAPES)
+        shape = self.env[h] if h else self.shape()
         ws, bs = self.r.choice([shape, SCALAR]), self.r.choice([shape, SCALAR])
         items = [(self.expr(ws, 1).text, self.expr(bs, 1).text) for _ in range(self.r.choice([1, 2, 2, 3]))]
         lst = "[" + ", ".join(f"({w}, {b})" for w, b in items) + "]"
@@ -726,14 +919,14 @@ class Generator:
         """Lists and tuples joined with `+`: `sum([a] + [b])`, `(a,) + (b,)`."""
         t = self.new_temp()
         if self.chance(0.5):
-            shape = self.r.choice(SHAPES)
+            shape = self.shape()
             parts = [self.expr(shape, 1).text for _ in range(self.r.randint(2, 3))]
             left = self.r.randint(1, len(parts) - 1)
             lst = f"[{', '.join(parts[:left])}] + [{', '.join(parts[left:])}]"
             self.emit(indent, f"{t} = {self.r.choice(['sum', 'np.sum']) if shape == SCALAR else 'sum'}({lst})")
             self.bind(t, shape, _Expr(t, True))
             return
-        sa, sb = self.r.sample(SHAPES, 2)
+        sa, sb = self.shape(), self.shape()
         a, b = self.expr(sa, 1).text, self.expr(sb, 1).text
         tp = self.new_temp()
         self.emit(indent, f"{tp} = ({a},) + ({b},)" if self.chance(0.6) else f"{tp} = [{a}] + [{b}]")
@@ -758,7 +951,7 @@ class Generator:
                     (f"np.arange({shape[0]}) % {shape[0] - 1}", shape),
                 ]
             )
-        sub = SCALAR if part not in SHAPES or self.chance(0.3) else part
+        sub = SCALAR if part not in ALL_SHAPES or self.chance(0.3) else part
         e = self.expr(sub, 1).text
         op = self.r.choice(["=", "+=", "-=", "*="])
         value = f"np.tanh({e})" if op == "*=" else e
@@ -810,7 +1003,7 @@ class Generator:
             return self.s_assign(indent, locked)
         x = self.r.choice(args)
         shape = self.env[x]
-        n, row = shape[0], SCALAR if len(shape) == 1 else (shape[1],)
+        n, row = shape[0], shape[1:]
         form = self.r.randrange(8)
         if form == 7:  # a loop, each entry from the one before
             k = f"k{self.temps}"
@@ -837,14 +1030,14 @@ class Generator:
         elif form == 1:
             index, part = f"{k}:", SCALAR
         elif form == 2:
-            index, part = (f":, {self.r.randrange(shape[1])}", (n,)) if len(shape) == 2 else ("1:", SCALAR)
+            index, part = (f":, {self.r.randrange(shape[1])}", (n,) + shape[2:]) if len(shape) >= 2 else ("1:", SCALAR)
         elif form == 3:
             index, part = f"np.arange({n}) % 2 == 0", SCALAR
         else:
             index, part = self.r.choice([(f"[{k}, {k}]", (2,) + shape[1:]), (f"[{n - 1}, 0, {n - 1}]", SCALAR)])
         if form == 5:  # an entry, or one repeated (NumPy adds once)
             index, part = self.r.choice([(f"{k}", row), (f"[{k}, {k}]", (2,) + shape[1:])])
-        if part not in SHAPES:
+        if part not in ALL_SHAPES:
             part = SCALAR
         e = self.expr(part, self.r.choice([1, 2])).text
         op = "=" if form < 4 else "+=" if form == 5 else self.r.choice(["=", "+=", "-="])
@@ -853,19 +1046,20 @@ class Generator:
     def s_mod(self, indent: int, locked: bool) -> None:
         """`%`, `%=`, np.mod, np.remainder, np.fmod, math.fmod, math.remainder
         (kinks at the wrap points, probed)."""
-        shape = self.r.choice(SHAPES)
+        shape = self.shape()
         c = self.r.choice([1.0, 1.5, 0.7, 2.0])
-        e = self.expr(shape, self.r.choice([1, 2])).text
+        ex = self.expr(shape, self.r.choice([1, 2]))
+        e = ex.text
         t = self.new_temp()
         form = self.r.randrange(7 if shape == SCALAR else 5)
-        if form == 3:
-            self.emit(indent, f"{t} = {e}")
+        if self.floats:  # np.mod and np.remainder have no math counterpart
+            form = self.r.choice([0, 3, 5, 6])
+        if form == 3:  # `t %= c` changes t's array in place: a new one, not a global's or an argument's
+            self.emit(indent, f"{t} = {e if ex.fresh or shape == SCALAR else f'({e}) + 0.0'}")
             self.emit(indent, self.probed(f"{t} %= {c!r}", f"{t} = _MW({t}, {c!r}) % {c!r}"))
         elif form == 6:  # math.remainder wraps half-way between multiples of c
             clean = f"math.remainder({e}, {c!r})"
-            self.emit(
-                indent, f"{t} = {self.probed(clean, f'math.remainder(_MW({e} + {c / 2!r}, {c!r}) - {c / 2!r}, {c!r})')}"
-            )
+            self.emit(indent, f"{t} = {self.probed(clean, f'math.remainder(_MW({e}, {c!r}, {c / 2!r}), {c!r})')}")
         else:
             fmt = ["({}) % {}", "np.mod({}, {})", "np.remainder({}, {})", "", "np.fmod({}, {})", "math.fmod({}, {})"][
                 form
@@ -902,7 +1096,7 @@ class Generator:
         """A random draw in a callee called with an active value (f reseeds the
         generator first, so f is a function; the reverse sweep must not draw again)."""
         self.draws = True
-        shape = self.r.choice(SHAPES)
+        shape = self.shape()
         t = self.new_temp()
         self.emit(indent, f"{t} = _noisy({self.expr(shape, self.r.choice([1, 2])).text})")
         self.bind(t, shape, _Expr(t, True))
@@ -992,7 +1186,7 @@ class Generator:
         """Calls as ML users write them: a helper taking *args, called with
         values or with *a tuple; one taking **kw; functions passed as values
         (a NumPy ufunc, a user helper, a lambda, as an argument or default)."""
-        shape = self.r.choice(SHAPES)
+        shape = self.shape()
         e = self.expr(shape, 1).text
         u = self.expr(shape, 1).text
         t = self.new_temp()
@@ -1091,8 +1285,8 @@ class Generator:
         returns a dict, a local dict built by d["k"] = v, sum over d.values(),
         a loop over a dict's keys."""
         t, d = self.new_temp(), self.new_temp()
-        a = self.name_or_expr(self.r.choice(SHAPES), 1)
-        b = self.name_or_expr(self.r.choice(SHAPES), 1)
+        a = self.name_or_expr(self.shape(), 1)
+        b = self.name_or_expr(self.shape(), 1)
         form = self.r.randrange(4)
         if form == 1:
             self.emit(indent, f"{d} = {{}}")
@@ -1124,7 +1318,7 @@ class Generator:
         helper, writes by slice, column and mask into np.zeros/np.empty."""
         form = self.r.randrange(8)
         t = self.new_temp()
-        shape = self.r.choice(SHAPES)
+        shape = self.shape()
         e = self.expr(shape, 1).text
         if form == 0:
             self.emit(indent, "pass")
@@ -1171,7 +1365,7 @@ class Generator:
         array written entry by entry in a loop, or a 0-d array updated in a loop."""
         form = self.r.randrange(3)
         if form == 0:
-            shape = self.r.choice([V2, V3, M])
+            shape = self.r.choice([V2, V3, M] + ([C21, R13, T213] if self.units() else []))
             self.emit(indent, f"return {self.expr(shape, 2).text}")
             return shape
         var = "i"
@@ -1197,17 +1391,28 @@ class Generator:
     def program(self) -> tuple[list[tuple[str, Shape]], list[tuple[int, str]]]:
         names = ["x", "y", "w"]
         params = []
+        # production `floats`: Python floats alone, in what the float variant covers
+        self.floats = "floats" not in self.without and self.chance(0.15)
         for k in range(self.r.randint(1, 3)):
-            shape = self.r.choices(SHAPES, weights=[0.35, 0.1, 0.3, 0.25])[0]
+            if self.floats:
+                shape = SCALAR
+            elif "units" not in self.without and self.chance(0.25):  # a dimension of length 1
+                shape = self.r.choices(UNIT_SHAPES, weights=[1.0, 1.5, 1.5, 1.0, 0.7])[0]
+            else:
+                shape = self.r.choices(SHAPES, weights=[0.35, 0.1, 0.3, 0.25])[0]
             params.append((names[k], shape))
             self.env[names[k]] = shape
         self.params = [n for n, _ in params]
         self.original = set(self.params)
+        if self.floats and self.chance(0.6):
+            # arguments never rebound: each is read on every path (returns add a term of them),
+            # so no adjoint is a zeros_like (the float variant takes none)
+            self.readonly |= set(self.params)
         self.budget = self.r.randint(5, 20)
         last = None
         # an array output is chosen first: early returns would return a float
-        self.vector = "vector" not in self.without and self.chance(0.2)
-        if not self.vector and "pytrees" not in self.without and self.chance(0.3):
+        self.vector = not self.floats and "vector" not in self.without and self.chance(0.2)
+        if not self.vector and not self.floats and "pytrees" not in self.without and self.chance(0.3):
             params = self.pack(params)
         while self.budget > 0:
             self.stmt(1)
@@ -1221,7 +1426,10 @@ class Generator:
             other = self.expr(shape, self.r.choice([0, 1])).text
             final = self.r.choice([last, f"{last} * {other}", f"{last} + {other}", f"np.sin({last})"])
         else:
-            final = self.expr(self.r.choice(SHAPES), 2).text
+            final = self.expr(self.shape(), 2).text
+        if self.floats:  # np.sum of a float is a NumPy float: return the float itself
+            self.emit(1, f"return {self.all_params(final)}")
+            return params, self.lines
         self.emit(1, f"return np.sum({final})")
         return params, self.lines
 
@@ -1249,7 +1457,7 @@ def _red(fmt: str, src: list[Shape], probe: str | None = None) -> Any:
     """A template of a scalar made from one array operand ``{a}``."""
 
     def write(g: Generator, shape: Shape, d: int) -> str | tuple[str, str]:
-        a = g.expr(g.r.choice(src), d).text
+        a = g.expr(g.r.choice([s for s in src if s not in UNIT_SHAPES] if "units" in g.without else src), d).text
         clean = fmt.format(a=a)
         return clean if probe is None else (clean, probe.format(a=a))
 
@@ -1347,24 +1555,25 @@ _MATH_KINK = [
     ("math.copysign", "math.copysign({a}, {b})", "math.copysign(_MK({a}, 0.0), _MK({b}, 0.0))"),
 ]
 _ARRAY = [V2, V3, M]
+_ARRAY_U = _ARRAY + UNIT_SHAPES  # a reduction of an array with dimensions of length 1 (production `units`)
 _REDUCTIONS = [  # (claim, template on an array {a}, shapes of {a}, probe or None): a scalar
-    ("np.sum", "np.sum({a})", _ARRAY, None),
-    ("np.mean", "np.mean({a})", _ARRAY, None),
-    ("np.prod", "np.prod(1.5 + np.sin({a}))", _ARRAY, None),
+    ("np.sum", "np.sum({a})", _ARRAY_U, None),
+    ("np.mean", "np.mean({a})", _ARRAY_U, None),
+    ("np.prod", "np.prod(1.5 + np.sin({a}))", _ARRAY_U, None),
     ("np.sum axis", "np.sum(np.sum({a}, axis=(0, 1), keepdims=True))", [M], None),
-    ("np.max", "np.max({a})", _ARRAY, "np.max(_MT({a}))"),
-    ("np.min", "np.min({a})", _ARRAY, "np.min(_MT({a}))"),
+    ("np.max", "np.max({a})", _ARRAY_U, "np.max(_MT({a}))"),
+    ("np.min", "np.min({a})", _ARRAY_U, "np.min(_MT({a}))"),
     ("np.amax", "np.sum(np.amax({a}, axis=0))", [M], "np.sum(np.amax(_MT({a}, axis=0), axis=0))"),
-    ("np.amin", "np.amin({a})", _ARRAY, "np.amin(_MT({a}))"),
+    ("np.amin", "np.amin({a})", _ARRAY_U, "np.amin(_MT({a}))"),
     ("np.var", "np.var({a}, ddof=1)", _ARRAY, None),
     ("np.std", "np.std({a})", _ARRAY, "np.std(_MS({a}))"),
     ("np.average", "np.average({a}, weights=np.arange(1.0, 1.0 + np.size({a})).reshape(np.shape({a})))", _ARRAY, None),
-    ("np.nansum", "np.nansum({a})", _ARRAY, None),
+    ("np.nansum", "np.nansum({a})", _ARRAY_U, None),
     ("np.nanmean", "np.nanmean({a})", _ARRAY, None),
     ("np.cumsum", "np.sum(np.cumsum({a}) * C3)", [V3], None),
     ("np.cumprod", "np.sum(np.cumprod(1.0 + 0.5 * np.sin({a})))", [V2, V3], None),
     ("np.diff", "np.sum(np.diff({a}) ** 2)", [V3, M], None),
-    ("np.linalg.norm", "np.linalg.norm(1.0 + {a} ** 2)", _ARRAY, None),
+    ("np.linalg.norm", "np.linalg.norm(1.0 + {a} ** 2)", _ARRAY_U, None),
     ("np.linalg.norm ord", "np.linalg.norm({a}, 1)", [V2, V3], "np.linalg.norm(_MK({a}, 0.0), 1)"),
     (
         "np.linalg.norm ord",
@@ -1375,7 +1584,7 @@ _REDUCTIONS = [  # (claim, template on an array {a}, shapes of {a}, probe or Non
     ("np.trace", "np.trace(np.outer({a}, {a}))", [V2, V3], None),
     ("np.dot", "np.dot({a}, {a})", [V2, V3], None),
     ("np.inner", "np.inner({a}, {a} + 1.0)", [V2, V3], None),
-    ("np.vdot", "np.vdot({a}, np.sin({a}))", _ARRAY, None),
+    ("np.vdot", "np.vdot({a}, np.sin({a}))", _ARRAY_U, None),
     ("np.matmul", "np.sum(np.matmul({a}, C3))", [M], None),
     ("np.tensordot", "np.tensordot({a}, C23, axes=2)", [M], None),
     ("np.einsum", "np.einsum('ij,ij->', {a}, C23)", [M], None),
@@ -1393,9 +1602,9 @@ _REDUCTIONS = [  # (claim, template on an array {a}, shapes of {a}, probe or Non
     ("np.linspace", "np.sum(np.linspace(0.5, np.sum({a}), 3, endpoint=False) ** 2)", _ARRAY, None),
     ("np.arange", "np.sum(np.arange(np.mean({a}), np.mean({a}) + 1.9, 0.5) ** 2)", _ARRAY, None),
     ("np.positive", "np.sum(np.positive({a}) * +{a})", _ARRAY, None),
-    (".sum", "({a} * 1.0).sum()", _ARRAY, None),
+    (".sum", "({a} * 1.0).sum()", _ARRAY_U, None),
     (".mean", "({a} * 1.0).mean(axis=0).sum()", [M], None),
-    (".prod", "(2.0 + np.tanh({a})).prod()", _ARRAY, None),
+    (".prod", "(2.0 + np.tanh({a})).prod()", _ARRAY_U, None),
     (".max", "({a} * 1.0).max()", _ARRAY, "(_MT({a}) * 1.0).max()"),
     (".min", "({a} * 1.0).min()", _ARRAY, "(_MT({a}) * 1.0).min()"),
     (".var", "({a} * 1.0).var()", _ARRAY, None),
@@ -1478,13 +1687,44 @@ def _shape_op(fmt: str) -> Any:
 
 
 LIBRARY: list[tuple[str, list[Shape], Any]] = (
-    [(c, SHAPES, _ew(t)) for c, t in _SMOOTH_EW]
-    + [(c, _ARRAY if c.startswith(".") else SHAPES, _ew(t, p)) for c, t, p in _KINK_EW]  # methods need an array
+    [(c, ALL_SHAPES, _ew(t)) for c, t in _SMOOTH_EW]
+    + [(c, _ARRAY if c.startswith(".") else ALL_SHAPES, _ew(t, p)) for c, t, p in _KINK_EW]  # methods need an array
     + [(c, [SCALAR], _ew(t)) for c, t in _MATH]
     + [(c, [SCALAR], _ew(t, p)) for c, t, p in _MATH_KINK]
     + [(c, [SCALAR], _red(t, src, p)) for c, t, src, p in _REDUCTIONS]
     + [(c, [SCALAR], _shape_op(t)) for c, t in _SHAPE_OPS]
 )
+
+
+# what the float variant covers (production `floats`): the math functions, but
+# math.pow (its adjoint raises to a computed power) and np.float64
+FLOAT_LIBRARY = [t for t in LIBRARY if t[1] == [SCALAR] and t[0].startswith("math.") and t[0] != "math.pow"]
+FLOAT_STATEMENTS = frozenset(
+    {"assign", "reassign", "aug", "swap", "if", "for", "while", "return", "break", "continue", "empty", "mod"}
+)
+# (a, b) shapes whose broadcast is the key's shape, one of them (or both) with a dimension of length 1
+BROADCASTS: dict[Shape, list[tuple[Shape, Shape]]] = {
+    V2: [(V2, U1), (U1, V2)],
+    V3: [(V3, U1), (U1, V3)],
+    M: [
+        (M, C21),
+        (C21, M),
+        (M, R13),
+        (R13, M),
+        (C21, R13),
+        (R13, C21),
+        (M, U11),
+        (U11, M),
+        (C21, V3),
+        (V3, C21),
+        (M, U1),
+    ],  # fmt: skip
+    U1: [(U1, U1), (U1, SCALAR), (SCALAR, U1)],
+    R13: [(R13, U11), (U11, R13), (U1, R13), (R13, U1), (R13, R13)],
+    C21: [(C21, U11), (U11, C21), (C21, U1), (U1, C21), (C21, C21)],
+    U11: [(U11, U1), (U1, U11), (U11, U11)],
+    T213: [(T213, R13), (R13, T213), (T213, V3), (V3, T213), (T213, U11), (U1, T213)],
+}
 
 
 def render(lines: list[tuple[int, str]], subs: dict[str, str]) -> str:
@@ -1552,11 +1792,14 @@ def generate(seed: int, index: int = 0, without: frozenset[str] = frozenset()) -
     clean = f"def f({sig}):\n    # {shapes}\n" + render(lines, clean_subs) + "\n"
     probe = f"def f_probe({sig}):\n" + render(lines, probe_subs) + "\n"
     if aux:  # has_aux: the same function returning (value, aux), aux a dict holding the value
-        with_aux = [
-            (i, f"return {t[7:]}, {{'value': {t[7:]}, 'tag': 'aux'}}" if t.startswith("return ") else t)
-            for i, t in lines
-        ]
+        with_aux, inner = [], None  # inner: the indent of a nested def being passed (its returns stay)
+        for i, t in lines:
+            inner = inner if inner is not None and i > inner else None
+            if t.startswith("def ") and inner is None:
+                inner = i
+            own = t.startswith("return ") and inner is None
+            with_aux.append((i, f"return {t[7:]}, {{'value': {t[7:]}, 'tag': 'aux'}}" if own else t))
         clean += f"\n\ndef f_aux({sig}):\n" + render(with_aux, clean_subs) + "\n"
     display = HEADER + PYTREE_HEADER + "\n\n" + clean
     source = HEADER + PYTREE_HEADER + PROBE_HELPER + "\n\n" + clean + "\n\n" + probe
-    return Program(seed, index, source, display, params, gen.output)
+    return Program(seed, index, source, display, params, gen.output, gen.floats)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import traceback
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,9 @@ class Outcome:
     args: tuple = ()
     points: int = 0  # points checked
     extrapolated: int = 0  # points that agree only with extrapolated differences
+    # on Python floats alone: did the later calls run the float variant of the gradient
+    # ("ran": computed by itself, "fell back": it called the NumPy code, "not built"), "" otherwise
+    variant: str = ""
 
 
 STATUSES = ("agree", "disagree", "refused", "crash", "skipped", "inconclusive", "invalid")
@@ -128,6 +132,7 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
     wrt = tuple(n for n, _ in program.params)
     fn = module.f
     checked = extrapolated = 0
+    notes: dict[str, str] = {}
     for _ in range(points):
         args = None
         for _ in range(tries):
@@ -181,7 +186,7 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
             return Outcome(program, "crash", crash_text(exc), args)
         verdict = _check_forward(fn, args, wrt, rng)
         if verdict is None:
-            verdict = _check_repeat(fn, args, wrt)
+            verdict = _check_repeat(fn, args, wrt, notes)
         if verdict is None and hasattr(module, "f_aux"):
             verdict = _check_aux(module.f_aux, fn, args, wrt)
         if verdict is None and _has_builtin_maxmin(program) and not program.params[0][1]:
@@ -191,7 +196,7 @@ def check_program(program: Program, module: Any, rng: np.random.Generator, point
         checked += 1
     if checked == 0:
         return Outcome(program, "skipped", "no point far enough from branch boundaries with a tame value")
-    return Outcome(program, "agree", points=checked, extrapolated=extrapolated)
+    return Outcome(program, "agree", points=checked, extrapolated=extrapolated, variant=notes.get("variant", ""))
 
 
 def _check_vector(
@@ -289,11 +294,14 @@ def _check_aux(f_aux: Any, fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] 
     return None
 
 
-def _check_repeat(fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | None:
+def _check_repeat(fn: Any, args: tuple, wrt: tuple, notes: dict[str, str]) -> tuple[str, str] | None:
     """Later calls of one gradient with arguments of the same types take the
     fast path (on Python floats, the float variant built on the second call):
-    they must give what the first call, the code checked above, gave. None
-    when they do."""
+    they must give what the first call, the code checked above, gave; and on
+    Python floats the float variant, run alone (its NumPy fallback replaced
+    by one that stops it), must give it too, and an ``int`` first argument
+    what its float gives. None when they do; ``notes`` gets what ran
+    (``variant``)."""
     g = s2sad.grad(fn, wrt=wrt)
     try:
         calls = [g(*copy_args(args)) for _ in range(3)]
@@ -302,11 +310,97 @@ def _check_repeat(fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | None:
     except Exception as exc:
         return "crash", "repeated call: " + crash_text(exc)
     first = leaves(calls[0])
-    for k, later in enumerate(calls[1:], 2):
+
+    def same(got: Any) -> bool:
         # math and NumPy may differ by an ulp or two per operation (tanh), never by more
-        if not all(np.allclose(a, b, rtol=1e-7, atol=1e-9) for a, b in zip(leaves(later), first)):
+        found = leaves(got)
+        return len(found) == len(first) and all(np.allclose(a, b, rtol=1e-7, atol=1e-9) for a, b in zip(found, first))
+
+    for k, later in enumerate(calls[1:], 2):
+        if not same(later):
             return "disagree", f"call {k} of one gradient gives {later!r}, the first gave {calls[0]!r}"
+    if not all(type(a) in (float, int, bool) for a in args):
+        return None
+    variant = _float_variant(g, args)
+    if variant is None:
+        notes.setdefault("variant", "not built")
+        return _check_int_argument(fn, args, wrt)
+    try:
+        alone = variant(*copy_args(args))
+    except _FellBack:
+        notes.setdefault("variant", "fell back")
+        return _check_int_argument(fn, args, wrt)
+    except Exception as exc:
+        return "crash", "the float variant alone: " + crash_text(exc)
+    notes["variant"] = "ran"
+    if not same(alone):
+        return "disagree", f"the float variant alone gives {alone!r}, the first call gave {calls[0]!r}"
+    return _check_int_argument(fn, args, wrt)
+
+
+def _check_int_argument(fn: Any, args: tuple, wrt: tuple) -> tuple[str, str] | None:
+    """The first argument rounded and passed as an ``int`` (its own call
+    signature, with its own float variant from the second call on; not
+    differentiated: s2sad refuses an int there) must give the gradients w.r.t.
+    the others that it gives passed as that float. None when it does (or the
+    point is outside the function's domain)."""
+    if len(wrt) < 2:
+        return None
+    point = (float(round(args[0])), *args[1:])
+    try:  # the code built for these argument types already (w.r.t. all): the gradients but the first
+        want = s2sad.grad(fn, wrt=wrt)(*point)[1:]
+    except Exception:  # a point outside the domain, a branch s2sad refuses: nothing to compare
+        return None
+    g = s2sad.grad(fn, wrt=wrt[1:])
+    try:
+        calls = [g(int(point[0]), *point[1:]) for _ in range(3)]
+    except S2SADError:
+        return None
+    except Exception as exc:
+        return "crash", "an int argument: " + crash_text(exc)
+    for k, got in enumerate(calls, 1):
+        found = leaves(got)
+        if len(found) != len(leaves(want)) or not all(
+            np.allclose(a, b, rtol=1e-7, atol=1e-9, equal_nan=True) for a, b in zip(found, leaves(want))
+        ):
+            return "disagree", f"call {k} with the int {int(point[0])} gives {got!r}, with the float {want!r}"
     return None
+
+
+class _FellBack(BaseException):
+    """The float variant called its NumPy fallback (a BaseException: no handler of the code swallows it)."""
+
+
+def _fell_back(*args: Any, **kwargs: Any) -> Any:
+    raise _FellBack
+
+
+def _float_variant(g: Any, args: tuple) -> Any:
+    """The float variant the later calls of ``g`` ran on ``args`` (Python
+    numbers), with its NumPy fallback replaced by one that raises
+    ``_FellBack``; None when those calls did not run one. (Reads the entry
+    the call path made for these argument types: a developer's check of
+    s2sad's internals, s2sad.api ``_Derived._fast``.)"""
+    entry = g._fast.get(type(args[0]) if len(args) == 1 else tuple(map(type, args)))
+    if entry is None or "float variant" not in getattr(getattr(entry[0], "__code__", None), "co_filename", ""):
+        return None
+    fn, numpy_code = entry[0], entry[3].fn
+    cells = list(fn.__closure__ or ())
+    for k, cell in enumerate(cells):
+        try:
+            if cell.cell_contents is numpy_code:
+                cells[k] = types.CellType(_fell_back)
+        except ValueError:  # an empty cell
+            continue
+    alone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells))
+    alone.__kwdefaults__ = fn.__kwdefaults__
+    d, post = entry[3], entry[2]
+
+    def run(*a: Any) -> Any:  # as the call path runs it (s2sad.api ``_Grad.__call__``)
+        out = alone(*a)
+        return post(out if d.gradient_only else out[1], a)
+
+    return run
 
 
 def _check_forward(fn: Any, args: tuple, wrt: tuple, rng: np.random.Generator) -> tuple[str, str] | None:

@@ -27,6 +27,15 @@ V2: Shape = (2,)
 V3: Shape = (3,)
 M: Shape = (2, 3)
 SHAPES: list[Shape] = [SCALAR, V2, V3, M]
+# shapes with dimensions of length 1 (production `units`): the generated code is
+# specialised to an argument's broadcast pattern (s2sad.ir.kinds, ``unit_dims``)
+U1: Shape = (1,)
+R13: Shape = (1, 3)
+C21: Shape = (2, 1)
+U11: Shape = (1, 1)
+T213: Shape = (2, 1, 3)
+UNIT_SHAPES: list[Shape] = [U1, R13, C21, U11, T213]
+ALL_SHAPES: list[Shape] = SHAPES + UNIT_SHAPES
 
 MARGIN = 1e-3
 LONG_NAME = "argument_with_a_long_descriptive_name"
@@ -142,9 +151,9 @@ def _MD(a, b):
     return a
 
 
-def _MW(v, c):
-    """v, recording its distance to the wrap points of ``v % c``."""
-    r = np.mod(np.asarray(v, dtype=float), c)
+def _MW(v, c, shift=0.0):
+    """v, recording its distance to the wrap points of ``(v + shift) % c``."""
+    r = np.mod(np.asarray(v, dtype=float) + shift, c)
     _MARGINS.append(float(np.min(np.minimum(r, c - r))))
     return v
 
@@ -214,10 +223,16 @@ FEATURES = (
     "calls",
     # pytree arguments (dicts, namedtuples, nested), dict statements, has_aux
     "pytrees",
+    # arrays with dimensions of length 1 (UNIT_SHAPES): broadcasting against them,
+    # reductions with keepdims, matmul with a one-row or one-column operand
+    "units",
+    # programs on Python floats alone, in what the float variant of the gradient
+    # covers (s2sad.codegen.floats): math functions, branches and loops on floats
+    "floats",
 )
 # the productions added for issue 8, which found the bugs listed there; a bounded
 # run on code without those fixes leaves them out (``without=ISSUE8``)
-ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples") :])
+ISSUE8 = frozenset(FEATURES[FEATURES.index("tuples") : FEATURES.index("pytrees") + 1])
 # statement kinds and their weights (expression-level features are drawn in expr())
 NEW_STATEMENTS = {
     "tuples": 0.35,
@@ -250,6 +265,7 @@ class Program:
     display: str  # header and f only: what a report shows
     params: list[tuple[str, Any]]  # (name, Shape), or (name, Tree) for a pytree argument
     output: Shape | None = None  # an array output of this shape (checked with vjp); None: a float
+    floats: bool = False  # written by production `floats` (Python floats, what the float variant covers)
 
 
 @dataclass

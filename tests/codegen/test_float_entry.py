@@ -18,26 +18,13 @@ import s2sad
 from s2sad.codegen.emit import render_function
 from s2sad.codegen.floats import EntrySpec, float_entry
 
-
-def lecture(x1, x2):
-    return np.log(x1) + x1 * x2 - np.sin(x2)
+from .test_floats import lecture, mixed  # the programs the float variant is checked on
 
 
 def loop(x, steps=20, rate=0.01):
     for _ in range(steps):
         x = x * 0.99 + np.sin(x) * rate
     return x
-
-
-def mixed(x, y, n=3):
-    z = x ** 3 + y * y * np.exp(-x) / (1.0 + x * x)
-    if x > y:
-        z = z * np.tanh(y)
-    else:
-        z = z * y
-    for _ in range(n):
-        z = z + np.sqrt(z * z + 1.0) * 0.1 + np.cos(x) ** 2
-    return np.log1p(z * z) + x ** 0.5
 
 
 def linear(x, y):

@@ -85,7 +85,8 @@ def _type_key(value: Any) -> Any:
 
 
 _PLAIN = frozenset({float, int, bool, np.float64, np.float32})  # no shape to tell apart
-_PYTHON_NUMBERS = frozenset({float, int, bool})  # what the float variant of generated code is called with
+_PYTHON_NUMBERS = frozenset({float, int, bool})
+_ARRAYS_AND_PLAIN = _PLAIN | {np.ndarray}  # arguments whose _type_key is cheap and says all the code assumes  # what the float variant of generated code is called with
 
 
 def _signature_key(args: tuple) -> tuple:
@@ -126,11 +127,21 @@ def _gradients_like(positions: tuple[int, ...], types: tuple[type, ...], single:
     if single or len(positions) == 1:
         p = positions[0]
         one: Callable[[Any, tuple], Any] = (
-            (lambda g, a: g) if types[p] in _PLAIN else (lambda g, a: shape_like(g, a[p]))
+            (lambda g, a: g) if types[p] in _PLAIN
+            else (lambda g, a: _array_like(g, a[p])) if types[p] is np.ndarray
+            else (lambda g, a: shape_like(g, a[p]))
         )
         return one if single else (lambda g, a: (one(g, a),))
     picked = operator.itemgetter(*positions)
-    return lambda g, a: tuple(map(shape_like, g, picked(a)))
+    like = _array_like if all(types[p] is np.ndarray for p in positions) else shape_like
+    return lambda g, a: tuple(map(like, g, picked(a)))
+
+
+def _array_like(g: Any, x: Any) -> Any:
+    """:func:`shape_like` for an array argument ``x``, short where ``g`` is already an array like it."""
+    if g.__class__ is np.ndarray and g.shape == x.shape and g.dtype == x.dtype:
+        return g
+    return shape_like(g, x)
 
 
 def _shape_like_lazy(g: Any, x: Any) -> Any:
@@ -257,6 +268,25 @@ class _Derived:
             else:
                 self._runs[key] = self._runner(e)
 
+    def _install_arrays(self, full: tuple, e: tuple, args: tuple) -> None:
+        """Calls with NumPy arrays (and plain numbers) of these types run ``e``
+        while their ndim, dtype and broadcast pattern are ``full``'s (one such
+        signature per tuple of types; any other goes the general path)."""
+        if self.with_value is None or self.has_aux or e[1] is _never:
+            return
+        run, general = self._runner(e), self._call
+        if len(args) == 1:
+            (key,) = full
+
+            def guarded(x: Any) -> Any:
+                return run(x) if _type_key(x) == key else general((x,), {})
+        else:
+
+            def guarded(*call_args: Any) -> Any:
+                return run(*call_args) if tuple(map(_type_key, call_args)) == full else general(call_args, {})
+
+        self._runs[_types(args)] = guarded
+
     def _dispatch(self, *args: Any) -> Any:
         """A call (no keywords) that the float entry tried first is not of its argument types."""
         run = self._runs.get(_types(args))
@@ -328,7 +358,10 @@ class _Derived:
                 if _PLAIN.issuperset(map(type, args)):  # then _types(args) is the key _float_upgrade uses
                     self._install(_types(args), e, len(args))
                 else:
-                    self._fast_full[tuple(map(_type_key, args))] = e
+                    full = tuple(map(_type_key, args))
+                    self._fast_full[full] = e
+                    if _ARRAYS_AND_PLAIN.issuperset(map(type, args)):
+                        self._install_arrays(full, e, args)
         return d, tuple(bound.args), bound.kwargs, tuple(bound.arguments[w] for w in self.wrt), lazy
 
     def _run(self, args: tuple, kwargs: dict, seed: Any = None) -> tuple[Any, Any]:

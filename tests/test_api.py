@@ -164,3 +164,28 @@ def test_vjp_refuses_an_output_adjoint_of_another_shape():
         s2sad.vjp(g)(np.ones(2), np.ones(2))
     value, adjoint = s2sad.vjp(g)(np.ones(2), (np.ones(2), 1.0))
     np.testing.assert_allclose(adjoint, 3.0 * np.ones(2))
+
+
+def _poly_loss(x, w):
+    return np.sum(np.tanh(x * w) ** 2) + np.sum(x * x) * 0.5
+
+
+def test_array_calls_of_one_type_but_other_ndim_dtype_or_pattern_each_get_their_own_gradient():
+    """Array calls run a per-type run guarded by ndim, dtype and broadcast
+    pattern: alternating signatures of one type tuple must each get the gradient
+    of their own specialisation (checked against a fresh gradient and central differences)."""
+    rng = np.random.default_rng(5)
+    g = s2sad.grad(_poly_loss, wrt=(0, 1))
+    shapes = [((3,), (3,)), ((2, 3), (3,)), ((1, 3), (3,)), ((3,), (3,)), ((2, 1), (1,)), ((2, 3), (3,))]
+    for k in range(2):
+        for sx, sw in shapes:
+            x, w = rng.normal(size=sx), rng.normal(size=sw)
+            if k:
+                x = x.astype(np.float32)
+            got = g(x, w)
+            want = s2sad.grad(_poly_loss, wrt=(0, 1))(x, w)
+            for a, b, arg in zip(got, want, (x, w)):
+                assert a.shape == arg.shape and a.dtype == arg.dtype
+                np.testing.assert_allclose(a, b, rtol=1e-12)
+            if not k:
+                s2sad.check_grad(_poly_loss, x, w, wrt=(0, 1))

@@ -19,7 +19,9 @@ everything that could change it.
 >>> import gast
 >>> from s2sad.ir.core import unparse
 >>> body = gast.parse("a_bar = g\\nb_bar = a_bar * 2 * x\\nc_bar = -b_bar\\nc_bar += a_bar * y").body
->>> print("".join(unparse(s) for s in inline_adjoints(body, {"a_bar", "b_bar", "c_bar"}, set())), end="")
+>>> adjoints = {"a_bar", "b_bar", "c_bar"}
+>>> body, inlined = inline_once_read(body, adjoints, set(), adjoints)
+>>> print("".join(unparse(s) for s in body), end="")
 c_bar = -(g * 2 * x)
 c_bar += g * y
 """
@@ -109,14 +111,6 @@ def inline_once_read(
         if not _inline_at(stmts, i, movable, keep, facts, width, inlined):
             i += 1
     return stmts, inlined
-
-
-def inline_adjoints(
-    stmts: list[gast.stmt], adjoints: set[str], returned: set[str], np_name: str = "np",
-    pure: frozenset[str] = frozenset(), width: int = 80,
-) -> list[gast.stmt]:
-    """``stmts`` (a reverse sweep) with single-use partial adjoints and copies inlined."""
-    return inline_once_read(stmts, adjoints, returned, adjoints, np_name, pure, width)[0]
 
 
 class _Facts:

@@ -12,14 +12,14 @@ Input: the top-level statements of a reverse sweep (straight-line, in
 order), and what is known of each name: its kind and its shape class
 (:class:`Names`). Output: the same statements where
 
-* ``v = np.full(m.shape, s)`` (or ``np.full_like(m, s)``) of a number ``s``
+* ``v = np.full_like(m, s)`` of a number ``s`` (the reduction's adjoint)
   becomes ``v = s``, and ``v`` a *fill* of ``m``'s class;
 * an expression of elementwise arithmetic (operators, NumPy ufuncs of one
   argument) of fills, numbers and arrays all of one class ``C`` stays as it
   is: it is an array of class ``C`` when it reads one, else a fill of ``C``;
 * anything else that reads a fill (a call, a subscript, a loop, an ``if``,
   the returned adjoints) first turns it into the array it stands for:
-  ``v = np.full(m.shape, v)`` just before.
+  ``v = np.full_like(m, v)`` just before.
 
 >>> import gast
 >>> from s2sad.analysis.shapes import ShapeClasses
@@ -27,12 +27,12 @@ order), and what is known of each name: its kind and its shape class
 >>> from s2sad.ir.kinds import SCALAR, array_kind
 >>> classes = ShapeClasses(); classes.union("t", "p")
 >>> kinds = {"g": SCALAR, "t": array_kind(1), "p": array_kind(1)}
->>> body = gast.parse("t_bar = np.full(t.shape, g)\\np_bar = t_bar * 2 * p\\nq = f(t_bar)").body
+>>> body = gast.parse("t_bar = np.full_like(t, g)\\np_bar = t_bar * 2 * p\\nq = f(t_bar)").body
 >>> out = keep_fills_scalar(body, Names(kinds.get, classes.find), set(), "np")
 >>> print("".join(unparse(s) for s in out), end="")
 t_bar = g
 p_bar = t_bar * 2 * p
-t_bar = np.full(t.shape, t_bar)
+t_bar = np.full_like(t, t_bar)
 q = f(t_bar)
 """
 
@@ -46,13 +46,7 @@ import gast
 
 from ..ir.core import assign, name, names_read, names_written
 from ..ir.kinds import INT, SCALAR, is_array
-
-# NumPy functions of one argument that act entry by entry
-_ELEMENTWISE = frozenset(
-    {"sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
-     "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square", "sign", "abs", "fabs",
-     "negative", "reciprocal"}
-)  # fmt: skip
+from ..rules.table import elementwise_call
 
 
 @dataclass(frozen=True)
@@ -67,8 +61,7 @@ class Names:
 @dataclass
 class _Fill:
     shape_class: str
-    source: gast.expr  # the array whose shape (and for full_like, dtype) the filled array takes
-    like: bool  # np.full_like(source, v), else np.full(source.shape, v)
+    source: gast.expr  # the array whose shape and dtype the filled array takes: np.full_like(source, v)
 
 
 _BAD = object()  # an expression the pass does not reason about
@@ -80,18 +73,9 @@ def keep_fills_scalar(stmts: list[gast.stmt], names: Names, returned: set[str], 
     out: list[gast.stmt] = []
 
     def materialize(v: str) -> None:
-        f = fills.pop(v)
-        np_ = name(np_name)
-        if f.like:
-            value = gast.Call(
-                func=gast.Attribute(value=np_, attr="full_like", ctx=gast.Load()), args=[f.source, name(v)], keywords=[]
-            )
-        else:
-            shape = gast.Attribute(value=f.source, attr="shape", ctx=gast.Load())
-            value = gast.Call(
-                func=gast.Attribute(value=np_, attr="full", ctx=gast.Load()), args=[shape, name(v)], keywords=[]
-            )
-        out.append(assign(v, value))
+        source = fills.pop(v).source
+        full_like = gast.Attribute(value=name(np_name), attr="full_like", ctx=gast.Load())
+        out.append(assign(v, gast.Call(func=full_like, args=[source, name(v)], keywords=[])))
 
     for s in stmts:
         made = _made_fill(s, names, np_name, fills)
@@ -124,7 +108,7 @@ def keep_fills_scalar(stmts: list[gast.stmt], names: Names, returned: set[str], 
         elif not aug:
             if shape[0] == "fill":  # elementwise arithmetic of fills (and numbers): a fill
                 first = fills[read[0]]
-                fills[target] = _Fill(shape[1], first.source, first.like)
+                fills[target] = _Fill(shape[1], first.source)
             else:  # an array of the fills' class (or a number): what it was
                 fills.pop(target, None)
         # else: `a op= fill` adds a number where it added an array of it, the same entries
@@ -152,25 +136,21 @@ def _is_np(node: gast.expr, np_name: str, attr: str) -> bool:
 def _made_fill(
     s: gast.stmt, names: Names, np_name: str, fills: dict[str, _Fill]
 ) -> tuple[str, _Fill, gast.expr] | None:
-    """``v = np.full(m.shape, s)`` / ``v = np.full_like(m, s)`` of a number
-    ``s`` and an ``m`` with a shape class: (v, the fill, s)."""
+    """``v = np.full_like(m, s)`` of a number ``s`` and an ``m`` with a shape
+    class: (v, the fill, s)."""
     if not (isinstance(s, gast.Assign) and _target(s) is not None and isinstance(s.value, gast.Call)):
         return None
     call = s.value
     if call.keywords or len(call.args) != 2:
         return None
-    first, value = call.args
-    if _is_np(call.func, np_name, "full") and isinstance(first, gast.Attribute) and first.attr == "shape":
-        source, like = first.value, False
-    elif _is_np(call.func, np_name, "full_like"):
-        source, like = first, True
-    else:
+    source, value = call.args
+    if not _is_np(call.func, np_name, "full_like"):
         return None
     if not isinstance(source, gast.Name) or names.shape_class(source.id) is None:
         return None
     if _shape(value, names, fills, np_name) != ("number", None):
         return None
-    return _target(s), _Fill(names.shape_class(source.id), source, like), value
+    return _target(s), _Fill(names.shape_class(source.id), source), value
 
 
 def _shape(node: gast.expr, names: Names, fills: dict[str, _Fill], np_name: str) -> Any:
@@ -191,10 +171,7 @@ def _shape(node: gast.expr, names: Names, fills: dict[str, _Fill], np_name: str)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
         return _shape(node.operand, names, fills, np_name)
     if isinstance(node, gast.Call):
-        if not (
-            isinstance(node.func, gast.Attribute) and _is_np(node.func, np_name, node.func.attr)
-            and node.func.attr in _ELEMENTWISE and len(node.args) == 1 and not node.keywords
-        ):  # fmt: skip
+        if not elementwise_call(node, np_name):
             return _BAD
         parts = [node.args[0]]
     elif isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):

@@ -21,6 +21,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from ..analysis.shapes import single_assignments
 from ..frontend.parse import ParsedFunction
 from ..ir.core import name
 from ..ir.kinds import is_array, ndim
@@ -138,22 +139,8 @@ def scalar_output(fn: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, An
     ret = fn.body[-1]
     if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Name)):
         return False
-    params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if isinstance(a, gast.Name)}
-    count: dict[str, int] = {}
-    for node in gast.walk(fn):
-        if isinstance(node, (gast.Assign, gast.AugAssign)):
-            for t in getattr(node, "targets", [getattr(node, "target", None)]):
-                for n in gast.walk(t):
-                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                        count[n.id] = count.get(n.id, 0) + 1
-        elif isinstance(node, (gast.For, gast.comprehension)):
-            for n in gast.walk(node.target):
-                if isinstance(n, gast.Name):
-                    count[n.id] = 2  # a loop's target: never assigned once
-    top = {
-        s.targets[0].id: s for s in fn.body
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and count.get(s.targets[0].id) == 1
-    }  # fmt: skip
+    args = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if isinstance(a, gast.Name)}
+    params, top = single_assignments(fn)  # parameters never assigned; names assigned once, at the top level
     seen: dict[str, bool] = {}
 
     def zero_d(node: gast.expr) -> bool:
@@ -165,8 +152,8 @@ def scalar_output(fn: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, An
         if n in seen:
             return seen[n]
         seen[n] = False  # a cycle proves nothing
-        if n in params:
-            seen[n] = n not in count and ndim(kinds.get(n)) == 0
+        if n in args:
+            seen[n] = n in params and ndim(kinds.get(n)) == 0
             return seen[n]
         s = top.get(n)
         op = ops.get(id(s)) if s is not None else None
@@ -184,8 +171,8 @@ def scalar_output(fn: gast.FunctionDef, ops: dict[int, Any], kinds: dict[str, An
             if not isinstance(value.value, gast.Name):
                 return False
             base = value.value.id
-            if base in params:
-                return base not in count and ndim(kinds.get(base)) == 1
+            if base in args:
+                return base in params and ndim(kinds.get(base)) == 1
             shape = top[base].value if base in top else None
             return (
                 isinstance(shape, gast.Attribute) and shape.attr == "shape" and isinstance(shape.value, gast.Name)

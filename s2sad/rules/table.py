@@ -320,6 +320,27 @@ KIND_RULES: dict[str, KindRule] = {
 
 RULES = RuleTable()
 
+# NumPy functions that act entry by entry: the result has the broadcast shape of the arguments
+ELEMENTWISE_NUMPY = frozenset(
+    {"sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+     "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square", "sign", "abs", "fabs",
+     "negative", "reciprocal"}
+)  # fmt: skip
+
+
+def elementwise_call(node: gast.expr, np_name: str | None = None) -> bool:
+    """Is ``node`` ``np.f(a)`` of one of :data:`ELEMENTWISE_NUMPY`, with no
+    keyword? ``np_name``: the name NumPy has (None: any name ending in ``np``,
+    as generated code spells it)."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)):
+        return False
+    module = node.func.value
+    return (
+        isinstance(module, gast.Name)
+        and (module.id == np_name if np_name is not None else module.id.endswith("np"))
+        and node.func.attr in ELEMENTWISE_NUMPY and len(node.args) == 1 and not node.keywords
+    )  # fmt: skip
+
 
 @public
 def register_adjoint(

@@ -28,7 +28,7 @@ from ..analysis.shapes import ShapeClasses
 from ..ir.core import clone, const, name
 from ..ir.kinds import INT, SCALAR, is_array, ndim, unit_dims
 from ..optimize.fold import fold_arithmetic, fold_test
-from .table import RULES
+from .table import RULES, elementwise_call
 
 RUNTIME_NAMES = frozenset(
     {
@@ -209,14 +209,6 @@ def _adjoint_kind(adjoint: gast.expr, result_kind: Any) -> Callable[[gast.expr],
     return kind
 
 
-# NumPy functions that act entry by entry: the result has the broadcast shape of the arguments
-_ELEMENTWISE = frozenset(
-    {"sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
-     "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square", "sign", "abs", "fabs",
-     "negative", "reciprocal"}
-)  # fmt: skip
-
-
 def expr_kind(node: gast.expr, kinds: dict[str, Any], g_kind: Callable[[gast.expr], Any]) -> Any:
     """The kind of an instantiated template's sub-expression, where its shape
     is certain: names (``g`` by ``g_kind``), constants, arithmetic and
@@ -232,11 +224,7 @@ def expr_kind(node: gast.expr, kinds: dict[str, Any], g_kind: Callable[[gast.exp
         parts = [node.operand]
     elif isinstance(node, gast.Compare):
         parts = [node.left, *node.comparators]
-    elif (
-        isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name)
-        and node.func.value.id.endswith("np") and node.func.attr in _ELEMENTWISE and len(node.args) == 1
-        and not node.keywords
-    ):  # fmt: skip
+    elif elementwise_call(node):
         parts = list(node.args)
     else:
         return None
@@ -260,11 +248,7 @@ def expr_class(
         return shapes.find(node.id)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
         return expr_class(node.operand, kinds, g_kind, shapes, adjoint, g_class)
-    if (
-        isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name)
-        and node.func.value.id.endswith("np") and node.func.attr in _ELEMENTWISE and len(node.args) == 1
-        and not node.keywords
-    ):  # fmt: skip
+    if elementwise_call(node):
         return expr_class(node.args[0], kinds, g_kind, shapes, adjoint, g_class)
     if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
         found = set()

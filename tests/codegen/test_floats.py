@@ -97,7 +97,10 @@ def test_math_counterpart_within_an_ulp_of_numpy(name):
         want = theirs(x)
         got = ours(x)
         assert type(got) is float
-        ulps = 2 if name == "tanh" else 0  # NumPy's own tanh differs from libm's by up to 2 ulp; the rest: same bits
+        # where NumPy calls the C library: the same bits; where it has its own SIMD loops (tanh everywhere,
+        # most functions on CPUs with AVX-512), within the 4 ulp NumPy documents for them; square root and
+        # absolute value are correctly rounded by both
+        ulps = 0 if name in ("sqrt", "fabs", "absolute") else 4
         assert abs(got - want) <= ulps * np.spacing(abs(float(want))), (name, x, got, want)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -107,7 +110,11 @@ def test_math_counterpart_within_an_ulp_of_numpy(name):
                 got = ours(x)
             except (ValueError, OverflowError):
                 continue  # the float variant falls back to NumPy here
-            assert got == want or (math.isnan(got) and math.isnan(want)), (name, x, got, want)
+            if math.isfinite(want) and want != 0.0:
+                assert abs(got - want) <= ulps * np.spacing(abs(want)), (name, x, got, want)
+            else:  # infinities, nans and signed zeros: the same
+                assert got == want and math.copysign(1, got) == math.copysign(1, want) or (
+                    math.isnan(got) and math.isnan(want)), (name, x, got, want)
 
 
 def test_domain_error_falls_back_to_numpy_nan_and_warning():

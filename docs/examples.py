@@ -32,6 +32,16 @@ def halve_until_small(x):
     return np.sin(x)
 
 
+def grow_until(x):
+    y = x
+    while x < 10.0:
+        y = y * 1.5
+        if y > 5.0:
+            break
+        x = x + y * 0.1
+    return x * y
+
+
 def square(u):
     return u * u
 

@@ -91,6 +91,7 @@ from .ir.kinds import (
 from .ir.naming import Namer
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
+from .optimize.breaks import restore_breaks
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dead_code import eliminate_dead_code, makes_no_call
 from .optimize.inline import inline_once_read
@@ -123,6 +124,7 @@ def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str,
         f = prepare(target, wrt, arg_kinds, options)  # parse -> normalize -> SSA -> analyses
         g = transform(f, target, wrt, options)  # reverse or forward transform, assembled into one function
         g.fn = eliminate_dead_code(g.fn, g.removable)  # optimize
+        g.fn = _restore_breaks(g.fn, g.finish, g.removable)
         if g.tidy is not None:
             g.fn = g.tidy(g.fn)
         g.fn = fold_negation(g.fn)
@@ -130,6 +132,21 @@ def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str,
     for key, value in g.record.items():
         setattr(d, key, value)
     return d
+
+
+def _restore_breaks(fn: gast.FunctionDef, how: Finish, removable: Callable[[gast.Assign], bool]) -> gast.FunctionDef:
+    """``fn`` with its loops leaving where their break flag is set
+    (:mod:`s2sad.optimize.breaks`); the comments of statements gone, gone too."""
+    if not any(isinstance(n, gast.Break) for n in walk(fn)):
+        return fn
+    before = [n for n in walk(fn) if isinstance(n, gast.stmt)]  # held: no id reused meanwhile
+    fn = eliminate_dead_code(restore_breaks(fn), lambda s: removable(s) or isinstance(s.value, gast.Constant))
+    kept = {id(n) for n in walk(fn) if isinstance(n, gast.stmt)}
+    for s in before:
+        if id(s) not in kept:
+            how.comments.pop(id(s), None)
+            how.leading.pop(id(s), None)
+    return fn
 
 
 def build_reverse(

@@ -463,7 +463,9 @@ class ReverseTransform:
             if id(s) in self.splits:  # pushed after z: popped before it
                 out.append(Pop(name=name(self.splits[id(s)][1]), key=("split", id(s))))
             if id(s) in self.exit_guards:  # every iteration before the last went on
-                out.append(assign(z, const(True)))
+                reset = self.exit_guards[id(s)]
+                if reset is not None:
+                    out.append(reset)
             elif id(s) not in self.unkept:
                 out.append(Pop(name=name(z), key=id(s)))
 
@@ -762,6 +764,13 @@ class ReverseTransform:
         self.adj = Adjoints(dict(after_then.of), after_then.owned & after_else.owned)
         if not then and not orelse:
             return
+        flag = self.exit_tests.get(s.test.id) if isinstance(s.test, gast.Name) else None
+        if flag is not None:  # `if go:` after a break point: the iteration that broke off left `flag` set
+            if orelse:
+                out.append(gast.If(test=name(flag), body=orelse, orelse=then))
+            else:
+                out.append(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=name(flag)), body=then, orelse=[]))
+            return
         out.append(gast.If(test=copy.deepcopy(s.test), body=then or [gast.Pass()], orelse=orelse))
 
     def loop_entry(self, body: list[gast.stmt], out: list[gast.stmt]) -> dict[str, str]:
@@ -954,11 +963,14 @@ class ReverseTransform:
                 if isinstance(x, gast.Assign) and not (isinstance(x.targets[0], gast.Name) and x.targets[0].id == n):
                     continue
                 counts[n] = counts.get(n, 0) + 1
-        self.exit_guards: set[int] = set()
-        for outer in _outer_loops(self.fn.body):
+        self.exit_guards: dict[int, gast.stmt | None] = {}
+        self.exit_tests: dict[str, str] = {}
+        for outer, before in _outer_loops(self.fn.body):
             fixed = _unchanged_in(outer, self.memory, self.kinds)
             self.plan_loop(outer, fixed, counts, [])
-            self.exit_guards |= _exit_guards(outer, counts)
+            guards, tests = _exit_guards(outer, counts, before)
+            self.exit_guards.update(guards)
+            self.exit_tests.update(tests)
 
     def plan_loop(self, loop: gast.For | gast.While, fixed: Callable[..., bool], counts: dict[str, int],
                   indices: list[str]) -> None:
@@ -1013,35 +1025,74 @@ def _params(fn: gast.FunctionDef) -> set[str]:
 
 
 def _outer_loops(stmts: list[gast.stmt]):
-    """The loops of ``stmts`` that no other loop holds."""
-    for s in stmts:
+    """The loops of ``stmts`` that no other loop holds, each with the
+    statements before it in its block."""
+    for k, s in enumerate(stmts):
         if isinstance(s, (gast.For, gast.While)):
-            yield s
+            yield s, stmts[:k]
         elif isinstance(s, gast.If):
             yield from _outer_loops(s.body)
             yield from _outer_loops(s.orelse)
 
 
-def _exit_guards(loop: gast.For | gast.While, counts: dict[str, int]) -> set[int]:
-    """The ``go = not stop`` statements (ids) of a loop whose body ends with
+def _exit_guards(
+    loop: gast.For | gast.While, counts: dict[str, int], before: list[gast.stmt]
+) -> tuple[dict[int, gast.stmt | None], dict[str, str]]:
+    """The ``go = not stop`` statements of a loop whose body ends with
     ``if stop: break`` and sets ``stop`` only before them (what
     :mod:`s2sad.frontend.exits` makes of ``break``): ``go`` is False only in
-    the iteration that breaks off, the last one. Its reverse sweep need not
-    keep ``go``: the last iteration's is the one the forward sweep leaves,
-    and every earlier one's is True."""
+    the iteration that breaks off, the last one, so its reverse sweep need
+    not keep ``go``. Where the body copies ``stop`` to a flag set only before
+    the loop (``flag = stop``), the flag the forward sweep leaves says whether
+    the last iteration broke off: the reversed guards test it, and the first
+    ``go`` resets it (``flag = False``) for the iterations before; ``go``
+    itself is then read by the forward sweep alone (and gives way to a real
+    ``break``, :mod:`s2sad.optimize.breaks`). Otherwise the last iteration's
+    ``go`` is read, and each sets it ``True`` again.
+
+    Returns id(go statement) -> the statement its reverse sweep makes (None:
+    none), and go -> the flag its guards test."""
     last = loop.body[-1] if loop.body else None
     if not (isinstance(last, gast.If) and isinstance(last.test, gast.Name) and not last.orelse
             and len(last.body) == 1 and isinstance(last.body[0], gast.Break)):
-        return set()
+        return {}, {}
     stop = last.test.id
-    found = set()
-    for k, s in enumerate(loop.body[:-1]):
-        value = s.value if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) else None
-        if (isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.Not) and isinstance(value.operand, gast.Name)
-                and value.operand.id == stop and counts.get(s.targets[0].id) == 1
-                and stop not in assigned(loop.body[k + 1:])):
-            found.add(id(s))
-    return found
+    body = loop.body[:-1]
+    goes = [
+        s for k, s in enumerate(body)
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.UnaryOp)
+        and isinstance(s.value.op, gast.Not) and isinstance(s.value.operand, gast.Name) and s.value.operand.id == stop
+        and counts.get(s.targets[0].id) == 1 and stop not in assigned(body[k + 1:])
+    ]  # fmt: skip
+    copy_ = _break_flag(loop, stop, counts, before)
+    if copy_ is None or not goes:
+        return {id(s): assign(s.targets[0].id, const(True)) for s in goes}, {}
+    flag = copy_.targets[0].id
+    guards: dict[int, gast.stmt | None] = {id(s): None for s in goes}
+    guards[id(goes[0])] = assign(flag, const(False))
+    guards[id(copy_)] = None  # the flag is read as the loop leaves it: never restored from the tape
+    return guards, {s.targets[0].id: flag for s in goes}
+
+
+def _break_flag(
+    loop: gast.For | gast.While, stop: str, counts: dict[str, int], before: list[gast.stmt]
+) -> gast.Assign | None:
+    """The copy ``C = stop`` of a loop's body (once ``stop`` is set for the
+    last time) to a flag ``C`` set elsewhere only before the loop: after the
+    loop ``C`` holds the last iteration's ``stop``. None if there is none."""
+    body = loop.body[:-1]
+    for j, s in enumerate(body):
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Name) and s.value.id == stop):  # fmt: skip
+            continue
+        flag = s.targets[0].id
+        inits = [b for b in before if isinstance(b, gast.Assign) and isinstance(b.targets[0], gast.Name)
+                 and b.targets[0].id == flag]  # fmt: skip
+        if (flag != stop and stop not in assigned(body[j + 1:]) and counts.get(flag) == 2 and len(inits) == 1
+                and flag not in assigned(body[:j] + body[j + 1:])
+                and (not isinstance(loop, gast.For) or flag not in _target_names(loop))):  # fmt: skip
+            return s
+    return None
 
 
 def _target_names(s: gast.For) -> set[str]:

@@ -206,6 +206,18 @@ def test_while_break_keeps_no_flag_on_the_tape():
     assert " + -" not in source
 
 
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_while_break_breaks_where_the_user_did(mode):
+    # the flags that lower `break` for the transforms give way to a real break:
+    # one flag left (reverse mode: did the last iteration break off?), no guards
+    source = s2sad.source(while_break, mode=mode)
+    forward = source.split("# reverse sweep")[0]
+    assert [line.strip() for line in forward.splitlines()].count("break") == 1, source
+    assert "go" not in forward.replace("gold", ""), source
+    assert "stop_1" not in source, source
+    assert ("stop = True" in forward) == (mode == "reverse"), source
+
+
 # ---------------------------------------------------------------- golden `show` output
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "golden"
 SHOWN = {

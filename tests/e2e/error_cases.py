@@ -511,3 +511,10 @@ def _bump_first(hs, x):
     a = hs[0]
     a += x
     return np.sum(hs[0])
+
+
+def write_into_zeroth_difference(x):
+    y = x * 1.0
+    d = np.diff(y, n=0)  # NumPy returns y itself
+    d[0] = 5.0
+    return np.sum(y * x)

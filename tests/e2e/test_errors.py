@@ -105,6 +105,8 @@ ALIASED = [
     (ec.update_returned_attribute, "h -= x", "h", "cannot prove `weights` returns a new array", "h = h -"),
     (ec.write_into_returned_list_item, "h[0] = 1.0", "h[0]", "cannot prove `_first_of` returns", "copy"),
     (ec.write_into_result_kept_in_global, "h[0] = 1.0", "h[0]", "an array `_kept` keeps", "copy"),
+    # np.diff(a, n=0) is a itself (was taken as new memory: a silent wrong gradient)
+    (ec.write_into_zeroth_difference, "d[0] = 5.0", "d[0]", "`d`, which may be a view of `y`", "copy"),
 ]
 
 

@@ -1265,3 +1265,16 @@ def enumerate_with_start(x, y):
 REGRESSIONS += [
     (enumerate_with_start, [(np.array([1.2, -0.7, 0.4]), np.array([0.5, -1.0, 2.0]))], (0, 1)),
 ]
+
+
+# `dtype=int` in a reduction was ignored by its rule: the integer sum got the
+# derivative of the float one (found by hand-written adversarial programs,
+# session 13). An integer or boolean dtype makes the result piecewise constant.
+def reductions_with_integer_dtype(x):
+    n = np.sum(x > 0, dtype=int)
+    return np.sum(x, dtype=int) * 1.0 + x.sum(dtype=np.int64) * x[0] + np.mean(x * n, dtype="f8") + np.sum(x, dtype=float)
+
+
+REGRESSIONS += [
+    (reductions_with_integer_dtype, [(np.array([1.3, -0.4, 2.2]),), (np.array([-1.3, -0.4, 0.7]),)], 0),
+]

@@ -843,6 +843,12 @@ class _Check:
                 x = s.value.left.id
                 if m.pts.get(x) and not m.owned(x):
                     user, op = hit
+                    if self.container(x) not in (None, "tuple"):
+                        raise UnsupportedSyntaxError(
+                            f"s2sad cannot differentiate `{user} {op}= ...` on a list: it changes the list in place",
+                            self.where(s),
+                            f"write `{user} = {user} {op} ...` to make a new list (or `{user}.append(v)` for each value)",
+                        )
                     whose = self.whose(x)
                     whose = whose[len("which "):] if whose.startswith("which ") else f"is {whose}"
                     raise UnsupportedSyntaxError(

@@ -530,3 +530,9 @@ def average_returned_by_position(x):
 def sum_with_dtype_of_a_local(x):
     dt = int
     return np.sum(x, dtype=dt)
+
+
+def extends_list_in_place(x):
+    xs = [x[0]]
+    xs += [x[1]]  # was "changes an array in place, and `xs` is an array ..."
+    return sum(xs)

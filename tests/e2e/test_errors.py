@@ -54,6 +54,7 @@ REFUSED = [
     (ec.repeats_by_unknown_count, "repeats a list", s2sad.UnsupportedSyntaxError),
     (ec.unpacks_wrong_count, "unpacking 3 values into 2 names", s2sad.UnsupportedSyntaxError),
     (ec.average_returned_by_position, "numpy.average takes at most 3 arguments", s2sad.UnsupportedSyntaxError),
+    (ec.extends_list_in_place, "`xs += ...` on a list", s2sad.UnsupportedSyntaxError),
     (ec.sum_with_dtype_of_a_local, "whether the `dtype=` of this call of numpy.sum", s2sad.UnsupportedSyntaxError),
 ]
 

@@ -109,6 +109,22 @@ FRESH_FUNCTIONS = {
     np.ndim, np.size, np.isscalar,
 }  # fmt: skip
 _FRESH_IDS = {id(f) for f in FRESH_FUNCTIONS}
+
+
+def _diff_may_return_input(call: gast.Call) -> bool:
+    """``np.diff(a, n=0)`` returns ``a`` itself: new memory only for an
+    order ``n`` known not to be 0."""
+    n = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "n"), None)
+    return n is not None and not (isinstance(n, gast.Constant) and type(n.value) is int and n.value != 0)
+
+
+# fresh functions that return (a view of) an argument for some arguments
+_FRESH_UNLESS = {id(np.diff): _diff_may_return_input}
+
+
+def _returns_input(obj: Any, call: gast.Call) -> bool:
+    check = _FRESH_UNLESS.get(id(obj))
+    return check is not None and check(call)
 _FRESH_BUILTINS = {len, range, float, int, bool, abs, round, pow, isinstance, type, sum, complex, str}
 _FRESH_METHODS = {
     "copy", "sum", "mean", "max", "min", "prod", "std", "var", "dot", "clip", "flatten", "argmax", "argmin",
@@ -640,7 +656,7 @@ class _Analysis:
         ok, obj = self.resolver.value_of(f)
         fresh = ok and (
             (isinstance(obj, np.ufunc))
-            or (id(obj) in _FRESH_IDS and not keeps)
+            or (id(obj) in _FRESH_IDS and not keeps and not _returns_input(obj, call))
             or any(obj is b for b in _FRESH_BUILTINS)
             or getattr(obj, "__module__", None) == "math"
         )
@@ -827,6 +843,12 @@ class _Check:
                 x = s.value.left.id
                 if m.pts.get(x) and not m.owned(x):
                     user, op = hit
+                    if self.container(x) not in (None, "tuple"):
+                        raise UnsupportedSyntaxError(
+                            f"s2sad cannot differentiate `{user} {op}= ...` on a list: it changes the list in place",
+                            self.where(s),
+                            f"write `{user} = {user} {op} ...` to make a new list (or `{user}.append(v)` for each value)",
+                        )
                     whose = self.whose(x)
                     whose = whose[len("which "):] if whose.startswith("which ") else f"is {whose}"
                     raise UnsupportedSyntaxError(

@@ -211,13 +211,14 @@ class Resolver(Scope):
     def _bind(self, rule: Rule, args: list[gast.expr], keywords: list[gast.keyword], node: gast.AST) -> Op:
         bound: dict[str, gast.expr] = {}
         params = list(rule.params)
+        npos = len(params) if rule.positional is None else rule.positional
         for i, a in enumerate(args):
             if rule.varargs and i >= len(params) - 1 and params[-1] not in bound:
                 rest = args[i:]
                 bound[params[-1]] = gast.Tuple(elts=list(rest), ctx=gast.Load())
                 break
-            if i >= len(params):
-                raise self._bad_args(rule, node, f"takes at most {len(params)} arguments")
+            if i >= npos:
+                raise self._bad_args(rule, node, f"takes at most {npos} arguments")
             bound[params[i]] = a
         for kw in keywords:
             if kw.arg not in params:
@@ -234,7 +235,34 @@ class Resolver(Scope):
         for p in ("out",):
             if p in bound and not (isinstance(bound[p], gast.Constant) and bound[p].value is None):
                 raise self._bad_args(rule, node, "writes into `out=`, which s2sad cannot differentiate")
+        if "dtype" in bound and rule.differentiable and not _reads_result_dtype(rule):
+            floating = self._float_dtype(bound["dtype"])
+            if floating is False:  # an integer or boolean result: piecewise constant
+                return Op("inactive", rule, bound)
+            if floating is None:
+                return self._opaque(UnsupportedSyntaxError(
+                    f"s2sad cannot tell whether the `dtype=` of this call of {rule.name} is a float type: with an "
+                    "integer or boolean one the result is piecewise constant",
+                    self.pf.location(node),
+                    "write the dtype out (`dtype=np.float64`), or leave it out",
+                ))
         return Op("rule" if rule.differentiable else "inactive", rule, bound)
+
+    def _float_dtype(self, node: gast.expr) -> bool | None:
+        """Is ``node`` None or a floating dtype (``float``, ``np.float32``,
+        ``"f8"``)? None when that is not known before the code runs."""
+        if isinstance(node, gast.Constant):
+            ok, value = True, node.value
+        else:
+            ok, value = self.value_of(node)
+        if not ok:
+            return None
+        if value is None:
+            return True
+        try:
+            return bool(np.issubdtype(np.dtype(value), np.floating))
+        except TypeError:
+            return None
 
     def _bad_args(self, rule: Rule, node: gast.AST, what: str) -> UnsupportedSyntaxError:
         return UnsupportedSyntaxError(
@@ -320,3 +348,14 @@ def _describe(obj: Any) -> str:
     mod = getattr(obj, "__module__", None)
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
     return f"{mod}.{name}" if mod else str(name)
+
+
+# runtime helpers whose adjoint or tangent follows the result's dtype (zero for an integer one)
+_CASTS = frozenset({"cast_adjoint", "cast_tangent", "fill_adjoint"})
+
+
+def _reads_result_dtype(rule: Rule) -> bool:
+    """Do the rule's templates give an integer result a zero derivative
+    themselves (``x.astype(t)``, ``np.linspace(..., dtype=t)``)?"""
+    templates = [*rule.reverse.values(), *rule.forward.values()]
+    return any(isinstance(n, gast.Name) and n.id in _CASTS for t in templates for n in walk(t))

@@ -15,7 +15,7 @@ are :func:`s2sad.frontend.normalize.normalize` and ``normalize_lifting``.
 Input: any ``FunctionDef`` :mod:`s2sad.frontend.parse` gives that
 :func:`s2sad.frontend.fence.check` accepts. What the fence cannot judge
 before the walk (a recursive or capturing nested function, a loop over
-``enumerate`` with a start, ...) is refused here, with the user's line and
+``zip`` with ``strict=``, ...) is refused here, with the user's line and
 the fence's words; so are, as a backstop, the forms the fence refuses.
 
 Output guarantees (the *core*):

@@ -72,10 +72,16 @@ class Iteration:
                 and len(s.target.elts) == 2
                 and isinstance(s.target.elts[0], gast.Name)
             ):
-                # for i, x in enumerate(...): i is the loop's own index
-                idx = s.target.elts[0].id
-                item = self._item(it.args[0] if len(it.args) == 1 else it, s, idx, seqs, out)
+                # for i, x in enumerate(...): i is the loop's own index (with
+                # a start, i = index + start)
+                seq, start = self._enumerated(it)
+                if start is None:
+                    idx = s.target.elts[0].id
+                item = self._item(seq, s, idx, seqs, out)
                 binds = [gast.Assign(targets=[s.target.elts[1]], value=item, type_comment=None)]
+                if start is not None:
+                    count = _plus(idx, self.atom(start, out))
+                    binds.insert(0, gast.Assign(targets=[s.target.elts[0]], value=count, type_comment=None))
             else:
                 item = self._item(it, s, idx, seqs, out)
                 binds = [gast.Assign(targets=[s.target], value=item, type_comment=None)]
@@ -104,10 +110,10 @@ class Iteration:
             elts = [self._item(a, s, idx, seqs, out) for a in it.args]
             return gast.Tuple(elts=elts, ctx=gast.Load())
         if fn == "enumerate":
-            if len(it.args) != 1 or it.keywords:
-                raise self.refuse(it, "enumerate with a start", "write `for i, x in enumerate(xs)`")
-            inner = self._item(it.args[0], s, idx, seqs, out)
-            return gast.Tuple(elts=[name(idx), inner], ctx=gast.Load())
+            seq, start = self._enumerated(it)
+            inner = self._item(seq, s, idx, seqs, out)
+            count = name(idx) if start is None else _plus(idx, self.atom(start, out))
+            return gast.Tuple(elts=[count, inner], ctx=gast.Load())
         if fn in _ITERATORS and fn != "range":
             raise self.refuse(it, f"iterating over {fn}(...)", "iterate over range(...), enumerate, zip, or an array")
         how = "iter"
@@ -129,6 +135,17 @@ class Iteration:
             value = gast.Subscript(value=clone(seq), slice=clone(key), ctx=gast.Load())
             return gast.Tuple(elts=[key, value], ctx=gast.Load())
         return key
+
+    def _enumerated(self, it: gast.Call) -> tuple[gast.expr, gast.expr | None]:
+        """The sequence and the start (None for none) of ``enumerate(xs)``,
+        ``enumerate(xs, k)`` or ``enumerate(xs, start=k)``."""
+        args = list(it.args)
+        keywords = list(it.keywords)
+        if len(args) == 1 and len(keywords) == 1 and keywords[0].arg == "start":
+            args.append(keywords.pop().value)
+        if not 1 <= len(args) <= 2 or keywords or any(isinstance(a, gast.Starred) for a in args):
+            raise self.refuse(it, "this call of enumerate", "write `for i, x in enumerate(xs)` or `enumerate(xs, start=k)`")
+        return args[0], (args[1] if len(args) == 2 else None)
 
     def _unzip(self, it: gast.Call, s: gast.For, out: list[gast.stmt]) -> gast.Call:
         """``for a, b in zip(*pairs)``: the target says how many sequences
@@ -218,3 +235,8 @@ class Iteration:
         r = self.namer.temp("r")
         out.append(assign(r, gast.Call(func=name("range"), args=lens, keywords=[])))
         return r
+
+
+def _plus(idx: str, start: gast.expr) -> gast.expr:
+    """``idx + start``: the count ``enumerate`` gives with a start."""
+    return gast.BinOp(left=name(idx), op=gast.Add(), right=start)

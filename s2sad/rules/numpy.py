@@ -96,7 +96,7 @@ add(np.where, "condition, x, y",
     kind="array")  # always an ndarray, shaped by the condition too: never a scalar even if x and y are
 # x passes through where the result is x itself; this also covers a bound of None (one-sided clip)
 # (NumPy >= 2.1 also names the bounds min and max)
-add(np.clip, "x, a_min=None, a_max=None, out=None, min=None, max=None",
+add(np.clip, "x, a_min=None, a_max=None, out=None, *, min=None, max=None",
     {"x": "unbroadcast(g * (z == x), x)",
      "a_min": "unbroadcast(g * (x < a_min), a_min)", "a_max": "unbroadcast(g * (x > a_max), a_max)",
      "min": "unbroadcast(g * (x < min), min)", "max": "unbroadcast(g * (x > max), max)"},
@@ -110,14 +110,14 @@ add(np.fmod, "x, y", {"x": "unbroadcast(g, x)", "y": "unbroadcast(-g * np.round(
     {"x": "x_dot", "y": "-y_dot * np.round((x - z) / y)"})
 # linspace(start, stop, num) = start + (stop - start) * t, with t = linspace(0, 1, num) along `axis`
 _T = "linspace_weights(num, endpoint, axis, z)"
-add(np.linspace, "start, stop, num=50, endpoint=True, dtype=None, axis=0",
+add(np.linspace, "start, stop, num=50, endpoint=True, *, dtype=None, axis=0",
     {"start": f"unbroadcast(np.sum(cast_adjoint(g, z) * (1.0 - {_T}), axis=axis), start)",
      "stop": f"unbroadcast(np.sum(cast_adjoint(g, z) * {_T}, axis=axis), stop)"},
     {"start": f"cast_tangent(np.expand_dims(start_dot, axis) * (1.0 - {_T}), z)",
      "stop": f"cast_tangent(np.expand_dims(stop_dot, axis) * {_T}, z)"}, kind="array")
 # arange(start, stop, step) = start + step * [0, 1, ...]: its length is piecewise constant; with one
 # bound it is arange(stop), a constant (the value of start is then the stop)
-add(np.arange, "start, stop=None, step=None, dtype=None",
+add(np.arange, "start, stop=None, step=None, *, dtype=None",
     {"start": "np.sum(cast_adjoint(g, z)) if stop is not None else zeros_like(start)",
      "step": "np.sum(cast_adjoint(g, z) * np.arange(np.size(z)))"},
     {"start": "cast_tangent(start_dot * np.ones_like(z), z) if stop is not None else zeros_like(z)",
@@ -176,8 +176,9 @@ add(np.nansum, _NAN, {"x": "np.where(np.isnan(x), 0.0, reduce_adjoint(g, x, axis
 add(np.nanmean, _NAN,
     {"x": "np.where(np.isnan(x), 0.0, reduce_adjoint(g, x, axis, keepdims)) / np.sum(~np.isnan(x), axis=axis, keepdims=True)"},
     {"x": "np.nanmean(np.where(np.isnan(x), np.nan, x_dot), axis=axis, keepdims=keepdims)"}, kind="reduction")
-# returned=True (a tuple) is refused: the rule does not name it
-add(np.average, "x, axis=None, weights=None, keepdims=False",
+# returned=True (a tuple) is refused: the rule does not name it, and takes keepdims by keyword only
+# (NumPy's fourth positional parameter is `returned`)
+add(np.average, "x, axis=None, weights=None, *, keepdims=False",
     {"x": "average_adjoint(g, x, axis, weights, keepdims)",
      "weights": "average_weights_adjoint(g, x, z, axis, weights, keepdims)"},
     {"x": "np.average(x_dot, axis, weights, keepdims=keepdims)",
@@ -220,7 +221,7 @@ add(np.linalg.cholesky, "a", {"a": "cholesky_adjoint(g, z)"}, {"a": "cholesky_ta
 
 # ------------------------------------------------------------------- shapes
 # NumPy >= 2.1 names the shape `shape` (older ones `newshape`)
-add(np.reshape, "x, shape=None, order='C', newshape=None, copy=None",
+add(np.reshape, "x, shape=None, order='C', *, newshape=None, copy=None",
     {"x": "np.reshape(g, np.shape(x)) if order == 'C' else np.reshape(g, np.shape(x), order=order)"},
     {"x": "np.reshape(x_dot, np.shape(z)) if order == 'C' else np.reshape(x_dot, np.shape(z), order=order)"},
     kind="array")

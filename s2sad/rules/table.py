@@ -56,17 +56,26 @@ class Rule:
     sequence: str | None = None
     varargs: bool = False
     reason: str | None = None  # a rule with no reverse template: why it carries no derivative
+    positional: int | None = None  # how many parameters may be passed by position (None: all)
 
     @property
     def differentiable(self) -> bool:
         return bool(self.reverse)
 
 
-def _parse_params(signature: str) -> tuple[tuple[str, ...], dict[str, Any], bool]:
+def _parse_params(signature: str) -> tuple[tuple[str, ...], dict[str, Any], bool, int | None]:
+    """The parameters, their defaults, whether the last takes ``*args``, and
+    how many may be passed by position (None: all; a bare ``*`` ends them,
+    as in the function's own signature, so that a positional argument
+    NumPy reads as another parameter is never bound to a later one)."""
     params: list[str] = []
     defaults: dict[str, Any] = {}
     varargs = False
+    positional: int | None = None
     for part in [p.strip() for p in signature.split(",") if p.strip()]:
+        if part == "*":
+            positional = len(params)
+            continue
         if part.startswith("*"):
             varargs = True
             params.append(part[1:])
@@ -77,7 +86,7 @@ def _parse_params(signature: str) -> tuple[tuple[str, ...], dict[str, Any], bool
             params.append(key.strip())
         else:
             params.append(part)
-    return tuple(params), defaults, varargs
+    return tuple(params), defaults, varargs, positional
 
 
 class RuleTable:
@@ -102,7 +111,7 @@ class RuleTable:
         name: str | None = None,
         reason: str | None = None,
     ) -> Rule:
-        params, defaults, varargs = _parse_params(signature)
+        params, defaults, varargs, positional = _parse_params(signature)
         if not reverse and reason not in REASONS:
             raise ValueError(f"rule for {name or _display_name(key)} has no derivative and no reason why")
         rule = Rule(
@@ -115,6 +124,7 @@ class RuleTable:
             sequence=sequence,
             varargs=varargs,
             reason=reason,
+            positional=positional,
         )
         unknown = (set(rule.reverse) | set(rule.forward)) - set(params)
         if unknown:

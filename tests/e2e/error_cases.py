@@ -511,3 +511,28 @@ def _bump_first(hs, x):
     a = hs[0]
     a += x
     return np.sum(hs[0])
+
+
+def write_into_zeroth_difference(x):
+    y = x * 1.0
+    d = np.diff(y, n=0)  # NumPy returns y itself
+    d[0] = 5.0
+    return np.sum(y * x)
+
+
+def average_returned_by_position(x):
+    # NumPy's fourth positional parameter is `returned` (keepdims is keyword-only): the rule once
+    # bound it to keepdims, and the derivative crashed on the tuple
+    avg, total = np.average(x, 0, x * x, True)
+    return avg * total
+
+
+def sum_with_dtype_of_a_local(x):
+    dt = int
+    return np.sum(x, dtype=dt)
+
+
+def extends_list_in_place(x):
+    xs = [x[0]]
+    xs += [x[1]]  # was "changes an array in place, and `xs` is an array ..."
+    return sum(xs)

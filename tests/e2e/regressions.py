@@ -1248,3 +1248,33 @@ REGRESSIONS += [
     (rotating_copies_in_a_loop, [(np.array([-0.63, 0.377, -1.44]), 0.547, np.array([-0.55, 0.94]))], (0, 1, 2)),
     (swap_three_in_a_loop, [(np.array([0.2, -0.4]), np.array([0.7, 1.1]), np.array([-0.3, 0.5]))], (0, 1, 2)),
 ]
+
+
+# `for i, x in enumerate(xs, start=k)` dropped the `start=` keyword (only a
+# positional start was seen, and refused): i counted from 0, a silent wrong
+# gradient (found by hand-written adversarial programs, session 13).
+def enumerate_with_start(x, y):
+    s = sum(i * v for i, v in enumerate(x, start=1))
+    for i, (a, b) in enumerate(zip(x, y), -1):
+        s = s + i * a * b
+    for a, (j, b) in zip(x, enumerate(y, start=2)):
+        s = s + j * a * b
+    return s
+
+
+REGRESSIONS += [
+    (enumerate_with_start, [(np.array([1.2, -0.7, 0.4]), np.array([0.5, -1.0, 2.0]))], (0, 1)),
+]
+
+
+# `dtype=int` in a reduction was ignored by its rule: the integer sum got the
+# derivative of the float one (found by hand-written adversarial programs,
+# session 13). An integer or boolean dtype makes the result piecewise constant.
+def reductions_with_integer_dtype(x):
+    n = np.sum(x > 0, dtype=int)
+    return np.sum(x, dtype=int) * 1.0 + x.sum(dtype=np.int64) * x[0] + np.mean(x * n, dtype="f8") + np.sum(x, dtype=float)
+
+
+REGRESSIONS += [
+    (reductions_with_integer_dtype, [(np.array([1.3, -0.4, 2.2]),), (np.array([-1.3, -0.4, 0.7]),)], 0),
+]

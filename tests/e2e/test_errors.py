@@ -53,6 +53,9 @@ REFUSED = [
     (ec.norm_order_from_x, "argument `ord`", s2sad.UnsupportedSyntaxError),
     (ec.repeats_by_unknown_count, "repeats a list", s2sad.UnsupportedSyntaxError),
     (ec.unpacks_wrong_count, "unpacking 3 values into 2 names", s2sad.UnsupportedSyntaxError),
+    (ec.average_returned_by_position, "numpy.average takes at most 3 arguments", s2sad.UnsupportedSyntaxError),
+    (ec.extends_list_in_place, "`xs += ...` on a list", s2sad.UnsupportedSyntaxError),
+    (ec.sum_with_dtype_of_a_local, "whether the `dtype=` of this call of numpy.sum", s2sad.UnsupportedSyntaxError),
 ]
 
 
@@ -105,6 +108,8 @@ ALIASED = [
     (ec.update_returned_attribute, "h -= x", "h", "cannot prove `weights` returns a new array", "h = h -"),
     (ec.write_into_returned_list_item, "h[0] = 1.0", "h[0]", "cannot prove `_first_of` returns", "copy"),
     (ec.write_into_result_kept_in_global, "h[0] = 1.0", "h[0]", "an array `_kept` keeps", "copy"),
+    # np.diff(a, n=0) is a itself (was taken as new memory: a silent wrong gradient)
+    (ec.write_into_zeroth_difference, "d[0] = 5.0", "d[0]", "`d`, which may be a view of `y`", "copy"),
 ]
 
 

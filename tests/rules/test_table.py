@@ -2242,3 +2242,36 @@ def test_every_forward_template_is_exercised():
     missing += [f".{a}" for a, rule in RULES._by_method.items() if rule.forward and id(rule) not in seen]
     missing += [op.__name__ for op, rule in RULES._by_operator.items() if rule.forward and id(rule) not in seen]
     assert not missing, f"forward templates without a test row: {missing}"
+
+
+def _positional(rule):
+    n = len(rule.params) if rule.positional is None else rule.positional
+    return rule.params[: n - 1] if rule.varargs and n == len(rule.params) else rule.params[:n]
+
+
+def test_positional_parameters_are_numpys():
+    """A rule binds a call's positional arguments in the order of its own
+    parameters: each must be the parameter NumPy's (or math's) signature puts
+    at that position (the operands may be named otherwise), or the rule reads
+    an argument as another one: `np.average(x, 0, w, True)` is `returned=True`
+    for NumPy and once was `keepdims=True` for s2sad."""
+    from s2sad.rules.table import RULES
+
+    P = inspect.Parameter
+    checked = 0
+    for obj, rule in list(RULES._by_object.values()):
+        try:
+            real = list(inspect.signature(obj).parameters.values())
+        except (TypeError, ValueError):  # ufuncs and C functions: their inputs only, by position
+            continue
+        pos = [p for p in real if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
+        star = any(p.kind == P.VAR_POSITIONAL for p in real)
+        for i, name in enumerate(_positional(rule)):
+            if i >= len(pos):
+                assert star, f"{rule.name}: {name!r} is positional #{i} in the rule, not in {obj.__name__}'s signature"
+                continue
+            assert i == 0 or name == pos[i].name or pos[i].default is P.empty, (
+                f"{rule.name}: positional #{i} is {name!r} in the rule, {pos[i].name!r} for NumPy"
+            )
+        checked += 1
+    assert checked > 50

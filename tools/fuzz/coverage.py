@@ -47,6 +47,7 @@ PY_CLAIMS: list[tuple[str, str]] = [  # (construct, productions)
     ("for over range, run-time bounds", "for"),
     ("for over rows", "rows"),
     ("enumerate", "enumerate, tuples"),
+    ("enumerate with a start", "enumerate"),
     ("zip", "tuples"),
     ("while", "while"),
     ("nested loops", "for, while, rows"),
@@ -424,6 +425,8 @@ def _node_constructs(node: ast.AST, f: ast.FunctionDef, made: dict[str, str], lo
                 out.add("for over range, run-time bounds")
         elif name == "enumerate":
             out.add("enumerate")
+            if len(it.args) > 1 or it.keywords:
+                out.add("enumerate with a start")
         if any(isinstance(n, ast.Call) and _dotted(n.func) == "zip" for n in ast.walk(it)):
             out.add("zip")
         elif isinstance(it, ast.Name):

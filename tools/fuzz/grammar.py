@@ -757,11 +757,12 @@ class Generator:
             return self.s_reassign(indent, locked)
         v = self.r.choice(vecs)
         idx, item = f"n{self.loops}", f"e{self.loops}"
-        self.emit(indent, f"for {idx}, {item} in enumerate({v}):")
+        start = self.r.choice([1, 2]) if self.chance(0.3) else 0
+        self.emit(indent, f"for {idx}, {item} in enumerate({v}{f', start={start}' if start else ''}):")
         saved = (dict(self.env), set(self.readonly), list(self.ints))
         self.env[item] = SCALAR
         self.readonly.add(item)
-        self.ints.append((idx, self.env[v][0]))
+        self.ints.append((idx, None if start else self.env[v][0]))  # with a start, not an index
         self._loop_body(indent, 1, 3)
         self.env, self.readonly, self.ints = saved
 
@@ -853,7 +854,10 @@ class Generator:
                 lambda: f"np.einsum('ij,j->ij', {m()}, {v3()})",
                 lambda: f"np.einsum('ij', {m()})",
             ]
-        return _Expr(self.r.choice(forms)(), True)
+        text = self.r.choice(forms)()
+        # a relabelling or a diagonal returns a view of its operand: not fresh
+        view = shape != SCALAR and any(f"einsum('{spec}'," in text for spec in ("i", "ij", "ij->ij", "ii->i"))
+        return _Expr(text, not view)
 
     def own_array(self, indent: int, shape: Shape) -> str:
         """A new array of the function's own, of ``shape``, with active entries."""

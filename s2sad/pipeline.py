@@ -91,6 +91,7 @@ from .ir.kinds import (
 from .ir.naming import Namer
 from .ir.ssa import to_ssa
 from .lazy import is_lazy
+from .optimize.branches import merge_branches
 from .optimize.breaks import restore_breaks
 from .optimize.cse import eliminate_common_subexpressions
 from .optimize.dead_code import eliminate_dead_code, makes_no_call
@@ -127,6 +128,7 @@ def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str,
         g.fn = _restore_breaks(g.fn, g.finish, g.removable)
         if g.tidy is not None:
             g.fn = g.tidy(g.fn)
+        g.fn = _keeping_comments(g.fn, g.finish, merge_branches)
         g.fn = fold_negation(g.fn)
         d = finish(g.fn, f.pf, g.finish)  # codegen
     for key, value in g.record.items():
@@ -136,11 +138,19 @@ def derive(mode: str, target: Target, wrt: tuple[str, ...], arg_kinds: dict[str,
 
 def _restore_breaks(fn: gast.FunctionDef, how: Finish, removable: Callable[[gast.Assign], bool]) -> gast.FunctionDef:
     """``fn`` with its loops leaving where their break flag is set
-    (:mod:`s2sad.optimize.breaks`); the comments of statements gone, gone too."""
+    (:mod:`s2sad.optimize.breaks`), and the flags no longer read gone."""
     if not any(isinstance(n, gast.Break) for n in walk(fn)):
         return fn
+    unread = lambda s: removable(s) or isinstance(s.value, gast.Constant)  # noqa: E731
+    return _keeping_comments(fn, how, lambda f: eliminate_dead_code(restore_breaks(f), unread))
+
+
+def _keeping_comments(
+    fn: gast.FunctionDef, how: Finish, rewrite: Callable[[gast.FunctionDef], gast.FunctionDef]
+) -> gast.FunctionDef:
+    """``rewrite(fn)``, and the comments of statements it dropped gone too."""
     before = [n for n in walk(fn) if isinstance(n, gast.stmt)]  # held: no id reused meanwhile
-    fn = eliminate_dead_code(restore_breaks(fn), lambda s: removable(s) or isinstance(s.value, gast.Constant))
+    fn = rewrite(fn)
     kept = {id(n) for n in walk(fn) if isinstance(n, gast.stmt)}
     for s in before:
         if id(s) not in kept:

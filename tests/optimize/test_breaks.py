@@ -14,18 +14,9 @@ import pytest
 import s2sad
 from s2sad.ir.core import unparse
 from s2sad.optimize.breaks import restore_breaks
+from tests.reverse.test_loop_tape import while_break
 
 # ---------------------------------------------------------------- programs
-
-
-def while_break(x):
-    y = x
-    while x < 10.0:
-        y = y * 1.5
-        if y > 5.0:
-            break
-        x = x + y * 0.1
-    return x * y
 
 
 def for_break(x):

@@ -287,7 +287,7 @@ def prepare_forward(target: Target, wrt: tuple[str, ...], arg_kinds: dict[str, A
 
     def resolver_for(p: ParsedFunction, names: set[str], ssa: gast.FunctionDef) -> Resolver:
         stacks.update(stack_modes(ssa, generated))
-        return ForwardResolver(p, names, stacks)
+        return ForwardResolver(p, names, stacks, target if isinstance(target, Derivative) else None)
 
     f = front(pf, arg_kinds, resolver_for, checks=not generated, list_aliases=True)
     varied = varied_through_buffers(f.ssa, list(wrt), f.ops, f.resolver, stacks)

@@ -125,3 +125,19 @@ def test_third_order_of_a_norm():
 
     third = s2sad.grad(s2sad.grad(s2sad.grad(f)))(1.7)
     assert third == pytest.approx(6.0)
+
+
+def _solve_loss(A, b):
+    x = np.linalg.solve(A, b)
+    return np.sum(x * x)
+
+
+def test_second_derivative_through_a_helper_without_forward_rule_names_the_users_line():
+    # the gradient calls s2sad's solve_adjoint, which has no forward rule: the error names
+    # the user's line the gradient's line comes from, not the generated code
+    A, b = np.eye(3) * 2.0 + 0.1, np.ones(3)
+    with pytest.raises(s2sad.NoRuleError) as info:
+        s2sad.hessian(_solve_loss, wrt=1)(A, b)
+    text = str(info.value)
+    assert __file__ in text and "x = np.linalg.solve(A, b)" in text, text
+    assert "second derivative" in text and "<s2sad" not in text, text

@@ -13,12 +13,15 @@ resolves calls with, and the varied names of the core (:func:`varied_through_buf
 
 from __future__ import annotations
 
+import linecache
+
 import gast
 
 from .. import runtime
 from ..analysis.activity import statements, varied_names
 from ..analysis.resolve import Op, Resolver
-from ..errors import NoRuleError
+from ..codegen.derivative import Derivative
+from ..errors import Location, NoRuleError
 from ..frontend.parse import ParsedFunction
 from ..ir.core import name, walk
 from ..rules.runtime_rules import RUNTIME_RULES
@@ -30,9 +33,12 @@ class ForwardResolver(Resolver):
     runtime helpers (rules of :mod:`s2sad.rules.runtime_rules`) and the tape's
     ``.pop()``."""
 
-    def __init__(self, pf: ParsedFunction, locals_: set[str], stacks: dict[str, str]):
+    def __init__(
+        self, pf: ParsedFunction, locals_: set[str], stacks: dict[str, str], origin: Derivative | None = None
+    ):
         super().__init__(pf, locals_)
         self.stacks = stacks
+        self.origin = origin  # the gradient this code is, when it is one: its lines map to the user's
 
     def call(self, call: gast.Call) -> Op:
         lst = pop_receiver(call)
@@ -52,12 +58,30 @@ class ForwardResolver(Resolver):
                 if RUNTIME_RULES.is_inactive(obj):
                     return Op("inactive")
                 if getattr(obj, "__module__", None) == runtime.__name__:
-                    raise NoRuleError(
-                        f"s2sad has no forward rule for its runtime helper {obj.__name__}",
-                        self.pf.location(call),
-                        "differentiate the original function instead of generated code that calls this helper",
-                    )
+                    raise self.no_forward_rule(obj.__name__, call)
         return super().call(call)
+
+
+    def no_forward_rule(self, helper: str, call: gast.Call) -> NoRuleError:
+        """Generated code calls a runtime helper forward mode has no rule for:
+        named at the user's line the gradient's line comes from, when known."""
+        where = self.pf.location(call)
+        line = self.origin.user_line(where.lineno) if self.origin is not None else None
+        if line is not None and self.origin is not None:
+            text = linecache.getline(self.origin.user_file, line)
+            where = Location(self.origin.user_file, line, len(text) - len(text.lstrip()))
+            return NoRuleError(
+                f"s2sad cannot take a second derivative through this line: its gradient calls s2sad's helper "
+                f"{helper}, which has no forward rule",
+                where,
+                "take first derivatives only (grad, jvp) through it, or write the operation with functions whose "
+                "rules are listed in the README",
+            )
+        return NoRuleError(
+            f"s2sad has no forward rule for its runtime helper {helper}",
+            where,
+            "differentiate the original function instead of generated code that calls this helper",
+        )
 
 
 def varied_through_buffers(

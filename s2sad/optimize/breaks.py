@@ -413,6 +413,8 @@ def _live(stmts: list[gast.stmt], after: set[str], broken: set[str], out: dict[i
         elif isinstance(s, (gast.For, gast.While)):
             head = names_read(s.iter if isinstance(s, gast.For) else s.test)
             target = names_written(s.target) if isinstance(s, gast.For) else set()
+            if s.orelse:  # (generated code has none: read as a whole, setting nothing)
+                live = live | names_read(gast.Module(body=s.orelse, type_ignores=[]))
             inner = live | head
             while True:  # the back edge: what an iteration reads first is live at the end of the one before
                 entry = _live(s.body, inner, live, out) - target

@@ -70,7 +70,7 @@ from .forward.transform import ForwardTransform, pop_receiver, stack_modes
 from .frontend.normalize import normalize_lifting
 from .frontend.parse import ParsedFunction, parse_function, register_lifted
 from .frontend.varargs import bind_call, shape_of, specialise
-from .ir.core import assign, const, dotted, local_names, name, names_in, names_read, unparse, walk
+from .ir.core import assign, const, dotted, local_names, name, names_in, names_read, names_written, unparse, walk
 from .ir.kinds import (
     COMPLEX,
     INT,
@@ -440,6 +440,13 @@ def _inline(fn: gast.FunctionDef, f: Front, how: Finish, reverse_ids: set[int]) 
     reverse, more = inline_once_read(reverse, adjoints, names_read(fn.body[-1]), adjoints, np_name, pure)
     fn.body = forward + reverse
     inlined.update(more)
+    nested_before = [n for n in walk(fn) if isinstance(n, gast.stmt)]  # held: no id reused meanwhile
+    _inline_blocks(forward, fn, set(f.namer.temps) - adjoints, set(), np_name, pure, inlined)
+    _inline_blocks(reverse, fn, adjoints, adjoints, np_name, pure, inlined)
+    nested_kept = {id(n) for n in walk(fn) if isinstance(n, gast.stmt)}
+    for s in nested_before:
+        if id(s) not in nested_kept:
+            how.comments.pop(id(s), None)
     kept = {id(s) for s in fn.body}
     for k, s in enumerate(old):  # a removed statement's comments: the leading one moves on, its own goes
         if id(s) not in kept:
@@ -454,6 +461,46 @@ def _inline(fn: gast.FunctionDef, f: Front, how: Finish, reverse_ids: set[int]) 
         for key, text in how.comments.items():
             how.comments[key] = re.sub(r"\b\w+\b", lambda m: shown.get(m.group(), m.group()), text)
     return fn
+
+
+def _inline_blocks(
+    stmts: list[gast.stmt], fn: gast.FunctionDef, movable: set[str], adjoints: set[str], np_name: str,
+    pure: frozenset[str], inlined: dict[str, gast.expr],
+) -> None:
+    """Inline (as :func:`_inline` does at the top) inside each loop body and
+    branch of ``stmts``: a name read outside the block, or read in it before
+    it is set (by the iteration before, in a loop), stays."""
+    for s in stmts:
+        if not isinstance(s, (gast.If, gast.For, gast.While)):
+            continue
+        for part in ("body", "orelse"):
+            block = getattr(s, part)
+            if not block:
+                continue
+            keep = _read_outside(fn, block)
+            block, more = inline_once_read(block, movable, keep, adjoints, np_name, pure)
+            setattr(s, part, block)
+            inlined.update(more)
+            _inline_blocks(block, fn, movable, adjoints, np_name, pure, inlined)
+
+
+def _read_outside(fn: gast.FunctionDef, block: list[gast.stmt]) -> set[str]:
+    """Names read outside ``block``, or in it at or before a statement that sets them."""
+    inside: dict[str, int] = {}
+    for s in block:
+        for n in walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                inside[n.id] = inside.get(n.id, 0) + 1
+    total: dict[str, int] = {}
+    for n in walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            total[n.id] = total.get(n.id, 0) + 1
+    out = {v for v, k in total.items() if k > inside.get(v, 0)}
+    seen: set[str] = set()
+    for s in block:
+        seen |= names_read(s)
+        out |= seen & names_written(s)
+    return out
 
 
 def _bare(text: str) -> str:

@@ -44,17 +44,15 @@ def df(x, x_bar=1.0):
     r1 = range(100)
     for i in r1:
         t2 = x * 0.99
-        t3 = np.sin(x)
-        t4 = t3 * 0.01
+        t3 = np.sin(x) * 0.01
         tape.append(x)
-        x = t2 + t4
+        x = t2 + t3
     value = x
     # reverse sweep
     for i in reversed(r1):
         x = tape.pop()
-        t3_bar = x_bar * 0.01  # t3 -> t4
         t2_bar = x_bar
-        x_bar = t3_bar * np.cos(x)  # x -> t3
+        x_bar = x_bar * 0.01 * np.cos(x)  # x -> np.sin(x)
         x_bar = x_bar + t2_bar * 0.99  # x -> t2
     return value, x_bar
 """

@@ -125,7 +125,19 @@ def zeros_like(x: Any) -> Any:
 
 
 def check_finite(value: Any, name: str, where: str) -> None:
-    """Raise on the first non-finite adjoint (``grad(f, check_finite=True)``)."""
+    """Raise on the first non-finite adjoint (``grad(f, check_finite=True)``).
+    A container's adjoint is checked leaf by leaf; ``None`` is the adjoint of
+    a placeholder (a value the path taken never computed): nothing to check."""
+    if value is None:
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            check_finite(item, name, where)
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            check_finite(item, name, where)
+        return
     if not np.all(np.isfinite(value)):
         raise FloatingPointError(f"s2sad: non-finite adjoint {name} = {value!r}\n  from {where}")
 

@@ -334,7 +334,16 @@ class ReverseTransform:
             lambda p: _popped_name(p) if _plain(p) else None,
         )
         self.pushed = {p.key for p in _pops(reverse) if id(p) in kept}
-        forward = self.forward(body[:-1], needed, defined=set(wrt) | _params(self.fn))
+        defined = set(wrt) | _params(self.fn)
+        self.placeholders: list[str] = []  # (the loops' placeholders for names a path assigned before)
+        self.assigned_so_far: set[str] = set()
+        forward = self.forward(body[:-1], needed, defined)
+        # a name the reverse sweep reads that a path leaves unassigned starts as
+        # None (its adjoint's zeros, zeros_like(None), are None, and never added:
+        # only a path that assigned it adds to its adjoint); these go first,
+        # where they cannot hide a value a path assigned before
+        unsure = sorted((needed & self.assigned_so_far) - defined - set(self.placeholders))
+        forward = [assign(n, const(None)) for n in self.placeholders + unsure] + forward
         reverse = _resolve_pops(reverse, kept, self.tape)
         self.popped = _popped(reverse)
         self.rewound = _rewound_in_place(reverse)
@@ -875,6 +884,7 @@ class ReverseTransform:
                 if self.loop_depth and id(s) in self.pushed:
                     self.push(z, out)
                 defined.add(z)
+                self.assigned_so_far.add(z)
                 split = self.splits.get(id(s))
                 if split is not None and split[1] in needed:
                     s = self.split_call(s, split[0], split[1], out)
@@ -920,14 +930,21 @@ class ReverseTransform:
     def forward_loop(self, s: gast.For | gast.While, needed: set[str], defined: set[str], out: list[gast.stmt]) -> None:
         if self.loop_depth == 0:
             # names first assigned inside the loop (and the iteration counters
-            # of loops inside it) start the tape with a placeholder
+            # of loops inside it) start the tape with a placeholder; so does an
+            # unkept value the reverse sweep reads that a branch or an inner
+            # loop assigns (a path may never assign it)
             inner = list(statements(s.body))
-            pushed = {x.targets[0].id for x in inner if id(x) in self.pushed and isinstance(x, gast.Assign)
-                      and isinstance(x.targets[0], gast.Name)}
+            every = {id(x) for x in s.body}  # (run by every iteration)
+            pushed = {x.targets[0].id for x in inner if isinstance(x, gast.Assign) and isinstance(x.targets[0], gast.Name)
+                      and (id(x) in self.pushed or (id(x) in self.unkept and id(x) not in every
+                                                    and x.targets[0].id in needed))}  # fmt: skip
             pushed |= {self.counters[id(x)] for x in inner if ("count", id(x)) in self.pushed}
             pushed |= {self.splits[id(x)][1] for x in inner if ("split", id(x)) in self.pushed}
             for n in sorted(pushed - defined):
-                out.append(assign(n, const(None)))
+                if n in self.assigned_so_far:  # on some path only: the placeholder must not hide it
+                    self.placeholders.append(n)
+                else:
+                    out.append(assign(n, const(None)))
                 defined.add(n)
         counted = isinstance(s, gast.While) or _has_break(s.body)
         if counted:

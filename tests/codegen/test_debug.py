@@ -27,6 +27,25 @@ def test_without_check_finite_the_gradient_is_just_inf():
         assert np.isinf(s2sad.grad(sqrt_at_zero)(0.0))
 
 
+def early_return(x):
+    if x > 1.0:
+        return x * 2.0
+    return x * x
+
+
+def list_loss(x):
+    xs = [x, x * 2.0]
+    return xs[0] * xs[1]
+
+
+def test_check_finite_passes_placeholders_and_containers():
+    # the adjoint of a value the path taken never computed is None (the early
+    # return's placeholder): check_finite raised a TypeError on it
+    assert s2sad.grad(early_return, check_finite=True)(0.5) == pytest.approx(1.0)
+    assert s2sad.grad(early_return, check_finite=True)(1.5) == pytest.approx(2.0)
+    assert s2sad.grad(list_loss, check_finite=True)(1.5) == pytest.approx(6.0)
+
+
 def shape_mismatch(W, x):
     return np.sum(W @ x)
 

@@ -1278,3 +1278,50 @@ def reductions_with_integer_dtype(x):
 REGRESSIONS += [
     (reductions_with_integer_dtype, [(np.array([1.3, -0.4, 2.2]),), (np.array([-1.3, -0.4, 0.7]),)], 0),
 ]
+
+
+# A name the reverse sweep reads that a path leaves unassigned (found by
+# hand-written adversarial programs, session 13): `a` below, computed from
+# values the loop never changes, is not kept on the tape, and the zeros of its
+# adjoint on the path that never assigned it read it (UnboundLocalError at
+# x = 1.5); a placeholder for the tape, written just before a loop, hid the
+# value a branch had assigned before it (TypeError on None at x = 1.5, 2.5).
+def assigned_on_the_break_path_only(x):
+    for i in range(1):
+        if x > 3.0:
+            continue
+        if x > 2.0:
+            a = x * 2.0
+            break
+        a = x * 3.0
+    if x > 3.0:
+        return x
+    return a * x
+
+
+def assigned_in_one_branch_read_in_another(x):
+    if x > 2.0:
+        a = x * 2.0
+    if x > 3.0 or x <= 2.0:
+        return x
+    return a * x
+
+
+def assigned_in_one_branch_before_a_loop(x):
+    s = x
+    if x > 1.0:
+        a = x * 2.0
+    for i in range(2):
+        if x > 2.0:
+            a = a * s
+        s = s * 1.1
+    if x > 2.0:
+        return a * s
+    return s
+
+
+REGRESSIONS += [
+    (assigned_on_the_break_path_only, [(1.5,), (2.5,), (3.3,)], 0),
+    (assigned_in_one_branch_read_in_another, [(1.5,), (2.5,), (3.3,)], 0),
+    (assigned_in_one_branch_before_a_loop, [(1.5,), (2.5,)], 0),
+]

@@ -142,6 +142,30 @@ def test_second_order_matches_differences_of_gradients(f):
         assert s2sad.hessian(f)(x) == pytest.approx(want, rel=1e-5, abs=1e-6), x
 
 
+def continue_or_return_in_loop(x):
+    s = x
+    t = x * 0.5 + 0.1
+    u = 0.3
+    for i in range(1):
+        if s > 2.44:
+            if t > 1.59:
+                continue
+            return u * u * 0.5 + 0.2
+        t = t - 0.1 * s * s
+    return s + t * u + u * 0.5
+
+
+def test_second_order_through_a_continuation_run_on_the_break_path():
+    # the rest of the body, run where the return breaks off, assigns `t8 =
+    # 0.1 * s` a second time; the gradient never keeps it (the same in every
+    # iteration), and its forward mode merged the two into a copy that read it
+    # where neither had run (NameError in hessian at 3.3, on the `continue` path)
+    g = s2sad.grad(continue_or_return_in_loop)
+    for x in (-1.1, 0.15, 2.1, 3.3):
+        want = (g(x + 1e-5) - g(x - 1e-5)) / 2e-5
+        assert s2sad.hessian(continue_or_return_in_loop)(x) == pytest.approx(want, rel=1e-5, abs=1e-6), x
+
+
 @pytest.mark.parametrize("shape", [(3,), (2, 2), (5,)])
 def test_array_loop_gradient_matches_differences(shape):
     rng = np.random.default_rng(11)

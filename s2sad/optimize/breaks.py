@@ -244,6 +244,12 @@ def _fold_expr(e: gast.expr, known: Known) -> gast.expr:
             return gast.copy_location(const(not inner.value), e)
         e.operand = inner
         return e
+    if isinstance(e, gast.BoolOp):  # `a or b` of known flags
+        e.values = [_fold_expr(v, known) for v in e.values]
+        if all(isinstance(v, gast.Constant) and isinstance(v.value, bool) for v in e.values):
+            values = [v.value for v in e.values]
+            return gast.copy_location(const(any(values) if isinstance(e.op, gast.Or) else all(values)), e)
+        return e
     if isinstance(e, gast.Name) or any(isinstance(n, _SCOPES) for n in walk(e)):
         return e  # (a comprehension or lambda may bind the name anew)
     for node in walk(e):  # a flag read inside a larger expression

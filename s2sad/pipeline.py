@@ -7,8 +7,10 @@
                into one function
     optimize   in reverse mode, shapes read from held values (s2sad.optimize.shape_source) and
                full-reduction adjoints kept numbers (s2sad.optimize.scalar_fill), by the shape
-               classes of s2sad.analysis.shapes; dead code (s2sad.optimize.dead_code); values
-               read once written where they are read (s2sad.optimize.inline); negated terms
+               classes of s2sad.analysis.shapes; dead code (s2sad.optimize.dead_code); breaks
+               where their flag is set (s2sad.optimize.breaks); values read once written where
+               they are read, at the top and in blocks (s2sad.optimize.inline); what both
+               branches do written once (s2sad.optimize.branches); negated terms
                (s2sad.optimize.negation)
     codegen    number, render, compile (s2sad.codegen.finish)
 
@@ -440,13 +442,17 @@ def _inline(fn: gast.FunctionDef, f: Front, how: Finish, reverse_ids: set[int]) 
     reverse, more = inline_once_read(reverse, adjoints, names_read(fn.body[-1]), adjoints, np_name, pure)
     fn.body = forward + reverse
     inlined.update(more)
-    nested_before = [n for n in walk(fn) if isinstance(n, gast.stmt)]  # held: no id reused meanwhile
-    _inline_blocks(forward, fn, set(f.namer.temps) - adjoints, set(), np_name, pure, inlined)
-    _inline_blocks(reverse, fn, adjoints, adjoints, np_name, pure, inlined)
-    nested_kept = {id(n) for n in walk(fn) if isinstance(n, gast.stmt)}
-    for s in nested_before:
-        if id(s) not in nested_kept:
-            how.comments.pop(id(s), None)
+    reads: dict[str, int] = {}  # counted once: inlining in one block adds no read outside it
+    for n in walk(fn):
+        if n.__class__ is gast.Name and isinstance(n.ctx, gast.Load):
+            reads[n.id] = reads.get(n.id, 0) + 1
+
+    def nested(fn: gast.FunctionDef) -> gast.FunctionDef:
+        _inline_blocks(forward, reads, set(f.namer.temps) - adjoints, set(), np_name, pure, inlined)
+        _inline_blocks(reverse, reads, adjoints, adjoints, np_name, pure, inlined)
+        return fn
+
+    fn = _keeping_comments(fn, how, nested)
     kept = {id(s) for s in fn.body}
     for k, s in enumerate(old):  # a removed statement's comments: the leading one moves on, its own goes
         if id(s) not in kept:
@@ -464,12 +470,13 @@ def _inline(fn: gast.FunctionDef, f: Front, how: Finish, reverse_ids: set[int]) 
 
 
 def _inline_blocks(
-    stmts: list[gast.stmt], fn: gast.FunctionDef, movable: set[str], adjoints: set[str], np_name: str,
+    stmts: list[gast.stmt], reads: dict[str, int], movable: set[str], adjoints: set[str], np_name: str,
     pure: frozenset[str], inlined: dict[str, gast.expr],
 ) -> None:
     """Inline (as :func:`_inline` does at the top) inside each loop body and
-    branch of ``stmts``: a name read outside the block, or read in it before
-    it is set (by the iteration before, in a loop), stays."""
+    branch of ``stmts``: a name read outside the block (``reads``: the
+    function's reads by name), or read in it before it is set (by the
+    iteration before, in a loop), stays."""
     for s in stmts:
         if not isinstance(s, (gast.If, gast.For, gast.While)):
             continue
@@ -477,25 +484,21 @@ def _inline_blocks(
             block = getattr(s, part)
             if not block:
                 continue
-            keep = _read_outside(fn, block)
+            keep = _read_outside(reads, block)
             block, more = inline_once_read(block, movable, keep, adjoints, np_name, pure)
             setattr(s, part, block)
             inlined.update(more)
-            _inline_blocks(block, fn, movable, adjoints, np_name, pure, inlined)
+            _inline_blocks(block, reads, movable, adjoints, np_name, pure, inlined)
 
 
-def _read_outside(fn: gast.FunctionDef, block: list[gast.stmt]) -> set[str]:
+def _read_outside(reads: dict[str, int], block: list[gast.stmt]) -> set[str]:
     """Names read outside ``block``, or in it at or before a statement that sets them."""
     inside: dict[str, int] = {}
     for s in block:
         for n in walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            if n.__class__ is gast.Name and isinstance(n.ctx, gast.Load):
                 inside[n.id] = inside.get(n.id, 0) + 1
-    total: dict[str, int] = {}
-    for n in walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            total[n.id] = total.get(n.id, 0) + 1
-    out = {v for v, k in total.items() if k > inside.get(v, 0)}
+    out = {v for v, k in reads.items() if k > inside.get(v, 0)}
     seen: set[str] = set()
     for s in block:
         seen |= names_read(s)

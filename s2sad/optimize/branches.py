@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import gast
 
-from ..ir.core import names_read, names_written, unparse
+from ..ir.core import names_read, names_written, unparse, walk
 
 _PLAIN = (gast.Assign, gast.AugAssign, gast.Expr)
 
@@ -90,4 +90,4 @@ def _writes_into(s: gast.stmt) -> set[str]:
 
 
 def _calls(e: gast.expr) -> bool:
-    return any(isinstance(n, gast.Call) for n in gast.walk(e))
+    return any(isinstance(n, gast.Call) for n in walk(e))

@@ -125,14 +125,14 @@ def _false_at_top(loop: gast.For | gast.While, stop: str, before: list[gast.stmt
         pair = _copy(s)
         if pair is None or pair[1] != stop or pair[0] in (stop, *target) or _sets(body[j + 1 :], stop):
             continue
-        if sum(pair[0] in _written_deep(x) for x in body) == 1:
+        if sum(pair[0] in names_written(x) for x in body) == 1:
             flags.append(pair[0])
     return [f for f in flags if _false_before(f, before)]
 
 
 def _false_before(flag: str, before: list[gast.stmt]) -> bool:
     for s in reversed(before):
-        if flag in _written_deep(s):
+        if flag in names_written(s):
             return (isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
                     and isinstance(s.value, gast.Constant) and s.value.value is False)  # fmt: skip
     return False
@@ -215,7 +215,7 @@ def _fold(stmts: list[gast.stmt], known: Known) -> tuple[list[gast.stmt], Known 
                 return out, None
             known = _meet(ends)
         elif isinstance(s, (gast.For, gast.While)):
-            for n in _written_deep(s):
+            for n in names_written(s):
                 known.pop(n, None)
             inner = dict(known)  # what the loop never sets holds all through it
             if isinstance(s, gast.While):
@@ -226,7 +226,7 @@ def _fold(stmts: list[gast.stmt], known: Known) -> tuple[list[gast.stmt], Known 
             out.append(s)
             return out, None
         else:
-            for n in _written_deep(s):
+            for n in names_written(s):
                 known.pop(n, None)
             out.append(s)
     return out, known
@@ -298,8 +298,8 @@ def _without_unread(fn: gast.FunctionDef, loops: list[gast.For | gast.While]) ->
             return
 
 
-def _no_copies_back(stmts: list[gast.stmt], copies: dict[str, str] | None = None) -> list[gast.stmt]:
-    return _copies_back(stmts, dict(copies or {}))[0]
+def _no_copies_back(stmts: list[gast.stmt]) -> list[gast.stmt]:
+    return _copies_back(stmts, {})[0]
 
 
 def _copies_back(stmts: list[gast.stmt], copies: dict[str, str]) -> tuple[list[gast.stmt], dict[str, str] | None]:
@@ -324,7 +324,7 @@ def _copies_back(stmts: list[gast.stmt], copies: dict[str, str]) -> tuple[list[g
         if isinstance(s, gast.Break):
             out.append(s)
             return out, None
-        for n in _written_deep(s):
+        for n in names_written(s):
             copies = {a: b for a, b in copies.items() if n not in (a, b)}
         if pair is not None:
             copies[pair[0]] = pair[1]
@@ -353,7 +353,8 @@ def _coalesce(stmts: list[gast.stmt], once: Callable[[str], bool]) -> None:
         b, e = pair[0], stmts[i].value
         touched = set().union(*(names_read(x) | names_written(x) for x in between)) if between else set()
         leaves = any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for x in between for n in walk(x))
-        if b in touched or names_read(e) & set().union(*(names_written(x) for x in between), set()) or leaves:
+        written = set().union(*(names_written(x) for x in between)) if between else set()
+        if b in touched or names_read(e) & written or leaves:
             j += 1
             continue
         stmts[i].targets = [gast.copy_location(gast.Name(id=b, ctx=gast.Store(), annotation=None, type_comment=None),
@@ -446,10 +447,6 @@ def _own(stmts: list[gast.stmt]) -> Iterator[gast.stmt]:
         if isinstance(s, gast.If):
             yield from _own(s.body)
             yield from _own(s.orelse)
-
-
-def _written_deep(s: gast.stmt) -> set[str]:
-    return names_written(s)
 
 
 def _sets(stmts: list[gast.stmt], n: str) -> bool:
